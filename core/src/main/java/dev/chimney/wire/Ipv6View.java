@@ -83,6 +83,9 @@ public final class Ipv6View implements IpView {
     }
 
     private void walkExtensionHeaders() throws WireFormatException {
+        hasFragmentHeader = false;
+        fragmentField = 0;
+        fragmentId = 0;
         int next = nextHeader();
         int rel = HEADER_LENGTH;
         boolean first = true;
