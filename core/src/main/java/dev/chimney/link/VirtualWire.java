@@ -15,6 +15,10 @@ import java.util.Objects;
  * {@link NetworkPort#receive} (typically from a {@link PortPollable}) and uses {@link NetworkPort#nextArrivalNs()}
  * as its next-work time, which is how the simulator knows to jump the clock to the next delivery.
  *
+ * <p>Threading: both ends of a wire share state (each direction is written by one end and read by the other), so
+ * both must be driven by one thread: the simulator, or one loop owning both ends. To connect loops on different
+ * threads, put each on its own TAP device or send frames to the other loop with {@code execute}.
+ *
  * <pre>{@code
  * VirtualWire wire = VirtualWire.builder("w0", sim.clock(), sim.random())
  *         .aToB(Impairments.NONE.withDelay(50_000, 0).withLoss(0.01))

@@ -108,6 +108,34 @@ class LoopThreadTest {
     }
 
     @Test
+    void noWakeupIsLostUnderManyCrossThreadCommands() throws Exception {
+        EventLoop loop = new EventLoop("rt", Clock.system());
+        loop.maxIdleNs(TimeUnit.SECONDS.toNanos(60)); // a lost wakeup would stall the test far past its timeout
+        int commands = 20_000;
+        CountDownLatch done = new CountDownLatch(commands);
+        try (LoopThread thread = LoopThread.start(loop)) {
+            Thread producer = Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < commands; i++) {
+                    loop.execute(done::countDown);
+                    if (i % 100 == 0) {
+                        Thread.onSpinWait();
+                        LockSupportPause.briefly();
+                    }
+                }
+            });
+            assertTrue(done.await(20, TimeUnit.SECONDS), "commands left: " + done.getCount());
+            producer.join();
+        }
+    }
+
+    /** Lets the loop go idle now and then so that wakeups race with parking. */
+    private static final class LockSupportPause {
+        static void briefly() {
+            java.util.concurrent.locks.LockSupport.parkNanos(20_000);
+        }
+    }
+
+    @Test
     void wakeupBeforeAwaitIsNotLost() {
         ParkingWaiter waiter = new ParkingWaiter();
         waiter.wakeup();
