@@ -96,6 +96,20 @@ class LoopThreadTest {
     }
 
     @Test
+    void aRethrowingErrorHandlerEndsTheThreadAndTheFailureIsKept() throws Exception {
+        EventLoop loop = new EventLoop("rt", Clock.system());
+        loop.errorHandler(LoopErrorHandler.RETHROW);
+        LoopThread thread = LoopThread.start(loop);
+        loop.execute(() -> {
+            throw new IllegalStateException("fatal by policy");
+        });
+        thread.thread().join(TimeUnit.SECONDS.toMillis(5));
+        assertFalse(thread.thread().isAlive());
+        assertEquals("fatal by policy", thread.failure().getMessage());
+        thread.close();
+    }
+
+    @Test
     void aLoopCannotRunOnTwoThreads() throws Exception {
         EventLoop loop = new EventLoop("rt", Clock.system());
         try (LoopThread thread = LoopThread.start(loop)) {
