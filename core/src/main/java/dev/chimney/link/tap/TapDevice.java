@@ -4,6 +4,7 @@ import dev.chimney.link.FrameSink;
 import dev.chimney.link.NetworkPort;
 import dev.chimney.link.ffm.LibC;
 import dev.chimney.link.ffm.NetNamespace;
+import dev.chimney.link.ffm.PollWaiter;
 import dev.chimney.wire.MacAddress;
 
 import java.lang.foreign.Arena;
@@ -51,6 +52,7 @@ public final class TapDevice implements NetworkPort {
     private final MemorySegment ifreq;
     private int mtuBytes;
     private boolean closed;
+    private PollWaiter ioWaiter;
 
     private long rxFrames;
     private long rxBytes;
@@ -380,6 +382,19 @@ public final class TapDevice implements NetworkPort {
         return rc > 0;
     }
 
+    /**
+     * An {@link dev.chimney.runtime.IoWaiter} for the loop that owns this device: the idle loop blocks in ppoll(2)
+     * on this TAP and an eventfd, so a frame, a command or the next timer wakes it. One per device, closed with it;
+     * for a loop owning several devices use {@link PollWaiter#forDescriptors} with their {@link #fd()}s.
+     */
+    public PollWaiter ioWaiter() {
+        ensureOpen();
+        if (ioWaiter == null) {
+            ioWaiter = PollWaiter.forDescriptors(fd);
+        }
+        return ioWaiter;
+    }
+
     public long rxFrames() {
         return rxFrames;
     }
@@ -429,6 +444,9 @@ public final class TapDevice implements NetworkPort {
             return;
         }
         closed = true;
+        if (ioWaiter != null) {
+            ioWaiter.close();
+        }
         LibC.close(errnoState, controlFd);
         LibC.close(errnoState, fd);
         arena.close();

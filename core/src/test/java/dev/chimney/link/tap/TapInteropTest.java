@@ -178,6 +178,31 @@ class TapInteropTest {
         }
     }
 
+    /** A loop thread sleeping in the TAP's poll(2) waiter wakes for a kernel frame and for a command. */
+    @Test
+    void eventLoopSleepsInPollAndWakesForFramesAndCommands() throws Exception {
+        try (NetNs ns = NetNs.create(); TapDevice tap = TapDevice.openInNamespace(ns.name(), TapOptions.named("taploop"))) {
+            dev.chimney.runtime.EventLoop loop = new dev.chimney.runtime.EventLoop("tap-loop",
+                    dev.chimney.runtime.Clock.system());
+            loop.maxIdleNs(java.util.concurrent.TimeUnit.SECONDS.toNanos(10)); // only I/O or commands wake it
+            loop.ioWaiter(tap.ioWaiter());
+            java.util.concurrent.CountDownLatch frame = new java.util.concurrent.CountDownLatch(1);
+            loop.register(dev.chimney.link.PortPollable.of(tap, f -> frame.countDown()));
+            try (dev.chimney.runtime.LoopThread thread = dev.chimney.runtime.LoopThread.start(loop)) {
+                java.util.concurrent.CountDownLatch command = new java.util.concurrent.CountDownLatch(1);
+                loop.execute(command::countDown);
+                assertTrue(command.await(5, java.util.concurrent.TimeUnit.SECONDS), "command ran");
+                Thread.sleep(200);
+                long idleTurns = loop.turns();
+                Thread.sleep(300);
+                assertTrue(loop.turns() - idleTurns <= 2, "idle loop sleeps in ppoll instead of spinning: "
+                        + (loop.turns() - idleTurns) + " turns in 300 ms");
+                ns.execOk("ip", "link", "set", "taploop", "up"); // the kernel starts sending IPv6 NDP/MLD
+                assertTrue(frame.await(5, java.util.concurrent.TimeUnit.SECONDS), "a frame woke the loop");
+            }
+        }
+    }
+
     /**
      * A 14,480-byte TCP super-frame written with a GSO header (TCPV4, MSS 1448, checksum left to the kernel) on a
      * vnet TAP leaves a bridge port without offloads as ten wire-sized segments with correct checksums: the
