@@ -1,5 +1,9 @@
 package dev.chimney.link.tap;
 
+import dev.chimney.link.PortPollable;
+import dev.chimney.runtime.Clock;
+import dev.chimney.runtime.EventLoop;
+import dev.chimney.runtime.LoopThread;
 import dev.chimney.testkit.Interop;
 import dev.chimney.testkit.NetNs;
 import dev.chimney.testkit.Tshark;
@@ -13,7 +17,12 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -181,24 +190,25 @@ class TapInteropTest {
     /** A loop thread sleeping in the TAP's poll(2) waiter wakes for a kernel frame and for a command. */
     @Test
     void eventLoopSleepsInPollAndWakesForFramesAndCommands() throws Exception {
-        try (NetNs ns = NetNs.create(); TapDevice tap = TapDevice.openInNamespace(ns.name(), TapOptions.named("taploop"))) {
-            dev.chimney.runtime.EventLoop loop = new dev.chimney.runtime.EventLoop("tap-loop",
-                    dev.chimney.runtime.Clock.system());
-            loop.maxIdleNs(java.util.concurrent.TimeUnit.SECONDS.toNanos(10)); // only I/O or commands wake it
+        try (NetNs ns = NetNs.create();
+             TapDevice tap = TapDevice.openInNamespace(ns.name(), TapOptions.named("taploop"))) {
+            EventLoop loop = new EventLoop("tap-loop",
+                    Clock.system());
+            loop.maxIdleNs(TimeUnit.SECONDS.toNanos(10)); // only I/O or commands wake it
             loop.ioWaiter(tap.ioWaiter());
-            java.util.concurrent.CountDownLatch frame = new java.util.concurrent.CountDownLatch(1);
-            loop.register(dev.chimney.link.PortPollable.of(tap, f -> frame.countDown()));
-            try (dev.chimney.runtime.LoopThread thread = dev.chimney.runtime.LoopThread.start(loop)) {
-                java.util.concurrent.CountDownLatch command = new java.util.concurrent.CountDownLatch(1);
+            CountDownLatch frame = new CountDownLatch(1);
+            loop.register(PortPollable.of(tap, f -> frame.countDown()));
+            try (LoopThread thread = LoopThread.start(loop)) {
+                CountDownLatch command = new CountDownLatch(1);
                 loop.execute(command::countDown);
-                assertTrue(command.await(5, java.util.concurrent.TimeUnit.SECONDS), "command ran");
+                assertTrue(command.await(5, TimeUnit.SECONDS), "command ran");
                 Thread.sleep(200);
                 long idleTurns = loop.turns();
                 Thread.sleep(300);
                 assertTrue(loop.turns() - idleTurns <= 2, "idle loop sleeps in ppoll instead of spinning: "
                         + (loop.turns() - idleTurns) + " turns in 300 ms");
                 ns.execOk("ip", "link", "set", "taploop", "up"); // the kernel starts sending IPv6 NDP/MLD
-                assertTrue(frame.await(5, java.util.concurrent.TimeUnit.SECONDS), "a frame woke the loop");
+                assertTrue(frame.await(5, TimeUnit.SECONDS), "a frame woke the loop");
             }
         }
     }
@@ -236,7 +246,7 @@ class TapInteropTest {
                 assertTrue(in.transmit(gso, MemorySegment.ofArray(superFrame)), "super-frame written; drops: full="
                         + in.txDropsFull() + " oversize=" + in.txDropsOversize() + " errors=" + in.txErrors());
 
-                java.util.List<byte[]> got = new java.util.ArrayList<>();
+                List<byte[]> got = new ArrayList<>();
                 long deadline = System.nanoTime() + WAIT.toNanos();
                 while (got.size() < segments && System.nanoTime() < deadline) {
                     if (out.awaitReadable(deadline - System.nanoTime())) {
@@ -392,7 +402,7 @@ class TapInteropTest {
 
     private static NetNs.Result waitFor(Process p) {
         try {
-            boolean done = p.waitFor(15, java.util.concurrent.TimeUnit.SECONDS);
+            boolean done = p.waitFor(15, TimeUnit.SECONDS);
             String out = new String(p.getInputStream().readAllBytes());
             return new NetNs.Result(done ? p.exitValue() : 124, out, "");
         } catch (Exception e) {
@@ -409,7 +419,7 @@ class TapInteropTest {
     }
 
     private static byte[] slice(byte[] f, int off, int len) {
-        return java.util.Arrays.copyOfRange(f, off, off + len);
+        return Arrays.copyOfRange(f, off, off + len);
     }
 
     private static byte[] bytes(int... values) {
