@@ -162,6 +162,21 @@ class TapInteropTest {
     }
 
     @Test
+    void persistentTapOutlivesItsDescriptorAndCanBeReattached() {
+        try (NetNs ns = NetNs.create()) {
+            TapDevice first = TapDevice.openInNamespace(ns.name(), TapOptions.named("tapkeep").withPersist(true));
+            first.close();
+            assertEquals(0, ns.exec("ip", "link", "show", "tapkeep").exitCode(), "persistent TAP still there");
+            try (TapDevice again = TapDevice.openInNamespace(ns.name(), TapOptions.named("tapkeep"))) {
+                assertEquals("tapkeep", again.name());
+                assertTrue(ns.execOk("ip", "-d", "link", "show", "tapkeep").stdout().contains("persist on"),
+                        "attaching without persist leaves a persistent device persistent");
+            }
+            ns.execOk("ip", "link", "delete", "tapkeep");
+        }
+    }
+
+    @Test
     void vnetHeaderModeCarriesFramesBothWays() {
         try (NetNs ns = NetNs.create();
              TapDevice tap = openUp(ns, TapOptions.named("tapv").withVnetHeader(true))) {
