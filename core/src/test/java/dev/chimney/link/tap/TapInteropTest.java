@@ -128,13 +128,18 @@ class TapInteropTest {
     }
 
     @Test
-    void secondOpenOfTheSameNameIsBusyAndMtuIsApplied() {
+    void nameConflictsAreReportedAndMtuIsApplied() {
         try (NetNs ns = NetNs.create();
              TapDevice tap = TapDevice.openInNamespace(ns.name(), TapOptions.named("tapmtu").withMtu(9000))) {
             assertEquals(9000, tap.mtu());
             assertEquals(9000, tap.queryMtu());
             assertTrue(ns.execOk("ip", "link", "show", "tapmtu").stdout().contains("mtu 9000"));
             assertTrue(tap.ifIndex() > 1, "a real interface index");
+
+            TapException taken = assertThrows(TapException.class,
+                    () -> TapDevice.openInNamespace(ns.name(), TapOptions.named("lo")));
+            assertEquals(TapException.Reason.INVALID_NAME, taken.reason(), taken.getMessage());
+            assertTrue(taken.getMessage().contains("not taken by a non-TAP interface"), taken.getMessage());
 
             TapException busy = assertThrows(TapException.class,
                     () -> TapDevice.openInNamespace(ns.name(), TapOptions.named("tapmtu")));
