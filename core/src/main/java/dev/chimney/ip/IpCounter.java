@@ -53,7 +53,12 @@ public enum IpCounter {
     TX_DROP_NO_SOURCE(45, "packet not sent: interface has no source address of that family"),
     TX_DROP_TOO_BIG(46, "packet not sent: larger than the path MTU and not fragmentable"),
     PATH_EVICTED(47, "path entries evicted (least recently used)"),
-    REDIRECTS_APPLIED(48, "redirects that installed a host route");
+    REDIRECTS_APPLIED(48, "redirects that installed a host route"),
+    RX_DROP_BOUNDS(49, "frame dropped: a length field pointed outside the frame (caught bounds error)"),
+    ICMP_ECHO_REQUESTS_SENT(50, "echo requests sent"),
+    FRAGMENTS_SENT(51, "fragments sent (echo replies larger than the path MTU)"),
+    ROUTER_ADVERTISEMENTS_APPLIED(52, "router advertisements that set a default router or prefix"),
+    ICMP_DROP_UNMATCHED(53, "ICMP error quoting a packet we did not send (RFC 5927 checks)");
 
     private final int id;
     private final String description;
