@@ -58,7 +58,9 @@ public enum IpCounter {
     ICMP_ECHO_REQUESTS_SENT(50, "echo requests sent"),
     FRAGMENTS_SENT(51, "fragments sent (echo replies larger than the path MTU)"),
     ROUTER_ADVERTISEMENTS_APPLIED(52, "router advertisements that set a default router or prefix"),
-    ICMP_DROP_UNMATCHED(53, "ICMP error quoting a packet we did not send (RFC 5927 checks)");
+    ICMP_DROP_UNMATCHED(53, "ICMP error quoting a packet we did not send (RFC 5927 checks)"),
+    ICMP_ERRORS_SENT(54, "ICMP destination-unreachable / parameter-problem errors sent"),
+    ICMP_ERRORS_RATE_LIMITED(55, "ICMP errors not sent: rate limit (RFC 4443 §2.4(f), RFC 1812 §4.3.2.8)");
 
     private final int id;
     private final String description;

@@ -105,6 +105,14 @@ public final class IpStack implements Pollable {
     private int nextIpv4Id;
     private int nextIpv6FragmentId;
     private long nowNs;
+    // The packet being dispatched to a transport handler, so the handler can report it unreachable.
+    private Link rxLink;
+    private MemorySegment rxFrame;
+    private long rxIpOffset;
+    private int rxIpLength;
+    // ICMP error token bucket (RFC 4443 §2.4(f)).
+    private double icmpTokens;
+    private long icmpTokensAtNs;
 
     /**
      * Creates a stack on {@code loop} and registers it there as a {@link Pollable}.
@@ -126,6 +134,8 @@ public final class IpStack implements Pollable {
         this.nextIpv4Id = random.nextInt(0x10000);
         this.nextIpv6FragmentId = random.nextInt();
         this.nowNs = loop.nowNs();
+        this.icmpTokens = config.icmpErrorBurst();
+        this.icmpTokensAtNs = nowNs;
         loop.register(this);
     }
 
@@ -372,12 +382,29 @@ public final class IpStack implements Pollable {
             receiveIcmpv4(link, info, payload);
             return;
         }
-        TransportHandler h = handlers[protocol];
-        if (h == null) {
-            counters.increment(IpCounter.PROTO_DROP_UNKNOWN);
-            return;
+        dispatch(link, info, payload, frame, off, (int) ip.length());
+    }
+
+    /** Hands a packet to its transport, remembering it so the handler may answer with an ICMP error. */
+    private void dispatch(Link link, IpPacketInfo info, MemorySegment payload, MemorySegment frame, long ipOff,
+            int ipLen) {
+        rxLink = link;
+        rxFrame = frame;
+        rxIpOffset = ipOff;
+        rxIpLength = ipLen;
+        try {
+            TransportHandler h = handlers[info.protocol];
+            if (h == null) {
+                counters.increment(IpCounter.PROTO_DROP_UNKNOWN);
+                // RFC 1122 §3.2.2.1 (SHOULD) / RFC 4443 §3.4 code 1: tell the sender nobody speaks this protocol.
+                sendUnreachable(IcmpErrorKind.PROTOCOL_UNREACHABLE);
+                return;
+            }
+            h.onPacket(info, payload);
+        } finally {
+            rxFrame = null;
+            rxLink = null;
         }
-        h.onPacket(info, payload);
     }
 
     // ---------------------------------------------------------------- IPv6 (RFC 8200)
@@ -448,14 +475,7 @@ public final class IpStack implements Pollable {
             case IpProtocol.IPV6_NO_NEXT -> {
                 // RFC 8200 §4.7: nothing follows; silently done.
             }
-            default -> {
-                TransportHandler h = handlers[protocol];
-                if (h == null) {
-                    counters.increment(IpCounter.PROTO_DROP_UNKNOWN);
-                    return;
-                }
-                h.onPacket(info, payload);
-            }
+            default -> dispatch(link, info, payload, frame, off, (int) ip.length());
         }
     }
 
@@ -942,6 +962,106 @@ public final class IpStack implements Pollable {
                 transmit(link, f, frameLen);
             }
         }
+    }
+
+    // ---------------------------------------------------------------- ICMP errors we originate
+
+    /**
+     * Reports the packet now being delivered to a {@link TransportHandler} as undeliverable: a UDP handler calls
+     * it with {@link IcmpErrorKind#PORT_UNREACHABLE} when no socket is bound (RFC 1122 §4.1.3.1). Only valid during
+     * {@link TransportHandler#onPacket}. No error is sent about broadcast/multicast destinations, unspecified or
+     * multicast sources, or reassembled datagrams, and errors are rate limited (RFC 1122 §3.2.2, RFC 4443 §2.4(e,f)).
+     *
+     * @return true if an error was sent
+     */
+    public boolean sendUnreachable(IcmpErrorKind kind) {
+        if (kind != IcmpErrorKind.PORT_UNREACHABLE && kind != IcmpErrorKind.PROTOCOL_UNREACHABLE) {
+            throw new IllegalArgumentException("a host reports only port or protocol unreachable, got " + kind);
+        }
+        if (rxFrame == null) {
+            throw new IllegalStateException("sendUnreachable is only valid inside TransportHandler.onPacket");
+        }
+        IpPacketInfo info = rxInfo;
+        if (info.dstMulticast || info.reassembled || info.srcHi == 0 && info.srcLo == 0
+                || info.version == 4 && ((info.srcLo >>> 28) == 0xE) || info.version == 6 && (info.srcHi >>> 56) == 0xFF) {
+            return false;
+        }
+        if (!takeIcmpToken()) {
+            counters.increment(IpCounter.ICMP_ERRORS_RATE_LIMITED);
+            return false;
+        }
+        boolean v4 = info.version == 4;
+        IpAddress src = info.destinationAddress();
+        IpAddress dst = info.sourceAddress();
+        Outbound out = beginSendInternal(src, dst, v4 ? IpProtocol.ICMP : IpProtocol.ICMPV6, false);
+        if (out == null) {
+            return false;
+        }
+        // Quote as much of the offending packet as fits a minimum-size datagram (RFC 1812 §4.3.2.3: 576 bytes;
+        // RFC 4443 §2.4(c): 1280 bytes).
+        int minimum = v4 ? 576 : 1280;
+        int headerBytes = v4 ? Ipv4View.HEADER_LENGTH : Ipv6View.HEADER_LENGTH;
+        int quote = Math.min(rxIpLength, Math.min(minimum - headerBytes - 8, out.maxPayloadBytes() - 8));
+        MemorySegment seg = out.segment();
+        long p = out.payloadOffset();
+        int type;
+        int code;
+        int word = 0;
+        if (v4) {
+            type = ICMP4_DEST_UNREACHABLE;
+            code = kind == IcmpErrorKind.PORT_UNREACHABLE ? 3 : 2;
+        } else if (kind == IcmpErrorKind.PORT_UNREACHABLE) {
+            type = ICMP6_DEST_UNREACHABLE;
+            code = 4;
+        } else {
+            type = ICMP6_PARAMETER_PROBLEM;
+            code = 1;
+            // Pointer to the offending next header field (RFC 4443 §3.4): that of the last header before the
+            // upper layer; for a packet without extension headers, the fixed header's field at offset 6.
+            word = rxV6.upperOffset() - rxIpOffset == Ipv6View.HEADER_LENGTH ? Ipv6View.NEXT_HEADER_OFFSET
+                    : (int) (lastExtensionHeaderOffset() - rxIpOffset);
+        }
+        Bytes.u8(seg, p, type);
+        Bytes.u8(seg, p + 1, code);
+        Bytes.u16(seg, p + 2, 0);
+        Bytes.u32(seg, p + 4, word);
+        MemorySegment.copy(rxFrame, rxIpOffset, seg, p + 8, quote);
+        int len = 8 + quote;
+        int sum = Checksum.sum(seg, p, len);
+        if (!v4) {
+            sum = Checksum.add(sum, out.pseudoHeaderSum(len));
+        }
+        Bytes.u16(seg, p + 2, Checksum.finish(sum));
+        boolean sent = out.commit(len);
+        if (sent) {
+            counters.increment(IpCounter.ICMP_ERRORS_SENT);
+        }
+        return sent;
+    }
+
+    /** Offset of the next-header byte of the last extension header of the current IPv6 packet. */
+    private long lastExtensionHeaderOffset() {
+        long last = rxIpOffset + Ipv6View.NEXT_HEADER_OFFSET;
+        int next = Bytes.u8(rxFrame, last);
+        long rel = rxIpOffset + Ipv6View.HEADER_LENGTH;
+        while (rel < rxV6.upperOffset()) {
+            last = rel; // the next-header field is the first byte of every extension header
+            int extLen = next == IpProtocol.IPV6_FRAGMENT ? 8 : (Bytes.u8(rxFrame, rel + 1) + 1) * 8;
+            next = Bytes.u8(rxFrame, rel);
+            rel += extLen;
+        }
+        return last;
+    }
+
+    private boolean takeIcmpToken() {
+        long elapsed = nowNs - icmpTokensAtNs;
+        icmpTokensAtNs = nowNs;
+        icmpTokens = Math.min(config.icmpErrorBurst(), icmpTokens + elapsed * config.icmpErrorsPerSecond() / 1e9);
+        if (icmpTokens >= 1) {
+            icmpTokens -= 1;
+            return true;
+        }
+        return false;
     }
 
     // ---------------------------------------------------------------- echo (ping)

@@ -194,6 +194,73 @@ class IpStackSimulationTest {
         assertTrue(e.getMessage().contains("not an address of this stack"), e.getMessage());
     }
 
+    /** Records ICMP errors a transport hears about. */
+    static final class ErrorLog implements TransportHandler {
+        final List<String> errors = new ArrayList<>();
+
+        @Override
+        public void onPacket(IpPacketInfo info, MemorySegment payload) {
+        }
+
+        @Override
+        public void onIcmpError(IcmpErrorKind kind, IpPacketInfo quoted, int mtuBytes, MemorySegment q) {
+            errors.add(kind + " to " + quoted.destinationAddress() + " hard=" + kind.isHard() + " port="
+                    + Bytes.u16(q, 2));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void portAndProtocolUnreachableReachTheSendingTransport(boolean v6) {
+        Simulator sim = new Simulator(13);
+        VirtualWire w = wire(sim, DELAY);
+        Host a = new Host(sim, "a", w.a(), cfgA());
+        Host b = new Host(sim, "b", w.b(), cfgB());
+        // B's UDP has no socket on any port: it answers port unreachable (RFC 1122 §4.1.3.1).
+        b.stack.register(IpProtocol.UDP, (info, payload) -> b.stack.sendUnreachable(IcmpErrorKind.PORT_UNREACHABLE));
+        ErrorLog udp = new ErrorLog();
+        ErrorLog exotic = new ErrorLog();
+        a.stack.register(IpProtocol.UDP, udp);
+        a.stack.register(200, exotic);
+        IpAddress dst = v6 ? B6 : B4;
+        IpStack.Outbound out = a.stack.beginSend(dst, IpProtocol.UDP);
+        Bytes.u16(out.segment(), out.payloadOffset() + 2, 9999);
+        out.commit(8);
+        out = a.stack.beginSend(dst, 200);
+        Bytes.u16(out.segment(), out.payloadOffset() + 2, 7777);
+        out.commit(8);
+        sim.runFor(10 * MS);
+        assertEquals(List.of("PORT_UNREACHABLE to " + dst + " hard=true port=9999"), udp.errors,
+                "seed " + sim.seed() + " " + b.stack.counters());
+        assertEquals(List.of("PROTOCOL_UNREACHABLE to " + dst + " hard=true port=7777"), exotic.errors);
+        assertEquals(2, b.counter(IpCounter.ICMP_ERRORS_SENT));
+    }
+
+    @Test
+    void icmpErrorsAreRateLimited() {
+        Simulator sim = new Simulator(14);
+        VirtualWire w = wire(sim, DELAY);
+        Host a = new Host(sim, "a", w.a(), cfgA());
+        Host b = new Host(sim, "b", w.b(), cfgB());
+        b.stack.register(IpProtocol.UDP, (info, payload) -> b.stack.sendUnreachable(IcmpErrorKind.PORT_UNREACHABLE));
+        ErrorLog udp = new ErrorLog();
+        a.stack.register(IpProtocol.UDP, udp);
+        a.stack.sendEchoRequest(B4, 1, 1, 0); // resolve first so nothing queues
+        sim.runFor(10 * MS);
+        for (int i = 0; i < 50; i++) {
+            a.stack.beginSend(B4, IpProtocol.UDP).commit(8);
+        }
+        sim.runFor(10 * MS);
+        int burst = IpStackConfig.defaults().icmpErrorBurst();
+        assertEquals(burst, b.counter(IpCounter.ICMP_ERRORS_SENT), b.stack.counters().toString());
+        assertEquals(50 - burst, b.counter(IpCounter.ICMP_ERRORS_RATE_LIMITED));
+        assertEquals(burst, udp.errors.size());
+        sim.runFor(S); // the bucket refills at 100 per second
+        a.stack.beginSend(B4, IpProtocol.UDP).commit(8);
+        sim.runFor(10 * MS);
+        assertEquals(burst + 1, b.counter(IpCounter.ICMP_ERRORS_SENT));
+    }
+
     @Test
     void vlanMismatchIsFilteredAndMatchingVlansTalk() {
         Simulator sim = new Simulator(6);
@@ -407,8 +474,15 @@ class IpStackSimulationTest {
         Ipv6Address slaac = new Ipv6Address(prefix.hi(), b.nif.linkLocal().lo());
         assertTrue(b.nif.isOwnIpv6(slaac.hi(), slaac.lo()), "RFC 4862 §5.5.3 address formed: " + b.nif.ipv6());
         assertEquals(MAC_PEER, b.stack.neighbors(b.nif, true).lookup(router).linkAddress());
-        // A hop limit below 255 means the RA came from off-link: ignored (RFC 4861 §6.1.2).
         assertEquals(0, b.counter(IpCounter.NDP_DROP_INVALID));
+        // A hop limit below 255 means the RA came from off-link: ignored (RFC 4861 §6.1.2).
+        Ipv6Address other = Ipv6Address.linkLocal(MacAddress.parse("02:00:00:00:00:98"));
+        TestFrames.checksumIcmpv6(ra, other, Ipv6Address.ALL_NODES);
+        peer.send(TestFrames.frameV6(MacAddress.ipv6Multicast(Ipv6Address.ALL_NODES), MAC_PEER,
+                TestFrames.ipv6(other, Ipv6Address.ALL_NODES, IpProtocol.ICMPV6, 64, ra)));
+        sim.runFor(MS);
+        assertEquals(1, b.counter(IpCounter.NDP_DROP_INVALID));
+        assertEquals(null, b.stack.neighbors(b.nif, true).lookup(other));
     }
 
     // ---------------------------------------------------------------- hostile input
