@@ -10,6 +10,8 @@ import dev.chimney.wire.Bytes;
 import dev.chimney.wire.Checksum;
 import dev.chimney.wire.EtherType;
 import dev.chimney.wire.EthernetView;
+import dev.chimney.wire.Icmpv4View;
+import dev.chimney.wire.Icmpv6View;
 import dev.chimney.wire.IpAddress;
 import dev.chimney.wire.IpProtocol;
 import dev.chimney.wire.Ipv4Address;
@@ -17,6 +19,7 @@ import dev.chimney.wire.Ipv4View;
 import dev.chimney.wire.Ipv6Address;
 import dev.chimney.wire.Ipv6View;
 import dev.chimney.wire.MacAddress;
+import dev.chimney.wire.NdpOptions;
 import dev.chimney.wire.WireFormatException;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -41,29 +44,29 @@ import java.util.List;
  */
 public final class IpStack implements Pollable {
     // ICMPv4 (RFC 792) types.
-    static final int ICMP4_ECHO_REPLY = 0;
-    static final int ICMP4_DEST_UNREACHABLE = 3;
+    static final int ICMP4_ECHO_REPLY = Icmpv4View.TYPE_ECHO_REPLY;
+    static final int ICMP4_DEST_UNREACHABLE = Icmpv4View.TYPE_DEST_UNREACHABLE;
     static final int ICMP4_REDIRECT = 5;
-    static final int ICMP4_ECHO_REQUEST = 8;
-    static final int ICMP4_TIME_EXCEEDED = 11;
+    static final int ICMP4_ECHO_REQUEST = Icmpv4View.TYPE_ECHO_REQUEST;
+    static final int ICMP4_TIME_EXCEEDED = Icmpv4View.TYPE_TIME_EXCEEDED;
     static final int ICMP4_PARAMETER_PROBLEM = 12;
     // ICMPv6 (RFC 4443, RFC 4861) types.
-    static final int ICMP6_DEST_UNREACHABLE = 1;
-    static final int ICMP6_PACKET_TOO_BIG = 2;
-    static final int ICMP6_TIME_EXCEEDED = 3;
-    static final int ICMP6_PARAMETER_PROBLEM = 4;
-    static final int ICMP6_ECHO_REQUEST = 128;
-    static final int ICMP6_ECHO_REPLY = 129;
-    static final int ND_ROUTER_SOLICIT = 133;
-    static final int ND_ROUTER_ADVERT = 134;
-    static final int ND_NEIGHBOR_SOLICIT = 135;
-    static final int ND_NEIGHBOR_ADVERT = 136;
-    static final int ND_REDIRECT = 137;
+    static final int ICMP6_DEST_UNREACHABLE = Icmpv6View.TYPE_DEST_UNREACHABLE;
+    static final int ICMP6_PACKET_TOO_BIG = Icmpv6View.TYPE_PACKET_TOO_BIG;
+    static final int ICMP6_TIME_EXCEEDED = Icmpv6View.TYPE_TIME_EXCEEDED;
+    static final int ICMP6_PARAMETER_PROBLEM = Icmpv6View.TYPE_PARAMETER_PROBLEM;
+    static final int ICMP6_ECHO_REQUEST = Icmpv6View.TYPE_ECHO_REQUEST;
+    static final int ICMP6_ECHO_REPLY = Icmpv6View.TYPE_ECHO_REPLY;
+    static final int ND_ROUTER_SOLICIT = Icmpv6View.TYPE_ROUTER_SOLICITATION;
+    static final int ND_ROUTER_ADVERT = Icmpv6View.TYPE_ROUTER_ADVERTISEMENT;
+    static final int ND_NEIGHBOR_SOLICIT = Icmpv6View.TYPE_NEIGHBOR_SOLICITATION;
+    static final int ND_NEIGHBOR_ADVERT = Icmpv6View.TYPE_NEIGHBOR_ADVERTISEMENT;
+    static final int ND_REDIRECT = Icmpv6View.TYPE_REDIRECT;
     // NDP option types (RFC 4861 §4.6).
-    static final int OPT_SOURCE_LLADDR = 1;
-    static final int OPT_TARGET_LLADDR = 2;
-    static final int OPT_PREFIX_INFO = 3;
-    static final int OPT_MTU = 5;
+    static final int OPT_SOURCE_LLADDR = NdpOptions.TYPE_SOURCE_LINK_LAYER;
+    static final int OPT_TARGET_LLADDR = NdpOptions.TYPE_TARGET_LINK_LAYER;
+    static final int OPT_PREFIX_INFO = NdpOptions.TYPE_PREFIX_INFORMATION;
+    static final int OPT_MTU = NdpOptions.TYPE_MTU;
     static final int NA_FLAG_ROUTER = 0x8000_0000;
     static final int NA_FLAG_SOLICITED = 0x4000_0000;
     static final int NA_FLAG_OVERRIDE = 0x2000_0000;
@@ -215,6 +218,25 @@ public final class IpStack implements Pollable {
         if (r != null) {
             neighbors(r.iface(), !remote.isIpv4()).confirmReachable(r.nextHop(remote), loop.nowNs());
         }
+    }
+
+    /**
+     * The neighbor entry used to reach {@code remote} (its next hop), or null when there is no route or the next hop
+     * has never been resolved. The chimney layer snapshots it as the neighbor state object (spec §2.3).
+     */
+    public NeighborEntry neighborFor(IpAddress remote) {
+        Route r = routes.lookup(remote);
+        return r == null ? null : neighbors(r.iface(), !remote.isIpv4()).lookup(r.nextHop(remote));
+    }
+
+    /**
+     * The path entry towards {@code remote}, created if absent (spec §2.4 path state object), or null when there is
+     * no route or no source address.
+     */
+    public PathEntry pathFor(IpAddress remote) {
+        Route r = routes.lookup(remote);
+        IpAddress src = r == null ? null : r.sourceFor(remote);
+        return src == null ? null : paths.getOrCreate(src, remote, r.effectiveMtuBytes());
     }
 
     /** The path MTU towards {@code remote}: the cached PMTU, else the route's MTU; 0 when there is no route. */

@@ -104,6 +104,10 @@ class IpStackSimulationTest {
         NeighborEntry bAtA = a.stack.neighbors(a.nif, false).lookup(B4);
         assertEquals(NeighborState.REACHABLE, bAtA.state(), "solicited ARP reply confirms (RFC 826 + NUD)");
         assertEquals(MAC_B, bAtA.linkAddress());
+        assertEquals(bAtA, a.stack.neighborFor(B4), "the chimney's neighbor object for this remote");
+        assertEquals(new NeighborConst(MAC_A, 0), bAtA.constState());
+        assertEquals(MAC_B, bAtA.cachedState(sim.nowNs()).dlDestinationAddress());
+        assertEquals(new PathEntry.PathState(A4, B4, 1500), a.stack.pathFor(B4).snapshot());
         NeighborEntry aAtB = b.stack.neighbors(b.nif, false).lookup(A4);
         assertEquals(MAC_A, aAtB.linkAddress(), "RFC 826: the target learns the requester");
         assertEquals(1, b.counter(IpCounter.ARP_REQUESTS_ANSWERED));
