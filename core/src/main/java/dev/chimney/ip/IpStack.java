@@ -103,6 +103,10 @@ public final class IpStack implements Pollable {
     /** Control messages (ARP, NDP, ICMP errors/replies) are built here so they never clobber {@link #outbound}. */
     private final MemorySegment controlBuffer;
     private final MemorySegment fragmentBuffer;
+    /** Cached 0..n slices of the three transmit buffers, indexed by length (up to a 9000-byte jumbo frame). */
+    private final MemorySegment[] outboundSlices = new MemorySegment[9000 + MAX_LINK_HEADER + 1];
+    private final MemorySegment[] controlSlices = new MemorySegment[9000 + MAX_LINK_HEADER + 1];
+    private final MemorySegment[] fragmentSlices = new MemorySegment[9000 + MAX_LINK_HEADER + 1];
     private final long[] echoSentNs = new long[256];
     private final int[] echoSentKey = new int[256];
     private int nextIpv4Id;
@@ -978,7 +982,7 @@ public final class IpStack implements Pollable {
             Bytes.macBits(f, EthernetView.DST_OFFSET, mac);
             transmit(link, f, frameLen);
         } else {
-            long resolved = link.ndp.resolve(dst, f.asSlice(0, padded(f, frameLen)), nowNs);
+            long resolved = link.ndp.resolve(dst, f, padded(f, frameLen), nowNs);
             if (resolved >= 0) {
                 Bytes.macBits(f, EthernetView.DST_OFFSET, resolved);
                 transmit(link, f, frameLen);
@@ -1207,9 +1211,29 @@ public final class IpStack implements Pollable {
         return iface.tagsFrames() ? EthernetView.TAGGED_HEADER_LENGTH : EthernetView.HEADER_LENGTH;
     }
 
+    /**
+     * A slice of one of the stack's transmit buffers from 0 to {@code len}. Slices are cached per buffer and
+     * length (up to a jumbo frame), so a steady transmit path creates no segment objects.
+     */
+    private MemorySegment frameSlice(MemorySegment buffer, int len) {
+        MemorySegment[] cache = buffer == outbound.buffer ? outboundSlices : buffer == controlBuffer ? controlSlices
+                : buffer == fragmentBuffer ? fragmentSlices : null;
+        if (cache == null || len >= cache.length) {
+            return buffer.asSlice(0, len);
+        }
+        MemorySegment s = cache[len];
+        if (s == null) {
+            s = buffer.asSlice(0, len);
+            cache[len] = s;
+        }
+        return s;
+    }
+
     private static int padded(MemorySegment f, int frameLen) {
         if (frameLen < MIN_FRAME_BYTES) {
-            f.asSlice(frameLen, MIN_FRAME_BYTES - frameLen).fill((byte) 0);
+            for (int i = frameLen; i < MIN_FRAME_BYTES; i++) {
+                Bytes.u8(f, i, 0);
+            }
             return MIN_FRAME_BYTES;
         }
         return frameLen;
@@ -1217,7 +1241,7 @@ public final class IpStack implements Pollable {
 
     private boolean transmit(Link link, MemorySegment f, int frameLen) {
         int len = padded(f, frameLen);
-        boolean ok = link.port.transmit(f.asSlice(0, len));
+        boolean ok = link.port.transmit(frameSlice(f, len));
         counters.increment(ok ? IpCounter.FRAMES_SENT : IpCounter.FRAME_DROP_PORT_REFUSED);
         return ok;
     }
@@ -1386,7 +1410,7 @@ public final class IpStack implements Pollable {
                 boolean v6 = !destination.isIpv4();
                 NeighborCache cache = v6 ? link.ndp : link.arp;
                 int len = padded(f, frameLen);
-                mac = cache.resolve(route.nextHop(destination), f.asSlice(0, len), nowNs);
+                mac = cache.resolve(route.nextHop(destination), f, len, nowNs);
                 if (mac < 0) {
                     return cache.lookup(route.nextHop(destination)) != null; // queued (true) or refused (false)
                 }

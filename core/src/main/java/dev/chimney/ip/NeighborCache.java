@@ -206,6 +206,14 @@ public final class NeighborCache {
      * @return the MAC as 48 bits, or -1 when the frame was queued or dropped
      */
     public long resolve(IpAddress nextHop, MemorySegment frame, long nowNs) {
+        return resolve(nextHop, frame, (int) frame.byteSize(), nowNs);
+    }
+
+    /**
+     * As {@link #resolve(IpAddress, MemorySegment, long)} for a frame of {@code frameBytes} at the start of a larger
+     * buffer, so a caller with one reusable transmit buffer needs no slice object per packet.
+     */
+    public long resolve(IpAddress nextHop, MemorySegment buffer, int frameBytes, long nowNs) {
         NeighborEntry e = entries.get(nextHop);
         if (e == null) {
             e = create(nextHop);
@@ -215,14 +223,14 @@ public final class NeighborCache {
             }
             e.state = NeighborState.INCOMPLETE;
             e.solicitsSent = 0;
-            enqueue(e, frame);
+            enqueue(e, buffer, frameBytes);
             sendSolicit(e, null, nowNs);
             return -1;
         }
         touch(e);
         switch (e.state) {
             case INCOMPLETE -> {
-                enqueue(e, frame);
+                enqueue(e, buffer, frameBytes);
                 return -1;
             }
             case STALE -> {
@@ -488,8 +496,8 @@ public final class NeighborCache {
 
     // ---------------------------------------------------------------- pending-frame queue
 
-    private void enqueue(NeighborEntry e, MemorySegment frame) {
-        if (config.maxQueuedPerEntry() == 0 || frame.byteSize() > maxFrameBytes) {
+    private void enqueue(NeighborEntry e, MemorySegment buffer, int frameBytes) {
+        if (config.maxQueuedPerEntry() == 0 || frameBytes > maxFrameBytes) {
             counters.increment(IpCounter.NEIGHBOR_QUEUE_DROP);
             return;
         }
@@ -501,8 +509,8 @@ public final class NeighborCache {
         }
         int slot = freeHead;
         freeHead = slotNext[slot];
-        MemorySegment.copy(frame, 0, pool, (long) slot * maxFrameBytes, frame.byteSize());
-        slotLength[slot] = (int) frame.byteSize();
+        MemorySegment.copy(buffer, 0, pool, (long) slot * maxFrameBytes, frameBytes);
+        slotLength[slot] = frameBytes;
         slotSequence[slot] = sequence++;
         slotOwner[slot] = e;
         slotNext[slot] = -1;
