@@ -2,16 +2,35 @@ package dev.chimney.runtime;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
- * One event loop: the single owner of the state registered on it. A turn ({@link #runOnce}) drains the command
- * queue, polls every registered {@link Pollable} (receive batches, protocol input), fires due timers, then runs
- * the flush hooks (transmit batching). Other threads talk to the loop only through {@link #execute}.
+ * One event loop: the single owner of the state registered on it. A turn ({@link #runOnce}) reads the clock once,
+ * then
+ * <ol>
+ *   <li>drains the command queue (up to a budget),</li>
+ *   <li>polls every registered {@link Pollable} in registration order (receive batches, protocol input),</li>
+ *   <li>fires due timers (up to a budget),</li>
+ *   <li>runs the flush hooks (transmit batching).</li>
+ * </ol>
+ * Other threads talk to the loop only through {@link #execute}. The loop is driven either by the {@link Simulator}
+ * (virtual time) or on its own platform thread by {@link #runUntilStopped()} / {@link LoopThread}, which sleeps in
+ * an {@link IoWaiter} until the next deadline, a command, or I/O.
+ *
+ * <p>Errors: an exception from a command, pollable, timer or hook is counted ({@link #errors()}) and passed to the
+ * {@link LoopErrorHandler} (default: log and continue, so one bad handler never kills the loop).
+ *
+ * <p>The command queue is a {@link ConcurrentLinkedQueue}, which allocates one node per command: fine for
+ * control-plane commands (offload requests, socket calls), not meant for per-packet traffic.
  */
 public final class EventLoop {
-    /** Most frames or timers handled per pollable per turn, so one busy source cannot starve the others. */
+    /** Most frames or commands handled per pollable / queue per turn, so one busy source cannot starve the others. */
     public static final int DEFAULT_BUDGET = 64;
+    /** Most timers fired per turn; more due timers fire on the next turn (which is immediate). */
+    public static final int DEFAULT_TIMER_BUDGET = 4096;
+    /** Longest an idle thread-driven loop sleeps without a deadline, so a lost I/O readiness costs at most this. */
+    public static final long DEFAULT_MAX_IDLE_NS = 100_000_000L;
 
     private final String name;
     private final Clock clock;
@@ -19,11 +38,17 @@ public final class EventLoop {
     private final ConcurrentLinkedQueue<Runnable> commands = new ConcurrentLinkedQueue<>();
     private final List<Pollable> pollables = new ArrayList<>();
     private final List<Runnable> flushHooks = new ArrayList<>();
+    private LoopErrorHandler errorHandler = LoopErrorHandler.LOG;
+    private volatile IoWaiter waiter;
+    private volatile boolean stopRequested;
+    private volatile Thread runningThread;
+    private long maxIdleNs = DEFAULT_MAX_IDLE_NS;
     private long turns;
+    private long errors;
 
     public EventLoop(String name, Clock clock) {
-        this.name = name;
-        this.clock = clock;
+        this.name = Objects.requireNonNull(name, "name");
+        this.clock = Objects.requireNonNull(clock, "clock");
     }
 
     public String name() {
@@ -42,19 +67,52 @@ public final class EventLoop {
         return timers;
     }
 
-    /** Queues a command to run on this loop's next turn. Safe from any thread. */
+    /** Queues a command to run on this loop's next turn, and wakes the loop if it is waiting. Safe from any thread. */
     public void execute(Runnable command) {
-        commands.add(command);
+        commands.add(Objects.requireNonNull(command, "command"));
+        IoWaiter w = waiter;
+        if (w != null) {
+            w.wakeup();
+        }
     }
 
     /** Registers work polled on every turn (call from the loop's own thread or before it starts). */
     public void register(Pollable pollable) {
-        pollables.add(pollable);
+        pollables.add(Objects.requireNonNull(pollable, "pollable"));
+    }
+
+    /** Removes a registered pollable (from the loop's own thread); returns whether it was registered. */
+    public boolean unregister(Pollable pollable) {
+        return pollables.remove(pollable);
     }
 
     /** Registers an action run at the end of each turn (e.g. flush batched transmits). */
     public void onFlush(Runnable hook) {
-        flushHooks.add(hook);
+        flushHooks.add(Objects.requireNonNull(hook, "hook"));
+    }
+
+    /** Sets how handler exceptions are reported (call before the loop runs). */
+    public void errorHandler(LoopErrorHandler handler) {
+        this.errorHandler = Objects.requireNonNull(handler, "handler (use LoopErrorHandler.LOG)");
+    }
+
+    /**
+     * Sets how the idle loop waits when it runs on its own thread (call before {@link #runUntilStopped}); for example
+     * a TAP device's poll(2)-based waiter. Defaults to a {@link ParkingWaiter}.
+     */
+    public void ioWaiter(IoWaiter waiter) {
+        if (runningThread != null) {
+            throw new IllegalStateException("set the IoWaiter of loop " + name + " before it starts running");
+        }
+        this.waiter = Objects.requireNonNull(waiter, "waiter");
+    }
+
+    /** Upper bound on one idle wait without any deadline (default 100 ms). */
+    public void maxIdleNs(long maxIdleNs) {
+        if (maxIdleNs <= 0) {
+            throw new IllegalArgumentException("maxIdleNs must be positive, got " + maxIdleNs);
+        }
+        this.maxIdleNs = maxIdleNs;
     }
 
     /** Runs one turn at the clock's current time. Returns the amount of work done. */
@@ -66,18 +124,45 @@ public final class EventLoop {
             if (c == null) {
                 break;
             }
-            c.run();
             work++;
+            try {
+                c.run();
+            } catch (Throwable t) {
+                failed("command", t);
+            }
         }
         for (int i = 0; i < pollables.size(); i++) {
-            work += pollables.get(i).poll(now, DEFAULT_BUDGET);
+            try {
+                work += pollables.get(i).poll(now, DEFAULT_BUDGET);
+            } catch (Throwable t) {
+                work++;
+                failed("pollable", t);
+            }
         }
-        work += timers.poll(now, Integer.MAX_VALUE);
+        long firedBefore = timers.firedTotal();
+        while (timers.firedTotal() - firedBefore < DEFAULT_TIMER_BUDGET) {
+            try {
+                timers.poll(now, DEFAULT_TIMER_BUDGET - (int) (timers.firedTotal() - firedBefore));
+                break;
+            } catch (Throwable t) {
+                failed("timer", t);
+            }
+        }
+        work += (int) (timers.firedTotal() - firedBefore);
         for (int i = 0; i < flushHooks.size(); i++) {
-            flushHooks.get(i).run();
+            try {
+                flushHooks.get(i).run();
+            } catch (Throwable t) {
+                failed("flush", t);
+            }
         }
         turns++;
         return work;
+    }
+
+    private void failed(String where, Throwable t) {
+        errors++;
+        errorHandler.onError(this, where, t);
     }
 
     /** Earliest time this loop has work: now if commands are queued, else the first timer or pollable event. */
@@ -92,7 +177,64 @@ public final class EventLoop {
         return t;
     }
 
+    /**
+     * Runs turns on the calling thread until {@link #stop()}: busy while there is work, otherwise waits in the
+     * {@link IoWaiter} until the next wakeup time (at most {@link #maxIdleNs}). Use with a real clock; under the
+     * simulator drive loops with {@link Simulator} instead. Commands still queued at stop are left unrun.
+     */
+    public void runUntilStopped() {
+        synchronized (this) {
+            if (runningThread != null) {
+                throw new IllegalStateException("loop " + name + " is already running on " + runningThread.getName()
+                        + "; a loop has exactly one owner thread");
+            }
+            runningThread = Thread.currentThread();
+        }
+        if (waiter == null) {
+            waiter = new ParkingWaiter();
+        }
+        try {
+            while (!stopRequested) {
+                if (runOnce() > 0) {
+                    continue;
+                }
+                long nowNs = clock.nanoTime();
+                long nextNs = nextWakeupNs();
+                if (nextNs <= nowNs) {
+                    continue;
+                }
+                long timeoutNs = nextNs == Long.MAX_VALUE ? maxIdleNs : Math.min(nextNs - nowNs, maxIdleNs);
+                if (!stopRequested) {
+                    waiter.await(timeoutNs);
+                }
+            }
+        } finally {
+            synchronized (this) {
+                runningThread = null;
+            }
+        }
+    }
+
+    /** Asks {@link #runUntilStopped()} to return after the current turn. Safe from any thread. */
+    public void stop() {
+        stopRequested = true;
+        IoWaiter w = waiter;
+        if (w != null) {
+            w.wakeup();
+        }
+    }
+
+    /** True when called from the thread currently running this loop (always false under the simulator). */
+    public boolean inLoopThread() {
+        return runningThread == Thread.currentThread();
+    }
+
     public long turns() {
         return turns;
+    }
+
+    /** Exceptions thrown by handlers and caught by this loop. */
+    public long errors() {
+        return errors;
     }
 }

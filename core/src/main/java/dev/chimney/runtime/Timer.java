@@ -9,6 +9,8 @@ public abstract class Timer {
     long deadlineNs;
     /** Position in the wheel's structure, or -1 when not armed (owned by TimerWheel). */
     int index = -1;
+    /** The wheel this timer is armed on, or null (owned by TimerWheel; catches arming on two wheels). */
+    TimerWheel wheel;
 
     /** Called by the wheel's loop when the deadline has passed; the timer is no longer armed at that point. */
     protected abstract void onExpired(long nowNs);

@@ -4,18 +4,30 @@ import java.util.Arrays;
 
 /**
  * The timers of one event loop. Re-arming or cancelling is O(log n) and allocation-free; expiry order is by
- * deadline, ties broken by arming order, so runs are deterministic.
+ * deadline, ties broken by arming order (a re-arm counts as a new arming), so runs are deterministic.
  *
- * <p>Implementation note: an indexed binary heap of intrusive {@link Timer} nodes.
+ * <p>Callbacks may freely schedule and cancel timers: a timer re-armed from its own {@link Timer#onExpired} is simply
+ * armed again (and fires in the same {@link #poll} if its new deadline is already due and the limit allows), and a
+ * timer cancelled by an earlier callback of the same poll does not fire.
+ *
+ * <p>Implementation note: an indexed binary heap of intrusive {@link Timer} nodes. A hashed wheel would make
+ * arming O(1) but loses the exact (deadline, arming order) tie order unless each slot is sorted, and the
+ * simulator depends on that order; see {@code TimerWheelBenchmark} in the bench module for the comparison.
+ * Not thread-safe: used only by its loop's thread.
  */
 public final class TimerWheel {
     private Timer[] heap = new Timer[64];
     private long[] order = new long[64];
     private int size;
     private long armSequence;
+    private long firedTotal;
 
     /** Arms (or re-arms) {@code timer} to fire at {@code deadlineNs}. */
     public void schedule(Timer timer, long deadlineNs) {
+        if (timer.index >= 0 && timer.wheel != this) {
+            throw new IllegalStateException("timer is armed on another loop's wheel; cancel it there first "
+                    + "(a timer belongs to one loop at a time)");
+        }
         if (timer.index >= 0) {
             timer.deadlineNs = deadlineNs;
             order[timer.index] = armSequence++;
@@ -31,6 +43,7 @@ public final class TimerWheel {
         heap[size] = timer;
         order[size] = armSequence++;
         timer.index = size;
+        timer.wheel = this;
         size++;
         siftUp(size - 1);
     }
@@ -40,6 +53,9 @@ public final class TimerWheel {
         int i = timer.index;
         if (i < 0) {
             return;
+        }
+        if (timer.wheel != this) {
+            throw new IllegalStateException("timer is armed on another loop's wheel; cancel it on that wheel");
         }
         size--;
         if (i != size) {
@@ -51,6 +67,7 @@ public final class TimerWheel {
             heap[size] = null;
         }
         timer.index = -1;
+        timer.wheel = null;
     }
 
     /** Earliest armed deadline, or {@link Long#MAX_VALUE}. */
@@ -58,12 +75,20 @@ public final class TimerWheel {
         return size == 0 ? Long.MAX_VALUE : heap[0].deadlineNs;
     }
 
+    /** Timers currently armed. */
     public int size() {
         return size;
     }
 
+    /** Timers fired since creation (counts a callback even if it threw). */
+    public long firedTotal() {
+        return firedTotal;
+    }
+
     /**
-     * Fires up to {@code limit} timers whose deadline is at or before {@code nowNs}.
+     * Fires, in (deadline, arming order), up to {@code limit} timers whose deadline is at or before {@code nowNs}.
+     * Each is disarmed before its callback runs. If a callback throws, the exception propagates and the remaining
+     * due timers stay armed for the next poll.
      *
      * @return the number fired
      */
@@ -73,6 +98,7 @@ public final class TimerWheel {
             Timer t = heap[0];
             cancel(t);
             fired++;
+            firedTotal++;
             t.onExpired(nowNs);
         }
         return fired;

@@ -1,0 +1,220 @@
+package dev.chimney.link;
+
+import dev.chimney.runtime.Clock;
+import dev.chimney.runtime.SeededRandom;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+
+/**
+ * A point-to-point virtual Ethernet link (a cable) with two ends, {@link #a()} and {@link #b()}. Each direction is an
+ * {@link ImpairedChannel} with its own {@link Impairments} and its own random stream forked from the wire's, so a
+ * run replays exactly from the seed.
+ *
+ * <p>No event loop of its own: both ports read the shared {@link Clock} and are passive. The owner of a port calls
+ * {@link NetworkPort#receive} (typically from a {@link PortPollable}) and uses {@link NetworkPort#nextArrivalNs()}
+ * as its next-work time, which is how the simulator knows to jump the clock to the next delivery.
+ *
+ * <pre>{@code
+ * VirtualWire wire = VirtualWire.builder("w0", sim.clock(), sim.random())
+ *         .aToB(Impairments.NONE.withDelay(50_000, 0).withLoss(0.01))
+ *         .build();
+ * host.attach(wire.a());
+ * peer.attach(wire.b());
+ * }</pre>
+ */
+public final class VirtualWire {
+    /** Default MTU of both ends: standard Ethernet (RFC 894). */
+    public static final int DEFAULT_MTU_BYTES = 1500;
+    /** Default bound on frames in flight per direction. */
+    public static final int DEFAULT_MAX_IN_FLIGHT_FRAMES = 4096;
+
+    private final String name;
+    private final Port a;
+    private final Port b;
+
+    private VirtualWire(Builder builder) {
+        this.name = builder.name;
+        SeededRandom random = builder.random;
+        ImpairedChannel aToB = new ImpairedChannel(name + ":a->b", random.fork(name + ":a->b"), builder.aToB,
+                builder.mtuBytes, builder.maxInFlightFrames);
+        ImpairedChannel bToA = new ImpairedChannel(name + ":b->a", random.fork(name + ":b->a"), builder.bToA,
+                builder.mtuBytes, builder.maxInFlightFrames);
+        this.a = new Port(name + ".a", builder.clock, aToB, bToA);
+        this.b = new Port(name + ".b", builder.clock, bToA, aToB);
+    }
+
+    /** A perfect wire (no impairments) with the default MTU and limits. */
+    public static VirtualWire of(String name, Clock clock, SeededRandom random) {
+        return builder(name, clock, random).build();
+    }
+
+    public static Builder builder(String name, Clock clock, SeededRandom random) {
+        return new Builder(name, clock, random);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** The "a" end: what it transmits goes through {@link #aToB()}. */
+    public Port a() {
+        return a;
+    }
+
+    /** The "b" end: what it transmits goes through {@link #bToA()}. */
+    public Port b() {
+        return b;
+    }
+
+    public ImpairedChannel aToB() {
+        return a.outbound;
+    }
+
+    public ImpairedChannel bToA() {
+        return b.outbound;
+    }
+
+    /** Observes both directions (null clears). */
+    public void observer(LinkObserver observer) {
+        a.outbound.observer(observer);
+        b.outbound.observer(observer);
+    }
+
+    /** Configuration of a {@link VirtualWire}; defaults: no impairments, MTU 1500, 4096 frames in flight. */
+    public static final class Builder {
+        private final String name;
+        private final Clock clock;
+        private final SeededRandom random;
+        private Impairments aToB = Impairments.NONE;
+        private Impairments bToA = Impairments.NONE;
+        private int mtuBytes = DEFAULT_MTU_BYTES;
+        private int maxInFlightFrames = DEFAULT_MAX_IN_FLIGHT_FRAMES;
+
+        private Builder(String name, Clock clock, SeededRandom random) {
+            this.name = Objects.requireNonNull(name, "name");
+            this.clock = Objects.requireNonNull(clock, "clock (use the simulator's clock)");
+            this.random = Objects.requireNonNull(random, "random (fork one from the simulator's SeededRandom)");
+        }
+
+        public Builder aToB(Impairments impairments) {
+            this.aToB = impairments;
+            return this;
+        }
+
+        public Builder bToA(Impairments impairments) {
+            this.bToA = impairments;
+            return this;
+        }
+
+        /** The same impairments in both directions. */
+        public Builder both(Impairments impairments) {
+            this.aToB = impairments;
+            this.bToA = impairments;
+            return this;
+        }
+
+        public Builder mtu(int mtuBytes) {
+            this.mtuBytes = mtuBytes;
+            return this;
+        }
+
+        public Builder maxInFlightFrames(int frames) {
+            this.maxInFlightFrames = frames;
+            return this;
+        }
+
+        public VirtualWire build() {
+            return new VirtualWire(this);
+        }
+    }
+
+    /** One end of a virtual wire or switch port: transmits into one channel and receives from another. */
+    public static final class Port implements NetworkPort {
+        private final String name;
+        private final Clock clock;
+        final ImpairedChannel outbound;
+        final ImpairedChannel inbound;
+        private final Runnable beforeReceive;
+
+        Port(String name, Clock clock, ImpairedChannel outbound, ImpairedChannel inbound) {
+            this(name, clock, outbound, inbound, null);
+        }
+
+        Port(String name, Clock clock, ImpairedChannel outbound, ImpairedChannel inbound, Runnable beforeReceive) {
+            this.name = name;
+            this.clock = clock;
+            this.outbound = outbound;
+            this.inbound = inbound;
+            this.beforeReceive = beforeReceive;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public int mtu() {
+            return outbound.portMtuBytes();
+        }
+
+        @Override
+        public boolean transmit(MemorySegment frame) {
+            return outbound.send(frame, clock.nanoTime());
+        }
+
+        @Override
+        public int receive(FrameSink sink, int budget) {
+            if (beforeReceive != null) {
+                beforeReceive.run();
+            }
+            return inbound.receive(sink, budget, clock.nanoTime());
+        }
+
+        @Override
+        public long nextArrivalNs() {
+            if (beforeReceive != null) {
+                beforeReceive.run();
+            }
+            return inbound.nextArrivalNs();
+        }
+
+        /** Places a frame in this port's receive queue at the current time, bypassing impairments. */
+        public boolean inject(MemorySegment frame) {
+            return inbound.inject(frame, clock.nanoTime());
+        }
+
+        /** Counters of what this port transmitted. */
+        public ChannelCounters txCounters() {
+            return outbound.counters();
+        }
+
+        /** Counters of what was sent towards this port (delivered and dropped). */
+        public ChannelCounters rxCounters() {
+            return inbound.counters();
+        }
+
+        /** The channel this port transmits into (to change its impairments mid-run, e.g. cut the link). */
+        public ImpairedChannel outbound() {
+            return outbound;
+        }
+
+        /** The channel this port receives from. */
+        public ImpairedChannel inbound() {
+            return inbound;
+        }
+
+        /** Closes this end: its transmits are refused and nothing more is delivered to it. */
+        @Override
+        public void close() {
+            outbound.close();
+            inbound.close();
+        }
+
+        @Override
+        public String toString() {
+            return name + " tx{" + outbound.counters() + "} rx{" + inbound.counters() + "}";
+        }
+    }
+}

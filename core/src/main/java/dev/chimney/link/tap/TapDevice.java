@@ -1,0 +1,442 @@
+package dev.chimney.link.tap;
+
+import dev.chimney.link.FrameSink;
+import dev.chimney.link.NetworkPort;
+import dev.chimney.link.ffm.LibC;
+import dev.chimney.link.ffm.NetNamespace;
+import dev.chimney.wire.MacAddress;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Objects;
+
+/**
+ * A Linux TAP interface ({@code /dev/net/tun} with {@code IFF_TAP | IFF_NO_PI}) as a {@link NetworkPort}: every
+ * read(2) returns one Ethernet frame the kernel sent out of the interface, every write(2) injects one frame as if
+ * it had arrived on the wire.
+ *
+ * <p>The descriptor is non-blocking. {@link #receive} reads until the device is empty or the budget is spent;
+ * {@link #awaitReadable} blocks in ppoll(2) so an event loop can sleep until a frame arrives or its next timer is
+ * due. All buffers (receive, transmit, ifreq, pollfd, errno capture) are allocated once per device, so the data
+ * path neither allocates native memory nor takes locks. Like every port, a device is owned by one event loop
+ * thread; only opening may happen on another thread ({@link #openInNamespace}).
+ *
+ * <p>With {@link TapOptions#vnetHeader()} every frame is preceded by a {@link VirtioNetHeader}: on receive,
+ * {@link #rxVnetHeader()} shows the current frame's header during the sink call; {@link #transmit(VirtioNetHeader,
+ * MemorySegment)} sends one (plain {@link #transmit(MemorySegment)} sends {@link VirtioNetHeader#NONE}).
+ */
+public final class TapDevice implements NetworkPort {
+    /** Ethernet header plus one 802.1Q tag: what a frame may add to the MTU. */
+    private static final int L2_OVERHEAD_BYTES = 14 + 4;
+    private static final int MIN_FRAME_BYTES = 14;
+    /** Buffer for the largest frame a TAP can carry: 64 KiB GSO super-frames or MTU 65535 plus headers. */
+    private static final int MAX_FRAME_BYTES = TapOptions.MAX_MTU_BYTES + L2_OVERHEAD_BYTES;
+
+    private final String name;
+    private final String netns;
+    private final int fd;
+    /** AF_INET datagram socket in the device's namespace, for SIOC* interface ioctls. */
+    private final int controlFd;
+    private final boolean vnet;
+    private final int headerBytes;
+    private final Arena arena;
+    private final MemorySegment errnoState;
+    private final MemorySegment rxBuffer;
+    private final MemorySegment rxHeader;
+    private final MemorySegment txBuffer;
+    private final MemorySegment txHeader;
+    private final MemorySegment pollFd;
+    private final MemorySegment timeout;
+    private final MemorySegment ifreq;
+    private int mtuBytes;
+    private boolean closed;
+
+    private long rxFrames;
+    private long rxBytes;
+    private long rxErrors;
+    private long txFrames;
+    private long txBytes;
+    private long txDropsFull;
+    private long txDropsOversize;
+    private long txErrors;
+
+    private TapDevice(String name, String netns, int fd, int controlFd, boolean vnet, Arena arena,
+                      MemorySegment errnoState, MemorySegment ifreq) {
+        this.name = name;
+        this.netns = netns;
+        this.fd = fd;
+        this.controlFd = controlFd;
+        this.vnet = vnet;
+        this.headerBytes = vnet ? VirtioNetHeader.BYTES : 0;
+        this.arena = arena;
+        this.errnoState = errnoState;
+        this.ifreq = ifreq;
+        MemorySegment rx = arena.allocate(headerBytes + MAX_FRAME_BYTES, 64);
+        this.rxBuffer = rx;
+        this.rxHeader = rx.asSlice(0, headerBytes);
+        MemorySegment tx = arena.allocate(headerBytes + MAX_FRAME_BYTES, 64);
+        this.txBuffer = tx;
+        this.txHeader = tx.asSlice(0, headerBytes);
+        this.pollFd = arena.allocate(LibC.POLLFD);
+        this.timeout = arena.allocate(LibC.TIMESPEC);
+        pollFd.set(ValueLayout.JAVA_INT, LibC.POLLFD_FD_OFFSET, fd);
+    }
+
+    /** Opens (creating if needed) a TAP in the caller's network namespace. */
+    public static TapDevice open(TapOptions options) {
+        return openHere(options, null);
+    }
+
+    /**
+     * Opens a TAP inside the named network namespace ({@code ip netns add NAME}) without touching the caller's:
+     * the interface is created by a helper thread that joined the namespace with setns(2). The device is then used
+     * from any one thread as usual.
+     */
+    public static TapDevice openInNamespace(String netns, TapOptions options) {
+        Objects.requireNonNull(netns, "netns");
+        Objects.requireNonNull(options, "options");
+        return NetNamespace.callIn(netns, () -> openHere(options, netns));
+    }
+
+    private static TapDevice openHere(TapOptions options, String netns) {
+        Objects.requireNonNull(options, "options");
+        Arena arena = Arena.ofShared();
+        int fd = -1;
+        int controlFd = -1;
+        try {
+            MemorySegment errnoState = LibC.allocateErrnoState(arena);
+            MemorySegment ifreq = arena.allocate(LibC.IFREQ);
+            fd = LibC.open(errnoState, arena.allocateFrom(options.devicePath()),
+                    LibC.O_RDWR | LibC.O_NONBLOCK | LibC.O_CLOEXEC, 0);
+            if (fd < 0) {
+                throw TapException.openFailed(options.devicePath(), LibC.errno(errnoState));
+            }
+            short flags = (short) (LibC.IFF_TAP | LibC.IFF_NO_PI | (options.vnetHeader() ? LibC.IFF_VNET_HDR : 0));
+            LibC.ifreqName(ifreq, options.name());
+            ifreq.set(ValueLayout.JAVA_SHORT, LibC.IFR_FLAGS_OFFSET, flags);
+            if (LibC.ioctl(errnoState, fd, LibC.TUNSETIFF, ifreq) < 0) {
+                throw TapException.attachFailed(options.devicePath(), options.name(), LibC.errno(errnoState));
+            }
+            String actualName = LibC.ifreqName(ifreq);
+            // Offloads are per device and survive on a persistent TAP, so set them on every attach.
+            if (options.vnetHeader()) {
+                MemorySegment size = arena.allocateFrom(ValueLayout.JAVA_INT, VirtioNetHeader.BYTES);
+                if (LibC.ioctl(errnoState, fd, LibC.TUNSETVNETHDRSZ, size) < 0) {
+                    throw TapException.configFailed(TapException.Reason.OFFLOAD_UNSUPPORTED, "TUNSETVNETHDRSZ",
+                            actualName, LibC.errno(errnoState));
+                }
+            }
+            long offloads = options.vnetHeader() ? LibC.TUN_F_CSUM | LibC.TUN_F_TSO4 | LibC.TUN_F_TSO6 : 0;
+            if (LibC.ioctl(errnoState, fd, LibC.TUNSETOFFLOAD, offloads) < 0) {
+                throw TapException.configFailed(TapException.Reason.OFFLOAD_UNSUPPORTED, "TUNSETOFFLOAD",
+                        actualName, LibC.errno(errnoState));
+            }
+            if (options.persist() && LibC.ioctl(errnoState, fd, LibC.TUNSETPERSIST, 1L) < 0) {
+                throw TapException.configFailed(TapException.Reason.SYSCALL_FAILED, "TUNSETPERSIST", actualName,
+                        LibC.errno(errnoState));
+            }
+            controlFd = LibC.socket(errnoState, LibC.AF_INET, LibC.SOCK_DGRAM | LibC.SOCK_CLOEXEC, 0);
+            if (controlFd < 0) {
+                throw TapException.configFailed(TapException.Reason.SYSCALL_FAILED, "socket(AF_INET) for ioctls",
+                        actualName, LibC.errno(errnoState));
+            }
+            TapDevice device = new TapDevice(actualName, netns, fd, controlFd, options.vnetHeader(), arena,
+                    errnoState, ifreq);
+            if (options.mtuBytes() != 0) {
+                device.setMtu(options.mtuBytes());
+            } else {
+                device.mtuBytes = device.queryMtu();
+            }
+            return device;
+        } catch (RuntimeException | Error e) {
+            try (Arena cleanup = Arena.ofConfined()) {
+                MemorySegment state = LibC.allocateErrnoState(cleanup);
+                if (controlFd >= 0) {
+                    LibC.close(state, controlFd);
+                }
+                if (fd >= 0) {
+                    LibC.close(state, fd);
+                }
+            }
+            arena.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    /** The network namespace the device was opened in, or null for the caller's own. */
+    public String netns() {
+        return netns;
+    }
+
+    /** The TAP file descriptor, for an external poller (epoll, io_uring); do not read or close it. */
+    public int fd() {
+        return fd;
+    }
+
+    public boolean vnetHeader() {
+        return vnet;
+    }
+
+    @Override
+    public int mtu() {
+        return mtuBytes;
+    }
+
+    /** Sets the interface MTU (SIOCSIFMTU); frames up to MTU + 18 bytes are then accepted by transmit. */
+    public void setMtu(int newMtuBytes) {
+        if (newMtuBytes < TapOptions.MIN_MTU_BYTES || newMtuBytes > TapOptions.MAX_MTU_BYTES) {
+            throw new IllegalArgumentException("MTU must be in [" + TapOptions.MIN_MTU_BYTES + ", "
+                    + TapOptions.MAX_MTU_BYTES + "], got " + newMtuBytes);
+        }
+        ensureOpen();
+        LibC.ifreqName(ifreq, name);
+        ifreq.set(ValueLayout.JAVA_INT, LibC.IFR_MTU_OFFSET, newMtuBytes);
+        interfaceIoctl(LibC.SIOCSIFMTU, "SIOCSIFMTU");
+        mtuBytes = newMtuBytes;
+    }
+
+    /** Reads the MTU the kernel has for the interface now (someone may have changed it with ip link). */
+    public int queryMtu() {
+        ensureOpen();
+        LibC.ifreqName(ifreq, name);
+        interfaceIoctl(LibC.SIOCGIFMTU, "SIOCGIFMTU");
+        return ifreq.get(ValueLayout.JAVA_INT, LibC.IFR_MTU_OFFSET);
+    }
+
+    /** The kernel side's MAC address of the interface (what {@code ip link} shows), not the stack's own. */
+    public MacAddress kernelMacAddress() {
+        ensureOpen();
+        LibC.ifreqName(ifreq, name);
+        interfaceIoctl(LibC.SIOCGIFHWADDR, "SIOCGIFHWADDR");
+        long bits = 0;
+        for (int i = 0; i < 6; i++) {
+            bits = (bits << 8) | (ifreq.get(ValueLayout.JAVA_BYTE, LibC.IFR_HWADDR_DATA_OFFSET + i) & 0xFF);
+        }
+        return new MacAddress(bits);
+    }
+
+    /** The interface index in its namespace. */
+    public int ifIndex() {
+        ensureOpen();
+        LibC.ifreqName(ifreq, name);
+        interfaceIoctl(LibC.SIOCGIFINDEX, "SIOCGIFINDEX");
+        return ifreq.get(ValueLayout.JAVA_INT, LibC.IFR_IFINDEX_OFFSET);
+    }
+
+    /** Sets the interface administratively up or down (like {@code ip link set NAME up}). */
+    public void setLinkUp(boolean up) {
+        ensureOpen();
+        LibC.ifreqName(ifreq, name);
+        interfaceIoctl(LibC.SIOCGIFFLAGS, "SIOCGIFFLAGS");
+        short flags = ifreq.get(ValueLayout.JAVA_SHORT, LibC.IFR_FLAGS_OFFSET);
+        flags = (short) (up ? flags | LibC.IFF_UP : flags & ~LibC.IFF_UP);
+        ifreq.set(ValueLayout.JAVA_SHORT, LibC.IFR_FLAGS_OFFSET, flags);
+        interfaceIoctl(LibC.SIOCSIFFLAGS, "SIOCSIFFLAGS");
+    }
+
+    private void interfaceIoctl(long request, String what) {
+        if (LibC.ioctl(errnoState, controlFd, request, ifreq) < 0) {
+            throw TapException.configFailed(TapException.Reason.SYSCALL_FAILED, what, name, LibC.errno(errnoState));
+        }
+    }
+
+    /**
+     * Sends one frame (no virtio-net offload). Returns false and counts a drop when the device queue is full
+     * (EAGAIN), the frame is longer than MTU + 18 bytes or shorter than an Ethernet header, or the port is closed.
+     */
+    @Override
+    public boolean transmit(MemorySegment frame) {
+        return transmit(VirtioNetHeader.NONE, frame);
+    }
+
+    /**
+     * Sends one frame with a virtio-net header (only on a device opened with {@link TapOptions#vnetHeader()}).
+     * With a GSO type the frame may be a super-frame of up to 64 KiB which the kernel segments.
+     */
+    public boolean transmit(VirtioNetHeader header, MemorySegment frame) {
+        if (closed) {
+            txErrors++;
+            return false;
+        }
+        long length = frame.byteSize();
+        boolean gso = header.gsoType() != VirtioNetHeader.GSO_NONE;
+        if (!vnet && header != VirtioNetHeader.NONE && !header.equals(VirtioNetHeader.NONE)) {
+            throw new IllegalStateException("device " + name + " was opened without a virtio-net header: open it with"
+                    + " TapOptions.withVnetHeader(true) to pass offload metadata");
+        }
+        if (length < MIN_FRAME_BYTES) {
+            txErrors++;
+            return false;
+        }
+        if (length > (gso ? MAX_FRAME_BYTES : mtuBytes + L2_OVERHEAD_BYTES)) {
+            txDropsOversize++;
+            return false;
+        }
+        if (vnet) {
+            header.writeTo(txHeader);
+        }
+        // The kernel reads only native memory: copy heap frames (and place any frame after the header).
+        MemorySegment out;
+        if (vnet || !frame.isNative()) {
+            MemorySegment.copy(frame, 0, txBuffer, headerBytes, length);
+            out = txBuffer;
+        } else {
+            out = frame;
+        }
+        long total = headerBytes + length;
+        long n;
+        do {
+            n = LibC.write(errnoState, fd, out, total);
+        } while (n < 0 && LibC.errno(errnoState) == LibC.EINTR);
+        if (n < 0) {
+            if (LibC.errno(errnoState) == LibC.EAGAIN) {
+                txDropsFull++;
+            } else {
+                txErrors++;
+            }
+            return false;
+        }
+        txFrames++;
+        txBytes += length;
+        return true;
+    }
+
+    /**
+     * Reads frames until the device has none left or {@code budget} were delivered. Each frame is a slice of the
+     * device's one receive buffer, valid only during {@link FrameSink#onFrame}.
+     */
+    @Override
+    public int receive(FrameSink sink, int budget) {
+        if (closed) {
+            return 0;
+        }
+        int delivered = 0;
+        while (delivered < budget) {
+            long n = LibC.read(errnoState, fd, rxBuffer, rxBuffer.byteSize());
+            if (n < 0) {
+                int errno = LibC.errno(errnoState);
+                if (errno == LibC.EINTR) {
+                    continue;
+                }
+                if (errno != LibC.EAGAIN) {
+                    rxErrors++;
+                }
+                break;
+            }
+            if (n < headerBytes + MIN_FRAME_BYTES) {
+                rxErrors++; // a runt cannot be an Ethernet frame; drop it and keep draining
+                continue;
+            }
+            rxFrames++;
+            rxBytes += n - headerBytes;
+            delivered++;
+            sink.onFrame(rxBuffer.asSlice(headerBytes, n - headerBytes));
+        }
+        return delivered;
+    }
+
+    /**
+     * The virtio-net header of the frame being delivered (read it with the static getters of
+     * {@link VirtioNetHeader}); valid only during {@link FrameSink#onFrame} on a device with a vnet header.
+     */
+    public MemorySegment rxVnetHeader() {
+        if (!vnet) {
+            throw new IllegalStateException("device " + name + " has no virtio-net header: open it with"
+                    + " TapOptions.withVnetHeader(true)");
+        }
+        return rxHeader;
+    }
+
+    /**
+     * Blocks until a frame can be read or {@code timeoutNs} passes (a negative timeout waits forever, 0 only
+     * checks). An event loop passes the time until its next timer.
+     *
+     * @return true if a frame (or an error condition) is ready; false on timeout or signal
+     */
+    public boolean awaitReadable(long timeoutNs) {
+        ensureOpen();
+        pollFd.set(ValueLayout.JAVA_SHORT, LibC.POLLFD_EVENTS_OFFSET, LibC.POLLIN);
+        pollFd.set(ValueLayout.JAVA_SHORT, LibC.POLLFD_REVENTS_OFFSET, (short) 0);
+        MemorySegment ts = MemorySegment.NULL;
+        if (timeoutNs >= 0) {
+            timeout.set(ValueLayout.JAVA_LONG, LibC.TIMESPEC_SEC_OFFSET, timeoutNs / 1_000_000_000L);
+            timeout.set(ValueLayout.JAVA_LONG, LibC.TIMESPEC_NSEC_OFFSET, timeoutNs % 1_000_000_000L);
+            ts = timeout;
+        }
+        int rc = LibC.ppoll(errnoState, pollFd, 1, ts);
+        if (rc < 0) {
+            int errno = LibC.errno(errnoState);
+            if (errno == LibC.EINTR) {
+                return false;
+            }
+            throw TapException.configFailed(TapException.Reason.SYSCALL_FAILED, "ppoll", name, errno);
+        }
+        return rc > 0;
+    }
+
+    public long rxFrames() {
+        return rxFrames;
+    }
+
+    public long rxBytes() {
+        return rxBytes;
+    }
+
+    /** Reads that failed with an error other than EAGAIN, or returned a runt. */
+    public long rxErrors() {
+        return rxErrors;
+    }
+
+    public long txFrames() {
+        return txFrames;
+    }
+
+    public long txBytes() {
+        return txBytes;
+    }
+
+    /** Frames dropped because the device would block (kernel queue full). */
+    public long txDropsFull() {
+        return txDropsFull;
+    }
+
+    /** Frames dropped because they exceed MTU + 18 bytes (and carry no GSO header). */
+    public long txDropsOversize() {
+        return txDropsOversize;
+    }
+
+    /** Frames rejected by write(2), runts, and sends after close. */
+    public long txErrors() {
+        return txErrors;
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("TAP device " + name + " is closed; open a new TapDevice");
+        }
+    }
+
+    /** Closes the descriptor; a non-persistent interface disappears with it. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        LibC.close(errnoState, controlFd);
+        LibC.close(errnoState, fd);
+        arena.close();
+    }
+
+    @Override
+    public String toString() {
+        return "TapDevice[" + name + (netns == null ? "" : " in netns " + netns) + ", mtu " + mtuBytes
+                + (vnet ? ", vnet" : "") + "]";
+    }
+}

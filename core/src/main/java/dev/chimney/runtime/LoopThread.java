@@ -1,0 +1,64 @@
+package dev.chimney.runtime;
+
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs one {@link EventLoop} on its own platform thread (real time). {@link #close()} stops the loop after its
+ * current turn and joins the thread.
+ *
+ * <pre>{@code
+ * EventLoop loop = new EventLoop("host", Clock.system());
+ * loop.ioWaiter(tap.ioWaiter());          // optional: block in poll(2) on the TAP fd when idle
+ * try (LoopThread thread = LoopThread.start(loop)) {
+ *     loop.execute(() -> ...);            // from any thread
+ * }
+ * }</pre>
+ */
+public final class LoopThread implements AutoCloseable {
+    private final EventLoop loop;
+    private final Thread thread;
+
+    private LoopThread(EventLoop loop) {
+        this.loop = loop;
+        this.thread = Thread.ofPlatform().name("chimney-" + loop.name()).unstarted(loop::runUntilStopped);
+    }
+
+    /** Starts a platform thread running {@code loop} until closed. */
+    public static LoopThread start(EventLoop loop) {
+        LoopThread t = new LoopThread(Objects.requireNonNull(loop, "loop"));
+        t.thread.start();
+        return t;
+    }
+
+    public EventLoop loop() {
+        return loop;
+    }
+
+    public Thread thread() {
+        return thread;
+    }
+
+    /**
+     * Stops the loop and waits up to {@code timeout} for its thread to end.
+     *
+     * @return true if the thread ended
+     */
+    public boolean stop(long timeout, TimeUnit unit) throws InterruptedException {
+        loop.stop();
+        return thread.join(java.time.Duration.ofNanos(unit.toNanos(timeout)));
+    }
+
+    /** Stops the loop and joins its thread (up to 10 s; a handler stuck longer is reported). */
+    @Override
+    public void close() {
+        try {
+            if (!stop(10, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("loop " + loop.name() + " did not stop within 10 s: a handler is "
+                        + "blocking its thread (loop handlers must never block)");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,152 @@
+package dev.chimney.wire;
+
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * A TCP segment header as a validated value (RFC 9293 §3.1), options included. The payload stays in the buffer:
+ * {@link #emit} expects {@code payloadLength} payload bytes already in place after {@link #headerLen()} header bytes.
+ *
+ * @param flags           {@link TcpFlags} bitset; SYN+RST is rejected
+ * @param window          the raw 16-bit window field (unscaled)
+ * @param maxSegmentSize  MSS option value or {@link TcpOptions#NONE}
+ * @param windowScale     window shift 0..14 or {@link TcpOptions#NONE}
+ * @param timestamps      whether the timestamps option is present (then {@code tsVal}, {@code tsEcr} apply)
+ * @param sackBlocks      0..4 SACK blocks, limited further by the 40-byte option space
+ */
+public record TcpRepr(int srcPort, int dstPort, int seqNumber, int ackNumber, int flags, int window,
+                      int urgentPointer, int maxSegmentSize, int windowScale, boolean sackPermitted,
+                      boolean timestamps, int tsVal, int tsEcr, List<SackBlock> sackBlocks, int payloadLength) {
+
+    public TcpRepr {
+        if (srcPort < 0 || srcPort > 0xFFFF || dstPort < 0 || dstPort > 0xFFFF) {
+            throw new IllegalArgumentException("TCP ports are 0..65535, got " + srcPort + "/" + dstPort);
+        }
+        final String why = TcpFlags.invalidReason(flags);
+        if (why != null) {
+            throw new IllegalArgumentException(why);
+        }
+        if (window < 0 || window > 0xFFFF || urgentPointer < 0 || urgentPointer > 0xFFFF) {
+            throw new IllegalArgumentException("TCP window and urgent pointer are 0..65535 (scale the window first)");
+        }
+        if (maxSegmentSize != TcpOptions.NONE && (maxSegmentSize < 0 || maxSegmentSize > 0xFFFF)) {
+            throw new IllegalArgumentException("MSS must be 0..65535 or TcpOptions.NONE, got " + maxSegmentSize);
+        }
+        if (windowScale != TcpOptions.NONE && (windowScale < 0 || windowScale > TcpOptions.MAX_WINDOW_SCALE)) {
+            throw new IllegalArgumentException("window scale must be 0..14 or TcpOptions.NONE (RFC 7323 §2.3)");
+        }
+        sackBlocks = List.copyOf(sackBlocks);
+        if (TcpOptions.encodedLength(maxSegmentSize != TcpOptions.NONE, windowScale != TcpOptions.NONE,
+                sackPermitted, timestamps, sackBlocks.size()) > TcpOptions.MAX_OPTIONS_LENGTH
+                || sackBlocks.size() > TcpOptions.MAX_SACK_BLOCKS) {
+            throw new IllegalArgumentException("TCP options exceed 40 bytes; send fewer SACK blocks (RFC 2018 §3)");
+        }
+        if (payloadLength < 0) {
+            throw new IllegalArgumentException("payload length must be >= 0, got " + payloadLength);
+        }
+        if (!timestamps && (tsVal != 0 || tsEcr != 0)) {
+            throw new IllegalArgumentException("tsVal/tsEcr must be 0 when the timestamps option is absent");
+        }
+    }
+
+    /** A segment without options. */
+    public static TcpRepr of(final int srcPort, final int dstPort, final int seqNumber, final int ackNumber,
+                             final int flags, final int window, final int payloadLength) {
+        return new TcpRepr(srcPort, dstPort, seqNumber, ackNumber, flags, window, 0, TcpOptions.NONE,
+                TcpOptions.NONE, false, false, 0, 0, List.of(), payloadLength);
+    }
+
+    /** Parses and verifies the checksum with the pseudo-header of {@code src} → {@code dst}. */
+    public static TcpRepr parse(final TcpView v, final IpAddress src, final IpAddress dst)
+            throws WireFormatException {
+        v.check();
+        return finishParse(v, Checksum.pseudoHeader(src, dst, IpProtocol.TCP, (int) v.length()), true);
+    }
+
+    /** Parses the segment carried by a checked IP view; {@code verifyChecksum = false} for checksum offload. */
+    public static TcpRepr parse(final TcpView v, final IpView ip, final boolean verifyChecksum)
+            throws WireFormatException {
+        v.check();
+        return finishParse(v, verifyChecksum ? ip.pseudoHeaderSum(IpProtocol.TCP, (int) v.length()) : 0,
+                verifyChecksum);
+    }
+
+    private static TcpRepr finishParse(final TcpView v, final int pseudo, final boolean verify)
+            throws WireFormatException {
+        if (verify && !v.checksumOk(pseudo)) {
+            throw new WireFormatException(WireFormatException.Reason.BAD_CHECKSUM, "TCP: bad checksum");
+        }
+        final TcpOptions o = v.readOptions(new TcpOptions());
+        final List<SackBlock> sacks;
+        if (o.sackCount() == 0) {
+            sacks = List.of();
+        } else {
+            final SackBlock[] b = new SackBlock[o.sackCount()];
+            for (int i = 0; i < b.length; i++) {
+                b[i] = new SackBlock(o.sackLeft(i), o.sackRight(i));
+            }
+            sacks = List.of(b);
+        }
+        if (TcpOptions.encodedLength(o.maxSegmentSize() != TcpOptions.NONE, o.windowScale() != TcpOptions.NONE,
+                o.sackPermitted(), o.hasTimestamps(), sacks.size()) > TcpOptions.MAX_OPTIONS_LENGTH) {
+            // A peer may pack options tighter than our aligned layout; such a set cannot be a repr we re-emit.
+            throw new WireFormatException(WireFormatException.Reason.UNSUPPORTED,
+                    "TCP: option set too large to re-encode; use TcpView.readOptions");
+        }
+        return new TcpRepr(v.srcPort(), v.dstPort(), v.seqNumber(), v.ackNumber(), v.flags(), v.window(),
+                v.urgentPointer(), o.maxSegmentSize(), o.windowScale(), o.sackPermitted(), o.hasTimestamps(),
+                o.hasTimestamps() ? o.tsVal() : 0, o.hasTimestamps() ? o.tsEcr() : 0, sacks, v.payloadLength());
+    }
+
+    public boolean has(final int flag) {
+        return TcpFlags.has(flags, flag);
+    }
+
+    /** Header length including options (a multiple of 4). */
+    public int headerLen() {
+        return TcpView.HEADER_LENGTH + TcpOptions.encodedLength(maxSegmentSize != TcpOptions.NONE,
+                windowScale != TcpOptions.NONE, sackPermitted, timestamps, sackBlocks.size());
+    }
+
+    /** Header plus payload: the TCP length for the pseudo-header. */
+    public int bufferLen() {
+        return headerLen() + payloadLength;
+    }
+
+    /** Sequence space consumed: payload plus SYN and FIN (RFC 9293 §3.4). */
+    public int segmentLength() {
+        return payloadLength + (has(TcpFlags.SYN) ? 1 : 0) + (has(TcpFlags.FIN) ? 1 : 0);
+    }
+
+    /** Writes header and options, then the checksum over them and the payload already in place. */
+    public void emit(final MemorySegment seg, final long offset, final IpAddress src, final IpAddress dst) {
+        emit(seg, offset, Checksum.pseudoHeader(src, dst, IpProtocol.TCP, bufferLen()));
+    }
+
+    /** As {@link #emit(MemorySegment, long, IpAddress, IpAddress)} with a precomputed pseudo-header sum. */
+    public void emit(final MemorySegment seg, final long offset, final int pseudoHeaderSum) {
+        final int hl = headerLen();
+        Bytes.u16(seg, offset + TcpView.SRC_PORT_OFFSET, srcPort);
+        Bytes.u16(seg, offset + TcpView.DST_PORT_OFFSET, dstPort);
+        Bytes.u32(seg, offset + TcpView.SEQ_OFFSET, seqNumber);
+        Bytes.u32(seg, offset + TcpView.ACK_OFFSET, ackNumber);
+        Bytes.u16(seg, offset + TcpView.DATA_OFFSET_FLAGS_OFFSET, (hl / 4) << 12 | flags);
+        Bytes.u16(seg, offset + TcpView.WINDOW_OFFSET, window);
+        Bytes.u16(seg, offset + TcpView.URGENT_OFFSET, urgentPointer);
+        long p = TcpOptions.writeFixed(seg, offset + TcpView.OPTIONS_OFFSET, maxSegmentSize, windowScale,
+                sackPermitted, timestamps, tsVal, tsEcr);
+        final int blocks = sackBlocks.size();
+        if (blocks > 0) {
+            p = TcpOptions.writeSackHeader(seg, p, blocks);
+            for (int i = 0; i < blocks; i++) {
+                final SackBlock b = sackBlocks.get(i);
+                Bytes.u32(seg, p, b.left());
+                Bytes.u32(seg, p + 4, b.right());
+                p += 8;
+            }
+        }
+        Bytes.u16(seg, offset + TcpView.CHECKSUM_OFFSET, 0);
+        final int sum = Checksum.add(Checksum.sum(seg, offset, hl + (long) payloadLength), pseudoHeaderSum);
+        Bytes.u16(seg, offset + TcpView.CHECKSUM_OFFSET, Checksum.finish(sum));
+    }
+}

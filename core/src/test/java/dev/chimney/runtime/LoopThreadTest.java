@@ -1,0 +1,118 @@
+package dev.chimney.runtime;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Real-time behaviour of a loop on its own thread. Waits are bounded by generous timeouts, never by sleeps. */
+class LoopThreadTest {
+
+    @Test
+    void commandFromAnotherThreadWakesAnIdleLoop() throws Exception {
+        EventLoop loop = new EventLoop("rt", Clock.system());
+        loop.maxIdleNs(TimeUnit.SECONDS.toNanos(30)); // idle wait far longer than the test: only a wakeup helps
+        try (LoopThread thread = LoopThread.start(loop)) {
+            CountDownLatch ran = new CountDownLatch(1);
+            AtomicLong ranOn = new AtomicLong();
+            Thread.sleep(20); // let it go idle
+            loop.execute(() -> {
+                ranOn.set(Thread.currentThread().threadId());
+                ran.countDown();
+            });
+            assertTrue(ran.await(5, TimeUnit.SECONDS), "the command must wake the parked loop");
+            assertEquals(thread.thread().threadId(), ranOn.get(), "commands run on the loop's own thread");
+        }
+    }
+
+    @Test
+    void timersFireInRealTimeAndTheLoopStopsCleanly() throws Exception {
+        EventLoop loop = new EventLoop("rt", Clock.system());
+        CountDownLatch fired = new CountDownLatch(1);
+        AtomicLong lateNs = new AtomicLong();
+        LoopThread thread = LoopThread.start(loop);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(30);
+        loop.execute(() -> loop.timers().schedule(Timer.of(() -> {
+            lateNs.set(System.nanoTime() - deadline);
+            fired.countDown();
+        }), deadline));
+        assertTrue(fired.await(5, TimeUnit.SECONDS));
+        assertTrue(lateNs.get() >= 0, "a timer never fires early");
+        assertTrue(thread.stop(5, TimeUnit.SECONDS), "stop must end the thread");
+        assertFalse(thread.thread().isAlive());
+    }
+
+    @Test
+    void aCustomIoWaiterIsUsedWhenIdleAndWokenByExecute() throws Exception {
+        AtomicInteger waits = new AtomicInteger();
+        ParkingWaiter delegate = new ParkingWaiter();
+        EventLoop loop = new EventLoop("rt", Clock.system());
+        loop.ioWaiter(new IoWaiter() {
+            @Override
+            public void await(long timeoutNs) {
+                waits.incrementAndGet();
+                delegate.await(timeoutNs);
+            }
+
+            @Override
+            public void wakeup() {
+                delegate.wakeup();
+            }
+        });
+        try (LoopThread thread = LoopThread.start(loop)) {
+            CountDownLatch ran = new CountDownLatch(3);
+            for (int i = 0; i < 3; i++) {
+                Thread.sleep(10);
+                loop.execute(ran::countDown);
+            }
+            assertTrue(ran.await(5, TimeUnit.SECONDS));
+            assertTrue(waits.get() >= 1, "the idle loop waits in the IoWaiter");
+            assertThrows(IllegalStateException.class, () -> loop.ioWaiter(delegate),
+                    "the waiter cannot change while running");
+        }
+    }
+
+    @Test
+    void anExceptionInAHandlerDoesNotKillTheLoop() throws Exception {
+        EventLoop loop = new EventLoop("rt", Clock.system());
+        loop.errorHandler((l, where, error) -> { }); // keep the test log quiet; counting is the loop's job
+        try (LoopThread thread = LoopThread.start(loop)) {
+            loop.execute(() -> {
+                throw new IllegalStateException("boom");
+            });
+            CountDownLatch after = new CountDownLatch(1);
+            loop.execute(after::countDown);
+            assertTrue(after.await(5, TimeUnit.SECONDS));
+            assertTrue(thread.thread().isAlive());
+        }
+        assertEquals(1, loop.errors());
+    }
+
+    @Test
+    void aLoopCannotRunOnTwoThreads() throws Exception {
+        EventLoop loop = new EventLoop("rt", Clock.system());
+        try (LoopThread thread = LoopThread.start(loop)) {
+            CountDownLatch started = new CountDownLatch(1);
+            loop.execute(started::countDown);
+            assertTrue(started.await(5, TimeUnit.SECONDS));
+            IllegalStateException e = assertThrows(IllegalStateException.class, loop::runUntilStopped);
+            assertTrue(e.getMessage().contains("exactly one owner thread"), e.getMessage());
+        }
+    }
+
+    @Test
+    void wakeupBeforeAwaitIsNotLost() {
+        ParkingWaiter waiter = new ParkingWaiter();
+        waiter.wakeup();
+        long start = System.nanoTime();
+        waiter.await(TimeUnit.SECONDS.toNanos(30));
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10), "a pending wakeup returns at once");
+    }
+}
