@@ -1,6 +1,7 @@
 package dev.chimney.tcp;
 
 import dev.chimney.tcp.cc.CongestionControl;
+import dev.chimney.tcp.cc.CongestionControls;
 import java.util.function.Supplier;
 
 /**
@@ -46,6 +47,8 @@ public final class TcpConfig {
     final int ephemeralPortLast;
     final int ttl;
     final Supplier<CongestionControl> congestionControl;
+    final CongestionControls.Algorithm congestionAlgorithm;
+    final int initialWindowSegments;
 
     private TcpConfig(Builder b) {
         this.ticksPerSecond = b.ticksPerSecond;
@@ -77,6 +80,23 @@ public final class TcpConfig {
         this.ephemeralPortLast = b.ephemeralPortLast;
         this.ttl = b.ttl;
         this.congestionControl = b.congestionControl;
+        this.congestionAlgorithm = b.congestionAlgorithm;
+        this.initialWindowSegments = b.initialWindowSegments;
+    }
+
+    /**
+     * A controller for a new connection: the custom factory if one was set, else the configured algorithm with
+     * RFC 6582 NewReno-style recovery arithmetic (the engine's loss recovery; see {@link TcpConnection}).
+     */
+    CongestionControl newCongestionControl() {
+        if (congestionControl != null) {
+            return congestionControl.get();
+        }
+        CongestionControls.Options options = new CongestionControls.Options(initialWindowSegments, false);
+        return switch (congestionAlgorithm) {
+            case NEWRENO -> new dev.chimney.tcp.cc.NewReno(options);
+            case CUBIC -> new dev.chimney.tcp.cc.Cubic(options);
+        };
     }
 
     public static Builder builder() {
@@ -114,6 +134,8 @@ public final class TcpConfig {
         b.ephemeralPortLast = ephemeralPortLast;
         b.ttl = ttl;
         b.congestionControl = congestionControl;
+        b.congestionAlgorithm = congestionAlgorithm;
+        b.initialWindowSegments = initialWindowSegments;
         return b;
     }
 
@@ -179,6 +201,8 @@ public final class TcpConfig {
         private int ephemeralPortLast = 65535;
         private int ttl = 64;
         private Supplier<CongestionControl> congestionControl;
+        private CongestionControls.Algorithm congestionAlgorithm = CongestionControls.Algorithm.NEWRENO;
+        private int initialWindowSegments;
 
         /** Timer and timestamp granularity (spec §6.0: 10, 100 or 1000; default 1000). */
         public Builder ticksPerSecond(int v) {
@@ -333,9 +357,21 @@ public final class TcpConfig {
             return this;
         }
 
-        /** Creates the congestion controller of each new connection. */
+        /** A custom congestion controller factory (overrides {@link #congestionAlgorithm}); null = none. */
         public Builder congestionControl(Supplier<CongestionControl> v) {
             this.congestionControl = v;
+            return this;
+        }
+
+        /** NewReno (default, RFC 5681/6582) or CUBIC (RFC 9438). */
+        public Builder congestionAlgorithm(CongestionControls.Algorithm v) {
+            this.congestionAlgorithm = v;
+            return this;
+        }
+
+        /** 0 = RFC 5681 §3.1 initial window (default), 10 = RFC 6928 IW10. */
+        public Builder initialWindowSegments(int v) {
+            this.initialWindowSegments = v;
             return this;
         }
 
@@ -360,10 +396,10 @@ public final class TcpConfig {
                 throw new IllegalArgumentException("ephemeral port range must lie in 1..65535, got "
                         + ephemeralPortFirst + ".." + ephemeralPortLast);
             }
-            if (congestionControl == null) {
-                throw new IllegalArgumentException("set congestionControl(...) to a CongestionControl factory, "
-                        + "e.g. NewReno::new");
+            if (congestionAlgorithm == null) {
+                throw new IllegalArgumentException("congestionAlgorithm must not be null (NEWRENO or CUBIC)");
             }
+            new CongestionControls.Options(initialWindowSegments, false); // validates 0..64
             return new TcpConfig(this);
         }
     }

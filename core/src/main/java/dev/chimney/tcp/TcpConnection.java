@@ -1,9 +1,9 @@
 package dev.chimney.tcp;
 
-import static dev.chimney.tcp.SeqMath.geq;
-import static dev.chimney.tcp.SeqMath.gt;
-import static dev.chimney.tcp.SeqMath.leq;
-import static dev.chimney.tcp.SeqMath.lt;
+import static dev.chimney.tcp.Seq.geq;
+import static dev.chimney.tcp.Seq.gt;
+import static dev.chimney.tcp.Seq.leq;
+import static dev.chimney.tcp.Seq.lt;
 
 import dev.chimney.runtime.Timer;
 import dev.chimney.tcp.cc.CongestionControl;
@@ -88,7 +88,8 @@ public final class TcpConnection {
     private TcpConst constants;
     private TcpCached cached;
     final DelegatedState d = new DelegatedState();
-    private final CongestionControl cc;
+    /** Created when the handshake has negotiated the options (the recovery style depends on SACK). */
+    private CongestionControl cc;
     private final SendBuffer sendBuffer;
     private final ReceiveBuffer receiveBuffer;
     private final OutOfOrderRanges outOfOrder;
@@ -150,7 +151,6 @@ public final class TcpConnection {
         this.pathMtu = pathMtu;
         this.key = new TcpStack.FlowKey(localAddress, localPort, remoteAddress, remotePort);
         this.cached = cached;
-        this.cc = config.congestionControl.get();
         this.sendBuffer = new SendBuffer(config.sendBufferBytes);
         this.receiveBuffer = new ReceiveBuffer(Math.max(config.receiveBufferBytes, cached.initialRcvWnd()));
         this.outOfOrder = new OutOfOrderRanges(config.maxOutOfOrderRanges);
@@ -246,7 +246,7 @@ public final class TcpConnection {
 
     /** Current congestion window (bytes). */
     public long cwnd() {
-        return cc.cwnd();
+        return cc == null ? 0 : cc.cwnd();
     }
 
     /** Snapshot of the delegated send/receive sequence variables, for tests and diagnostics. */
@@ -391,7 +391,9 @@ public final class TcpConnection {
             return;
         }
         pathMtu = newMtu;
-        cc.onMssChange(sendMss());
+        if (cc != null && d.state.isSynchronized()) {
+            cc.onMssChange(sendMss());
+        }
         if (d.state.isSynchronized() && d.sndNxt != d.sndUna) {
             // RFC 1191 §6.5 "retransmit": resend everything in flight with the smaller segments
             d.sndNxt = d.sndUna;
@@ -492,6 +494,7 @@ public final class TcpConnection {
             d.tsRecent = peerSyn.tsVal();
             d.tsRecentNs = nowNs;
         }
+        cc = config.newCongestionControl();
     }
 
     // =============================================================================================================
@@ -711,13 +714,13 @@ public final class TcpConnection {
     private boolean sequenceAcceptable(int seq, int segLen) {
         int wnd = d.rcvWnd;
         if (segLen == 0) {
-            return wnd == 0 ? seq == d.rcvNxt : SeqMath.inRange(seq, d.rcvNxt, d.rcvNxt + wnd);
+            return wnd == 0 ? seq == d.rcvNxt : Seq.inRange(seq, d.rcvNxt, d.rcvNxt + wnd);
         }
         if (wnd == 0) {
             return false;
         }
         int last = seq + segLen - 1;
-        return SeqMath.inRange(seq, d.rcvNxt, d.rcvNxt + wnd) || SeqMath.inRange(last, d.rcvNxt, d.rcvNxt + wnd);
+        return Seq.inRange(seq, d.rcvNxt, d.rcvNxt + wnd) || Seq.inRange(last, d.rcvNxt, d.rcvNxt + wnd);
     }
 
     /**
@@ -1616,6 +1619,8 @@ public final class TcpConnection {
         s.retransmitCount = del.retransmitCount();
         s.retransmitDeadlineNs = del.retransmitTimeoutDelta() < 0 ? Long.MAX_VALUE
                 : now + del.retransmitTimeoutDelta() * c.tickNs;
+        c.cc = c.config.newCongestionControl();
+        c.cc.init(c.sendMss(), now);
         c.cc.restore(del.cWnd(), del.ssThresh(), now);
         byte[] send = del.sendData();
         c.sendBuffer.write(MemorySegment.ofArray(send), 0, send.length);

@@ -57,8 +57,12 @@ public final class TcpStack {
     private final FlowKey probe = new FlowKey(null, 0, null, 0);
     private final long[] counters = new long[TcpCounter.values().length];
     private final TcpSegment rst = new TcpSegment();
-    private long challengeWindowStartNs = Long.MIN_VALUE;
-    private int challengeAcksInWindow;
+    private RateLimiter challengeAcks;
+
+    /** A stack with RFC 6528 initial sequence numbers ({@link IsnGenerator} keyed from {@code random}). */
+    public TcpStack(EventLoop loop, TcpConfig config, TcpOutput output, SeededRandom random) {
+        this(loop, config, output, random, new IsnGenerator(random.fork("isn"))::isn);
+    }
 
     /**
      * @param loop the loop that owns every connection of this stack (its clock and timer wheel are used)
@@ -252,14 +256,9 @@ public final class TcpStack {
 
     /** RFC 5961 §7: a stack-wide budget of challenge ACKs per second. */
     boolean allowChallengeAck(long nowNs) {
-        if (nowNs - challengeWindowStartNs >= 1_000_000_000L || challengeWindowStartNs == Long.MIN_VALUE) {
-            challengeWindowStartNs = nowNs;
-            challengeAcksInWindow = 0;
+        if (challengeAcks == null) {
+            challengeAcks = RateLimiter.perSecond(config.challengeAcksPerSecond, nowNs);
         }
-        if (challengeAcksInWindow >= config.challengeAcksPerSecond) {
-            return false;
-        }
-        challengeAcksInWindow++;
-        return true;
+        return challengeAcks.tryAcquire(nowNs);
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.chimney.runtime.EventLoop;
 import dev.chimney.runtime.SeededRandom;
 import dev.chimney.runtime.Simulator;
+import dev.chimney.tcp.cc.CongestionControls;
 import dev.chimney.wire.IpAddress;
 import dev.chimney.wire.Ipv4Address;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -59,6 +60,7 @@ class BackToBackTransferTest {
         boolean ts = r.chance(0.5);
         boolean sack = r.chance(0.5);
         boolean ws = r.chance(0.5);
+        boolean cubic = r.chance(0.5);
         double loss = r.chance(0.3) ? 0 : r.nextDouble() * 0.05;
         long delay = (1 + r.nextInt(30)) * MS;
         long jitter = r.nextInt(10) * MS;
@@ -68,12 +70,13 @@ class BackToBackTransferTest {
         byte[] bData = new byte[r.nextInt(maxBytes)];
         r.nextBytes(aData);
         r.nextBytes(bData);
-        String scenario = "seed=" + seed + " ts=" + ts + " sack=" + sack + " ws=" + ws + " loss=" + loss + " delay="
+        String scenario = "seed=" + seed + " ts=" + ts + " sack=" + sack  + " ws=" + ws + " cubic=" + cubic + " loss=" + loss + " delay="
                 + delay / MS + "ms jitter=" + jitter / MS + "ms rcvBuf=" + rcvBuf + " sndBuf=" + sndBuf + " a->b="
                 + aData.length + " b->a=" + bData.length;
         TcpConfig config = TcpConfig.builder().timestamps(ts).sack(sack).windowScaling(ws)
                 .receiveBufferBytes(rcvBuf).sendBufferBytes(sndBuf)
-                .congestionControl(() -> new FixedWindowControl(32 * 1024)).build();
+                .congestionAlgorithm(cubic ? CongestionControls.Algorithm.CUBIC : CongestionControls.Algorithm.NEWRENO)
+                .build();
         EventLoop wireLoop = sim.newLoop("wire");
         EventLoop loopA = sim.newLoop("a");
         EventLoop loopB = sim.newLoop("b");
