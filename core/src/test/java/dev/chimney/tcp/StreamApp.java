@@ -7,6 +7,8 @@ final class StreamApp implements TcpConnection.Listener {
     final byte[] source;
     final ByteArrayOutputStream received = new ByteArrayOutputStream();
     int written;
+    /** While true, the app does not shut its side down after writing everything. */
+    boolean holdShutdown;
     boolean eof;
     CloseReason closed;
     TcpConnection connection;
@@ -35,7 +37,7 @@ final class StreamApp implements TcpConnection.Listener {
             }
             written += n;
         }
-        if (written == source.length && c.state().canSend() && c.state() != TcpState.SYN_SENT) {
+        if (!holdShutdown && written == source.length && c.state().canSend() && c.state() != TcpState.SYN_SENT) {
             c.shutdownOutput();
         }
     }

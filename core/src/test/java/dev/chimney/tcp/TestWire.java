@@ -65,7 +65,9 @@ final class TestWire implements Pollable {
         int n = 0;
         while (n < budget && !queue.isEmpty() && queue.peek().atNs <= nowNs) {
             InFlight f = queue.poll();
-            stacks[f.toSide].onSegment(nowNs, f.src, f.dst, f.segment);
+            // each stack reads its own loop's clock (the importing loop may have a different base)
+            TcpStack to = stacks[f.toSide];
+            to.onSegment(to.nowNs(), f.src, f.dst, f.segment);
             n++;
         }
         return n;
