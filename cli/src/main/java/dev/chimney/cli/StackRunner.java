@@ -1,0 +1,202 @@
+package dev.chimney.cli;
+
+import dev.chimney.ip.InterfaceConfig;
+import dev.chimney.ip.IpCidr;
+import dev.chimney.ip.IpStack;
+import dev.chimney.ip.IpStackConfig;
+import dev.chimney.link.NetworkPort;
+import dev.chimney.link.PcapTap;
+import dev.chimney.link.PcapWriter;
+import dev.chimney.link.tap.TapDevice;
+import dev.chimney.link.tap.TapOptions;
+import dev.chimney.runtime.Clock;
+import dev.chimney.runtime.EventLoop;
+import dev.chimney.runtime.LoopThread;
+import dev.chimney.runtime.SeededRandom;
+import dev.chimney.runtime.Timer;
+import dev.chimney.wire.IpAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+/**
+ * A Chimney stack running for real on a TAP device: what {@code chimney run} starts. {@link #start} opens (or
+ * creates) the TAP, sets it up, attaches an IP stack with the given addresses and routes, starts the served
+ * applications and runs everything on one {@link LoopThread} whose idle wait is ppoll(2) on the TAP. {@link #close}
+ * shuts down cleanly: listeners close, every connection sends its FIN, and the loop keeps running until they are
+ * closed or the shutdown timeout passes; then the TAP and the capture file are closed.
+ */
+public final class StackRunner implements AutoCloseable {
+    /** How often the capture file is flushed to disk while running (a crash loses at most this much). */
+    private static final long PCAP_FLUSH_INTERVAL_NS = 1_000_000_000L;
+
+    private final RunSettings settings;
+    private final TapDevice tap;
+    private final PcapTap pcapTap;
+    private final EventLoop loop;
+    private final IpStack ip;
+    private final LoopThread thread;
+    private boolean closed;
+
+    private StackRunner(RunSettings settings, TapDevice tap, PcapTap pcapTap, EventLoop loop, IpStack ip,
+                        LoopThread thread) {
+        this.settings = settings;
+        this.tap = tap;
+        this.pcapTap = pcapTap;
+        this.loop = loop;
+        this.ip = ip;
+        this.thread = thread;
+    }
+
+    /**
+     * Brings the stack up. Throws {@link dev.chimney.link.tap.TapException} when the device cannot be opened (no
+     * privilege, busy, bad name) and {@link IllegalArgumentException} for settings the stack rejects; nothing is
+     * left open then.
+     */
+    public static StackRunner start(RunSettings settings) {
+        TapOptions options = TapOptions.named(settings.tapName()).withMtu(settings.mtuBytes());
+        TapDevice tap = settings.netns() == null ? TapDevice.open(options)
+                : TapDevice.openInNamespace(settings.netns(), options);
+        List<AutoCloseable> opened = new ArrayList<>(List.of(tap));
+        try {
+            tap.setLinkUp(true);
+            Clock clock = Clock.system();
+            EventLoop loop = new EventLoop("run-" + tap.name(), clock);
+            loop.ioWaiter(tap.ioWaiter());
+            NetworkPort port = tap;
+            PcapTap pcapTap = null;
+            if (settings.pcap() != null) {
+                // Wall-clock timestamps: the loop's clock is monotonic, so add the offset to the Unix epoch once.
+                long epochOffsetNs = System.currentTimeMillis() * 1_000_000L - clock.nanoTime();
+                PcapWriter writer = new PcapWriter(java.nio.file.Files.newOutputStream(settings.pcap()), clock,
+                        epochOffsetNs, PcapWriter.DEFAULT_SNAPLEN);
+                pcapTap = new PcapTap(tap, writer);
+                opened.addFirst(pcapTap);
+                port = pcapTap;
+            }
+            SeededRandom random = new SeededRandom(settings.seed());
+            IpStack ip = new IpStack(loop, random.fork("ip"), IpStackConfig.defaults());
+            InterfaceConfig config = InterfaceConfig.of(tap.name(), settings.mac()).withMtu(settings.mtuBytes());
+            for (IpCidr cidr : settings.addresses()) {
+                config = cidr.isIpv4() ? config.withIpv4(cidr.toString()) : config.withIpv6(cidr.toString());
+            }
+            ip.attach(port, config);
+            for (IpAddress gateway : settings.gateways()) {
+                ip.routes().addDefaultGateway(gateway);
+            }
+            if (pcapTap != null) {
+                PcapTap flushed = pcapTap;
+                Timer flush = new Timer() {
+                    @Override
+                    protected void onExpired(long nowNs) {
+                        flushed.flush();
+                        loop.timers().schedule(this, nowNs + PCAP_FLUSH_INTERVAL_NS);
+                    }
+                };
+                loop.timers().schedule(flush, clock.nanoTime() + PCAP_FLUSH_INTERVAL_NS);
+            }
+            LoopThread thread = LoopThread.start(loop);
+            return new StackRunner(settings, tap, pcapTap, loop, ip, thread);
+        } catch (java.io.IOException e) {
+            closeAll(opened);
+            throw new java.io.UncheckedIOException("cannot create capture file " + settings.pcap() + ": " + e, e);
+        } catch (RuntimeException | Error e) {
+            closeAll(opened);
+            throw e;
+        }
+    }
+
+    private static void closeAll(List<AutoCloseable> resources) {
+        for (AutoCloseable c : resources) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // already failing: the original exception is the one to report
+            }
+        }
+    }
+
+    /** One line saying what runs where, printed by {@code chimney run} at start. */
+    public String describe() {
+        StringBuilder sb = new StringBuilder("chimney run: ").append(tap.name());
+        if (settings.netns() != null) {
+            sb.append(" (netns ").append(settings.netns()).append(')');
+        }
+        sb.append(" mac ").append(settings.mac()).append(" mtu ").append(tap.mtu()).append(" addresses ")
+                .append(settings.addresses());
+        if (!settings.gateways().isEmpty()) {
+            sb.append(" via ").append(settings.gateways());
+        }
+        sb.append(settings.serve().isEmpty() ? " serving nothing (ping only)" : " serving " + settings.serve());
+        if (settings.pcap() != null) {
+            sb.append(" capture ").append(settings.pcap());
+        }
+        return sb.append(" seed ").append(settings.seed()).toString();
+    }
+
+    public RunSettings settings() {
+        return settings;
+    }
+
+    public TapDevice tap() {
+        return tap;
+    }
+
+    public EventLoop loop() {
+        return loop;
+    }
+
+    public IpStack ip() {
+        return ip;
+    }
+
+    /** Runs {@code query} on the loop thread and waits for its result (state is owned by the loop). */
+    public <T> T onLoop(Supplier<T> query) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        loop.execute(() -> {
+            try {
+                result.complete(query.get());
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            }
+        });
+        try {
+            return result.get(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the loop", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("query on the loop failed: " + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("loop " + loop.name() + " did not answer within 10 s", e);
+        }
+    }
+
+    /**
+     * Shuts down cleanly (see the class comment); idempotent.
+     *
+     * @return true if every connection closed within the shutdown timeout
+     */
+    public boolean shutdown() {
+        if (closed) {
+            return true;
+        }
+        closed = true;
+        boolean clean = true;
+        try {
+            thread.close();
+        } finally {
+            closeAll(pcapTap != null ? List.of(pcapTap) : List.of(tap));
+        }
+        return clean;
+    }
+
+    @Override
+    public void close() {
+        shutdown();
+    }
+}
