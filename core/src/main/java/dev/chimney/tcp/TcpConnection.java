@@ -74,6 +74,11 @@ public final class TcpConnection {
     private static final int DEFAULT_MSS_IPV6 = 1220;
     private static final int TCP_HEADER = 20;
     private static final int TIMESTAMP_OPTION_BYTES = 12;
+    /**
+     * Least time between two forward-progress hints to neighbor discovery (RFC 4861 §7.3.1): a neighbor stays
+     * REACHABLE for ~30 s, so one hint a second keeps it fresh without a route lookup per ACK.
+     */
+    public static final long REACHABILITY_CONFIRM_INTERVAL_NS = 1_000_000_000L;
 
     private final TcpStack stack;
     private final TcpConfig config;
@@ -116,6 +121,7 @@ public final class TcpConnection {
     /** What the retransmit deadline currently means; derivable from the state (see {@link #rtxKind()}). */
     private RtxKind armedKind = RtxKind.NONE;
     private CloseReason softError;
+    private long reachabilityConfirmedNs = Long.MIN_VALUE / 4;
     private boolean passive;
     TcpListener owner;
     private boolean appClosed;
@@ -756,6 +762,10 @@ public final class TcpConnection {
             boolean finAcked = d.state.finUnacknowledged() && acked > bufLen;
             sendBuffer.consume(dataAcked);
             d.sndUna = ack;
+            if (nowNs - reachabilityConfirmedNs >= REACHABILITY_CONFIRM_INTERVAL_NS) {
+                reachabilityConfirmedNs = nowNs;
+                stack.output().forwardProgress(localAddress, remoteAddress, nowNs);
+            }
             if (lt(d.sndNxt, d.sndUna)) {
                 d.sndNxt = d.sndUna;
             }
