@@ -2,8 +2,7 @@ package dev.chimney.cli;
 
 import dev.chimney.ip.InterfaceConfig;
 import dev.chimney.ip.IpCidr;
-import dev.chimney.ip.IpStack;
-import dev.chimney.ip.IpStackConfig;
+import dev.chimney.host.NetworkStack;
 import dev.chimney.link.NetworkPort;
 import dev.chimney.link.PcapTap;
 import dev.chimney.link.PcapWriter;
@@ -12,7 +11,6 @@ import dev.chimney.link.tap.TapOptions;
 import dev.chimney.runtime.Clock;
 import dev.chimney.runtime.EventLoop;
 import dev.chimney.runtime.LoopThread;
-import dev.chimney.runtime.SeededRandom;
 import dev.chimney.runtime.Timer;
 import dev.chimney.wire.IpAddress;
 import java.util.ArrayList;
@@ -38,17 +36,17 @@ public final class StackRunner implements AutoCloseable {
     private final TapDevice tap;
     private final PcapTap pcapTap;
     private final EventLoop loop;
-    private final IpStack ip;
+    private final NetworkStack stack;
     private final LoopThread thread;
     private boolean closed;
 
-    private StackRunner(RunSettings settings, TapDevice tap, PcapTap pcapTap, EventLoop loop, IpStack ip,
+    private StackRunner(RunSettings settings, TapDevice tap, PcapTap pcapTap, NetworkStack stack,
                         LoopThread thread) {
         this.settings = settings;
         this.tap = tap;
         this.pcapTap = pcapTap;
-        this.loop = loop;
-        this.ip = ip;
+        this.stack = stack;
+        this.loop = stack.loop();
         this.thread = thread;
     }
 
@@ -78,16 +76,15 @@ public final class StackRunner implements AutoCloseable {
                 opened.addFirst(pcapTap);
                 port = pcapTap;
             }
-            SeededRandom random = new SeededRandom(settings.seed());
-            IpStack ip = new IpStack(loop, random.fork("ip"), IpStackConfig.defaults());
             InterfaceConfig config = InterfaceConfig.of(tap.name(), settings.mac()).withMtu(settings.mtuBytes());
             for (IpCidr cidr : settings.addresses()) {
                 config = cidr.isIpv4() ? config.withIpv4(cidr.toString()) : config.withIpv6(cidr.toString());
             }
-            ip.attach(port, config);
+            NetworkStack.Builder builder = NetworkStack.builder(loop).seed(settings.seed()).iface(port, config);
             for (IpAddress gateway : settings.gateways()) {
-                ip.routes().addDefaultGateway(gateway);
+                builder.gateway(gateway);
             }
+            NetworkStack stack = builder.build();
             if (pcapTap != null) {
                 PcapTap flushed = pcapTap;
                 Timer flush = new Timer() {
@@ -99,8 +96,8 @@ public final class StackRunner implements AutoCloseable {
                 };
                 loop.timers().schedule(flush, clock.nanoTime() + PCAP_FLUSH_INTERVAL_NS);
             }
-            LoopThread thread = LoopThread.start(loop);
-            return new StackRunner(settings, tap, pcapTap, loop, ip, thread);
+            LoopThread thread = stack.start();
+            return new StackRunner(settings, tap, pcapTap, stack, thread);
         } catch (java.io.IOException e) {
             closeAll(opened);
             throw new java.io.UncheckedIOException("cannot create capture file " + settings.pcap() + ": " + e, e);
@@ -150,8 +147,9 @@ public final class StackRunner implements AutoCloseable {
         return loop;
     }
 
-    public IpStack ip() {
-        return ip;
+    /** The host stack (IP, TCP); reach it only on its loop ({@link #onLoop}). */
+    public NetworkStack stack() {
+        return stack;
     }
 
     /** Runs {@code query} on the loop thread and waits for its result (state is owned by the loop). */
@@ -188,9 +186,10 @@ public final class StackRunner implements AutoCloseable {
         closed = true;
         boolean clean = true;
         try {
-            thread.close();
+            // Stops the loop thread, then closes the port (the PcapTap closes the TAP and the capture file).
+            stack.close();
         } finally {
-            closeAll(pcapTap != null ? List.of(pcapTap) : List.of(tap));
+            closeAll(List.of(tap));
         }
         return clean;
     }
