@@ -54,12 +54,31 @@ class EchoProbeTest {
                         pump(c, buf);
                     }
                 }));
+                if (Boolean.getBoolean("probe.loss")) {
+                    ns.execOk("nft", "add", "table", "inet", "t");
+                    ns.execOk("nft", "add chain inet t in { type filter hook input priority 0 ; }");
+                    ns.execOk("nft", "add chain inet t out { type filter hook output priority 0 ; }");
+                    ns.execOk("nft", "add rule inet t in meta l4proto tcp numgen random mod 100 < 2 drop");
+                    ns.execOk("nft", "add rule inet t out meta l4proto tcp numgen random mod 100 < 2 drop");
+                }
                 long t0 = System.nanoTime();
                 NetNs.Result res = ns.exec(Duration.ofSeconds(120), "sh", "-c",
                         "socat -b65536 -t60 TCP:10.77.4.2:7 STDIO < " + in + " > " + out);
                 double s2 = (System.nanoTime() - t0) / 1e9;
                 System.err.printf("echo %d MiB in %.2f s (%.1f MiB/s) %s%n", mib, s2, mib / s2, res);
-                System.err.println(r.onLoop(() -> r.stack().tcp().toString()));
+                System.err.println(r.onLoop(() -> {
+                    StringBuilder sb = new StringBuilder();
+                    for (dev.chimney.tcp.TcpCounter c : dev.chimney.tcp.TcpCounter.values()) {
+                        long v = r.stack().tcp().counter(c);
+                        if (v != 0) {
+                            sb.append(c).append('=').append(v).append(' ');
+                        }
+                    }
+                    return sb.toString();
+                }));
+                if (Boolean.getBoolean("probe.loss")) {
+                    System.err.println(ns.exec("nft", "list", "ruleset").stdout());
+                }
             }
         }
         assertEquals(data.length, Files.size(out));
