@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Properties over the whole wire package: emit/parse round trips for arbitrary reprs, hostile input (truncations,
- * mutations, random bytes) never throws anything but {@link WireFormatException}, and checksums catch any single flipped
- * bit (RFC 1071: a one-bit change alters the ones' complement sum by ±2^k, never by a multiple of 0xFFFF).
+ * mutations, random bytes) never throws anything but {@link WireFormatException}, and checksums catch any single
+ * flipped bit (RFC 1071: a one-bit change alters the ones' complement sum by ±2^k, never by a multiple of 0xFFFF).
  */
 class WirePropertiesTest {
 

@@ -56,7 +56,8 @@ class WireTsharkInteropTest {
         assertTrue(Files.size(pcap) > 0);
         final String problems = Tshark.problems(pcap).strip();
         final String[] lines = problems.isEmpty() ? new String[0] : problems.split("\n");
-        assertEquals(1, lines.length, "seed " + SEED + ": expected only the corrupted frame, got:\n" + String.join("\n", lines));
+        assertEquals(1, lines.length, "seed " + SEED + ": expected only the corrupted frame, got:\n"
+                + String.join("\n", lines));
         assertTrue(lines[0].startsWith(frames.size() + "\t"), "seed " + SEED + ": flagged " + lines[0]);
         assertEquals(41, Tshark.count(pcap, "tcp"), "seed " + SEED);
         assertEquals(40, Tshark.count(pcap, "udp && !icmpv6"), "seed " + SEED);
