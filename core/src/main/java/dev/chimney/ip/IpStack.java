@@ -1247,8 +1247,8 @@ public final class IpStack implements Pollable {
     }
 
     private boolean ownsIpv4(int bits) {
-        for (Link l : links) {
-            if (l.iface.isOwnIpv4(bits)) {
+        for (int i = 0; i < links.size(); i++) {
+            if (links.get(i).iface.isOwnIpv4(bits)) {
                 return true;
             }
         }
@@ -1256,8 +1256,8 @@ public final class IpStack implements Pollable {
     }
 
     private boolean ownsIpv6(long hi, long lo) {
-        for (Link l : links) {
-            if (l.iface.isOwnIpv6(hi, lo)) {
+        for (int i = 0; i < links.size(); i++) {
+            if (links.get(i).iface.isOwnIpv6(hi, lo)) {
                 return true;
             }
         }
