@@ -1,0 +1,67 @@
+package dev.chimney.tcp;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Received bytes: first the in-order bytes the application has not read ("readable", they end at RCV.NXT), then
+ * room for out-of-order bytes stored in place at their distance from RCV.NXT, tracked by an {@link
+ * OutOfOrderRanges}. One preallocated ring; no allocation per segment.
+ */
+final class ReceiveBuffer {
+    private final byte[] ring;
+    private int head;
+    private int readable;
+
+    ReceiveBuffer(int capacity) {
+        this.ring = new byte[capacity];
+    }
+
+    int capacity() {
+        return ring.length;
+    }
+
+    /** In-order bytes waiting for the application. */
+    int readable() {
+        return readable;
+    }
+
+    /** Bytes that may still arrive beyond RCV.NXT (out-of-order storage included). */
+    int free() {
+        return ring.length - readable;
+    }
+
+    /** Stores {@code len} bytes that sit {@code distance} bytes after RCV.NXT; caller ensures they fit. */
+    void store(int distance, MemorySegment src, long srcOffset, int len) {
+        int p = (head + readable + distance) % ring.length;
+        int first = Math.min(len, ring.length - p);
+        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOffset, ring, p, first);
+        if (len > first) {
+            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOffset + first, ring, 0, len - first);
+        }
+    }
+
+    /** RCV.NXT advanced by {@code n}: those stored bytes become readable. */
+    void commit(int n) {
+        readable += n;
+    }
+
+    /** Copies up to {@code len} readable bytes out; returns the count. */
+    int read(byte[] dst, int off, int len) {
+        int n = Math.min(len, readable);
+        peek(0, n, dst, off);
+        head = (head + n) % ring.length;
+        readable -= n;
+        return n;
+    }
+
+    /** Copies bytes at {@code index} from the first readable byte (readable or out-of-order area). */
+    void peek(int index, int len, byte[] dst, int off) {
+        int p = (head + index) % ring.length;
+        int first = Math.min(len, ring.length - p);
+        System.arraycopy(ring, p, dst, off, first);
+        if (len > first) {
+            System.arraycopy(ring, 0, dst, off + first, len - first);
+        }
+    }
+}

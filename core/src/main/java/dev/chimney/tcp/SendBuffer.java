@@ -1,0 +1,76 @@
+package dev.chimney.tcp;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Bytes the application wrote and the peer has not yet acknowledged: index 0 is the byte at SND.UNA. A ring over
+ * one preallocated array, so writing, transmitting and acknowledging allocate nothing.
+ */
+final class SendBuffer {
+    private final byte[] ring;
+    private final MemorySegment memory;
+    private int head;
+    private int length;
+
+    SendBuffer(int capacity) {
+        this.ring = new byte[capacity];
+        this.memory = MemorySegment.ofArray(ring);
+    }
+
+    int capacity() {
+        return ring.length;
+    }
+
+    int length() {
+        return length;
+    }
+
+    int free() {
+        return ring.length - length;
+    }
+
+    /** Appends up to {@code len} bytes; returns how many fit. */
+    int write(MemorySegment src, long srcOffset, int len) {
+        int n = Math.min(len, free());
+        int tail = (head + length) % ring.length;
+        int first = Math.min(n, ring.length - tail);
+        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOffset, ring, tail, first);
+        if (n > first) {
+            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOffset + first, ring, 0, n - first);
+        }
+        length += n;
+        return n;
+    }
+
+    /** Drops the first {@code n} bytes (they were acknowledged). */
+    void consume(int n) {
+        head = (head + n) % ring.length;
+        length -= n;
+    }
+
+    /** True when bytes [index, index+len) are stored contiguously (no wrap). */
+    boolean contiguous(int index, int len) {
+        int p = (head + index) % ring.length;
+        return p + len <= ring.length;
+    }
+
+    /** Offset into {@link #memory()} of byte {@code index}. */
+    long offsetOf(int index) {
+        return (head + index) % ring.length;
+    }
+
+    MemorySegment memory() {
+        return memory;
+    }
+
+    /** Copies bytes [index, index+len) into {@code dst} at {@code dstOffset}. */
+    void copyTo(int index, int len, byte[] dst, int dstOffset) {
+        int p = (head + index) % ring.length;
+        int first = Math.min(len, ring.length - p);
+        System.arraycopy(ring, p, dst, dstOffset, first);
+        if (len > first) {
+            System.arraycopy(ring, 0, dst, dstOffset + first, len - first);
+        }
+    }
+}

@@ -1,0 +1,406 @@
+package dev.chimney.tcp;
+
+import dev.chimney.tcp.cc.CongestionControl;
+import dev.chimney.tcp.cc.CongestionControls;
+import java.util.function.Supplier;
+
+/**
+ * Every limit and timer of the TCP engine, with defaults. Immutable; build with {@link #builder()}.
+ *
+ * <p>Choices that differ from an RFC default are documented on the builder method that sets them.
+ */
+public final class TcpConfig {
+    /** What a listener does with a handshake completing while its accept backlog is full. */
+    public enum BacklogFullAction {
+        /** Ignore the final ACK; the peer retransmits and may get in once the application accepts (Linux). */
+        DROP,
+        /** Answer with RST (RFC 9293 §3.10.7.3 style refusal); the peer sees REFUSED/RESET at once. */
+        RESET
+    }
+
+    final int ticksPerSecond;
+    final long tickNs;
+    final int sendBufferBytes;
+    final int receiveBufferBytes;
+    final boolean windowScaling;
+    final boolean timestamps;
+    final boolean sack;
+    final long initialRtoNs;
+    final long minRtoNs;
+    final long maxRtoNs;
+    final int maxRetransmissions;
+    final int synRetries;
+    final long delayedAckNs;
+    final boolean nagle;
+    final boolean keepAlive;
+    final long keepAliveIdleNs;
+    final long keepAliveIntervalNs;
+    final int keepAliveProbes;
+    final long finWait2TimeoutNs;
+    final long mslNs;
+    final int challengeAcksPerSecond;
+    final int maxOutOfOrderRanges;
+    final int synQueueLimit;
+    final int acceptBacklog;
+    final BacklogFullAction backlogFullAction;
+    final int ephemeralPortFirst;
+    final int ephemeralPortLast;
+    final int ttl;
+    final Supplier<CongestionControl> congestionControl;
+    final CongestionControls.Algorithm congestionAlgorithm;
+    final int initialWindowSegments;
+
+    private TcpConfig(Builder b) {
+        this.ticksPerSecond = b.ticksPerSecond;
+        this.tickNs = 1_000_000_000L / b.ticksPerSecond;
+        this.sendBufferBytes = b.sendBufferBytes;
+        this.receiveBufferBytes = b.receiveBufferBytes;
+        this.windowScaling = b.windowScaling;
+        this.timestamps = b.timestamps;
+        this.sack = b.sack;
+        this.initialRtoNs = b.initialRtoNs;
+        this.minRtoNs = b.minRtoNs;
+        this.maxRtoNs = b.maxRtoNs;
+        this.maxRetransmissions = b.maxRetransmissions;
+        this.synRetries = b.synRetries;
+        this.delayedAckNs = b.delayedAckNs;
+        this.nagle = b.nagle;
+        this.keepAlive = b.keepAlive;
+        this.keepAliveIdleNs = b.keepAliveIdleNs;
+        this.keepAliveIntervalNs = b.keepAliveIntervalNs;
+        this.keepAliveProbes = b.keepAliveProbes;
+        this.finWait2TimeoutNs = b.finWait2TimeoutNs;
+        this.mslNs = b.mslNs;
+        this.challengeAcksPerSecond = b.challengeAcksPerSecond;
+        this.maxOutOfOrderRanges = b.maxOutOfOrderRanges;
+        this.synQueueLimit = b.synQueueLimit;
+        this.acceptBacklog = b.acceptBacklog;
+        this.backlogFullAction = b.backlogFullAction;
+        this.ephemeralPortFirst = b.ephemeralPortFirst;
+        this.ephemeralPortLast = b.ephemeralPortLast;
+        this.ttl = b.ttl;
+        this.congestionControl = b.congestionControl;
+        this.congestionAlgorithm = b.congestionAlgorithm;
+        this.initialWindowSegments = b.initialWindowSegments;
+    }
+
+    /**
+     * A controller for a new connection: the custom factory if one was set, else the configured algorithm with
+     * RFC 6582 NewReno-style recovery arithmetic (the engine's loss recovery; see {@link TcpConnection}).
+     */
+    CongestionControl newCongestionControl() {
+        if (congestionControl != null) {
+            return congestionControl.get();
+        }
+        CongestionControls.Options options = new CongestionControls.Options(initialWindowSegments, false);
+        return switch (congestionAlgorithm) {
+            case NEWRENO -> new dev.chimney.tcp.cc.NewReno(options);
+            case CUBIC -> new dev.chimney.tcp.cc.Cubic(options);
+        };
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder preloaded with this configuration's values. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.ticksPerSecond = ticksPerSecond;
+        b.sendBufferBytes = sendBufferBytes;
+        b.receiveBufferBytes = receiveBufferBytes;
+        b.windowScaling = windowScaling;
+        b.timestamps = timestamps;
+        b.sack = sack;
+        b.initialRtoNs = initialRtoNs;
+        b.minRtoNs = minRtoNs;
+        b.maxRtoNs = maxRtoNs;
+        b.maxRetransmissions = maxRetransmissions;
+        b.synRetries = synRetries;
+        b.delayedAckNs = delayedAckNs;
+        b.nagle = nagle;
+        b.keepAlive = keepAlive;
+        b.keepAliveIdleNs = keepAliveIdleNs;
+        b.keepAliveIntervalNs = keepAliveIntervalNs;
+        b.keepAliveProbes = keepAliveProbes;
+        b.finWait2TimeoutNs = finWait2TimeoutNs;
+        b.mslNs = mslNs;
+        b.challengeAcksPerSecond = challengeAcksPerSecond;
+        b.maxOutOfOrderRanges = maxOutOfOrderRanges;
+        b.synQueueLimit = synQueueLimit;
+        b.acceptBacklog = acceptBacklog;
+        b.backlogFullAction = backlogFullAction;
+        b.ephemeralPortFirst = ephemeralPortFirst;
+        b.ephemeralPortLast = ephemeralPortLast;
+        b.ttl = ttl;
+        b.congestionControl = congestionControl;
+        b.congestionAlgorithm = congestionAlgorithm;
+        b.initialWindowSegments = initialWindowSegments;
+        return b;
+    }
+
+    public int ticksPerSecond() {
+        return ticksPerSecond;
+    }
+
+    public int sendBufferBytes() {
+        return sendBufferBytes;
+    }
+
+    public int receiveBufferBytes() {
+        return receiveBufferBytes;
+    }
+
+    public long delayedAckNs() {
+        return delayedAckNs;
+    }
+
+    public long minRtoNs() {
+        return minRtoNs;
+    }
+
+    public long initialRtoNs() {
+        return initialRtoNs;
+    }
+
+    public long mslNs() {
+        return mslNs;
+    }
+
+    public long finWait2TimeoutNs() {
+        return finWait2TimeoutNs;
+    }
+
+    /** Fluent builder; {@link #build()} validates and fails with a message naming the bad setting. */
+    public static final class Builder {
+        private int ticksPerSecond = 1000;
+        private int sendBufferBytes = 256 * 1024;
+        private int receiveBufferBytes = 256 * 1024;
+        private boolean windowScaling = true;
+        private boolean timestamps = true;
+        private boolean sack = true;
+        private long initialRtoNs = 1_000_000_000L;
+        private long minRtoNs = 200_000_000L;
+        private long maxRtoNs = 60_000_000_000L;
+        private int maxRetransmissions = 15;
+        private int synRetries = 6;
+        private long delayedAckNs = 40_000_000L;
+        private boolean nagle = true;
+        private boolean keepAlive;
+        private long keepAliveIdleNs = 7_200_000_000_000L;
+        private long keepAliveIntervalNs = 75_000_000_000L;
+        private int keepAliveProbes = 9;
+        private long finWait2TimeoutNs = 120_000_000_000L;
+        private long mslNs = 30_000_000_000L;
+        private int challengeAcksPerSecond = 1000;
+        private int maxOutOfOrderRanges = 16;
+        private int synQueueLimit = 128;
+        private int acceptBacklog = 128;
+        private BacklogFullAction backlogFullAction = BacklogFullAction.DROP;
+        private int ephemeralPortFirst = 49152;
+        private int ephemeralPortLast = 65535;
+        private int ttl = 64;
+        private Supplier<CongestionControl> congestionControl;
+        private CongestionControls.Algorithm congestionAlgorithm = CongestionControls.Algorithm.NEWRENO;
+        private int initialWindowSegments;
+
+        /** Timer and timestamp granularity (spec §6.0: 10, 100 or 1000; default 1000). */
+        public Builder ticksPerSecond(int v) {
+            this.ticksPerSecond = v;
+            return this;
+        }
+
+        public Builder sendBufferBytes(int v) {
+            this.sendBufferBytes = v;
+            return this;
+        }
+
+        /** Receive buffer; the advertised window comes from its free space (spec §2.6 InitialRcvWnd). */
+        public Builder receiveBufferBytes(int v) {
+            this.receiveBufferBytes = v;
+            return this;
+        }
+
+        public Builder windowScaling(boolean v) {
+            this.windowScaling = v;
+            return this;
+        }
+
+        public Builder timestamps(boolean v) {
+            this.timestamps = v;
+            return this;
+        }
+
+        public Builder sack(boolean v) {
+            this.sack = v;
+            return this;
+        }
+
+        /** RFC 6298 §2.1: 1 s. */
+        public Builder initialRtoNs(long v) {
+            this.initialRtoNs = v;
+            return this;
+        }
+
+        /**
+         * Lower bound of the RTO. RFC 6298 §2.4 says 1 s; the default here is 200 ms as Linux uses, because a 1 s
+         * floor makes every loss on a LAN cost a second. Set 1 s for strict RFC behaviour.
+         */
+        public Builder minRtoNs(long v) {
+            this.minRtoNs = v;
+            return this;
+        }
+
+        /** Upper bound of the RTO after backoff (RFC 6298 §2.5 allows ≥ 60 s). */
+        public Builder maxRtoNs(long v) {
+            this.maxRtoNs = v;
+            return this;
+        }
+
+        /** TcpMaximumRetransmissions (spec §6.1), used when the connection's MaxRT is 0. */
+        public Builder maxRetransmissions(int v) {
+            this.maxRetransmissions = v;
+            return this;
+        }
+
+        /** SYN / SYN-ACK retransmissions before giving up with TIMED_OUT. */
+        public Builder synRetries(int v) {
+            this.synRetries = v;
+            return this;
+        }
+
+        /** Delayed-ACK timeout (RFC 1122 §4.2.3.2: at most 500 ms; RFC 9293 recommends ≤ 200 ms). */
+        public Builder delayedAckNs(long v) {
+            this.delayedAckNs = v;
+            return this;
+        }
+
+        /** Default of the per-connection NAGLING_ENABLED flag (RFC 1122 §4.2.3.4). */
+        public Builder nagle(boolean v) {
+            this.nagle = v;
+            return this;
+        }
+
+        /** Default of the per-connection KEEP_ALIVE_ENABLED flag (RFC 1122 §4.2.3.6: off by default). */
+        public Builder keepAlive(boolean v) {
+            this.keepAlive = v;
+            return this;
+        }
+
+        /** KaTimeout: idle time before the first probe (RFC 1122 §4.2.3.6: ≥ 2 h). */
+        public Builder keepAliveIdleNs(long v) {
+            this.keepAliveIdleNs = v;
+            return this;
+        }
+
+        public Builder keepAliveIntervalNs(long v) {
+            this.keepAliveIntervalNs = v;
+            return this;
+        }
+
+        public Builder keepAliveProbes(int v) {
+            this.keepAliveProbes = v;
+            return this;
+        }
+
+        /** FIN_WAIT_2 timer (spec §6.5: SHOULD be 120 s). */
+        public Builder finWait2TimeoutNs(long v) {
+            this.finWait2TimeoutNs = v;
+            return this;
+        }
+
+        /** Maximum segment lifetime; TIME_WAIT lasts 2·MSL. Default 30 s (TIME_WAIT 60 s, as Linux). */
+        public Builder mslNs(long v) {
+            this.mslNs = v;
+            return this;
+        }
+
+        /** RFC 5961 §7: stack-wide cap on challenge ACKs per second. */
+        public Builder challengeAcksPerSecond(int v) {
+            this.challengeAcksPerSecond = v;
+            return this;
+        }
+
+        /** Out-of-order ranges kept per connection; a segment needing one more is dropped (never ACKed). */
+        public Builder maxOutOfOrderRanges(int v) {
+            this.maxOutOfOrderRanges = v;
+            return this;
+        }
+
+        /** Connections in SYN_RECEIVED per listener; further SYNs are dropped and counted. */
+        public Builder synQueueLimit(int v) {
+            this.synQueueLimit = v;
+            return this;
+        }
+
+        /** Established connections waiting for accept() per listener. */
+        public Builder acceptBacklog(int v) {
+            this.acceptBacklog = v;
+            return this;
+        }
+
+        public Builder backlogFullAction(BacklogFullAction v) {
+            this.backlogFullAction = v;
+            return this;
+        }
+
+        /** Ephemeral port range (RFC 6056 §2.1 suggests 1024–65535; default 49152–65535 as IANA). */
+        public Builder ephemeralPorts(int first, int last) {
+            this.ephemeralPortFirst = first;
+            this.ephemeralPortLast = last;
+            return this;
+        }
+
+        /** Default TtlOrHopLimit (spec §2.6). */
+        public Builder ttl(int v) {
+            this.ttl = v;
+            return this;
+        }
+
+        /** A custom congestion controller factory (overrides {@link #congestionAlgorithm}); null = none. */
+        public Builder congestionControl(Supplier<CongestionControl> v) {
+            this.congestionControl = v;
+            return this;
+        }
+
+        /** NewReno (default, RFC 5681/6582) or CUBIC (RFC 9438). */
+        public Builder congestionAlgorithm(CongestionControls.Algorithm v) {
+            this.congestionAlgorithm = v;
+            return this;
+        }
+
+        /** 0 = RFC 5681 §3.1 initial window (default), 10 = RFC 6928 IW10. */
+        public Builder initialWindowSegments(int v) {
+            this.initialWindowSegments = v;
+            return this;
+        }
+
+        public TcpConfig build() {
+            if (ticksPerSecond != 10 && ticksPerSecond != 100 && ticksPerSecond != 1000) {
+                throw new IllegalArgumentException("ticksPerSecond must be 10, 100 or 1000 (spec §6.0), got "
+                        + ticksPerSecond);
+            }
+            if (sendBufferBytes < 1 || receiveBufferBytes < 1 || receiveBufferBytes > (1 << 30)) {
+                throw new IllegalArgumentException("buffer sizes must be in 1..2^30 bytes, got send="
+                        + sendBufferBytes + " receive=" + receiveBufferBytes);
+            }
+            if (minRtoNs <= 0 || initialRtoNs < minRtoNs || maxRtoNs < initialRtoNs) {
+                throw new IllegalArgumentException("need 0 < minRtoNs <= initialRtoNs <= maxRtoNs, got " + minRtoNs
+                        + ", " + initialRtoNs + ", " + maxRtoNs);
+            }
+            if (maxOutOfOrderRanges < 1 || synQueueLimit < 1 || acceptBacklog < 1) {
+                throw new IllegalArgumentException("maxOutOfOrderRanges, synQueueLimit and acceptBacklog must be "
+                        + ">= 1");
+            }
+            if (ephemeralPortFirst < 1 || ephemeralPortLast > 65535 || ephemeralPortFirst > ephemeralPortLast) {
+                throw new IllegalArgumentException("ephemeral port range must lie in 1..65535, got "
+                        + ephemeralPortFirst + ".." + ephemeralPortLast);
+            }
+            if (congestionAlgorithm == null) {
+                throw new IllegalArgumentException("congestionAlgorithm must not be null (NEWRENO or CUBIC)");
+            }
+            new CongestionControls.Options(initialWindowSegments, false); // validates 0..64
+            return new TcpConfig(this);
+        }
+    }
+}

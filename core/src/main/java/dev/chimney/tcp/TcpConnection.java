@@ -1,0 +1,1652 @@
+package dev.chimney.tcp;
+
+import static dev.chimney.tcp.Seq.geq;
+import static dev.chimney.tcp.Seq.gt;
+import static dev.chimney.tcp.Seq.leq;
+import static dev.chimney.tcp.Seq.lt;
+
+import dev.chimney.runtime.Timer;
+import dev.chimney.tcp.cc.CongestionControl;
+import dev.chimney.wire.IpAddress;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One TCP connection (the TCB): RFC 9293 state machine, RFC 7323 window scaling / timestamps / PAWS, RFC 2018
+ * SACK generation, RFC 6298 retransmission timer, RFC 5681 / RFC 6582 loss recovery, RFC 1122 delayed ACK, Nagle,
+ * SWS avoidance and keepalive, RFC 5961 blind-attack mitigation.
+ *
+ * <p>The same code runs on the host and inside a software offload target: its variables are grouped exactly as
+ * the chimney spec groups them — {@link TcpConst} (record, fixed after the handshake), {@link TcpCached} (record,
+ * replaced by {@link #updateCached}) and the delegated variables ({@link DelegatedState}, exported as {@link
+ * TcpDelegated}) — so moving a connection is {@link #export()} on one engine and {@link #importFrom} on another.
+ *
+ * <p>Engine-internal helpers kept outside the spec's groups, and why each may be rebuilt on import:
+ * <ul>
+ *   <li>{@code iss}, {@code irs}: only used before ESTABLISHED; connections are exported only when synchronized.
+ *   <li>{@code sndWl2}: set to SND.UNA on import; it only orders window updates and SND.UNA is a valid lower
+ *       bound, so the next acceptable ACK updates the window as RFC 9293 §3.10.7.4 intends.
+ *   <li>{@code lastAckSent}: pending ACKs are flushed by export, so it equals RCV.NXT.
+ *   <li>{@code recover}/{@code inRecovery}: reset (recover = SND.MAX, not in recovery); cwnd/ssthresh carry the
+ *       reduction, and any hole left is repaired by the retransmission timer — a slower path, never a lost byte.
+ *   <li>RTT timing of one segment (without timestamps): dropped; one RTT sample is lost (Karn-safe).
+ *   <li>delayed-ACK state: not carried (spec §3.1.8); export sends the pending ACK first.
+ *   <li>SACK recency order: rebuilt from the out-of-order ranges (RFC 2018 §4 ordering is advisory).
+ *   <li>An out-of-order FIN: dropped (it was never acknowledged); the peer retransmits it.
+ * </ul>
+ *
+ * <p>Threading: every method must be called on the owning stack's loop.
+ */
+public final class TcpConnection {
+
+    /** Readiness callbacks for the socket layer. All run on the connection's loop, after the state is consistent. */
+    public interface Listener {
+        /** The handshake completed (active open) or the connection was accepted. */
+        default void onConnected(TcpConnection connection) {
+        }
+
+        /** New bytes, or end of stream, can be read. */
+        default void onReadable(TcpConnection connection) {
+        }
+
+        /** Send-buffer space became free. */
+        default void onWritable(TcpConnection connection) {
+        }
+
+        /** The connection is gone; {@code reason} says why. Called once. */
+        default void onClosed(TcpConnection connection, CloseReason reason) {
+        }
+    }
+
+    private static final Listener NO_LISTENER = new Listener() {
+    };
+
+    private static final int EVENT_CONNECTED = 1;
+    private static final int EVENT_READABLE = 2;
+    private static final int EVENT_WRITABLE = 4;
+    private static final int EVENT_CLOSED = 8;
+
+    /** RFC 7323 §5.5: TS.Recent older than 24 days is invalid for PAWS. */
+    private static final long PAWS_IDLE_NS = 24L * 24 * 3600 * 1_000_000_000L;
+    /** RFC 9293 §3.7.1 default send MSS when the peer sent no MSS option. */
+    private static final int DEFAULT_MSS_IPV4 = 536;
+    private static final int DEFAULT_MSS_IPV6 = 1220;
+    private static final int TCP_HEADER = 20;
+    private static final int TIMESTAMP_OPTION_BYTES = 12;
+
+    private final TcpStack stack;
+    private final TcpConfig config;
+    private final long tickNs;
+    final IpAddress localAddress;
+    final IpAddress remoteAddress;
+    final int localPort;
+    final int remotePort;
+    private int pathMtu;
+    final TcpStack.FlowKey key;
+
+    private TcpConst constants;
+    private TcpCached cached;
+    final DelegatedState d = new DelegatedState();
+    /** Created when the handshake has negotiated the options (the recovery style depends on SACK). */
+    private CongestionControl cc;
+    private final SendBuffer sendBuffer;
+    private final ReceiveBuffer receiveBuffer;
+    private final OutOfOrderRanges outOfOrder;
+
+    // --- engine-internal helpers (see class Javadoc for why each is safe to rebuild on import) ---
+    private int iss;
+    private int irs;
+    private int sndWl2;
+    private int lastAckSent;
+    private int recover;
+    private boolean inRecovery;
+    private boolean rttTiming;
+    private int rttSeq;
+    private long rttStartNs;
+    private boolean ackNow;
+    private int unackedBytes;
+    private long delayedAckDeadlineNs = Long.MAX_VALUE;
+    private long timeWaitDeadlineNs = Long.MAX_VALUE;
+    private boolean peerFinPending;
+    private int peerFinSeq;
+    private boolean peerFinReceived;
+    private final int[] sackRecent = new int[TcpSegment.MAX_SACK_BLOCKS];
+    private int sackRecentCount;
+    /** What the retransmit deadline currently means; derivable from the state (see {@link #rtxKind()}). */
+    private RtxKind armedKind = RtxKind.NONE;
+    private CloseReason softError;
+    private boolean passive;
+    TcpListener owner;
+    private boolean appClosed;
+    private boolean inInput;
+    private boolean detached;
+
+    private Listener listener = NO_LISTENER;
+    private int pendingEvents;
+    private CloseReason closeReason;
+    private final TcpSegment tx = new TcpSegment();
+    private final TcpSegment rxAdjusted = new TcpSegment();
+    private final byte[] scratch;
+    private final MemorySegment scratchMemory;
+
+    private final Timer timer = new Timer() {
+        @Override
+        protected void onExpired(long nowNs) {
+            onTimer(nowNs);
+        }
+    };
+
+    private enum RtxKind { NONE, SYN, RETRANSMIT, PERSIST, FIN_WAIT_2 }
+
+    TcpConnection(TcpStack stack, IpAddress localAddress, int localPort, IpAddress remoteAddress, int remotePort,
+            int pathMtu, TcpCached cached) {
+        this.stack = stack;
+        this.config = stack.config();
+        this.tickNs = config.tickNs;
+        this.localAddress = localAddress;
+        this.remoteAddress = remoteAddress;
+        this.localPort = localPort;
+        this.remotePort = remotePort;
+        this.pathMtu = pathMtu;
+        this.key = new TcpStack.FlowKey(localAddress, localPort, remoteAddress, remotePort);
+        this.cached = cached;
+        this.sendBuffer = new SendBuffer(config.sendBufferBytes);
+        this.receiveBuffer = new ReceiveBuffer(Math.max(config.receiveBufferBytes, cached.initialRcvWnd()));
+        this.outOfOrder = new OutOfOrderRanges(config.maxOutOfOrderRanges);
+        this.scratch = new byte[Math.max(pathMtu, 1280)];
+        this.scratchMemory = MemorySegment.ofArray(scratch);
+        // provisional constants until the handshake negotiates the real ones
+        this.constants = new TcpConst(localPort, remotePort, false, false, false, 0, 0, defaultMss(), 0);
+    }
+
+    // =============================================================================================================
+    // Public accessors
+    // =============================================================================================================
+
+    public TcpState state() {
+        return d.state;
+    }
+
+    public IpAddress localAddress() {
+        return localAddress;
+    }
+
+    public IpAddress remoteAddress() {
+        return remoteAddress;
+    }
+
+    public int localPort() {
+        return localPort;
+    }
+
+    public int remotePort() {
+        return remotePort;
+    }
+
+    public TcpConst constants() {
+        return constants;
+    }
+
+    public TcpCached cached() {
+        return cached;
+    }
+
+    public int pathMtu() {
+        return pathMtu;
+    }
+
+    /** The reason the connection closed, or null while it is open. */
+    public CloseReason closeReason() {
+        return closeReason;
+    }
+
+    public void listener(Listener l) {
+        this.listener = l == null ? NO_LISTENER : l;
+    }
+
+    /** Bytes the application can read now. */
+    public int readableBytes() {
+        return receiveBuffer.readable();
+    }
+
+    /** Bytes the application can write now. */
+    public int writableBytes() {
+        return d.state.canSend() ? sendBuffer.free() : 0;
+    }
+
+    /** Bytes written and not yet acknowledged by the peer. */
+    public int unacknowledgedBytes() {
+        return sendBuffer.length();
+    }
+
+    /** True once the peer's FIN arrived and all data before it has been read. */
+    public boolean isEndOfStream() {
+        return peerFinReceived && receiveBuffer.readable() == 0;
+    }
+
+    /** Effective send MSS: payload bytes per full segment (RFC 9293 §3.7.1 Eff.snd.MSS minus fixed options). */
+    public int sendMss() {
+        int ipHeader = localAddress.isIpv4() ? 20 : 40;
+        int mss = Math.min(constants.remoteMss(), pathMtu - ipHeader - TCP_HEADER);
+        if (constants.timestamps()) {
+            mss -= TIMESTAMP_OPTION_BYTES;
+        }
+        return Math.max(mss, 1);
+    }
+
+    /** Current retransmission timeout before backoff (RFC 6298 §2). */
+    public long rtoNs() {
+        if (d.sRtt8 == 0) {
+            return config.initialRtoNs;
+        }
+        long rtoTicks = d.sRtt8 / 8 + Math.max(1, d.rttVar4);
+        return Math.min(config.maxRtoNs, Math.max(config.minRtoNs, rtoTicks * tickNs));
+    }
+
+    /** Current congestion window (bytes). */
+    public long cwnd() {
+        return cc == null ? 0 : cc.cwnd();
+    }
+
+    /** Snapshot of the delegated send/receive sequence variables, for tests and diagnostics. */
+    public int sndUna() {
+        return d.sndUna;
+    }
+
+    public int sndNxt() {
+        return d.sndNxt;
+    }
+
+    public int rcvNxt() {
+        return d.rcvNxt;
+    }
+
+    public long sndWnd() {
+        return d.sndWnd;
+    }
+
+    public int rcvWnd() {
+        return d.rcvWnd;
+    }
+
+    // =============================================================================================================
+    // Application API
+    // =============================================================================================================
+
+    /**
+     * Queues bytes for sending; returns how many fitted in the send buffer (0 when it is full: wait for
+     * {@link Listener#onWritable}).
+     *
+     * @throws IllegalStateException if the send side was shut down or the connection is closed
+     */
+    public int write(MemorySegment src, long offset, int length) {
+        if (!d.state.canSend()) {
+            throw new IllegalStateException("cannot write in state " + d.state
+                    + ": the send side is shut down or the connection closed; check writableBytes() first");
+        }
+        int n = sendBuffer.write(src, offset, length);
+        if (n > 0 && d.state.isSynchronized()) {
+            afterApiCall();
+        }
+        return n;
+    }
+
+    public int write(byte[] src, int offset, int length) {
+        return write(MemorySegment.ofArray(src), offset, length);
+    }
+
+    public int write(byte[] src) {
+        return write(src, 0, src.length);
+    }
+
+    /**
+     * Reads up to {@code length} bytes; returns the count, 0 when nothing is available yet, -1 at end of stream.
+     */
+    public int read(byte[] dst, int offset, int length) {
+        if (receiveBuffer.readable() == 0) {
+            return peerFinReceived || d.state == TcpState.CLOSED ? -1 : 0;
+        }
+        int n = receiveBuffer.read(dst, offset, length);
+        if (d.state.isSynchronized() && d.state != TcpState.TIME_WAIT && !peerFinReceived
+                && windowUpdateWorthSending()) {
+            ackNow = true;
+            afterApiCall();
+        }
+        return n;
+    }
+
+    /** Sends FIN after the queued data (half-close, RFC 9293 §3.10.4). Idempotent. */
+    public void shutdownOutput() {
+        switch (d.state) {
+            case SYN_SENT -> terminate(CloseReason.NORMAL, false);
+            case SYN_RECEIVED, ESTABLISHED -> {
+                setState(TcpState.FIN_WAIT_1);
+                afterApiCall();
+            }
+            case CLOSE_WAIT -> {
+                setState(TcpState.LAST_ACK);
+                afterApiCall();
+            }
+            default -> {
+                // FIN already queued or connection closed: nothing to do (RFC 9293 §3.10.4 "already closing")
+            }
+        }
+    }
+
+    /**
+     * Closes the connection: FIN after queued data; if unread received data would be discarded, resets instead
+     * (RFC 2525 §2.17, RFC 1122 §4.2.2.13). Data arriving afterwards is acknowledged and dropped.
+     */
+    public void close() {
+        appClosed = true;
+        if (receiveBuffer.readable() > 0 && d.state.isSynchronized() && d.state != TcpState.TIME_WAIT) {
+            abort();
+            return;
+        }
+        shutdownOutput();
+    }
+
+    /** Aborts: sends RST (in synchronized states) and closes with {@link CloseReason#ABORTED} (RFC 9293 §3.10.5). */
+    public void abort() {
+        if (d.state == TcpState.CLOSED) {
+            return;
+        }
+        if (d.state.isSynchronized() || d.state == TcpState.SYN_RECEIVED) {
+            if (d.state != TcpState.TIME_WAIT) {
+                emitControl(d.sndNxt, d.rcvNxt, TcpFlags.RST | TcpFlags.ACK);
+            }
+        }
+        terminate(CloseReason.ABORTED, true);
+        dispatchEvents();
+    }
+
+    /** Replaces the cached variables (spec §3.3 update offload), applying the spec §2.6 update rules. */
+    public void updateCached(TcpCached newCached, boolean keepAliveRestart, boolean maxRtRestart) {
+        TcpCached old = this.cached;
+        this.cached = newCached;
+        long now = stack.nowNs();
+        if (maxRtRestart) {
+            d.firstRetransmitNs = now; // TCP_FLAG_MAX_RT_RESTART: TotalRT = 0
+        }
+        if (keepAliveRestart || newCached.keepAliveEnabled() != old.keepAliveEnabled()
+                || newCached.kaTimeoutTicks() != old.kaTimeoutTicks()) {
+            d.keepAliveProbeCount = 0;
+            restartKeepAlive(now);
+        }
+        if (newCached.initialRcvWnd() != old.initialRcvWnd()) {
+            ackNow = true; // TCP_FLAG_UPDATE_RCV_WND: advertise the new window
+        }
+        afterApiCall();
+    }
+
+    // =============================================================================================================
+    // ICMP hooks
+    // =============================================================================================================
+
+    /** ICMP "packet too big" / fragmentation needed (RFC 1191, RFC 8201): re-segment what is in flight. */
+    public void onPathMtuDecrease(int newMtu) {
+        int minMtu = localAddress.isIpv4() ? 68 : 1280;
+        if (newMtu >= pathMtu || newMtu < minMtu) {
+            return;
+        }
+        pathMtu = newMtu;
+        if (cc != null && d.state.isSynchronized()) {
+            cc.onMssChange(sendMss());
+        }
+        if (d.state.isSynchronized() && d.sndNxt != d.sndUna) {
+            // RFC 1191 §6.5 "retransmit": resend everything in flight with the smaller segments
+            d.sndNxt = d.sndUna;
+            rttTiming = false;
+        }
+        afterApiCall();
+    }
+
+    /** A soft ICMP error (RFC 1122 §4.2.3.9): remembered, reported if the connection later times out. */
+    public void onSoftError(CloseReason reason) {
+        softError = reason;
+    }
+
+    /** A hard ICMP error (port/protocol unreachable): aborts a connection still in SYN_SENT (RFC 1122 §4.2.3.9). */
+    public void onHardError(CloseReason reason) {
+        if (d.state == TcpState.SYN_SENT) {
+            terminate(reason, true);
+            dispatchEvents();
+        } else {
+            softError = reason;
+        }
+    }
+
+    // =============================================================================================================
+    // Opening
+    // =============================================================================================================
+
+    /** Active open (RFC 9293 §3.10.1): chooses the ISN and sends SYN. */
+    void openActive(long nowNs, int isn) {
+        iss = isn;
+        recover = isn;
+        d.sndUna = isn;
+        d.sndNxt = isn;
+        d.sndMax = isn;
+        d.tsOffsetTicks = stack.random().nextInt();
+        d.rcvWnd = initialWindow();
+        setState(TcpState.SYN_SENT);
+        sendSyn(nowNs, false);
+        rearmTimer();
+    }
+
+    /** Passive open from a listener that received {@code syn} (RFC 9293 §3.10.7.2 LISTEN, third check). */
+    void openPassive(long nowNs, TcpSegment syn, int isn) {
+        passive = true;
+        iss = isn;
+        recover = isn;
+        d.sndUna = isn;
+        d.sndNxt = isn;
+        d.sndMax = isn;
+        d.tsOffsetTicks = stack.random().nextInt();
+        irs = syn.seq();
+        d.rcvNxt = irs + 1;
+        lastAckSent = d.rcvNxt;
+        negotiateOptions(nowNs, syn);
+        d.rcvWnd = initialWindow();
+        // RFC 7323 §2.2: the window in a SYN is never scaled
+        d.sndWnd = syn.window();
+        d.maxSndWnd = d.sndWnd;
+        d.sndWl1 = syn.seq();
+        sndWl2 = syn.ack();
+        setState(TcpState.SYN_RECEIVED);
+        sendSyn(nowNs, true);
+        rearmTimer();
+    }
+
+    private int initialWindow() {
+        int scale = constants.rcvWindScale();
+        long w = Math.min(receiveBuffer.free(), 65535L << scale);
+        return (int) ((w >> scale) << scale);
+    }
+
+    private int ourScale() {
+        int scale = 0;
+        while (scale < 14 && (65535L << scale) < receiveBuffer.capacity()) {
+            scale++;
+        }
+        return scale;
+    }
+
+    private int ourMss() {
+        return pathMtu - (localAddress.isIpv4() ? 20 : 40) - TCP_HEADER;
+    }
+
+    private int defaultMss() {
+        return localAddress.isIpv4() ? DEFAULT_MSS_IPV4 : DEFAULT_MSS_IPV6;
+    }
+
+    /** Agrees the options of the SYN exchange (RFC 9293 §3.7.1, RFC 7323 §1.3, RFC 2018 §2). */
+    private void negotiateOptions(long nowNs, TcpSegment peerSyn) {
+        boolean ws = config.windowScaling && peerSyn.windowScale() >= 0;
+        boolean ts = config.timestamps && peerSyn.hasTimestamp();
+        boolean sack = config.sack && peerSyn.sackPermitted();
+        int remoteMss = peerSyn.mss() > 0 ? peerSyn.mss() : defaultMss();
+        constants = new TcpConst(localPort, remotePort, ts, sack, ws,
+                ws ? Math.min(14, peerSyn.windowScale()) : 0, ws ? ourScale() : 0, remoteMss,
+                stack.hashOf(key));
+        if (ts) {
+            d.tsRecent = peerSyn.tsVal();
+            d.tsRecentNs = nowNs;
+        }
+        cc = config.newCongestionControl();
+    }
+
+    // =============================================================================================================
+    // Input: RFC 9293 §3.10.7 SEGMENT ARRIVES
+    // =============================================================================================================
+
+    /** Processes one segment addressed to this connection (the stack has already demultiplexed it). */
+    public void onSegment(long nowNs, TcpSegment seg) {
+        if (d.state == TcpState.CLOSED || detached) {
+            return;
+        }
+        inInput = true;
+        try {
+            switch (d.state) {
+                case SYN_SENT -> synSentInput(nowNs, seg);
+                case SYN_RECEIVED, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT ->
+                        synchronizedInput(nowNs, seg);
+                default -> throw new IllegalStateException("connection in " + d.state + " has no input path");
+            }
+        } finally {
+            inInput = false;
+        }
+        if (d.state != TcpState.CLOSED) {
+            output(nowNs);
+            updateRetransmitTimer(nowNs);
+            rearmTimer();
+        }
+        dispatchEvents();
+    }
+
+    /** RFC 9293 §3.10.7.3: SYN-SENT. */
+    private void synSentInput(long nowNs, TcpSegment seg) {
+        boolean hasAck = seg.has(TcpFlags.ACK);
+        // first: check the ACK bit
+        if (hasAck && (leq(seg.ack(), iss) || gt(seg.ack(), d.sndMax))) {
+            stack.count(TcpCounter.DROP_BAD_ACK);
+            if (!seg.has(TcpFlags.RST)) {
+                emitControl(seg.ack(), 0, TcpFlags.RST);
+            }
+            return;
+        }
+        // second: check the RST bit (RFC 5961 §3.2: in SYN-SENT the RST is acceptable if it acknowledges the SYN)
+        if (seg.has(TcpFlags.RST)) {
+            if (hasAck) {
+                stack.count(TcpCounter.RESETS_RECEIVED);
+                terminate(CloseReason.REFUSED, true);
+            }
+            return;
+        }
+        // fourth: check the SYN bit
+        if (!seg.has(TcpFlags.SYN)) {
+            return;
+        }
+        irs = seg.seq();
+        d.rcvNxt = irs + 1;
+        negotiateOptions(nowNs, seg);
+        d.rcvWnd = initialWindow();
+        if (hasAck) {
+            // our SYN is acknowledged: ESTABLISHED
+            d.sndUna = seg.ack();
+            if (constants.timestamps() && seg.hasTimestamp() && seg.tsEcr() != 0) {
+                rttSample(tsNow(nowNs) - seg.tsEcr());
+            } else if (rttTiming && geq(seg.ack(), rttSeq) && d.retransmitCount == 0) {
+                rttSample((nowNs - rttStartNs) / tickNs);
+            }
+            rttTiming = false;
+            d.sndWnd = seg.window(); // RFC 7323 §2.2: never scaled in a SYN
+            d.maxSndWnd = d.sndWnd;
+            d.sndWl1 = seg.seq();
+            sndWl2 = seg.ack();
+            d.retransmitCount = 0;
+            d.retransmitDeadlineNs = Long.MAX_VALUE;
+            armedKind = RtxKind.NONE;
+            establish(nowNs);
+            ackNow = true;
+            // data carried by the SYN-ACK is not queued; it was not acknowledged so the peer will resend it
+        } else {
+            // simultaneous open (RFC 9293 §3.5 figure 7): SYN_RECEIVED, send SYN,ACK with our original ISN
+            d.sndWnd = seg.window();
+            d.maxSndWnd = d.sndWnd;
+            d.sndWl1 = seg.seq();
+            sndWl2 = seg.ack();
+            setState(TcpState.SYN_RECEIVED);
+            sendSyn(nowNs, true);
+        }
+    }
+
+    /** RFC 9293 §3.10.7.4: SYN-RECEIVED and every synchronized state. */
+    private void synchronizedInput(long nowNs, TcpSegment segment) {
+        TcpSegment seg = segment;
+        if (d.state == TcpState.SYN_RECEIVED && seg.has(TcpFlags.SYN) && !seg.has(TcpFlags.RST)
+                && seg.seq() == irs) {
+            if (!seg.has(TcpFlags.ACK) || !(lt(d.sndUna, seg.ack()) && leq(seg.ack(), d.sndMax))) {
+                // a retransmitted SYN: our SYN,ACK was lost; answer with it again (RFC 9293 §3.10.7.4 note)
+                sendSyn(nowNs, true);
+                return;
+            }
+            // simultaneous open (RFC 9293 §3.5 figure 7): the peer's SYN,ACK; its SYN is already counted, so
+            // process the rest as a plain ACK one sequence number later
+            seg = rxAdjusted.set(seg);
+            seg.flags(seg.flags() & ~TcpFlags.SYN).seq(irs + 1);
+        }
+        boolean rst = seg.has(TcpFlags.RST);
+        // RFC 7323 §3.2: once negotiated, a non-RST segment without timestamps SHOULD be dropped
+        if (constants.timestamps() && !seg.hasTimestamp() && !rst) {
+            stack.count(TcpCounter.DROP_MISSING_TIMESTAMP);
+            return;
+        }
+        // RFC 7323 §5.3 R1: PAWS, before the sequence check
+        if (constants.timestamps() && seg.hasTimestamp() && !rst && lt(seg.tsVal(), d.tsRecent)) {
+            if (nowNs - d.tsRecentNs <= PAWS_IDLE_NS) {
+                stack.count(TcpCounter.DROP_PAWS);
+                ackNow = true;
+                return;
+            }
+            // RFC 7323 §5.5: TS.Recent idle for more than 24 days is invalid; accept and let R3 refresh it
+        }
+        int segLen = seg.sequenceLength();
+        // first: check the sequence number
+        if (!sequenceAcceptable(seg.seq(), segLen)) {
+            stack.count(TcpCounter.DROP_UNACCEPTABLE_SEQ);
+            if (rst) {
+                return;
+            }
+            if (d.state == TcpState.TIME_WAIT && seg.has(TcpFlags.FIN)) {
+                // RFC 9293 §3.10.7.4 eighth step, TIME-WAIT: acknowledge and restart the 2 MSL timeout
+                timeWaitDeadlineNs = nowNs + 2 * config.mslNs;
+            }
+            ackNow = true;
+            return;
+        }
+        // RFC 7323 §4.3 (R3): TS.Recent update rule for acceptable segments
+        if (constants.timestamps() && seg.hasTimestamp() && geq(seg.tsVal(), d.tsRecent)
+                && leq(seg.seq(), lastAckSent)) {
+            d.tsRecent = seg.tsVal();
+            d.tsRecentNs = nowNs;
+        }
+        // second: check the RST bit (RFC 5961 §3.2)
+        if (rst) {
+            if (seg.seq() != d.rcvNxt) {
+                challengeAck(nowNs);
+                return;
+            }
+            stack.count(TcpCounter.RESETS_RECEIVED);
+            switch (d.state) {
+                case SYN_RECEIVED -> {
+                    // passive open: back to LISTEN, i.e. forget this embryo; active (simultaneous) open: refused
+                    terminate(passive ? CloseReason.RESET : CloseReason.REFUSED, !passive);
+                }
+                case TIME_WAIT -> {
+                    // RFC 1337 §3 (TIME-WAIT assassination): ignore RST in TIME-WAIT
+                }
+                case CLOSING, LAST_ACK -> terminate(CloseReason.NORMAL, true);
+                default -> terminate(CloseReason.RESET, true);
+            }
+            return;
+        }
+        // fourth: check the SYN bit (RFC 5961 §4.2: any SYN in a synchronized state gets a challenge ACK)
+        if (seg.has(TcpFlags.SYN)) {
+            challengeAck(nowNs);
+            return;
+        }
+        // fifth: check the ACK field
+        if (!seg.has(TcpFlags.ACK)) {
+            return;
+        }
+        if (d.state == TcpState.SYN_RECEIVED) {
+            if (!(lt(d.sndUna, seg.ack()) && leq(seg.ack(), d.sndMax))) {
+                stack.count(TcpCounter.DROP_BAD_ACK);
+                emitControl(seg.ack(), 0, TcpFlags.RST);
+                return;
+            }
+            if (owner != null && !owner.admit(this)) {
+                return; // accept backlog full: dropped or reset by the listener's policy
+            }
+            d.sndUna = seg.ack();
+            if (constants.timestamps() && seg.tsEcr() != 0) {
+                rttSample(tsNow(nowNs) - seg.tsEcr());
+            }
+            d.sndWnd = (long) seg.window() << constants.sndWindScale();
+            d.maxSndWnd = Math.max(d.maxSndWnd, d.sndWnd);
+            d.sndWl1 = seg.seq();
+            sndWl2 = seg.ack();
+            d.retransmitCount = 0;
+            d.retransmitDeadlineNs = Long.MAX_VALUE;
+            armedKind = RtxKind.NONE;
+            establish(nowNs);
+            if (owner != null) {
+                owner.established(this);
+            }
+        } else if (!ackAcceptable(nowNs, seg)) {
+            return;
+        }
+        restartKeepAlive(nowNs);
+        if (d.state == TcpState.FIN_WAIT_2) {
+            // spec §6.5: each acceptable segment restarts the FIN_WAIT_2 timer
+            d.retransmitDeadlineNs = nowNs + config.finWait2TimeoutNs;
+            armedKind = RtxKind.FIN_WAIT_2;
+        }
+        if (d.state == TcpState.CLOSED) {
+            return;
+        }
+        // sixth: URG — urgent data is delivered inline and the pointer ignored (RFC 6093 §5 recommends inline)
+        // seventh: process the segment text
+        switch (d.state) {
+            case ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2 -> receiveData(nowNs, seg);
+            default -> {
+                // CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: a FIN was received, text is ignored
+                if (seg.payloadLength() > 0) {
+                    ackNow = true;
+                }
+            }
+        }
+    }
+
+    /** RFC 9293 §3.10.7.4 first check: the four-case acceptability table. */
+    private boolean sequenceAcceptable(int seq, int segLen) {
+        int wnd = d.rcvWnd;
+        if (segLen == 0) {
+            return wnd == 0 ? seq == d.rcvNxt : Seq.inRange(seq, d.rcvNxt, d.rcvNxt + wnd);
+        }
+        if (wnd == 0) {
+            return false;
+        }
+        int last = seq + segLen - 1;
+        return Seq.inRange(seq, d.rcvNxt, d.rcvNxt + wnd) || Seq.inRange(last, d.rcvNxt, d.rcvNxt + wnd);
+    }
+
+    /**
+     * RFC 9293 §3.10.7.4 fifth check in ESTABLISHED and later, with the RFC 5961 §5.2 acceptable range
+     * [SND.UNA − MAX.SND.WND, SND.MAX]; processes the acknowledgment. Returns false when the segment must be
+     * dropped.
+     */
+    private boolean ackAcceptable(long nowNs, TcpSegment seg) {
+        int ack = seg.ack();
+        if (gt(ack, d.sndMax)) {
+            // acknowledges something not yet sent: send an ACK and drop
+            stack.count(TcpCounter.DROP_BAD_ACK);
+            ackNow = true;
+            return false;
+        }
+        if (lt(ack, d.sndUna - (int) Math.min(d.maxSndWnd, Integer.MAX_VALUE))) {
+            stack.count(TcpCounter.DROP_BAD_ACK);
+            challengeAck(nowNs);
+            return false;
+        }
+        processAck(nowNs, seg);
+        return true;
+    }
+
+    private void processAck(long nowNs, TcpSegment seg) {
+        int ack = seg.ack();
+        long peerWindow = (long) seg.window() << constants.sndWindScale();
+        int acked = ack - d.sndUna;
+        long flightBefore = flightSize();
+        if (acked > 0) {
+            int bufLen = sendBuffer.length();
+            int dataAcked = Math.min(acked, bufLen);
+            boolean finAcked = d.state.finUnacknowledged() && acked > bufLen;
+            sendBuffer.consume(dataAcked);
+            d.sndUna = ack;
+            if (lt(d.sndNxt, d.sndUna)) {
+                d.sndNxt = d.sndUna;
+            }
+            long rttNs = -1;
+            // RFC 7323 §4.1 / RFC 6298 §3: RTT from the echoed timestamp, else from the one timed segment (Karn)
+            if (constants.timestamps() && seg.hasTimestamp() && seg.tsEcr() != 0) {
+                long ticks = tsNow(nowNs) - seg.tsEcr();
+                if (ticks >= 0 && ticks < Integer.MAX_VALUE) {
+                    rttSample(ticks);
+                    rttNs = ticks * tickNs;
+                }
+            } else if (rttTiming && gt(ack, rttSeq)) {
+                rttTiming = false;
+                rttNs = nowNs - rttStartNs;
+                rttSample(rttNs / tickNs);
+            }
+            d.retransmitCount = 0;
+            d.dupAckCount = 0;
+            if (inRecovery) {
+                if (geq(ack, recover)) {
+                    inRecovery = false; // RFC 6582 §3.2 step 3: full acknowledgment
+                    cc.onRecoveryExit(flightSize(), nowNs);
+                } else {
+                    // RFC 6582 §3.2 step 4: partial acknowledgment — retransmit the first unacknowledged segment
+                    cc.onRecoveryAck(dataAcked, nowNs);
+                    retransmitHead(nowNs);
+                }
+            } else {
+                cc.onAck(dataAcked, flightBefore, rttNs, nowNs);
+            }
+            // RFC 6298 §5.2/5.3: stop the timer when everything is acknowledged, else restart it
+            armedKind = RtxKind.NONE;
+            d.retransmitDeadlineNs = Long.MAX_VALUE;
+            if (dataAcked > 0) {
+                pendingEvents |= EVENT_WRITABLE;
+            }
+            if (finAcked) {
+                onFinAcked(nowNs);
+            }
+        } else if (acked == 0 && seg.payloadLength() == 0 && !seg.has(TcpFlags.FIN) && peerWindow == d.sndWnd
+                && d.sndMax != d.sndUna && d.sndWnd > 0 && armedKind != RtxKind.PERSIST) {
+            // RFC 5681 §2 duplicate ACK
+            d.dupAckCount++;
+            if (!inRecovery && d.dupAckCount == 3 && lt(recover, ack)) {
+                // RFC 6582 §3.2 step 2 / RFC 5681 §3.2 step 2-3: enter fast recovery, retransmit the lost segment
+                inRecovery = true;
+                recover = d.sndMax;
+                stack.count(TcpCounter.FAST_RETRANSMITS);
+                cc.onFastRetransmit(flightSize(), nowNs);
+                retransmitHead(nowNs);
+            } else if (inRecovery) {
+                cc.onRecoveryAck(0, nowNs); // RFC 5681 §3.2 step 4: cwnd inflation by the controller
+            }
+        }
+        // RFC 9293 §3.10.7.4: update the send window if the segment is newer (SND.WL1/SND.WL2)
+        if (lt(d.sndWl1, seg.seq()) || (d.sndWl1 == seg.seq() && leq(sndWl2, ack))) {
+            long old = d.sndWnd;
+            d.sndWnd = peerWindow;
+            d.sndWl1 = seg.seq();
+            sndWl2 = ack;
+            d.maxSndWnd = Math.max(d.maxSndWnd, d.sndWnd);
+            if (old == 0 && d.sndWnd == 0 && armedKind == RtxKind.PERSIST && acked >= 0) {
+                // spec §6.3 step 5: the probe was answered with a zero window — next round
+                d.sndWndProbeCount++;
+                d.retransmitCount = 0;
+                d.retransmitDeadlineNs = nowNs + backedOff(d.sndWndProbeCount);
+            }
+            if (d.sndWnd > 0 && armedKind == RtxKind.PERSIST) {
+                armedKind = RtxKind.NONE; // window opened: persist ends (spec §6.3)
+                d.retransmitDeadlineNs = Long.MAX_VALUE;
+                d.retransmitCount = 0;
+                d.sndWndProbeCount = 0;
+            }
+        }
+    }
+
+    private void onFinAcked(long nowNs) {
+        switch (d.state) {
+            case FIN_WAIT_1 -> {
+                setState(TcpState.FIN_WAIT_2);
+                d.retransmitDeadlineNs = nowNs + config.finWait2TimeoutNs;
+                armedKind = RtxKind.FIN_WAIT_2;
+            }
+            case CLOSING -> enterTimeWait(nowNs);
+            case LAST_ACK -> terminate(CloseReason.NORMAL, true);
+            default -> {
+                // FIN_WAIT_2 / TIME_WAIT: already acknowledged
+            }
+        }
+    }
+
+    /** RFC 9293 §3.10.7.4 seventh step: queue in-window data, then the eighth step: the FIN. */
+    private void receiveData(long nowNs, TcpSegment seg) {
+        int seq = seg.seq();
+        int len = seg.payloadLength();
+        long off = seg.payloadOffset();
+        boolean fin = seg.has(TcpFlags.FIN);
+        int finSeq = seq + len;
+        // trim what we already have (left edge)
+        int dup = d.rcvNxt - seq;
+        if (dup > 0) {
+            int cut = Math.min(dup, len);
+            off += cut;
+            len -= cut;
+            seq += cut;
+            if (len == 0 && !(fin && finSeq == d.rcvNxt)) {
+                ackNow = true; // duplicate data: acknowledge so the peer learns RCV.NXT
+            }
+        }
+        // trim what does not fit the advertised window (right edge); a FIN beyond it is dropped too
+        int right = d.rcvNxt + d.rcvWnd;
+        if (len > 0 && gt(seq + len, right)) {
+            len = Math.max(0, right - seq);
+            fin = false;
+            ackNow = true;
+        }
+        if (appClosed && len > 0) {
+            // the application closed and will never read: acknowledge in-order bytes and discard them
+            if (seq == d.rcvNxt) {
+                d.rcvNxt += len;
+                d.rcvWnd = Math.max(0, d.rcvWnd - len);
+            }
+            ackNow = true;
+            len = 0;
+        }
+        if (len > 0) {
+            int distance = seq - d.rcvNxt;
+            if (distance == 0) {
+                receiveBuffer.store(0, seg.payloadMemory(), off, len);
+                boolean hadHoles = !outOfOrder.isEmpty();
+                int extra = outOfOrder.advance(len);
+                advanceRcvNxt(len + extra);
+                if (hadHoles) {
+                    ackNow = true; // RFC 5681 §4.2: ACK at once when a segment fills (part of) a hole
+                } else {
+                    unackedBytes += len;
+                    if (unackedBytes >= 2 * Math.max(1, ourMss() - (constants.timestamps() ? 12 : 0))) {
+                        ackNow = true; // RFC 5681 §4.2 / RFC 1122 §4.2.3.2: every second full-sized segment
+                    } else if (delayedAckDeadlineNs == Long.MAX_VALUE) {
+                        delayedAckDeadlineNs = nowNs + config.delayedAckNs;
+                    }
+                }
+                pendingEvents |= EVENT_READABLE;
+            } else {
+                if (outOfOrder.add(distance, distance + len)) {
+                    receiveBuffer.store(distance, seg.payloadMemory(), off, len);
+                    noteSackBlock(seq);
+                } else {
+                    stack.count(TcpCounter.DROP_OUT_OF_ORDER_FULL);
+                }
+                ackNow = true; // RFC 5681 §4.2: immediate duplicate ACK for out-of-order data
+            }
+        }
+        if (fin) {
+            if (finSeq == d.rcvNxt) {
+                receiveFin(nowNs);
+            } else if (gt(finSeq, d.rcvNxt)) {
+                peerFinPending = true;
+                peerFinSeq = finSeq;
+            }
+        }
+        if (peerFinPending && peerFinSeq == d.rcvNxt && !peerFinReceived) {
+            receiveFin(nowNs);
+        }
+    }
+
+    private void advanceRcvNxt(int n) {
+        receiveBuffer.commit(n);
+        d.rcvNxt += n;
+        d.rcvWnd = Math.max(0, d.rcvWnd - n);
+    }
+
+    /** RFC 9293 §3.10.7.4 eighth step: the FIN bit, in order. */
+    private void receiveFin(long nowNs) {
+        peerFinPending = false;
+        peerFinReceived = true;
+        d.rcvNxt += 1;
+        d.rcvWnd = Math.max(0, d.rcvWnd - 1);
+        ackNow = true;
+        pendingEvents |= EVENT_READABLE;
+        switch (d.state) {
+            case SYN_RECEIVED, ESTABLISHED -> setState(TcpState.CLOSE_WAIT);
+            case FIN_WAIT_1 -> setState(TcpState.CLOSING); // our FIN not yet acknowledged (else FIN_WAIT_2)
+            case FIN_WAIT_2 -> enterTimeWait(nowNs);
+            default -> {
+                // CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT remain
+            }
+        }
+    }
+
+    private void enterTimeWait(long nowNs) {
+        setState(TcpState.TIME_WAIT);
+        d.retransmitDeadlineNs = Long.MAX_VALUE;
+        armedKind = RtxKind.NONE;
+        d.keepAliveDeadlineNs = Long.MAX_VALUE;
+        timeWaitDeadlineNs = nowNs + 2 * config.mslNs;
+        pendingEvents |= EVENT_CLOSED;
+        closeReason = CloseReason.NORMAL;
+    }
+
+    private void establish(long nowNs) {
+        setState(TcpState.ESTABLISHED);
+        stack.count(TcpCounter.ESTABLISHED);
+        cc.init(sendMss(), nowNs);
+        restartKeepAlive(nowNs);
+        pendingEvents |= EVENT_CONNECTED | EVENT_WRITABLE;
+    }
+
+    /** RFC 5961 §3.2/§4.2/§5.2 challenge ACK, under the stack-wide rate limit of RFC 5961 §7. */
+    private void challengeAck(long nowNs) {
+        if (stack.allowChallengeAck(nowNs)) {
+            stack.count(TcpCounter.CHALLENGE_ACKS);
+            sendAck();
+        } else {
+            stack.count(TcpCounter.CHALLENGE_ACKS_SUPPRESSED);
+        }
+    }
+
+    // =============================================================================================================
+    // RTT (RFC 6298 §2, in ticks; SRTT kept ×8 and RTTVAR ×4 exactly as spec §2.7 carries them)
+    // =============================================================================================================
+
+    private void rttSample(long rttTicks) {
+        long r = Math.max(0, rttTicks);
+        if (d.sRtt8 == 0) {
+            d.sRtt8 = Math.max(1, r * 8); // RFC 6298 §2.2
+            d.rttVar4 = r * 2;
+        } else {
+            // RFC 6298 §2.3: RTTVAR = 3/4 RTTVAR + 1/4 |SRTT − R'|, SRTT = 7/8 SRTT + 1/8 R'
+            long err = Math.abs(d.sRtt8 - r * 8); // 8 × |SRTT − R'|
+            d.rttVar4 = d.rttVar4 - d.rttVar4 / 4 + err / 8;
+            d.sRtt8 = Math.max(1, d.sRtt8 - d.sRtt8 / 8 + r);
+        }
+    }
+
+    private long backedOff(int shift) {
+        long rto = rtoNs();
+        for (int i = 0; i < shift && rto < config.maxRtoNs; i++) {
+            rto <<= 1;
+        }
+        return Math.min(rto, config.maxRtoNs);
+    }
+
+    // =============================================================================================================
+    // Output
+    // =============================================================================================================
+
+    private long flightSize() {
+        return Integer.toUnsignedLong(d.sndMax - d.sndUna);
+    }
+
+    /** Sends whatever the windows, Nagle and SWS avoidance allow, then a pending ACK if nothing carried it. */
+    private void output(long nowNs) {
+        if (inInput) {
+            return;
+        }
+        boolean sentSomething = false;
+        if (d.state.isSynchronized() && d.state != TcpState.TIME_WAIT && armedKind != RtxKind.PERSIST) {
+            int mss = sendMss();
+            while (true) {
+                int sent = d.sndNxt - d.sndUna;
+                int bufLen = sendBuffer.length();
+                int unsent = Math.max(0, bufLen - sent);
+                boolean finPending = d.state.finUnacknowledged() && sent <= bufLen;
+                long wnd = Math.min(d.sndWnd, cc.cwnd());
+                long usable = Math.max(0, wnd - Integer.toUnsignedLong(sent));
+                int len = (int) Math.min(Math.min(mss, unsent), usable);
+                boolean fin = finPending && len == unsent && usable > len;
+                if (len == 0 && !fin) {
+                    break;
+                }
+                boolean retransmitting = lt(d.sndNxt, d.sndMax);
+                if (len < mss && !fin && !retransmitting) {
+                    // RFC 1122 §4.2.3.4: send a short segment only if it is all we have and Nagle allows it
+                    // (nothing unacknowledged, or Nagle off), or it is at least half the largest window seen
+                    boolean all = len == unsent;
+                    boolean nagleOk = !cached.naglingEnabled() || d.sndNxt == d.sndUna;
+                    boolean swsOk = d.maxSndWnd > 0 && len >= d.maxSndWnd / 2;
+                    if (!((all && nagleOk) || swsOk)) {
+                        break;
+                    }
+                }
+                int flags = TcpFlags.ACK | (fin ? TcpFlags.FIN : 0) | (len > 0 && len == unsent ? TcpFlags.PSH : 0);
+                if (retransmitting) {
+                    stack.count(TcpCounter.RETRANSMITTED_SEGMENTS);
+                } else if (!rttTiming && !constants.timestamps() && len > 0 && d.retransmitCount == 0) {
+                    rttTiming = true; // RFC 6298 §3: time one segment per RTT (not a retransmission: Karn)
+                    rttSeq = d.sndNxt;
+                    rttStartNs = nowNs;
+                }
+                emit(nowNs, d.sndNxt, flags, sent, len);
+                d.sndNxt += len + (fin ? 1 : 0);
+                if (gt(d.sndNxt, d.sndMax)) {
+                    d.sndMax = d.sndNxt;
+                }
+                sentSomething = true;
+                if (fin) {
+                    break;
+                }
+            }
+        }
+        if (!sentSomething && ackNow && d.state != TcpState.CLOSED) {
+            sendAck();
+        }
+        ackNow = false;
+    }
+
+    /** Retransmits one segment at SND.UNA (fast retransmit, partial ACK), without moving SND.NXT. */
+    private void retransmitHead(long nowNs) {
+        int bufLen = sendBuffer.length();
+        int len = Math.min(sendMss(), bufLen);
+        boolean fin = d.state.finUnacknowledged() && len == bufLen && gt(d.sndMax, d.sndUna + bufLen);
+        if (len == 0 && !fin) {
+            return;
+        }
+        stack.count(TcpCounter.RETRANSMITTED_SEGMENTS);
+        rttTiming = false; // Karn
+        emit(nowNs, d.sndUna, TcpFlags.ACK | (fin ? TcpFlags.FIN : 0), 0, len);
+        d.retransmitDeadlineNs = nowNs + rtoNs();
+        armedKind = RtxKind.RETRANSMIT;
+    }
+
+    private void sendSyn(long nowNs, boolean withAck) {
+        emitSyn(nowNs, withAck);
+        d.sndNxt = iss + 1;
+        if (gt(d.sndNxt, d.sndMax)) {
+            d.sndMax = d.sndNxt;
+        }
+        if (armedKind != RtxKind.SYN) {
+            armedKind = RtxKind.SYN;
+            d.retransmitDeadlineNs = nowNs + backedOff(d.retransmitCount);
+        }
+        if (!withAck && !rttTiming && d.retransmitCount == 0) {
+            rttTiming = true;
+            rttSeq = iss;
+            rttStartNs = nowNs;
+        }
+    }
+
+    private void emitSyn(long nowNs, boolean withAck) {
+        tx.clear();
+        tx.sourcePort(localPort).destinationPort(remotePort).seq(iss).flags(TcpFlags.SYN
+                | (withAck ? TcpFlags.ACK : 0));
+        if (withAck) {
+            tx.ack(d.rcvNxt);
+        }
+        tx.window(Math.min(65535, d.rcvWnd)); // RFC 7323 §2.2: the SYN's window is never scaled
+        tx.mss(ourMss());
+        // RFC 7323 §1.3 / RFC 2018 §2: offer in SYN; answer in SYN,ACK only what the peer offered
+        boolean ws = withAck ? constants.windowScaling() : config.windowScaling;
+        boolean ts = withAck ? constants.timestamps() : config.timestamps;
+        boolean sack = withAck ? constants.sack() : config.sack;
+        if (ws) {
+            tx.windowScale(withAck ? constants.rcvWindScale() : ourScale());
+        }
+        if (sack) {
+            tx.sackPermitted(true);
+        }
+        if (ts) {
+            tx.timestamp(tsNow(nowNs), withAck ? d.tsRecent : 0);
+        }
+        lastAckSent = d.rcvNxt;
+        transmit();
+    }
+
+    private void sendAck() {
+        emit(stack.nowNs(), d.sndNxt, TcpFlags.ACK, 0, 0);
+    }
+
+    /** A segment with header only, for RSTs on behalf of this connection. */
+    private void emitControl(int seq, int ack, int flags) {
+        tx.clear();
+        tx.sourcePort(localPort).destinationPort(remotePort).seq(seq).ack(ack).flags(flags);
+        if ((flags & TcpFlags.RST) != 0) {
+            stack.count(TcpCounter.RESETS_SENT);
+        }
+        if (constants.timestamps() && (flags & TcpFlags.ACK) != 0) {
+            tx.timestamp(tsNow(stack.nowNs()), d.tsRecent);
+        }
+        transmit();
+    }
+
+    /**
+     * Builds and sends one segment with the ACK flag: {@code len} payload bytes from send-buffer index {@code
+     * index}, the current window, timestamps and SACK blocks (RFC 2018 §4) as negotiated.
+     */
+    private void emit(long nowNs, int seq, int flags, int index, int len) {
+        tx.clear();
+        tx.sourcePort(localPort).destinationPort(remotePort).seq(seq).ack(d.rcvNxt).flags(flags);
+        tx.window(advertiseWindow());
+        if (constants.timestamps()) {
+            tx.timestamp(tsNow(nowNs), d.tsRecent);
+        }
+        if (constants.sack() && !outOfOrder.isEmpty()) {
+            addSackBlocks(constants.timestamps() ? 3 : 4);
+        }
+        if (len > 0) {
+            if (sendBuffer.contiguous(index, len)) {
+                tx.payload(sendBuffer.memory(), sendBuffer.offsetOf(index), len);
+            } else {
+                sendBuffer.copyTo(index, len, scratch, 0);
+                tx.payload(scratchMemory, 0, len);
+            }
+        }
+        lastAckSent = d.rcvNxt;
+        ackNow = false;
+        unackedBytes = 0;
+        delayedAckDeadlineNs = Long.MAX_VALUE;
+        transmit();
+    }
+
+    private void transmit() {
+        stack.count(TcpCounter.SEGMENTS_OUT);
+        stack.output().transmit(localAddress, remoteAddress, tx, cached);
+    }
+
+    /**
+     * The window to advertise (RFC 9293 §3.8.6.2.2 receiver SWS avoidance, RFC 7323 §2.3 scaling): the right edge
+     * moves right only by at least min(buffer/2, MSS), and never moves left.
+     */
+    private int advertiseWindow() {
+        int scale = constants.rcvWindScale();
+        long candidate = Math.min(receiveBuffer.free(), 65535L << scale);
+        candidate = (candidate >> scale) << scale;
+        long current = d.rcvWnd;
+        long threshold = Math.min(receiveBuffer.capacity() / 2, ourMss());
+        if (candidate - current >= threshold || (candidate > current && candidate == receiveBuffer.capacity())) {
+            current = candidate;
+        }
+        // RFC 7323 §2.3: the scaled field loses the low bits; round up when the buffer can hold the rounded-up
+        // edge (so the peer's view and ours agree exactly), else down
+        long units = Math.min(65535, (current + (1L << scale) - 1) >> scale);
+        if ((units << scale) > receiveBuffer.free()) {
+            units = current >> scale;
+        }
+        d.rcvWnd = (int) Math.max(current, Math.min(units << scale, receiveBuffer.free()));
+        return (int) units;
+    }
+
+    private boolean windowUpdateWorthSending() {
+        int scale = constants.rcvWindScale();
+        long candidate = (Math.min(receiveBuffer.free(), 65535L << scale) >> scale) << scale;
+        long threshold = Math.min(receiveBuffer.capacity() / 2, ourMss());
+        // RFC 1122 §4.2.3.3: update once the window can grow by a full MSS or half the buffer, and only when the
+        // current one is small enough that the peer may be waiting for it
+        return candidate - d.rcvWnd >= threshold && d.rcvWnd < receiveBuffer.capacity() / 2;
+    }
+
+    private void noteSackBlock(int seq) {
+        // RFC 2018 §4: the first block reports the most recently received segment; keep a most-recent-first list
+        int n = Math.min(sackRecentCount, sackRecent.length - 1);
+        System.arraycopy(sackRecent, 0, sackRecent, 1, n);
+        sackRecent[0] = seq;
+        sackRecentCount = n + 1;
+    }
+
+    private void addSackBlocks(int max) {
+        int used = 0;
+        long usedMask = 0;
+        for (int i = 0; i < sackRecentCount && used < max; i++) {
+            int r = outOfOrder.find(sackRecent[i] - d.rcvNxt);
+            if (r >= 0 && (usedMask & (1L << r)) == 0) {
+                usedMask |= 1L << r;
+                tx.addSack(d.rcvNxt + outOfOrder.start(r), d.rcvNxt + outOfOrder.end(r));
+                used++;
+            }
+        }
+        for (int r = outOfOrder.count() - 1; r >= 0 && used < max; r--) {
+            if (r < 64 && (usedMask & (1L << r)) == 0) {
+                usedMask |= 1L << r;
+                tx.addSack(d.rcvNxt + outOfOrder.start(r), d.rcvNxt + outOfOrder.end(r));
+                used++;
+            }
+        }
+    }
+
+    /** Our timestamp clock (spec §6.10: ticks of TicksPerSecond plus this connection's delta). */
+    private int tsNow(long nowNs) {
+        return (int) (nowNs / tickNs + d.tsOffsetTicks);
+    }
+
+    // =============================================================================================================
+    // Timers: one wheel entry per connection, armed for the earliest of its deadlines
+    // =============================================================================================================
+
+    /** Which meaning the retransmit timer should have now (spec §6.1, §6.3, §6.5 share one timer). */
+    private RtxKind rtxKind() {
+        switch (d.state) {
+            case SYN_SENT, SYN_RECEIVED -> {
+                return RtxKind.SYN;
+            }
+            case FIN_WAIT_2 -> {
+                return RtxKind.FIN_WAIT_2;
+            }
+            case CLOSED, LISTEN, TIME_WAIT -> {
+                return RtxKind.NONE;
+            }
+            default -> {
+                int bufLen = sendBuffer.length();
+                int sent = d.sndNxt - d.sndUna;
+                boolean somethingToSend = bufLen - sent > 0 || (d.state.finUnacknowledged() && sent <= bufLen);
+                if (d.sndWnd == 0 && d.sndNxt == d.sndUna && somethingToSend) {
+                    return RtxKind.PERSIST;
+                }
+                return d.sndMax != d.sndUna ? RtxKind.RETRANSMIT : RtxKind.NONE;
+            }
+        }
+    }
+
+    private void updateRetransmitTimer(long nowNs) {
+        RtxKind kind = rtxKind();
+        if (kind == armedKind && (kind == RtxKind.NONE || d.retransmitDeadlineNs != Long.MAX_VALUE)) {
+            return;
+        }
+        switch (kind) {
+            case NONE -> d.retransmitDeadlineNs = Long.MAX_VALUE;
+            case RETRANSMIT -> d.retransmitDeadlineNs = nowNs + backedOff(d.retransmitCount);
+            case PERSIST -> {
+                // spec §6.3 step 1: zero window seen — round 0, persist = RTO
+                d.sndWndProbeCount = 0;
+                d.retransmitCount = 0;
+                d.retransmitDeadlineNs = nowNs + backedOff(0);
+            }
+            case FIN_WAIT_2 -> d.retransmitDeadlineNs = nowNs + config.finWait2TimeoutNs;
+            case SYN -> d.retransmitDeadlineNs = nowNs + backedOff(d.retransmitCount);
+        }
+        armedKind = kind;
+    }
+
+    private void restartKeepAlive(long nowNs) {
+        d.keepAliveProbeCount = 0;
+        if (cached.keepAliveEnabled() && d.state.isSynchronized() && d.state != TcpState.TIME_WAIT) {
+            d.keepAliveDeadlineNs = nowNs + cached.kaTimeoutTicks() * tickNs;
+        } else {
+            d.keepAliveDeadlineNs = Long.MAX_VALUE;
+        }
+    }
+
+    private void rearmTimer() {
+        if (detached) {
+            return;
+        }
+        long next = Math.min(Math.min(d.retransmitDeadlineNs, d.keepAliveDeadlineNs),
+                Math.min(delayedAckDeadlineNs, timeWaitDeadlineNs));
+        if (next == Long.MAX_VALUE || d.state == TcpState.CLOSED) {
+            stack.loop().timers().cancel(timer);
+        } else if (!timer.isArmed() || timer.deadlineNs() != next) {
+            stack.loop().timers().schedule(timer, next);
+        }
+    }
+
+    private void onTimer(long nowNs) {
+        if (d.state == TcpState.CLOSED || detached) {
+            return;
+        }
+        if (timeWaitDeadlineNs <= nowNs) {
+            timeWaitDeadlineNs = Long.MAX_VALUE;
+            terminate(CloseReason.NORMAL, false); // RFC 9293 §3.10.8: TIME-WAIT timeout
+            dispatchEvents();
+            return;
+        }
+        if (delayedAckDeadlineNs <= nowNs) {
+            delayedAckDeadlineNs = Long.MAX_VALUE;
+            stack.count(TcpCounter.DELAYED_ACKS);
+            sendAck();
+        }
+        if (d.retransmitDeadlineNs <= nowNs) {
+            d.retransmitDeadlineNs = Long.MAX_VALUE;
+            onRetransmitTimer(nowNs);
+        }
+        if (d.state != TcpState.CLOSED && d.keepAliveDeadlineNs <= nowNs) {
+            onKeepAliveTimer(nowNs);
+        }
+        if (d.state != TcpState.CLOSED) {
+            output(nowNs);
+            updateRetransmitTimer(nowNs);
+            rearmTimer();
+        }
+        dispatchEvents();
+    }
+
+    private void onRetransmitTimer(long nowNs) {
+        switch (armedKind) {
+            case SYN -> {
+                if (d.retransmitCount >= config.synRetries) {
+                    timeOut();
+                    return;
+                }
+                d.retransmitCount++;
+                rttTiming = false; // Karn
+                stack.count(TcpCounter.RETRANSMITTED_SEGMENTS);
+                d.retransmitDeadlineNs = nowNs + backedOff(d.retransmitCount);
+                emitSyn(nowNs, d.state == TcpState.SYN_RECEIVED);
+            }
+            case FIN_WAIT_2 -> {
+                armedKind = RtxKind.NONE;
+                timeOut(); // spec §6.5: FIN_WAIT_2 timer expiry closes the connection
+            }
+            case PERSIST -> {
+                // spec §6.3 steps 2-4: send a window probe, back off within the round
+                if (d.retransmitCount > config.maxRetransmissions) {
+                    timeOut();
+                    return;
+                }
+                d.retransmitCount++;
+                stack.count(TcpCounter.WINDOW_PROBES);
+                sendWindowProbe(nowNs);
+                d.retransmitDeadlineNs = nowNs + backedOff(d.retransmitCount - 1);
+            }
+            case RETRANSMIT -> {
+                if (retransmitBudgetExhausted(nowNs)) {
+                    timeOut();
+                    return;
+                }
+                if (d.retransmitCount == 0) {
+                    d.firstRetransmitNs = nowNs;
+                }
+                d.retransmitCount++;
+                stack.count(TcpCounter.RTO_EXPIRATIONS);
+                // RFC 5681 §3.1 eq. 4 and RFC 6582 §4: loss window, recovery point = highest sequence sent
+                cc.onRetransmitTimeout(flightSize(), nowNs);
+                inRecovery = false;
+                recover = d.sndMax;
+                d.dupAckCount = 0;
+                rttTiming = false; // Karn's rule
+                d.sndNxt = d.sndUna; // go back: resend from the first unacknowledged byte
+                // RFC 6298 §5.5-5.6: back off and restart
+                d.retransmitDeadlineNs = nowNs + backedOff(d.retransmitCount);
+            }
+            case NONE -> {
+                // stale deadline
+            }
+        }
+    }
+
+    /** Spec §6.1 MaxRT: 0 → retransmission count limit, -1 → none, else a time budget against TotalRT. */
+    private boolean retransmitBudgetExhausted(long nowNs) {
+        long maxRt = cached.maxRtTicks();
+        if (maxRt == -1) {
+            return false;
+        }
+        if (maxRt == 0) {
+            return d.retransmitCount >= config.maxRetransmissions;
+        }
+        return d.retransmitCount > 0 && (nowNs - d.firstRetransmitNs) / tickNs >= maxRt;
+    }
+
+    private void sendWindowProbe(long nowNs) {
+        int sent = d.sndNxt - d.sndUna;
+        if (sendBuffer.length() > sent) {
+            // one byte beyond the zero window (RFC 9293 §3.8.6.1); it advances SND.MAX, not SND.NXT
+            emit(nowNs, d.sndNxt, TcpFlags.ACK, sent, 1);
+            if (gt(d.sndNxt + 1, d.sndMax)) {
+                d.sndMax = d.sndNxt + 1;
+            }
+        } else {
+            sendAck();
+        }
+    }
+
+    private void onKeepAliveTimer(long nowNs) {
+        if (d.sndMax != d.sndUna) {
+            // data outstanding: the retransmission timer watches the peer
+            d.keepAliveDeadlineNs = nowNs + cached.kaTimeoutTicks() * tickNs;
+            return;
+        }
+        if (d.keepAliveProbeCount >= cached.kaProbeCount()) {
+            timeOut();
+            return;
+        }
+        d.keepAliveProbeCount++;
+        stack.count(TcpCounter.KEEPALIVE_PROBES);
+        // RFC 1122 §4.2.3.6: SEG.SEQ = SND.NXT − 1 with no data, which elicits an ACK
+        emit(nowNs, d.sndNxt - 1, TcpFlags.ACK, 0, 0);
+        d.keepAliveDeadlineNs = nowNs + cached.kaIntervalTicks() * tickNs;
+    }
+
+    private void timeOut() {
+        stack.count(TcpCounter.TIMEOUTS);
+        terminate(softError != null ? softError : CloseReason.TIMED_OUT, true);
+    }
+
+    // =============================================================================================================
+    // Lifecycle
+    // =============================================================================================================
+
+    private void setState(TcpState s) {
+        d.state = s;
+    }
+
+    /** Moves to CLOSED, releases the timer and the 4-tuple, and queues the closed event if {@code notify}. */
+    private void terminate(CloseReason reason, boolean notify) {
+        boolean wasTimeWait = d.state == TcpState.TIME_WAIT;
+        setState(TcpState.CLOSED);
+        d.retransmitDeadlineNs = Long.MAX_VALUE;
+        d.keepAliveDeadlineNs = Long.MAX_VALUE;
+        delayedAckDeadlineNs = Long.MAX_VALUE;
+        timeWaitDeadlineNs = Long.MAX_VALUE;
+        armedKind = RtxKind.NONE;
+        stack.loop().timers().cancel(timer);
+        stack.remove(this);
+        if (closeReason == null) {
+            closeReason = reason;
+        }
+        if (notify && !wasTimeWait) {
+            pendingEvents |= EVENT_CLOSED;
+        }
+    }
+
+    /** Runs output and timers after an application call made outside input processing. */
+    private void afterApiCall() {
+        if (inInput || detached || d.state == TcpState.CLOSED) {
+            return;
+        }
+        long now = stack.nowNs();
+        output(now);
+        updateRetransmitTimer(now);
+        rearmTimer();
+        dispatchEvents();
+    }
+
+    private void dispatchEvents() {
+        int ev = pendingEvents;
+        if (ev == 0) {
+            return;
+        }
+        pendingEvents = 0;
+        if ((ev & EVENT_CONNECTED) != 0) {
+            listener.onConnected(this);
+        }
+        if ((ev & EVENT_READABLE) != 0) {
+            listener.onReadable(this);
+        }
+        if ((ev & EVENT_WRITABLE) != 0 && d.state.canSend() && sendBuffer.free() > 0) {
+            listener.onWritable(this);
+        }
+        if ((ev & EVENT_CLOSED) != 0) {
+            listener.onClosed(this, closeReason);
+        }
+    }
+
+    /** TIME_WAIT ends early because a new SYN reuses the 4-tuple (RFC 9293 §3.10.7.4 note, RFC 6191). */
+    void killTimeWait() {
+        timeWaitDeadlineNs = Long.MAX_VALUE;
+        terminate(CloseReason.NORMAL, false);
+    }
+
+    /** For a new SYN to a TIME_WAIT connection: is it clearly a new incarnation (RFC 6191 §2)? */
+    boolean acceptsNewIncarnation(TcpSegment syn) {
+        if (constants.timestamps() && syn.hasTimestamp()) {
+            return gt(syn.tsVal(), d.tsRecent);
+        }
+        return gt(syn.seq(), d.rcvNxt);
+    }
+
+    // =============================================================================================================
+    // Export / import (chimney offload and upload)
+    // =============================================================================================================
+
+    /**
+     * Captures the connection for moving it to another engine. Legal in every synchronized state except
+     * TIME_WAIT (never offloaded, spec §6.0). A pending delayed ACK is sent first (spec §6.2: delayed-ACK state is
+     * not carried). The connection keeps running; call {@link #detach()} when the snapshot has been imported
+     * elsewhere.
+     */
+    public TcpSnapshot export() {
+        TcpState s = d.state;
+        if (!s.isSynchronized() || s == TcpState.TIME_WAIT) {
+            throw new IllegalStateException("export needs a synchronized state other than TIME_WAIT, connection is "
+                    + s + "; wait for ESTABLISHED");
+        }
+        long now = stack.nowNs();
+        if (delayedAckDeadlineNs != Long.MAX_VALUE || ackNow) {
+            sendAck();
+            rearmTimer();
+        }
+        stack.count(TcpCounter.EXPORTS);
+        byte[] send = new byte[sendBuffer.length()];
+        sendBuffer.copyTo(0, send.length, send, 0);
+        byte[] received = new byte[receiveBuffer.readable()];
+        receiveBuffer.peek(0, received.length, received, 0);
+        List<TcpDelegated.OutOfOrderData> ooo = new ArrayList<>();
+        for (int i = 0; i < outOfOrder.count(); i++) {
+            int start = outOfOrder.start(i);
+            byte[] data = new byte[outOfOrder.end(i) - start];
+            receiveBuffer.peek(receiveBuffer.readable() + start, data.length, data, 0);
+            ooo.add(new TcpDelegated.OutOfOrderData(d.rcvNxt + start, data));
+        }
+        long tsRecentAge = constants.timestamps() ? (now - d.tsRecentNs) / tickNs : 0;
+        long totalRt = d.retransmitCount > 0 && armedKind == RtxKind.RETRANSMIT
+                ? (now - d.firstRetransmitNs) / tickNs : 0;
+        TcpDelegated del = new TcpDelegated(s, d.rcvNxt, d.rcvWnd, d.sndUna, d.sndNxt, d.sndMax, d.sndWnd,
+                d.maxSndWnd, d.sndWl1, cc.cwnd(), cc.ssthresh(), d.sRtt8, d.rttVar4, d.tsRecent, tsRecentAge,
+                tsNow(now), totalRt, d.dupAckCount, d.sndWndProbeCount, d.keepAliveProbeCount,
+                deltaTicks(d.keepAliveDeadlineNs, now), d.retransmitCount, deltaTicks(d.retransmitDeadlineNs, now), 0,
+                send, received, ooo);
+        return new TcpSnapshot(localAddress, remoteAddress, pathMtu, constants, cached, del);
+    }
+
+    private long deltaTicks(long deadlineNs, long nowNs) {
+        if (deadlineNs == Long.MAX_VALUE) {
+            return -1;
+        }
+        long delta = Math.max(0, deadlineNs - nowNs);
+        return (delta + tickNs - 1) / tickNs;
+    }
+
+    /**
+     * Stops this engine's copy of a connection that now lives elsewhere: no RST, no FIN, no callbacks; its
+     * 4-tuple is released in the stack.
+     */
+    public void detach() {
+        detached = true;
+        stack.loop().timers().cancel(timer);
+        stack.remove(this);
+    }
+
+    /**
+     * Rebuilds a connection from {@code snapshot} in {@code stack} (on that stack's loop and clock: timer deltas
+     * are relative, spec §6.0) and carries on where the exporter stopped.
+     *
+     * @throws IllegalArgumentException if the snapshot does not fit this stack (buffers too small, tuple in use)
+     */
+    public static TcpConnection importFrom(TcpSnapshot snapshot, TcpStack stack, Listener listener) {
+        TcpDelegated del = snapshot.delegated();
+        TcpConst k = snapshot.constants();
+        if (!del.state().isSynchronized() || del.state() == TcpState.TIME_WAIT) {
+            throw new IllegalArgumentException("cannot import a connection in " + del.state());
+        }
+        TcpConnection c = new TcpConnection(stack, snapshot.localAddress(), k.localPort(), snapshot.remoteAddress(),
+                k.remotePort(), snapshot.pathMtu(), snapshot.cached());
+        long needRcv = (long) del.receivedData().length + Integer.toUnsignedLong(del.rcvWnd());
+        if (needRcv > c.receiveBuffer.capacity() || del.sendData().length > c.sendBuffer.capacity()) {
+            throw new IllegalArgumentException("snapshot needs " + needRcv + " receive / " + del.sendData().length
+                    + " send buffer bytes, this stack has " + c.receiveBuffer.capacity() + " / "
+                    + c.sendBuffer.capacity() + "; raise receiveBufferBytes/sendBufferBytes");
+        }
+        long now = stack.nowNs();
+        c.constants = k;
+        DelegatedState s = c.d;
+        s.state = del.state();
+        s.rcvNxt = del.rcvNxt();
+        s.rcvWnd = del.rcvWnd();
+        s.sndUna = del.sndUna();
+        s.sndNxt = del.sndNxt();
+        s.sndMax = del.sndMax();
+        s.sndWnd = del.sndWnd();
+        s.maxSndWnd = del.maxSndWnd();
+        s.sndWl1 = del.sndWl1();
+        s.sRtt8 = del.sRtt();
+        s.rttVar4 = del.rttVar();
+        s.tsRecent = del.tsRecent();
+        s.tsRecentNs = now - del.tsRecentAge() * c.tickNs;
+        s.tsOffsetTicks = (long) del.tsTime() - now / c.tickNs;
+        s.firstRetransmitNs = now - del.totalRt() * c.tickNs;
+        s.dupAckCount = del.dupAckCount();
+        s.sndWndProbeCount = del.sndWndProbeCount();
+        s.keepAliveProbeCount = del.keepAliveProbeCount();
+        s.keepAliveDeadlineNs = del.keepAliveTimeoutDelta() < 0 ? Long.MAX_VALUE
+                : now + del.keepAliveTimeoutDelta() * c.tickNs;
+        s.retransmitCount = del.retransmitCount();
+        s.retransmitDeadlineNs = del.retransmitTimeoutDelta() < 0 ? Long.MAX_VALUE
+                : now + del.retransmitTimeoutDelta() * c.tickNs;
+        c.cc = c.config.newCongestionControl();
+        c.cc.init(c.sendMss(), now);
+        c.cc.restore(del.cWnd(), del.ssThresh(), now);
+        byte[] send = del.sendData();
+        c.sendBuffer.write(MemorySegment.ofArray(send), 0, send.length);
+        byte[] received = del.receivedData();
+        c.receiveBuffer.store(0, MemorySegment.ofArray(received), 0, received.length);
+        c.receiveBuffer.commit(received.length);
+        for (TcpDelegated.OutOfOrderData o : del.outOfOrder()) {
+            int distance = o.seq() - s.rcvNxt;
+            if (distance > 0 && c.outOfOrder.add(distance, distance + o.data().length)) {
+                c.receiveBuffer.store(distance, MemorySegment.ofArray(o.data()), 0, o.data().length);
+                c.noteSackBlock(o.seq());
+            }
+        }
+        // derivable helpers (class Javadoc)
+        c.sndWl2 = s.sndUna;
+        c.lastAckSent = s.rcvNxt;
+        c.recover = s.sndMax;
+        c.peerFinReceived = switch (s.state) {
+            case CLOSE_WAIT, CLOSING, LAST_ACK -> true;
+            default -> false;
+        };
+        c.armedKind = s.retransmitDeadlineNs == Long.MAX_VALUE ? RtxKind.NONE : c.rtxKind();
+        c.listener(listener);
+        stack.add(c);
+        stack.count(TcpCounter.IMPORTS);
+        c.rearmTimer();
+        return c;
+    }
+}

@@ -1,0 +1,42 @@
+package dev.chimney.tcp;
+
+/** Per-stack TCP counters, indexed by ordinal into a {@code long[]} (stable ids = ordinal). */
+public enum TcpCounter {
+    SEGMENTS_IN("segments received by the engine"),
+    SEGMENTS_OUT("segments transmitted"),
+    RETRANSMITTED_SEGMENTS("segments sent again (RTO, fast retransmit, partial ACK)"),
+    FAST_RETRANSMITS("fast retransmits (RFC 5681 §3.2)"),
+    RTO_EXPIRATIONS("retransmission timeouts (RFC 6298 §5.4)"),
+    ACTIVE_OPENS("connect() calls"),
+    PASSIVE_OPENS("SYNs accepted by a listener"),
+    ESTABLISHED("connections that reached ESTABLISHED"),
+    RESETS_RECEIVED("acceptable RSTs that closed a connection"),
+    RESETS_SENT("RSTs sent"),
+    CHALLENGE_ACKS("challenge ACKs sent (RFC 5961 §3.2, §4.2, §5.2)"),
+    CHALLENGE_ACKS_SUPPRESSED("challenge ACKs suppressed by the rate limit (RFC 5961 §7)"),
+    DROP_NO_CONNECTION("segments for no connection or listener (RFC 9293 §3.10.7.1)"),
+    DROP_BAD_HEADER("segments with impossible headers (port 0, SYN+FIN, SYN+RST)"),
+    DROP_UNACCEPTABLE_SEQ("segments outside the receive window (RFC 9293 §3.10.7.4 first check)"),
+    DROP_PAWS("segments rejected by PAWS (RFC 7323 §5.3)"),
+    DROP_MISSING_TIMESTAMP("non-RST segments without TSopt on a timestamp connection (RFC 7323 §3.2)"),
+    DROP_BAD_ACK("segments with an unacceptable ACK number"),
+    DROP_OUT_OF_ORDER_FULL("out-of-order segments dropped because the range table was full"),
+    DROP_SYN_QUEUE_FULL("SYNs dropped because the listener's SYN queue was full"),
+    DROP_BACKLOG_FULL("handshakes refused or ignored because the accept backlog was full"),
+    DELAYED_ACKS("ACKs sent by the delayed-ACK timer"),
+    WINDOW_PROBES("zero-window probes (RFC 9293 §3.8.6.1)"),
+    KEEPALIVE_PROBES("keepalive probes (RFC 1122 §4.2.3.6)"),
+    TIMEOUTS("connections closed by a timer (TIMED_OUT)"),
+    EXPORTS("connections exported"),
+    IMPORTS("connections imported");
+
+    private final String description;
+
+    TcpCounter(String description) {
+        this.description = description;
+    }
+
+    public String description() {
+        return description;
+    }
+}

@@ -1,0 +1,25 @@
+package dev.chimney.tcp;
+
+import dev.chimney.wire.IpAddress;
+
+/**
+ * Where the engine's segments go: implemented by the IP layer over a reusable transmit buffer, and in tests by a
+ * recorder. The segment (and its payload window) is valid only during the call; copy what you keep.
+ */
+public interface TcpOutput {
+
+    /**
+     * Transmits one segment.
+     *
+     * @param source our address
+     * @param destination the peer's address
+     * @param ipParams the connection's cached IP-level values (TTL, TOS, flow label, priority), or null for a
+     *     segment sent on behalf of no connection (RST to a closed port) — use defaults
+     */
+    void transmit(IpAddress source, IpAddress destination, TcpSegment segment, TcpCached ipParams);
+
+    /** Current path MTU towards {@code destination} (spec §2.4 PathMtu) for a new connection. */
+    default int pathMtu(IpAddress source, IpAddress destination) {
+        return 1500;
+    }
+}

@@ -1,0 +1,264 @@
+package dev.chimney.tcp;
+
+import dev.chimney.runtime.EventLoop;
+import dev.chimney.runtime.SeededRandom;
+import dev.chimney.wire.IpAddress;
+import java.util.HashMap;
+import java.util.Objects;
+
+/**
+ * The TCP layer of one event loop: demultiplexes segments to connections by 4-tuple (a hash map, no scans) and
+ * to listeners by (local address, port), answers segments for no connection with RST (RFC 9293 §3.10.7.1),
+ * allocates ephemeral ports (RFC 6056 §3.3.1, random start from the seeded random) and keeps the per-stack
+ * counters.
+ */
+public final class TcpStack {
+
+    /** A 4-tuple used as map key; stored keys are never mutated, the stack reuses one probe key for lookups. */
+    static final class FlowKey {
+        IpAddress local;
+        int localPort;
+        IpAddress remote;
+        int remotePort;
+
+        FlowKey(IpAddress local, int localPort, IpAddress remote, int remotePort) {
+            set(local, localPort, remote, remotePort);
+        }
+
+        FlowKey set(IpAddress local, int localPort, IpAddress remote, int remotePort) {
+            this.local = local;
+            this.localPort = localPort;
+            this.remote = remote;
+            this.remotePort = remotePort;
+            return this;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof FlowKey k && k.localPort == localPort && k.remotePort == remotePort
+                    && Objects.equals(k.local, local) && Objects.equals(k.remote, remote);
+        }
+
+        @Override
+        public int hashCode() {
+            int h = Objects.hashCode(local) * 31 + Objects.hashCode(remote);
+            h = h * 31 + (localPort << 16 | remotePort);
+            return h ^ (h >>> 16);
+        }
+    }
+
+    private final EventLoop loop;
+    private final TcpConfig config;
+    private final TcpOutput output;
+    private final SeededRandom random;
+    private final IsnSource isnSource;
+    private final HashMap<FlowKey, TcpConnection> connections = new HashMap<>();
+    private final HashMap<FlowKey, TcpListener> listeners = new HashMap<>();
+    private final FlowKey probe = new FlowKey(null, 0, null, 0);
+    private final long[] counters = new long[TcpCounter.values().length];
+    private final TcpSegment rst = new TcpSegment();
+    private RateLimiter challengeAcks;
+
+    /** A stack with RFC 6528 initial sequence numbers ({@link IsnGenerator} keyed from {@code random}). */
+    public TcpStack(EventLoop loop, TcpConfig config, TcpOutput output, SeededRandom random) {
+        this(loop, config, output, random, new IsnGenerator(random.fork("isn"))::isn);
+    }
+
+    /**
+     * @param loop the loop that owns every connection of this stack (its clock and timer wheel are used)
+     * @param random the stack's random stream (ephemeral ports, timestamp offsets)
+     * @param isnSource initial sequence numbers (RFC 6528)
+     */
+    public TcpStack(EventLoop loop, TcpConfig config, TcpOutput output, SeededRandom random, IsnSource isnSource) {
+        this.loop = Objects.requireNonNull(loop, "loop");
+        this.config = Objects.requireNonNull(config, "config");
+        this.output = Objects.requireNonNull(output, "output");
+        this.random = Objects.requireNonNull(random, "random");
+        this.isnSource = Objects.requireNonNull(isnSource, "isnSource");
+    }
+
+    public TcpConfig config() {
+        return config;
+    }
+
+    EventLoop loop() {
+        return loop;
+    }
+
+    TcpOutput output() {
+        return output;
+    }
+
+    SeededRandom random() {
+        return random;
+    }
+
+    long nowNs() {
+        return loop.clock().nanoTime();
+    }
+
+    public long counter(TcpCounter c) {
+        return counters[c.ordinal()];
+    }
+
+    void count(TcpCounter c) {
+        counters[c.ordinal()]++;
+    }
+
+    /** Number of connections in the demux table (SYN_RECEIVED through TIME_WAIT). */
+    public int connectionCount() {
+        return connections.size();
+    }
+
+    int isn(IpAddress local, int localPort, IpAddress remote, int remotePort, long nowNs) {
+        return isnSource.isn(local, localPort, remote, remotePort, nowNs);
+    }
+
+    int hashOf(FlowKey key) {
+        return key.hashCode();
+    }
+
+    /**
+     * Listens on {@code port} at {@code localAddress} (null = every address).
+     *
+     * @throws IllegalStateException if something already listens there
+     */
+    public TcpListener listen(IpAddress localAddress, int port, TcpListener.Handler handler) {
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("port must be 1..65535, got " + port);
+        }
+        FlowKey k = new FlowKey(localAddress, port, null, 0);
+        if (listeners.containsKey(k)) {
+            throw new IllegalStateException("already listening on " + localAddress + ":" + port
+                    + "; close that listener first");
+        }
+        TcpListener l = new TcpListener(this, localAddress, port, handler);
+        listeners.put(k, l);
+        return l;
+    }
+
+    void unlisten(TcpListener l) {
+        listeners.remove(new FlowKey(l.localAddress(), l.localPort(), null, 0));
+    }
+
+    /**
+     * Active open (RFC 9293 §3.10.1) from an ephemeral port.
+     *
+     * @throws IllegalStateException if every ephemeral port towards that peer is in use
+     */
+    public TcpConnection connect(IpAddress local, IpAddress remote, int remotePort, TcpConnection.Listener l) {
+        int first = config.ephemeralPortFirst;
+        int range = config.ephemeralPortLast - first + 1;
+        int start = random.nextInt(range);
+        for (int i = 0; i < range; i++) {
+            int port = first + (start + i) % range; // RFC 6056 §3.3.1 (Algorithm 1): random start, step 1
+            if (!connections.containsKey(probe.set(local, port, remote, remotePort))) {
+                return connect(local, port, remote, remotePort, l);
+            }
+        }
+        count(TcpCounter.DROP_NO_CONNECTION);
+        throw new IllegalStateException("no free ephemeral port towards " + remote + ":" + remotePort
+                + "; widen ephemeralPorts(...) or close connections");
+    }
+
+    /** Active open from a given local port. */
+    public TcpConnection connect(IpAddress local, int localPort, IpAddress remote, int remotePort,
+            TcpConnection.Listener l) {
+        if (connections.containsKey(probe.set(local, localPort, remote, remotePort))) {
+            throw new IllegalStateException("4-tuple " + local + ":" + localPort + " -> " + remote + ":"
+                    + remotePort + " is in use");
+        }
+        TcpConnection c = new TcpConnection(this, local, localPort, remote, remotePort,
+                output.pathMtu(local, remote), TcpCached.defaults(config));
+        c.listener(l);
+        add(c);
+        count(TcpCounter.ACTIVE_OPENS);
+        long now = nowNs();
+        c.openActive(now, isn(local, localPort, remote, remotePort, now));
+        return c;
+    }
+
+    /** The connection for a 4-tuple, or null. */
+    public TcpConnection find(IpAddress local, int localPort, IpAddress remote, int remotePort) {
+        return connections.get(probe.set(local, localPort, remote, remotePort));
+    }
+
+    void add(TcpConnection c) {
+        TcpConnection old = connections.putIfAbsent(c.key, c);
+        if (old != null && old != c) {
+            throw new IllegalArgumentException("4-tuple " + c.localAddress + ":" + c.localPort + " -> "
+                    + c.remoteAddress + ":" + c.remotePort + " is already in use by a " + old.state()
+                    + " connection");
+        }
+    }
+
+    void remove(TcpConnection c) {
+        if (connections.get(c.key) == c) {
+            connections.remove(c.key);
+        }
+        if (c.owner != null) {
+            c.owner.embryoGone();
+            c.owner = null;
+        }
+    }
+
+    /**
+     * Input from the IP layer: one TCP segment from {@code source} to {@code destination}. Never throws on bad
+     * input; bad segments are counted and dropped.
+     */
+    public void onSegment(long nowNs, IpAddress source, IpAddress destination, TcpSegment seg) {
+        count(TcpCounter.SEGMENTS_IN);
+        int flags = seg.flags();
+        if (seg.sourcePort() == 0 || seg.destinationPort() == 0
+                || (flags & (TcpFlags.SYN | TcpFlags.FIN)) == (TcpFlags.SYN | TcpFlags.FIN)
+                || (flags & (TcpFlags.SYN | TcpFlags.RST)) == (TcpFlags.SYN | TcpFlags.RST)) {
+            count(TcpCounter.DROP_BAD_HEADER);
+            return;
+        }
+        TcpConnection c = connections.get(probe.set(destination, seg.destinationPort(), source, seg.sourcePort()));
+        if (c != null) {
+            if (c.state() == TcpState.TIME_WAIT && seg.has(TcpFlags.SYN) && !seg.has(TcpFlags.ACK)
+                    && c.acceptsNewIncarnation(seg)) {
+                c.killTimeWait(); // RFC 9293 §3.10.7.4 note / RFC 6191: a new SYN may reopen a TIME-WAIT tuple
+            } else {
+                c.onSegment(nowNs, seg);
+                return;
+            }
+        }
+        TcpListener l = listeners.get(probe.set(destination, seg.destinationPort(), null, 0));
+        if (l == null) {
+            l = listeners.get(probe.set(null, seg.destinationPort(), null, 0));
+        }
+        if (l != null) {
+            l.onSegment(nowNs, source, destination, seg);
+            return;
+        }
+        count(TcpCounter.DROP_NO_CONNECTION);
+        sendReset(destination, source, seg);
+    }
+
+    /** RFC 9293 §3.10.7.1: the reset answering {@code seg} for which no connection exists; never for a RST. */
+    void sendReset(IpAddress local, IpAddress remote, TcpSegment seg) {
+        if (seg.has(TcpFlags.RST)) {
+            return;
+        }
+        rst.clear();
+        rst.sourcePort(seg.destinationPort()).destinationPort(seg.sourcePort());
+        if (seg.has(TcpFlags.ACK)) {
+            rst.seq(seg.ack()).flags(TcpFlags.RST);
+        } else {
+            rst.seq(0).ack(seg.seq() + seg.sequenceLength()).flags(TcpFlags.RST | TcpFlags.ACK);
+        }
+        count(TcpCounter.RESETS_SENT);
+        count(TcpCounter.SEGMENTS_OUT);
+        output.transmit(local, remote, rst, null);
+    }
+
+    /** RFC 5961 §7: a stack-wide budget of challenge ACKs per second. */
+    boolean allowChallengeAck(long nowNs) {
+        if (challengeAcks == null) {
+            challengeAcks = RateLimiter.perSecond(config.challengeAcksPerSecond, nowNs);
+        }
+        return challengeAcks.tryAcquire(nowNs);
+    }
+}

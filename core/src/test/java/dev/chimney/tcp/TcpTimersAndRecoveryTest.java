@@ -1,0 +1,278 @@
+package dev.chimney.tcp;
+
+import static dev.chimney.tcp.TcpFlags.ACK;
+import static dev.chimney.tcp.TcpFlags.PSH;
+import static dev.chimney.tcp.TcpFlags.RST;
+import static dev.chimney.tcp.TcpFlags.SYN;
+import static dev.chimney.tcp.TcpHarness.LOCAL_ISN;
+import static dev.chimney.tcp.TcpHarness.MS;
+import static dev.chimney.tcp.TcpHarness.REMOTE_ISN;
+import static dev.chimney.tcp.TcpHarness.bytes;
+import static dev.chimney.tcp.TcpHarness.ours;
+import static dev.chimney.tcp.TcpHarness.peer;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Timers (persist, keepalive, Nagle/SWS), loss recovery (RFC 5681, RFC 6582), ICMP hooks, listener limits. */
+class TcpTimersAndRecoveryTest {
+    static final int L = LOCAL_ISN + 1;
+    static final int R = REMOTE_ISN + 1;
+
+    static byte[] slice(byte[] b, int from, int to) {
+        return Arrays.copyOfRange(b, from, to);
+    }
+
+    @Test
+    void zeroWindowProbesBackOffPerRoundAndStopWhenWindowOpens() {
+        // spec §6.3 persist algorithm; RFC 9293 §3.8.6.1 zero-window probing; RFC 1122 §4.2.2.17
+        TcpHarness h = new TcpHarness(TcpHarness.plain().build());
+        TcpConnection c = h.establishedPassive();
+        h.send(20 * MS, peer(ACK, R, L).window(0));
+        h.advanceTo(30 * MS);
+        byte[] data = bytes(100, 1);
+        c.write(data);
+        h.expectNothing(1029 * MS);
+        // step 2: persist (1×RTO) expires → probe of one byte beyond the window, retransmit in 1×RTO
+        h.expect(1030 * MS, ours(ACK, L, R, 8192).payload(slice(data, 0, 1)));
+        // step 3: no answer → probe again, next in 2×RTO
+        h.expect(2030 * MS, ours(ACK, L, R, 8192).payload(slice(data, 0, 1)));
+        // step 5: a zero-window ACK answers → next round, persist = RTO << 1
+        h.send(2100 * MS, peer(ACK, R, L).window(0));
+        h.expectNothing(4099 * MS);
+        h.expect(4100 * MS, ours(ACK, L, R, 8192).payload(slice(data, 0, 1)));
+        // the window opens: normal sending resumes at once
+        h.send(4200 * MS, peer(ACK, R, L).window(8192));
+        h.expect(4200 * MS, ours(ACK | PSH, L, R, 8192).payload(data));
+        assertEquals(3, h.stack.counter(TcpCounter.WINDOW_PROBES));
+    }
+
+    @Test
+    void zeroWindowProbeAcceptedByPeerAdvancesSndUna() {
+        // RFC 9293 §3.8.6.1: a probe the receiver accepts (window just opened) is acknowledged normally
+        TcpHarness h = new TcpHarness(TcpHarness.plain().build());
+        TcpConnection c = h.establishedPassive();
+        h.send(20 * MS, peer(ACK, R, L).window(0));
+        h.advanceTo(30 * MS);
+        byte[] data = bytes(100, 1);
+        c.write(data);
+        h.expect(1030 * MS, ours(ACK, L, R, 8192).payload(slice(data, 0, 1)));
+        h.send(1040 * MS, peer(ACK, R, L + 1).window(8192));
+        h.expect(1040 * MS, ours(ACK | PSH, L + 1, R, 8192).payload(slice(data, 1, 100)));
+        assertEquals(99, c.unacknowledgedBytes());
+    }
+
+    @Test
+    void keepaliveProbesIdleConnectionAndTimesOut() {
+        // RFC 1122 §4.2.3.6: after KaTimeout idle, probes <SEQ=SND.NXT−1> every KaInterval, KaProbeCount of them
+        TcpHarness h = new TcpHarness(TcpHarness.plain().keepAlive(true).keepAliveIdleNs(10_000 * MS)
+                .keepAliveIntervalNs(1000 * MS).keepAliveProbes(2).build());
+        TcpConnection c = h.establishedPassive();
+        TcpSegment probe = ours(ACK, L - 1, R, 8192);
+        h.expect(10_010 * MS, probe);
+        h.send(10_020 * MS, peer(ACK, R, L)); // answered: the idle timer restarts
+        h.expectNothing(20_019 * MS);
+        h.expect(20_020 * MS, probe);
+        h.expect(21_020 * MS, probe);
+        h.advanceTo(22_020 * MS);
+        assertEquals(TcpState.CLOSED, c.state());
+        assertEquals(List.of(CloseReason.TIMED_OUT), h.closed);
+    }
+
+    @Test
+    void keepaliveProbeIsAnsweredWithAck() {
+        // RFC 1122 §4.2.3.6 / RFC 9293 §3.10.7.4: an old-sequence probe gets <SEQ=SND.NXT><ACK=RCV.NXT>
+        TcpHarness h = new TcpHarness(TcpHarness.plain().build());
+        h.establishedPassive();
+        h.send(20 * MS, peer(ACK, R - 1, L));
+        h.expect(20 * MS, ours(ACK, L, R, 8192));
+    }
+
+    @Test
+    void nagleHoldsSmallSegmentsWhileDataIsUnacknowledged() {
+        // RFC 1122 §4.2.3.4 / RFC 896: a short segment waits until the outstanding data is acknowledged
+        TcpHarness h = new TcpHarness(TcpHarness.plain().build());
+        TcpConnection c = h.establishedPassive();
+        h.advanceTo(20 * MS);
+        c.write(bytes(10, 1));
+        h.expect(20 * MS, ours(ACK | PSH, L, R, 8192).payload(bytes(10, 1)));
+        c.write(bytes(10, 2));
+        c.write(bytes(10, 3));
+        h.expectNothing(25 * MS);
+        h.send(30 * MS, peer(ACK, R, L + 10));
+        byte[] both = new byte[20];
+        System.arraycopy(bytes(10, 2), 0, both, 0, 10);
+        System.arraycopy(bytes(10, 3), 0, both, 10, 10);
+        h.expect(30 * MS, ours(ACK | PSH, L + 10, R, 8192).payload(both));
+    }
+
+    @Test
+    void nagleOffSendsSmallSegmentsAtOnce() {
+        // spec §2.6 TCP_FLAG_NAGLING_ENABLED clear: no coalescing
+        TcpHarness h = new TcpHarness(TcpHarness.plain().nagle(false).build());
+        TcpConnection c = h.establishedPassive();
+        h.advanceTo(20 * MS);
+        c.write(bytes(10, 1));
+        c.write(bytes(10, 2));
+        h.expect(20 * MS, ours(ACK | PSH, L, R, 8192).payload(bytes(10, 1)));
+        h.expect(20 * MS, ours(ACK | PSH, L + 10, R, 8192).payload(bytes(10, 2)));
+    }
+
+    @Test
+    void senderSwsAvoidanceWaitsForUsefulWindow() {
+        // RFC 1122 §4.2.3.4: do not send a tiny segment into a tiny window when more data is queued
+        TcpHarness h = new TcpHarness(TcpHarness.plain().build());
+        TcpConnection c = h.establishedPassive();
+        h.send(15 * MS, peer(ACK, R, L).window(8192));
+        h.send(16 * MS, peer(ACK, R, L).window(100)); // window shrinks to 100 (max seen 8192)
+        h.advanceTo(20 * MS);
+        c.write(bytes(3000, 1));
+        h.expectNothing(25 * MS);
+        h.send(30 * MS, peer(ACK, R, L).window(5000));
+        h.expect(30 * MS, ours(ACK, L, R, 8192).payload(slice(bytes(3000, 1), 0, 1460)));
+        h.expect(30 * MS, ours(ACK, L + 1460, R, 8192).payload(slice(bytes(3000, 1), 1460, 2920)));
+        // the 80-byte tail waits for the ACK (Nagle: unacknowledged data outstanding)
+        h.expectNothing(35 * MS);
+        h.send(40 * MS, peer(ACK, R, L + 2920).window(5000));
+        h.expect(40 * MS, ours(ACK | PSH, L + 2920, R, 8192).payload(slice(bytes(3000, 1), 2920, 3000)));
+    }
+
+    @Test
+    void receiverSendsWindowUpdateAfterApplicationReads() {
+        // RFC 1122 §4.2.3.3 / RFC 9293 §3.8.6.2.2: reopen the window once it can grow by a full MSS
+        TcpHarness h = new TcpHarness(TcpHarness.plain().build());
+        TcpConnection c = h.establishedPassive();
+        h.send(20 * MS, peer(ACK, R, L).payload(bytes(1460, 1)));
+        h.send(21 * MS, peer(ACK, R + 1460, L).payload(bytes(1460, 2)));
+        h.expect(21 * MS, ours(ACK, L, R + 2920, 8192 - 2920));
+        h.send(22 * MS, peer(ACK, R + 2920, L).payload(bytes(1460, 3)));
+        h.send(23 * MS, peer(ACK, R + 4380, L).payload(bytes(1460, 4)));
+        h.expect(23 * MS, ours(ACK, L, R + 5840, 8192 - 5840));
+        c.read(new byte[100], 0, 100); // 100 bytes free: not worth an update (RFC 1122 SWS)
+        h.expectNothing(24 * MS);
+        h.advanceTo(25 * MS);
+        c.read(new byte[5740], 0, 5740);
+        h.expect(25 * MS, ours(ACK, L, R + 5840, 8192));
+    }
+
+    @Test
+    void fastRetransmitOnThirdDuplicateAckAndNewRenoPartialAck() {
+        // RFC 5681 §3.2 fast retransmit; RFC 6582 §3.2 partial ACK retransmits the next hole at once
+        TcpHarness h = new TcpHarness(TcpHarness.plain().build());
+        TcpConnection c = h.establishedPassive();
+        h.advanceTo(20 * MS);
+        byte[] data = bytes(5 * 1460, 1);
+        c.write(data);
+        for (int i = 0; i < 5; i++) {
+            h.expect(20 * MS, ours(ACK | (i == 4 ? PSH : 0), L + i * 1460, R, 8192)
+                    .payload(slice(data, i * 1460, (i + 1) * 1460)));
+        }
+        // segments 0 and 2 lost: dup ACKs for L
+        h.send(30 * MS, peer(ACK, R, L));
+        h.send(31 * MS, peer(ACK, R, L));
+        h.expectNothing(31 * MS);
+        h.send(32 * MS, peer(ACK, R, L));
+        h.expect(32 * MS, ours(ACK, L, R, 8192).payload(slice(data, 0, 1460)));
+        assertEquals(1, h.stack.counter(TcpCounter.FAST_RETRANSMITS));
+        // partial ACK up to segment 2: retransmit segment 2 without waiting for more duplicates
+        h.send(40 * MS, peer(ACK, R, L + 2 * 1460));
+        h.expect(40 * MS, ours(ACK, L + 2 * 1460, R, 8192).payload(slice(data, 2 * 1460, 3 * 1460)));
+        h.send(50 * MS, peer(ACK, R, L + 5 * 1460));
+        assertEquals(0, c.unacknowledgedBytes());
+        h.expectNothing(5000 * MS);
+    }
+
+    @Test
+    void pathMtuDecreaseResegmentsInFlightData() {
+        // RFC 1191 §6.5 / RFC 8201 §5.4: a smaller PMTU re-segments and resends what is in flight
+        TcpHarness h = new TcpHarness(TcpHarness.plain().build());
+        TcpConnection c = h.establishedPassive();
+        h.advanceTo(20 * MS);
+        byte[] data = bytes(1460, 1);
+        c.write(data);
+        h.expect(20 * MS, ours(ACK | PSH, L, R, 8192).payload(data));
+        c.onPathMtuDecrease(1000);
+        assertEquals(960, c.sendMss());
+        h.expect(20 * MS, ours(ACK, L, R, 8192).payload(slice(data, 0, 960)));
+        h.expect(20 * MS, ours(ACK | PSH, L + 960, R, 8192).payload(slice(data, 960, 1460)));
+    }
+
+    @Test
+    void hardErrorAbortsSynSentAsUnreachable() {
+        // RFC 1122 §4.2.3.9: hard ICMP errors abort a connection in SYN-SENT
+        TcpHarness h = new TcpHarness(TcpHarness.plain().build());
+        TcpConnection c = h.stack.connect(TcpHarness.LOCAL, TcpHarness.REMOTE, 80, h.events);
+        c.onHardError(CloseReason.UNREACHABLE);
+        assertEquals(TcpState.CLOSED, c.state());
+        assertEquals(List.of(CloseReason.UNREACHABLE), h.closed);
+        assertEquals(0, h.stack.connectionCount());
+    }
+
+    @Test
+    void synQueueLimitDropsExtraSyns() {
+        // bounded SYN queue (explicit limit, fail closed): further SYNs are dropped and counted
+        TcpHarness h = new TcpHarness(TcpHarness.plain().synQueueLimit(2).build());
+        TcpListener l = h.stack.listen(TcpHarness.LOCAL, 80, x -> { });
+        for (int i = 0; i < 4; i++) {
+            h.send(0, peer(SYN, REMOTE_ISN, 0).sourcePort(50000 + i));
+        }
+        assertEquals(2, l.synQueueLength());
+        assertEquals(2, h.sent.size());
+        assertEquals(2, h.stack.counter(TcpCounter.DROP_SYN_QUEUE_FULL));
+    }
+
+    @Test
+    void fullAcceptBacklogResetsWhenConfigured() {
+        // accept backlog full with RESET policy: the completing handshake is refused with RST
+        TcpHarness h = new TcpHarness(TcpHarness.plain().acceptBacklog(1)
+                .backlogFullAction(TcpConfig.BacklogFullAction.RESET).build());
+        TcpListener l = h.stack.listen(TcpHarness.LOCAL, 80, x -> { });
+        h.send(0, peer(SYN, REMOTE_ISN, 0).sourcePort(50000));
+        h.send(0, peer(SYN, REMOTE_ISN, 0).sourcePort(50001));
+        h.send(1 * MS, peer(ACK, R, L).sourcePort(50000));
+        assertEquals(1, l.backlogLength());
+        h.sent.clear();
+        h.send(2 * MS, peer(ACK, R, L).sourcePort(50001));
+        TcpSegment rst = h.sent.poll().segment();
+        assertTrue(rst.has(RST), "expected RST, got " + rst);
+        assertEquals(1, l.backlogLength());
+        assertEquals(1, h.stack.counter(TcpCounter.DROP_BACKLOG_FULL));
+        assertEquals(1, h.stack.connectionCount());
+    }
+
+    @Test
+    void fullAcceptBacklogDropsFinalAckByDefault() {
+        // DROP policy: the final ACK is ignored, the SYN,ACK timer retries; once there is room it completes
+        TcpHarness h = new TcpHarness(TcpHarness.plain().acceptBacklog(1).build());
+        TcpListener l = h.stack.listen(TcpHarness.LOCAL, 80, x -> { });
+        h.send(0, peer(SYN, REMOTE_ISN, 0).sourcePort(50000));
+        h.send(0, peer(SYN, REMOTE_ISN, 0).sourcePort(50001));
+        h.send(1 * MS, peer(ACK, R, L).sourcePort(50000));
+        h.send(2 * MS, peer(ACK, R, L).sourcePort(50001));
+        assertEquals(1, l.backlogLength());
+        assertEquals(1, l.synQueueLength());
+        l.accept();
+        h.send(3 * MS, peer(ACK, R, L).sourcePort(50001));
+        assertEquals(1, l.backlogLength());
+        assertEquals(0, l.synQueueLength());
+    }
+
+    @Test
+    void timeWaitTupleReusedByNewerSyn() {
+        // RFC 9293 §3.10.7.4 note / RFC 6191: a SYN with a higher sequence number reopens a TIME-WAIT tuple
+        TcpHarness h = new TcpHarness(TcpHarness.plain().build());
+        TcpConnection c = h.establishedPassive();
+        h.advanceTo(20 * MS);
+        c.close();
+        h.send(30 * MS, peer(ACK | TcpFlags.FIN, R, L + 1));
+        assertEquals(TcpState.TIME_WAIT, c.state());
+        h.sent.clear();
+        h.send(40 * MS, peer(SYN, R + 100_000, 0).mss(1460));
+        TcpSegment synAck = h.sent.poll().segment();
+        assertEquals(SYN | ACK, synAck.flags());
+        assertEquals(R + 100_001, synAck.ack());
+    }
+}
