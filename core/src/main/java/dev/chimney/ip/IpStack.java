@@ -390,30 +390,32 @@ public final class IpStack implements Pollable {
         IpPacketInfo info = rxInfo;
         info.setV4(src, dst, ip.protocol(), ip.ttl(), ip.tos(), iface.index());
         info.dstMulticast = !iface.isOwnIpv4(dst);
-        MemorySegment payload;
         int protocol = ip.protocol();
+        MemorySegment seg = frame;
+        long pOff = ip.upperOffset();
+        int pLen = ip.upperLength();
         if (ip.isFragment()) {
             FragmentReassembler.Result r = reassemblyV4.offer(0, src & 0xFFFF_FFFFL, 0, dst & 0xFFFF_FFFFL, protocol,
-                    ip.identification(), ip.fragmentOffsetBytes(), ip.moreFragments(),
-                    frame.asSlice(ip.upperOffset(), ip.upperLength()), nowNs);
+                    ip.identification(), ip.fragmentOffsetBytes(), ip.moreFragments(), frame.asSlice(pOff, pLen),
+                    nowNs);
             if (r != FragmentReassembler.Result.COMPLETE) {
                 return;
             }
-            payload = reassemblyV4.completedPayload();
+            seg = reassemblyV4.completedPayload();
+            pOff = 0;
+            pLen = (int) seg.byteSize();
             info.reassembled = true;
-        } else {
-            payload = frame.asSlice(ip.upperOffset(), ip.upperLength());
         }
         if (protocol == IpProtocol.ICMP) {
-            receiveIcmpv4(link, info, payload);
+            receiveIcmpv4(link, info, seg.asSlice(pOff, pLen));
             return;
         }
-        dispatch(link, info, payload, frame, off, (int) ip.length());
+        dispatch(link, info, seg, pOff, pLen, frame, off, (int) ip.length());
     }
 
     /** Hands a packet to its transport, remembering it so the handler may answer with an ICMP error. */
-    private void dispatch(Link link, IpPacketInfo info, MemorySegment payload, MemorySegment frame, long ipOff,
-            int ipLen) {
+    private void dispatch(Link link, IpPacketInfo info, MemorySegment seg, long pOff, int pLen, MemorySegment frame,
+            long ipOff, int ipLen) {
         rxLink = link;
         rxFrame = frame;
         rxIpOffset = ipOff;
@@ -426,7 +428,7 @@ public final class IpStack implements Pollable {
                 sendUnreachable(IcmpErrorKind.PROTOCOL_UNREACHABLE);
                 return;
             }
-            h.onPacket(info, payload);
+            h.onPacket(info, seg, pOff, pLen);
         } finally {
             rxFrame = null;
             rxLink = null;
@@ -457,7 +459,9 @@ public final class IpStack implements Pollable {
         info.setV6(sHi, sLo, dHi, dLo, ip.upperProtocol(), ip.hopLimit(), ip.trafficClass(), iface.index());
         info.dstMulticast = (dHi >>> 56) == 0xFF;
         int protocol = ip.upperProtocol();
-        MemorySegment payload;
+        MemorySegment seg = frame;
+        long pOff = ip.upperOffset();
+        int pLen = ip.upperLength();
         if (ip.isFragment()) {
             // The fragmentable part starts right after the fragment header (RFC 8200 §4.5). The view's upper offset
             // is that place for every fragment except a first fragment that carries more extension headers, so
@@ -491,17 +495,17 @@ public final class IpStack implements Pollable {
                     return;
                 }
             }
-            payload = whole.asSlice(skip);
+            seg = whole;
+            pOff = skip;
+            pLen = (int) (whole.byteSize() - skip);
             info.protocol = protocol;
-        } else {
-            payload = frame.asSlice(ip.upperOffset(), ip.upperLength());
         }
         switch (protocol) {
-            case IpProtocol.ICMPV6 -> receiveIcmpv6(link, info, payload);
+            case IpProtocol.ICMPV6 -> receiveIcmpv6(link, info, seg.asSlice(pOff, pLen));
             case IpProtocol.IPV6_NO_NEXT -> {
                 // RFC 8200 §4.7: nothing follows; silently done.
             }
-            default -> dispatch(link, info, payload, frame, off, (int) ip.length());
+            default -> dispatch(link, info, seg, pOff, pLen, frame, off, (int) ip.length());
         }
     }
 
