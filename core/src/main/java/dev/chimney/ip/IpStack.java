@@ -281,7 +281,8 @@ public final class IpStack implements Pollable {
         try {
             receiveEthernet(link, frame);
         } catch (WireFormatException e) {
-            counters.increment(dropCounterFor(e));
+            // The layer that was parsing when the view rejected the bytes names the drop (set before each check()).
+            counters.increment(currentLayerDrop);
         } catch (IndexOutOfBoundsException e) {
             // A length field the views accepted still pointed outside the frame: a bug's symptom, but input must
             // never take the loop down. Counted so tests notice.
@@ -289,11 +290,8 @@ public final class IpStack implements Pollable {
         }
     }
 
+    /** Drop counter for a {@link WireFormatException} from the layer being parsed now. */
     private IpCounter currentLayerDrop = IpCounter.FRAME_DROP_TRUNCATED;
-
-    private IpCounter dropCounterFor(WireFormatException e) {
-        return currentLayerDrop;
-    }
 
     private void receiveEthernet(Link link, MemorySegment frame) throws WireFormatException {
         currentLayerDrop = IpCounter.FRAME_DROP_TRUNCATED;
@@ -620,18 +618,19 @@ public final class IpStack implements Pollable {
      * Installs a host route after a redirect, only when it comes from the router we currently use for that
      * destination and names an on-link next hop (RFC 1122 §3.2.2.2; RFC 4861 §8.1).
      */
-    private void applyRedirect(Link link, IpAddress from, IpAddress dst, IpAddress newHop, int hostPrefix) {
+    private boolean applyRedirect(Link link, IpAddress from, IpAddress dst, IpAddress newHop, int hostPrefix) {
         Route current = routes.lookup(dst);
         if (current == null || current.iface() != link.iface || !from.equals(current.gateway())) {
-            return;
+            return false;
         }
         IpAddress gateway = newHop.equals(dst) ? null : newHop;
         if (gateway != null && routes.onLinkInterface(gateway) != link.iface && !(gateway instanceof Ipv6Address g
                 && g.isLinkLocal())) {
-            return;
+            return false;
         }
         routes.add(new Route(new IpCidr(dst, hostPrefix), gateway, link.iface, 0, 0, null, Route.Origin.REDIRECT));
         counters.increment(IpCounter.REDIRECTS_APPLIED);
+        return true;
     }
 
     // ---------------------------------------------------------------- ICMPv6 (RFC 4443) and NDP (RFC 4861)
@@ -802,11 +801,14 @@ public final class IpStack implements Pollable {
                 }
                 Ipv6Address target = new Ipv6Address(Bytes.u64(msg, 8), Bytes.u64(msg, 16));
                 Ipv6Address dst = new Ipv6Address(Bytes.u64(msg, 24), Bytes.u64(msg, 32));
-                long tlla = findLinkAddressOption(msg, 40, OPT_TARGET_LLADDR);
-                if (tlla >= 0) {
-                    link.ndp.onLinkAddressHint(target, new MacAddress(tlla), true, nowNs);
+                // §8.1: a redirect not from our current first hop for that destination is invalid as a whole, so
+                // its target link-layer option is learned only after the route check passed.
+                if (applyRedirect(link, new Ipv6Address(info.srcHi, info.srcLo), dst, target, 128)) {
+                    long tlla = findLinkAddressOption(msg, 40, OPT_TARGET_LLADDR);
+                    if (tlla >= 0) {
+                        link.ndp.onLinkAddressHint(target, new MacAddress(tlla), true, nowNs);
+                    }
                 }
-                applyRedirect(link, new Ipv6Address(info.srcHi, info.srcLo), dst, target, 128);
             }
             default -> {
                 // Router solicitations: hosts ignore them (RFC 4861 §6.2.6), but the source link-layer option
@@ -991,6 +993,27 @@ public final class IpStack implements Pollable {
                 Bytes.macBits(f, EthernetView.DST_OFFSET, resolved);
                 transmit(link, f, frameLen);
             }
+        }
+    }
+
+    // ---------------------------------------------------------------- announcements
+
+    /**
+     * Announces the interface's addresses so neighbors update their caches at once, e.g. after the MAC behind
+     * them changed (a failover to another NIC): a gratuitous ARP request per IPv4 address (RFC 5227 §3, RFC 826
+     * merge) and an unsolicited Neighbor Advertisement with the override flag to all-nodes per IPv6 address
+     * (RFC 4861 §7.2.6).
+     */
+    public void announce(NetInterface iface) {
+        nowNs = loop.nowNs();
+        Link link = links.get(iface.index());
+        for (IpCidr c : iface.ipv4()) {
+            int ip = ((Ipv4Address) c.address()).bits();
+            sendArp(link, ArpView.OPERATION_REQUEST, MacAddress.BROADCAST.bits(), ip, 0L, ip);
+        }
+        for (IpCidr c : iface.ipv6()) {
+            Ipv6Address a = (Ipv6Address) c.address();
+            sendNeighborAdvert(link, a.hi(), a.lo(), Ipv6Address.ALL_NODES, false, -1);
         }
     }
 

@@ -489,6 +489,103 @@ class IpStackSimulationTest {
         assertEquals(null, b.stack.neighbors(b.nif, true).lookup(other));
     }
 
+    /** A port that records what a stack sends and never receives. */
+    static final class RecordingPort implements NetworkPort {
+        final List<byte[]> sent = new ArrayList<>();
+
+        @Override
+        public String name() {
+            return "rec";
+        }
+
+        @Override
+        public int mtu() {
+            return 1500;
+        }
+
+        @Override
+        public boolean transmit(MemorySegment frame) {
+            sent.add(frame.toArray(ValueLayout.JAVA_BYTE));
+            return true;
+        }
+
+        @Override
+        public int receive(FrameSink sink, int budget) {
+            return 0;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @Test
+    void announcementsMoveNeighborsToTheNewMac() {
+        Simulator sim = new Simulator(15);
+        VirtualWire w = wire(sim, DELAY);
+        Host a = new Host(sim, "a", w.a(), cfgA());
+        new Host(sim, "b", w.b(), cfgB());
+        a.stack.sendEchoRequest(B4, 1, 1, 8);
+        a.stack.sendEchoRequest(B6, 1, 2, 8);
+        assertTrue(sim.runUntil(() -> a.pongs.size() == 2, S), "seed " + sim.seed());
+        // The same addresses now answer from another NIC (failover): it announces itself.
+        MacAddress macC = MacAddress.parse("02:00:00:00:00:0c");
+        RecordingPort rec = new RecordingPort();
+        IpStack c = new IpStack(sim.newLoop("c"), sim.random().fork("c"), IpStackConfig.defaults());
+        NetInterface cNif = c.attach(rec, InterfaceConfig.of("c0", macC).withIpv4("10.77.0.2/24")
+                .withIpv6("fd77::2/64"));
+        c.announce(cNif);
+        assertEquals(3, rec.sent.size(), "one gratuitous ARP, unsolicited NAs for link-local and fd77::2");
+        for (byte[] f : rec.sent) {
+            assertTrue(w.b().transmit(MemorySegment.ofArray(f)));
+        }
+        sim.runFor(MS);
+        NeighborEntry v4 = a.stack.neighbors(a.nif, false).lookup(B4);
+        NeighborEntry v6 = a.stack.neighbors(a.nif, true).lookup(B6);
+        assertEquals(macC, v4.linkAddress(), "RFC 826 merge of a gratuitous ARP");
+        assertEquals(NeighborState.STALE, v4.state());
+        assertEquals(macC, v6.linkAddress(), "RFC 4861 §7.2.5: override flag replaces the address");
+        assertEquals(NeighborState.STALE, v6.state(), "unsolicited: STALE until confirmed");
+    }
+
+    @Test
+    void redirectFromTheCurrentRouterInstallsAHostRoute() {
+        Simulator sim = new Simulator(16);
+        VirtualWire w = wire(sim, DELAY);
+        Host b = new Host(sim, "b", w.b(), cfgB());
+        Peer peer = new Peer(w.a());
+        Ipv6Address router = Ipv6Address.linkLocal(MAC_PEER);
+        b.stack.routes().addDefaultGateway(router, b.nif);
+        Ipv6Address better = Ipv6Address.parse("fe80::77");
+        MacAddress betterMac = MacAddress.parse("02:00:00:00:00:77");
+        Ipv6Address dst = Ipv6Address.parse("2001:db8::5");
+        for (Ipv6Address from : List.of(Ipv6Address.parse("fe80::bad"), router)) {
+            MemorySegment redirect = MemorySegment.ofArray(new byte[40 + 8]);
+            Bytes.u8(redirect, 0, 137);
+            Bytes.ipv6(redirect, 8, better);
+            Bytes.ipv6(redirect, 24, dst);
+            Bytes.u8(redirect, 40, 2); // target link-layer address option
+            Bytes.u8(redirect, 41, 1);
+            Bytes.macBits(redirect, 42, betterMac.bits());
+            TestFrames.checksumIcmpv6(redirect, from, b.nif.linkLocal());
+            peer.send(TestFrames.frameV6(MAC_B, MAC_PEER,
+                    TestFrames.ipv6(from, b.nif.linkLocal(), IpProtocol.ICMPV6, 255, redirect)));
+            sim.runFor(MS);
+            if (!from.equals(router)) {
+                assertEquals(router, b.stack.routes().lookup(dst).gateway(),
+                        "RFC 4861 §8.1: only the current first hop may redirect");
+                assertEquals(null, b.stack.neighbors(b.nif, true).lookup(better), "invalid redirect teaches nothing");
+            }
+        }
+        Route r = b.stack.routes().lookup(dst);
+        assertEquals(better, r.gateway());
+        assertEquals(Route.Origin.REDIRECT, r.origin());
+        assertEquals(128, r.destination().prefixLength());
+        assertEquals(router, b.stack.routes().lookup(Ipv6Address.parse("2001:db8::6")).gateway());
+        assertEquals(betterMac, b.stack.neighbors(b.nif, true).lookup(better).linkAddress());
+        assertEquals(1, b.counter(IpCounter.REDIRECTS_APPLIED));
+    }
+
     // ---------------------------------------------------------------- hostile input
 
     @Test
