@@ -169,8 +169,8 @@ public final class IpStack implements Pollable {
     /** Registers the handler for an IP protocol number (6 TCP, 17 UDP, ...), replacing any previous one. */
     public void register(int protocol, TransportHandler handler) {
         if (protocol < 0 || protocol > 255 || protocol == IpProtocol.ICMP || protocol == IpProtocol.ICMPV6) {
-            throw new IllegalArgumentException("protocol must be 0..255 and not ICMP/ICMPv6 (handled by the stack), got "
-                    + protocol);
+            throw new IllegalArgumentException("protocol must be 0..255 and not ICMP/ICMPv6 (handled by the stack), "
+                    + "got " + protocol);
         }
         handlers[protocol] = handler;
     }
@@ -1036,7 +1036,8 @@ public final class IpStack implements Pollable {
         }
         IpPacketInfo info = rxInfo;
         if (info.dstMulticast || info.reassembled || info.srcHi == 0 && info.srcLo == 0
-                || info.version == 4 && ((info.srcLo >>> 28) == 0xE) || info.version == 6 && (info.srcHi >>> 56) == 0xFF) {
+                || info.version == 4 && ((info.srcLo >>> 28) == 0xE)
+                || info.version == 6 && (info.srcHi >>> 56) == 0xFF) {
             return false;
         }
         if (!takeIcmpToken()) {
