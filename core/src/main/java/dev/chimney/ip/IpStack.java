@@ -872,7 +872,7 @@ public final class IpStack implements Pollable {
                 }
             } else if (t == OPT_MTU && olen == 8 && o + 8 <= msg.byteSize()) {
                 long mtu = Bytes.u32(msg, o + 4) & 0xFFFF_FFFFL;
-                if (mtu >= PathCache.MIN_IPV6_PMTU && mtu < link.iface.mtuBytes()) {
+                if (lifetimeS > 0 && mtu >= PathCache.MIN_IPV6_PMTU && mtu < link.iface.mtuBytes()) {
                     routes.add(new Route(anyV6, router, link.iface, 1024, (int) mtu, null,
                             Route.Origin.ROUTER_ADVERTISEMENT));
                 }
