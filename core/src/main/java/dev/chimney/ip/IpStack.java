@@ -141,6 +141,8 @@ public final class IpStack implements Pollable {
         this.nextIpv4Id = random.nextInt(0x10000);
         this.nextIpv6FragmentId = random.nextInt();
         this.nowNs = loop.nowNs();
+        this.reassemblyV4.timeoutListener((header, data) -> reassemblyTimedOut(true, header, data));
+        this.reassemblyV6.timeoutListener((header, data) -> reassemblyTimedOut(false, header, data));
         this.icmpTokens = config.icmpErrorBurst();
         this.icmpTokensAtNs = nowNs;
         loop.register(this);
@@ -395,7 +397,7 @@ public final class IpStack implements Pollable {
         if (ip.isFragment()) {
             FragmentReassembler.Result r = reassemblyV4.offer(0, src & 0xFFFF_FFFFL, 0, dst & 0xFFFF_FFFFL, protocol,
                     ip.identification(), ip.fragmentOffsetBytes(), ip.moreFragments(), frame.asSlice(pOff, pLen),
-                    nowNs);
+                    ip.fragmentOffsetBytes() == 0 ? frame.asSlice(off, ip.headerLen()) : null, nowNs);
             if (r != FragmentReassembler.Result.COMPLETE) {
                 return;
             }
@@ -470,7 +472,8 @@ public final class IpStack implements Pollable {
             int dataLen = (int) (off + ip.length() - dataOff);
             FragmentReassembler.Result r = reassemblyV6.offer(sHi, sLo, dHi, dLo, nextHeader,
                     ip.fragmentIdentification() & 0xFFFF_FFFFL, ip.fragmentOffsetBytes(), ip.moreFragments(),
-                    frame.asSlice(dataOff, dataLen), nowNs);
+                    frame.asSlice(dataOff, dataLen),
+                    ip.fragmentOffsetBytes() == 0 ? frame.asSlice(off, dataOff - off) : null, nowNs);
             if (r != FragmentReassembler.Result.COMPLETE) {
                 return;
             }
@@ -1045,19 +1048,6 @@ public final class IpStack implements Pollable {
             return false;
         }
         boolean v4 = info.version == 4;
-        IpAddress src = info.destinationAddress();
-        IpAddress dst = info.sourceAddress();
-        Outbound out = beginSendInternal(src, dst, v4 ? IpProtocol.ICMP : IpProtocol.ICMPV6, false);
-        if (out == null) {
-            return false;
-        }
-        // Quote as much of the offending packet as fits a minimum-size datagram (RFC 1812 §4.3.2.3: 576 bytes;
-        // RFC 4443 §2.4(c): 1280 bytes).
-        int minimum = v4 ? 576 : 1280;
-        int headerBytes = v4 ? Ipv4View.HEADER_LENGTH : Ipv6View.HEADER_LENGTH;
-        int quote = Math.min(rxIpLength, Math.min(minimum - headerBytes - 8, out.maxPayloadBytes() - 8));
-        MemorySegment seg = out.segment();
-        long p = out.payloadOffset();
         int type;
         int code;
         int word = 0;
@@ -1075,12 +1065,37 @@ public final class IpStack implements Pollable {
             word = rxV6.upperOffset() - rxIpOffset == Ipv6View.HEADER_LENGTH ? Ipv6View.NEXT_HEADER_OFFSET
                     : (int) (lastExtensionHeaderOffset() - rxIpOffset);
         }
+        return sendIcmpError(info.destinationAddress(), info.sourceAddress(), type, code, word,
+                rxFrame.asSlice(rxIpOffset, rxIpLength), null);
+    }
+
+    /**
+     * Builds and sends one ICMP error from {@code ours} to {@code to}, quoting {@code quote} then {@code more} (may be
+     * null) as far as a minimum-size datagram allows (RFC 1812 §4.3.2.3: 576 bytes; RFC 4443 §2.4(c): 1280).
+     */
+    private boolean sendIcmpError(IpAddress ours, IpAddress to, int type, int code, int word, MemorySegment quote,
+            MemorySegment more) {
+        boolean v4 = to.isIpv4();
+        Outbound out = beginSendInternal(ours, to, v4 ? IpProtocol.ICMP : IpProtocol.ICMPV6, false);
+        if (out == null) {
+            return false;
+        }
+        int minimum = v4 ? 576 : 1280;
+        int headerBytes = v4 ? Ipv4View.HEADER_LENGTH : Ipv6View.HEADER_LENGTH;
+        int room = Math.min(minimum - headerBytes - 8, out.maxPayloadBytes() - 8);
+        int q1 = (int) Math.min(quote.byteSize(), room);
+        int q2 = more == null ? 0 : (int) Math.min(more.byteSize(), room - q1);
+        MemorySegment seg = out.segment();
+        long p = out.payloadOffset();
         Bytes.u8(seg, p, type);
         Bytes.u8(seg, p + 1, code);
         Bytes.u16(seg, p + 2, 0);
         Bytes.u32(seg, p + 4, word);
-        MemorySegment.copy(rxFrame, rxIpOffset, seg, p + 8, quote);
-        int len = 8 + quote;
+        MemorySegment.copy(quote, 0, seg, p + 8, q1);
+        if (q2 > 0) {
+            MemorySegment.copy(more, 0, seg, p + 8 + q1, q2);
+        }
+        int len = 8 + q1 + q2;
         int sum = Checksum.sum(seg, p, len);
         if (!v4) {
             sum = Checksum.add(sum, out.pseudoHeaderSum(len));
@@ -1091,6 +1106,36 @@ public final class IpStack implements Pollable {
             counters.increment(IpCounter.ICMP_ERRORS_SENT);
         }
         return sent;
+    }
+
+    /** RFC 8200 §4.5 / RFC 792 (type 11 code 1): reassembly of a datagram whose first fragment we hold timed out. */
+    private void reassemblyTimedOut(boolean v4, MemorySegment header, MemorySegment data) {
+        nowNs = loop.nowNs();
+        IpAddress src;
+        IpAddress dst;
+        if (v4) {
+            int s4 = Bytes.u32(header, Ipv4View.SRC_OFFSET);
+            int d4 = Bytes.u32(header, Ipv4View.DST_OFFSET);
+            if ((s4 >>> 28) == 0xE || s4 == 0 || s4 == -1 || !ownsIpv4(d4)) {
+                return; // never about multicast/broadcast (RFC 1122 §3.2.2)
+            }
+            src = new Ipv4Address(s4);
+            dst = new Ipv4Address(d4);
+        } else {
+            long sHi = Bytes.u64(header, Ipv6View.SRC_OFFSET);
+            long dHi = Bytes.u64(header, Ipv6View.DST_OFFSET);
+            long dLo = Bytes.u64(header, Ipv6View.DST_OFFSET + 8);
+            if ((sHi >>> 56) == 0xFF || !ownsIpv6(dHi, dLo)) {
+                return; // RFC 4443 §2.4(e)
+            }
+            src = new Ipv6Address(sHi, Bytes.u64(header, Ipv6View.SRC_OFFSET + 8));
+            dst = new Ipv6Address(dHi, dLo);
+        }
+        if (!takeIcmpToken()) {
+            counters.increment(IpCounter.ICMP_ERRORS_RATE_LIMITED);
+            return;
+        }
+        sendIcmpError(dst, src, v4 ? ICMP4_TIME_EXCEEDED : ICMP6_TIME_EXCEEDED, 1, 0, header, data);
     }
 
     /** Offset of the next-header byte of the last extension header of the current IPv6 packet. */

@@ -359,6 +359,42 @@ class IpStackSimulationTest {
                 reply.asSlice(icmpOff + 8, icmpLen - 8).toArray(ValueLayout.JAVA_BYTE));
     }
 
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void reassemblyTimeoutIsReportedToTheSourceOfFragmentZero(boolean v6) throws WireFormatException {
+        Simulator sim = new Simulator(17);
+        VirtualWire w = wire(sim, DELAY);
+        Host b = new Host(sim, "b", w.b(), cfgB());
+        Peer peer = new Peer(w.a());
+        b.stack.neighbors(b.nif, v6).addStatic(v6 ? PEER6 : PEER4, MAC_PEER, sim.nowNs());
+        MemorySegment data = TestFrames.echo(v6, true, 3, 3, 392); // 400 bytes, the rest never comes
+        MemorySegment ip = v6 ? TestFrames.ipv6Fragment(PEER6, B6, IpProtocol.ICMPV6, 55, 0, true, data)
+                : TestFrames.ipv4(PEER4, B4, IpProtocol.ICMP, 55, false, true, 0, data);
+        peer.send(v6 ? TestFrames.frameV6(MAC_B, MAC_PEER, ip) : TestFrames.frameV4(MAC_B, MAC_PEER, ip));
+        long timeoutNs = v6 ? 60 * S : 30 * S;
+        sim.runFor(timeoutNs - MS);
+        peer.drain();
+        assertTrue(peer.received.isEmpty());
+        sim.runFor(2 * MS);
+        peer.drain();
+        assertEquals(1, peer.received.size(), "seed " + sim.seed() + " " + b.stack.counters());
+        MemorySegment f = MemorySegment.ofArray(peer.received.getFirst());
+        long icmp;
+        if (v6) {
+            Ipv6View v = new Ipv6View().wrap(f, 14, f.byteSize() - 14).check();
+            icmp = v.upperOffset();
+            assertEquals(3, Bytes.u8(f, icmp), "RFC 8200 §4.5: time exceeded");
+        } else {
+            Ipv4View v = new Ipv4View().wrap(f, 14, f.byteSize() - 14).check();
+            icmp = v.upperOffset();
+            assertEquals(11, Bytes.u8(f, icmp), "RFC 792: time exceeded");
+        }
+        assertEquals(1, Bytes.u8(f, icmp + 1), "code 1: fragment reassembly time exceeded");
+        assertArrayEquals(ip.asSlice(0, 48).toArray(ValueLayout.JAVA_BYTE),
+                f.asSlice(icmp + 8, 48).toArray(ValueLayout.JAVA_BYTE), "quotes the first fragment");
+        assertEquals(1, b.counter(IpCounter.FRAG_DROP_TIMEOUT));
+    }
+
     @Test
     void overlappingFragmentsDropTheDatagram() {
         Simulator sim = new Simulator(8);
