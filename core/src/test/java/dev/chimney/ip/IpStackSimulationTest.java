@@ -153,6 +153,30 @@ class IpStackSimulationTest {
     }
 
     @Test
+    void oneStackTwoInterfacesRoutesEachSubnetToItsPort() {
+        Simulator sim = new Simulator(18);
+        VirtualWire w1 = wire(sim, DELAY);
+        VirtualWire w2 = VirtualWire.builder("w2", sim.clock(), sim.random().fork("wire2")).both(DELAY).build();
+        Host a = new Host(sim, "a", w1.a(), cfgA());
+        NetInterface second = a.stack.attach(w2.a(), InterfaceConfig.of("a1", MacAddress.parse("02:00:00:00:01:0a"))
+                .withIpv4("10.78.0.1/24").withIpv6("fd78::1/64"));
+        Host b = new Host(sim, "b", w1.b(), cfgB());
+        Host c = new Host(sim, "c", w2.b(), InterfaceConfig.of("c0", MacAddress.parse("02:00:00:00:01:0c"))
+                .withIpv4("10.78.0.2/24").withIpv6("fd78::2/64"));
+        a.stack.sendEchoRequest(B4, 1, 1, 8);
+        a.stack.sendEchoRequest(IpAddress.parse("10.78.0.2"), 1, 2, 8);
+        a.stack.sendEchoRequest(IpAddress.parse("fd78::2"), 1, 3, 8);
+        assertTrue(sim.runUntil(() -> a.pongs.size() == 3, S), "seed " + sim.seed() + " " + a.pongs);
+        assertEquals(1, b.counter(IpCounter.ICMP_ECHO_REPLIES_SENT));
+        assertEquals(2, c.counter(IpCounter.ICMP_ECHO_REPLIES_SENT));
+        assertEquals(second, a.stack.routes().lookup(IpAddress.parse("fd78::9")).iface());
+        assertEquals(IpAddress.parse("10.78.0.1"), c.stack.neighbors(c.nif, false).lookup(
+                IpAddress.parse("10.78.0.1")).ip(), "C learned A's second interface");
+        assertEquals(MacAddress.parse("02:00:00:00:01:0a"), c.stack.neighbors(c.nif, false)
+                .lookup(IpAddress.parse("10.78.0.1")).linkAddress());
+    }
+
+    @Test
     void unreachableNeighborFailsAfterMaxMulticastSolicit() {
         Simulator sim = new Simulator(4);
         VirtualWire w = wire(sim, DELAY);
