@@ -275,4 +275,34 @@ class TcpTimersAndRecoveryTest {
         assertEquals(SYN | ACK, synAck.flags());
         assertEquals(R + 100_001, synAck.ack());
     }
+
+    @Test
+    void sackRecoveryRetransmitsEveryHoleWithoutWaitingForPartialAcks() {
+        // RFC 6675 §5: three SACK-bearing duplicate ACKs → retransmit the first hole (step 4.3), then step C sends
+        // the next unSACKed hole (NextSeg rule 3) at once — NewReno would need a partial ACK for it
+        TcpHarness h = new TcpHarness(TcpHarness.plain().sack(true).build());
+        h.stack.listen(TcpHarness.LOCAL, 80, l -> h.accepted.add(l.accept()));
+        h.send(0, peer(SYN, REMOTE_ISN, 0).mss(1460).sackPermitted(true));
+        h.send(10 * MS, peer(ACK, R, L));
+        TcpConnection c = h.accepted.getFirst();
+        h.sent.clear();
+        h.advanceTo(20 * MS);
+        byte[] data = bytes(5 * 1460, 1);
+        c.write(data);
+        assertEquals(5, h.sent.size());
+        h.sent.clear();
+        int s1 = L + 1460;
+        int s3 = L + 3 * 1460;
+        h.send(30 * MS, peer(ACK, R, L).addSack(s1, s1 + 1460));
+        h.send(31 * MS, peer(ACK, R, L).addSack(s3, s3 + 1460).addSack(s1, s1 + 1460));
+        h.expectNothing(31 * MS);
+        h.send(32 * MS, peer(ACK, R, L).addSack(s3, s3 + 2920).addSack(s1, s1 + 1460));
+        h.expect(32 * MS, ours(ACK, L, R, 8192).payload(slice(data, 0, 1460)));
+        h.expect(32 * MS, ours(ACK, L + 2920, R, 8192).payload(slice(data, 2920, 4380)));
+        h.expectNothing(40 * MS);
+        h.send(50 * MS, peer(ACK, R, L + 5 * 1460));
+        assertEquals(0, c.unacknowledgedBytes());
+        assertEquals(2, h.stack.counter(TcpCounter.RETRANSMITTED_SEGMENTS));
+        h.expectNothing(5000 * MS);
+    }
 }
