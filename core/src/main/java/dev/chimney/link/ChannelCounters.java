@@ -41,7 +41,10 @@ public final class ChannelCounters {
         return framesCorrupted;
     }
 
-    /** Extra copies scheduled by duplication. */
+    /**
+     * Extra copies made by duplication (each then delivered or dropped), so that
+     * {@code framesSent + framesDuplicated == framesDelivered - framesInjected + droppedTotal + in flight}.
+     */
     public long framesDuplicated() {
         return framesDuplicated;
     }

@@ -201,6 +201,9 @@ public final class ImpairedChannel {
         }
         push(arrivalNs, slot);
         if (random.chance(imp.duplicateProbability())) {
+            // The copy exists from here on: it is counted as duplicated, then delivered or dropped like any frame,
+            // so sent + duplicated == delivered + dropped + in flight always holds.
+            counters.framesDuplicated++;
             if (freeCount == 0) {
                 counters.dropped[DropReason.IN_FLIGHT_LIMIT.ordinal()]++;
             } else {
@@ -208,7 +211,6 @@ public final class ImpairedChannel {
                 System.arraycopy(slabs[slot], 0, slabs[copy], 0, (int) size);
                 lengths[copy] = (int) size;
                 push(arrivalNs, copy);
-                counters.framesDuplicated++;
             }
         }
         return true;

@@ -15,6 +15,10 @@ import java.util.Objects;
  * {@link NetworkPort#receive} (typically from a {@link PortPollable}) and uses {@link NetworkPort#nextArrivalNs()}
  * as its next-work time, which is how the simulator knows to jump the clock to the next delivery.
  *
+ * <p>Threading: both ends of a wire share state (each direction is written by one end and read by the other), so
+ * both must be driven by one thread: the simulator, or one loop owning both ends. To connect loops on different
+ * threads, put each on its own TAP device or send frames to the other loop with {@code execute}.
+ *
  * <pre>{@code
  * VirtualWire wire = VirtualWire.builder("w0", sim.clock(), sim.random())
  *         .aToB(Impairments.NONE.withDelay(50_000, 0).withLoss(0.01))
@@ -135,18 +139,19 @@ public final class VirtualWire {
         private final Clock clock;
         final ImpairedChannel outbound;
         final ImpairedChannel inbound;
-        private final Runnable beforeReceive;
+        /** The switch this port belongs to (it forwards lazily when a port is read), or null on a wire. */
+        private final VirtualSwitch fabric;
 
         Port(String name, Clock clock, ImpairedChannel outbound, ImpairedChannel inbound) {
             this(name, clock, outbound, inbound, null);
         }
 
-        Port(String name, Clock clock, ImpairedChannel outbound, ImpairedChannel inbound, Runnable beforeReceive) {
+        Port(String name, Clock clock, ImpairedChannel outbound, ImpairedChannel inbound, VirtualSwitch fabric) {
             this.name = name;
             this.clock = clock;
             this.outbound = outbound;
             this.inbound = inbound;
-            this.beforeReceive = beforeReceive;
+            this.fabric = fabric;
         }
 
         @Override
@@ -166,18 +171,25 @@ public final class VirtualWire {
 
         @Override
         public int receive(FrameSink sink, int budget) {
-            if (beforeReceive != null) {
-                beforeReceive.run();
+            long nowNs = clock.nanoTime();
+            if (fabric != null) {
+                fabric.forwardDue(nowNs);
             }
-            return inbound.receive(sink, budget, clock.nanoTime());
+            return inbound.receive(sink, budget, nowNs);
         }
 
+        /**
+         * On a switch port this is conservative: frames still on their way into the switch may end up here, so the
+         * earliest such ingress arrival counts too (the owner then wakes, the switch forwards, and the real arrival
+         * time shows).
+         */
         @Override
         public long nextArrivalNs() {
-            if (beforeReceive != null) {
-                beforeReceive.run();
+            if (fabric == null) {
+                return inbound.nextArrivalNs();
             }
-            return inbound.nextArrivalNs();
+            fabric.forwardDue(clock.nanoTime());
+            return Math.min(inbound.nextArrivalNs(), fabric.nextIngressNs());
         }
 
         /** Places a frame in this port's receive queue at the current time, bypassing impairments. */

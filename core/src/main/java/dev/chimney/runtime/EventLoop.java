@@ -215,7 +215,10 @@ public final class EventLoop {
         }
     }
 
-    /** Asks {@link #runUntilStopped()} to return after the current turn. Safe from any thread. */
+    /**
+     * Asks {@link #runUntilStopped()} to return after the current turn. Safe from any thread, also before the loop
+     * started (it then returns at once). Final: a stopped loop does not run on a thread again.
+     */
     public void stop() {
         stopRequested = true;
         IoWaiter w = waiter;

@@ -18,10 +18,25 @@ import java.util.concurrent.TimeUnit;
 public final class LoopThread implements AutoCloseable {
     private final EventLoop loop;
     private final Thread thread;
+    private volatile Throwable failure;
 
     private LoopThread(EventLoop loop) {
         this.loop = loop;
-        this.thread = Thread.ofPlatform().name("chimney-" + loop.name()).unstarted(loop::runUntilStopped);
+        this.thread = Thread.ofPlatform().name("chimney-" + loop.name()).unstarted(() -> {
+            try {
+                loop.runUntilStopped();
+            } catch (Throwable t) {
+                // Only an error handler that rethrows (or an Error) gets here; keep it for whoever stops the loop.
+                failure = t;
+                System.getLogger("dev.chimney.runtime.LoopThread").log(System.Logger.Level.ERROR,
+                        "loop " + loop.name() + " ended by an exception", t);
+            }
+        });
+    }
+
+    /** What ended the loop's thread abnormally, or null (still running, or stopped cleanly). */
+    public Throwable failure() {
+        return failure;
     }
 
     /** Starts a platform thread running {@code loop} until closed. */

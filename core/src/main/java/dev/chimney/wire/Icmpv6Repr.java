@@ -12,23 +12,46 @@ import java.util.Objects;
 public sealed interface Icmpv6Repr {
 
     record EchoRequest(int identifier, int sequence, int dataLength) implements Icmpv6Repr {
+        public EchoRequest {
+            checkFields(identifier, sequence, dataLength);
+        }
     }
 
     record EchoReply(int identifier, int sequence, int dataLength) implements Icmpv6Repr {
+        public EchoReply {
+            checkFields(identifier, sequence, dataLength);
+        }
     }
 
     /** Codes per RFC 4443 §3.1 (0 no route, 1 prohibited, 3 address unreachable, 4 port unreachable, ...). */
     record DestinationUnreachable(int code, int dataLength) implements Icmpv6Repr {
+        public DestinationUnreachable {
+            checkU8(code);
+            checkFields(0, 0, dataLength);
+        }
     }
 
     /** RFC 4443 §3.2; the MTU drives path MTU discovery (RFC 8201). */
     record PacketTooBig(long mtu, int dataLength) implements Icmpv6Repr {
+        public PacketTooBig {
+            checkFields(0, 0, dataLength);
+            checkU32(mtu);
+        }
     }
 
     record TimeExceeded(int code, int dataLength) implements Icmpv6Repr {
+        public TimeExceeded {
+            checkU8(code);
+            checkFields(0, 0, dataLength);
+        }
     }
 
     record ParameterProblem(int code, long pointer, int dataLength) implements Icmpv6Repr {
+        public ParameterProblem {
+            checkU8(code);
+            checkFields(0, 0, dataLength);
+            checkU32(pointer);
+        }
     }
 
     record RouterSolicitation(NdpOptions options) implements Icmpv6Repr {
@@ -41,6 +64,10 @@ public sealed interface Icmpv6Repr {
                                long reachableTimeMs, long retransTimerMs, NdpOptions options) implements Icmpv6Repr {
         public RouterAdvertisement {
             Objects.requireNonNull(options, "options (use NdpOptions.EMPTY)");
+            checkU8(hopLimit);
+            checkFields(0, routerLifetimeSeconds, 0);
+            checkU32(reachableTimeMs);
+            checkU32(retransTimerMs);
         }
     }
 
@@ -64,6 +91,25 @@ public sealed interface Icmpv6Repr {
             Objects.requireNonNull(target, "target");
             Objects.requireNonNull(destination, "destination");
             Objects.requireNonNull(options, "options (use NdpOptions.EMPTY)");
+        }
+    }
+
+    private static void checkFields(final int a, final int b, final int dataLength) {
+        if (a < 0 || a > 0xFFFF || b < 0 || b > 0xFFFF || dataLength < 0 || dataLength > 0xFFFF) {
+            throw new IllegalArgumentException("ICMPv6: identifiers, sequence numbers and router lifetimes are "
+                    + "0..65535, data length 0..65535");
+        }
+    }
+
+    private static void checkU8(final int v) {
+        if (v < 0 || v > 0xFF) {
+            throw new IllegalArgumentException("ICMPv6: codes and hop limits are 0..255, got " + v);
+        }
+    }
+
+    private static void checkU32(final long v) {
+        if (v < 0 || v > 0xFFFF_FFFFL) {
+            throw new IllegalArgumentException("ICMPv6: 32-bit field out of range: " + v);
         }
     }
 

@@ -96,6 +96,20 @@ class LoopThreadTest {
     }
 
     @Test
+    void aRethrowingErrorHandlerEndsTheThreadAndTheFailureIsKept() throws Exception {
+        EventLoop loop = new EventLoop("rt", Clock.system());
+        loop.errorHandler(LoopErrorHandler.RETHROW);
+        LoopThread thread = LoopThread.start(loop);
+        loop.execute(() -> {
+            throw new IllegalStateException("fatal by policy");
+        });
+        thread.thread().join(TimeUnit.SECONDS.toMillis(5));
+        assertFalse(thread.thread().isAlive());
+        assertEquals("fatal by policy", thread.failure().getMessage());
+        thread.close();
+    }
+
+    @Test
     void aLoopCannotRunOnTwoThreads() throws Exception {
         EventLoop loop = new EventLoop("rt", Clock.system());
         try (LoopThread thread = LoopThread.start(loop)) {
@@ -104,6 +118,34 @@ class LoopThreadTest {
             assertTrue(started.await(5, TimeUnit.SECONDS));
             IllegalStateException e = assertThrows(IllegalStateException.class, loop::runUntilStopped);
             assertTrue(e.getMessage().contains("exactly one owner thread"), e.getMessage());
+        }
+    }
+
+    @Test
+    void noWakeupIsLostUnderManyCrossThreadCommands() throws Exception {
+        EventLoop loop = new EventLoop("rt", Clock.system());
+        loop.maxIdleNs(TimeUnit.SECONDS.toNanos(60)); // a lost wakeup would stall the test far past its timeout
+        int commands = 20_000;
+        CountDownLatch done = new CountDownLatch(commands);
+        try (LoopThread thread = LoopThread.start(loop)) {
+            Thread producer = Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < commands; i++) {
+                    loop.execute(done::countDown);
+                    if (i % 100 == 0) {
+                        Thread.onSpinWait();
+                        LockSupportPause.briefly();
+                    }
+                }
+            });
+            assertTrue(done.await(20, TimeUnit.SECONDS), "commands left: " + done.getCount());
+            producer.join();
+        }
+    }
+
+    /** Lets the loop go idle now and then so that wakeups race with parking. */
+    private static final class LockSupportPause {
+        static void briefly() {
+            java.util.concurrent.locks.LockSupport.parkNanos(20_000);
         }
     }
 

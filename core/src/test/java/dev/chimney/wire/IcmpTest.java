@@ -191,4 +191,14 @@ class IcmpTest {
         assertEquals(WireFormatException.Reason.TRUNCATED, assertThrows(WireFormatException.class,
                 () -> new Icmpv6View().wrap(ns, 40, 20).check()).reason());
     }
+
+    @Test
+    void outOfRangeReprFieldsAreRejected() {
+        assertThrows(IllegalArgumentException.class, () -> new Icmpv6Repr.TimeExceeded(256, 0));
+        assertThrows(IllegalArgumentException.class, () -> new Icmpv6Repr.RouterAdvertisement(256, false, false, 0,
+                0, 0, NdpOptions.EMPTY));
+        assertThrows(IllegalArgumentException.class, () -> new Icmpv6Repr.PacketTooBig(1L << 32, 0));
+        assertThrows(IllegalArgumentException.class, () -> new Icmpv6Repr.EchoRequest(0x10000, 0, 0));
+        assertThrows(IllegalArgumentException.class, () -> new Icmpv4Repr.EchoReply(0, -1, 0));
+    }
 }

@@ -48,6 +48,10 @@ public final class LibC {
     public static final short POLLHUP = 0x10;
     public static final short POLLNVAL = 0x20;
 
+    // ---- eventfd(2) ----
+    public static final int EFD_NONBLOCK = 0x800;
+    public static final int EFD_CLOEXEC = 0x80000;
+
     // ---- setns(2) ----
     public static final int CLONE_NEWNET = 0x4000_0000;
 
@@ -186,6 +190,8 @@ public final class LibC {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle PPOLL = errnoHandle("ppoll",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
+    private static final MethodHandle EVENTFD = errnoHandle("eventfd",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle SETNS = errnoHandle("setns",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle SOCKET = errnoHandle("socket",
@@ -281,6 +287,15 @@ public final class LibC {
     public static int ppoll(MemorySegment errnoState, MemorySegment fds, long nfds, MemorySegment timeout) {
         try {
             return (int) PPOLL.invokeExact(errnoState, fds, nfds, timeout, MemorySegment.NULL);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** eventfd(2): a counter descriptor another thread can make readable by writing 8 bytes. */
+    public static int eventfd(MemorySegment errnoState, int initialValue, int flags) {
+        try {
+            return (int) EVENTFD.invokeExact(errnoState, initialValue, flags);
         } catch (Throwable t) {
             throw rethrow(t);
         }

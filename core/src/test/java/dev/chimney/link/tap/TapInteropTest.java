@@ -1,5 +1,9 @@
 package dev.chimney.link.tap;
 
+import dev.chimney.link.PortPollable;
+import dev.chimney.runtime.Clock;
+import dev.chimney.runtime.EventLoop;
+import dev.chimney.runtime.LoopThread;
 import dev.chimney.testkit.Interop;
 import dev.chimney.testkit.NetNs;
 import dev.chimney.testkit.Tshark;
@@ -13,7 +17,12 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -119,13 +128,18 @@ class TapInteropTest {
     }
 
     @Test
-    void secondOpenOfTheSameNameIsBusyAndMtuIsApplied() {
+    void nameConflictsAreReportedAndMtuIsApplied() {
         try (NetNs ns = NetNs.create();
              TapDevice tap = TapDevice.openInNamespace(ns.name(), TapOptions.named("tapmtu").withMtu(9000))) {
             assertEquals(9000, tap.mtu());
             assertEquals(9000, tap.queryMtu());
             assertTrue(ns.execOk("ip", "link", "show", "tapmtu").stdout().contains("mtu 9000"));
             assertTrue(tap.ifIndex() > 1, "a real interface index");
+
+            TapException taken = assertThrows(TapException.class,
+                    () -> TapDevice.openInNamespace(ns.name(), TapOptions.named("lo")));
+            assertEquals(TapException.Reason.INVALID_NAME, taken.reason(), taken.getMessage());
+            assertTrue(taken.getMessage().contains("not taken by a non-TAP interface"), taken.getMessage());
 
             TapException busy = assertThrows(TapException.class,
                     () -> TapDevice.openInNamespace(ns.name(), TapOptions.named("tapmtu")));
@@ -153,6 +167,21 @@ class TapInteropTest {
     }
 
     @Test
+    void persistentTapOutlivesItsDescriptorAndCanBeReattached() {
+        try (NetNs ns = NetNs.create()) {
+            TapDevice first = TapDevice.openInNamespace(ns.name(), TapOptions.named("tapkeep").withPersist(true));
+            first.close();
+            assertEquals(0, ns.exec("ip", "link", "show", "tapkeep").exitCode(), "persistent TAP still there");
+            try (TapDevice again = TapDevice.openInNamespace(ns.name(), TapOptions.named("tapkeep"))) {
+                assertEquals("tapkeep", again.name());
+                assertTrue(ns.execOk("ip", "-d", "link", "show", "tapkeep").stdout().contains("persist on"),
+                        "attaching without persist leaves a persistent device persistent");
+            }
+            ns.execOk("ip", "link", "delete", "tapkeep");
+        }
+    }
+
+    @Test
     void vnetHeaderModeCarriesFramesBothWays() {
         try (NetNs ns = NetNs.create();
              TapDevice tap = openUp(ns, TapOptions.named("tapv").withVnetHeader(true))) {
@@ -176,6 +205,162 @@ class TapInteropTest {
             assertEquals(hex(KERNEL_IP), hex(slice(reply, 28, 4)));
             assertEquals(VirtioNetHeader.GSO_NONE, gsoTypeSeen[0], "an ARP reply is never a GSO frame");
         }
+    }
+
+    /** A loop thread sleeping in the TAP's poll(2) waiter wakes for a kernel frame and for a command. */
+    @Test
+    void eventLoopSleepsInPollAndWakesForFramesAndCommands() throws Exception {
+        try (NetNs ns = NetNs.create();
+             TapDevice tap = TapDevice.openInNamespace(ns.name(), TapOptions.named("taploop"))) {
+            EventLoop loop = new EventLoop("tap-loop",
+                    Clock.system());
+            loop.maxIdleNs(TimeUnit.SECONDS.toNanos(10)); // only I/O or commands wake it
+            loop.ioWaiter(tap.ioWaiter());
+            CountDownLatch frame = new CountDownLatch(1);
+            loop.register(PortPollable.of(tap, f -> frame.countDown()));
+            try (LoopThread thread = LoopThread.start(loop)) {
+                CountDownLatch command = new CountDownLatch(1);
+                loop.execute(command::countDown);
+                assertTrue(command.await(5, TimeUnit.SECONDS), "command ran");
+                Thread.sleep(200);
+                long idleTurns = loop.turns();
+                Thread.sleep(300);
+                assertTrue(loop.turns() - idleTurns <= 2, "idle loop sleeps in ppoll instead of spinning: "
+                        + (loop.turns() - idleTurns) + " turns in 300 ms");
+                ns.execOk("ip", "link", "set", "taploop", "up"); // the kernel starts sending IPv6 NDP/MLD
+                assertTrue(frame.await(5, TimeUnit.SECONDS), "a frame woke the loop");
+            }
+        }
+    }
+
+    /**
+     * A 14,480-byte TCP super-frame written with a GSO header (TCPV4, MSS 1448, checksum left to the kernel) on a
+     * vnet TAP leaves a bridge port without offloads as ten wire-sized segments with correct checksums: the
+     * kernel did the segmentation our header asked for (virtio 1.x §5.1.6.2); a vnet port with TSO receives it
+     * whole with the same GSO metadata.
+     */
+    @Test
+    void gsoSuperFrameIsSegmentedByTheKernel() {
+        int mss = 1448;
+        int segments = 10;
+        try (NetNs ns = NetNs.create()) {
+            ns.execOk("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1");
+            ns.execOk("sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1");
+            ns.execOk("ip", "link", "add", "br0", "type", "bridge", "stp_state", "0");
+            ns.execOk("ip", "link", "set", "br0", "up");
+            try (TapDevice in = TapDevice.openInNamespace(ns.name(), TapOptions.named("tapgso").withVnetHeader(true));
+                 TapDevice out = TapDevice.openInNamespace(ns.name(), TapOptions.named("tapplain"));
+                 TapDevice superOut = TapDevice.openInNamespace(ns.name(),
+                         TapOptions.named("tapgso2").withVnetHeader(true))) {
+                for (String port : new String[] {"tapgso", "tapplain", "tapgso2"}) {
+                    ns.execOk("ip", "link", "set", port, "master", "br0", "up");
+                }
+
+                byte[] payload = new byte[mss * segments];
+                for (int i = 0; i < payload.length; i++) {
+                    payload[i] = (byte) (i * 7 + (i >>> 8));
+                }
+                byte[] superFrame = tcpFrame(1000, 0x18, payload);
+                VirtioNetHeader gso = new VirtioNetHeader(VirtioNetHeader.FLAG_NEEDS_CSUM,
+                        VirtioNetHeader.GSO_TCPV4, 54, mss, 34, 16);
+                assertTrue(in.transmit(gso, MemorySegment.ofArray(superFrame)), "super-frame written; drops: full="
+                        + in.txDropsFull() + " oversize=" + in.txDropsOversize() + " errors=" + in.txErrors());
+
+                List<byte[]> got = new ArrayList<>();
+                long deadline = System.nanoTime() + WAIT.toNanos();
+                while (got.size() < segments && System.nanoTime() < deadline) {
+                    if (out.awaitReadable(deadline - System.nanoTime())) {
+                        out.receive(f -> {
+                            byte[] c = f.toArray(ValueLayout.JAVA_BYTE);
+                            if (etherType(c) == ETHERTYPE_IPV4 && c[23] == 6) {
+                                got.add(c);
+                            }
+                        }, 64);
+                    }
+                }
+                assertEquals(segments, got.size(), "segments out of the plain TAP; " + ns.exec("ip", "-s", "link"));
+                for (int i = 0; i < segments; i++) {
+                    byte[] seg = got.get(i);
+                    String at = "segment " + i;
+                    assertEquals(14 + 20 + 20 + mss, seg.length, at + " length");
+                    assertEquals(1000 + i * mss, (int) u32(seg, 38), at + " sequence number");
+                    assertEquals(i == segments - 1 ? 0x18 : 0x10, seg[47] & 0xff, at + " flags (PSH only last)");
+                    assertEquals(0, onesComplementSum(seg, 14, 20, 0), at + " IPv4 header checksum verifies");
+                    assertEquals(0, onesComplementSum(seg, 34, seg.length - 34, pseudoHeaderSum(seg)),
+                            at + " TCP checksum verifies");
+                    assertEquals(hex(slice(payload, i * mss, mss)), hex(slice(seg, 54, mss)), at + " payload");
+                }
+
+                // A port with TSO (a vnet TAP) gets the super-frame whole, its GSO metadata in the header view.
+                VirtioNetHeader[] header = {null};
+                byte[] whole = awaitFrame(superOut, f -> {
+                    boolean tcp = etherType(f) == ETHERTYPE_IPV4 && f[23] == 6;
+                    if (tcp) {
+                        header[0] = VirtioNetHeader.readFrom(superOut.rxVnetHeader());
+                    }
+                    return tcp;
+                });
+                assertNotNull(whole, "super-frame on the vnet port");
+                assertEquals(superFrame.length, whole.length, "one frame, not segmented");
+                assertEquals(VirtioNetHeader.GSO_TCPV4, header[0].gsoType(), "GSO type kept: " + header[0]);
+                assertEquals(mss, header[0].gsoSize(), "MSS kept: " + header[0]);
+                assertEquals(34, header[0].csumStart(), "checksum still partial from the TCP header: " + header[0]);
+                assertEquals(16, header[0].csumOffset(), header[0].toString());
+                assertEquals(hex(payload), hex(slice(whole, 54, payload.length)), "super-frame payload");
+            }
+        }
+    }
+
+    /**
+     * Ethernet + IPv4 + TCP (no options) from 10.77.0.2:40000 to 10.77.0.9:5001, TCP checksum left partial for
+     * a NEEDS_CSUM virtio-net header.
+     */
+    private static byte[] tcpFrame(int seq, int flags, byte[] payload) {
+        ByteBuffer b = ByteBuffer.allocate(54 + payload.length);
+        b.put(bytes(0x02, 0, 0, 0x77, 0, 0x09)).put(OUR_MAC).putShort((short) ETHERTYPE_IPV4);
+        b.put((byte) 0x45).put((byte) 0).putShort((short) (40 + payload.length)).putShort((short) 1)
+                .putShort((short) 0x4000).put((byte) 64).put((byte) 6).putShort((short) 0)
+                .put(OUR_IP).put(bytes(10, 77, 0, 9));
+        b.putShort((short) 40000).putShort((short) 5001).putInt(seq).putInt(1).put((byte) 0x50).put((byte) flags)
+                .putShort((short) 65535).putShort((short) 0).putShort((short) 0);
+        b.put(payload);
+        byte[] f = b.array();
+        int ipSum = onesComplementSum(f, 14, 20, 0);
+        f[24] = (byte) (ipSum >>> 8);
+        f[25] = (byte) ipSum;
+        // NEEDS_CSUM: the field holds the folded pseudo-header sum, the device adds the rest (virtio §5.1.6.2).
+        int tcpSum = pseudoHeaderSum(f);
+        f[50] = (byte) (tcpSum >>> 8);
+        f[51] = (byte) tcpSum;
+        return f;
+    }
+
+    /** RFC 9293 §3.1 pseudo-header (source, destination, protocol, TCP length), folded to 16 bits. */
+    private static int pseudoHeaderSum(byte[] f) {
+        int tcpLength = u16(f, 16) - (f[14] & 0x0f) * 4;
+        long sum = u16(f, 26) + u16(f, 28) + u16(f, 30) + u16(f, 32) + 6 + tcpLength;
+        while ((sum >>> 16) != 0) {
+            sum = (sum & 0xffff) + (sum >>> 16);
+        }
+        return (int) sum;
+    }
+
+    /** RFC 1071 one's-complement sum of f[off, off+len) plus {@code initial}, complemented (0 = verifies). */
+    private static int onesComplementSum(byte[] f, int off, int len, int initial) {
+        long sum = initial;
+        for (int i = 0; i < len; i += 2) {
+            int hi = f[off + i] & 0xff;
+            int lo = i + 1 < len ? f[off + i + 1] & 0xff : 0;
+            sum += (hi << 8) | lo;
+        }
+        while ((sum >>> 16) != 0) {
+            sum = (sum & 0xffff) + (sum >>> 16);
+        }
+        return ~(int) sum & 0xffff;
+    }
+
+    private static long u32(byte[] f, int off) {
+        return ((long) u16(f, off) << 16) | u16(f, off + 2);
     }
 
     // ---- helpers ----
@@ -237,7 +422,7 @@ class TapInteropTest {
 
     private static NetNs.Result waitFor(Process p) {
         try {
-            boolean done = p.waitFor(15, java.util.concurrent.TimeUnit.SECONDS);
+            boolean done = p.waitFor(15, TimeUnit.SECONDS);
             String out = new String(p.getInputStream().readAllBytes());
             return new NetNs.Result(done ? p.exitValue() : 124, out, "");
         } catch (Exception e) {
@@ -254,7 +439,7 @@ class TapInteropTest {
     }
 
     private static byte[] slice(byte[] f, int off, int len) {
-        return java.util.Arrays.copyOfRange(f, off, off + len);
+        return Arrays.copyOfRange(f, off, off + len);
     }
 
     private static byte[] bytes(int... values) {

@@ -1,0 +1,16 @@
+/**
+ * Links that carry Ethernet frames: the {@link dev.chimney.link.NetworkPort} abstraction, the TAP device, and the
+ * in-memory network used by tests and simulations.
+ *
+ * <p>In-memory network: a {@link dev.chimney.link.VirtualWire} (point to point) or a
+ * {@link dev.chimney.link.VirtualSwitch} (learning bridge) whose every direction is an
+ * {@link dev.chimney.link.ImpairedChannel} applying seeded {@link dev.chimney.link.Impairments} (loss, delay,
+ * jitter, reordering, duplication, corruption, rate limit with a tail-drop queue, path MTU). Ports are passive: the
+ * loop that owns one polls it through a {@link dev.chimney.link.PortPollable}, whose next-work time is the port's
+ * next arrival, so the simulator jumps straight to each delivery.
+ *
+ * <p>Recording: {@link dev.chimney.link.PcapTap} wraps any port and writes what it sends and receives with a
+ * {@link dev.chimney.link.PcapWriter} (nanosecond libpcap; deterministic under virtual time);
+ * {@link dev.chimney.link.PcapReader} reads captures back in tests.
+ */
+package dev.chimney.link;
