@@ -108,6 +108,8 @@ public final class TcpConnection {
     private int rttSeq;
     private long rttStartNs;
     private boolean ackNow;
+    /** One output pass may ignore SWS avoidance and Nagle (the persist/override timer expired). */
+    private boolean forceSend;
     private int unackedBytes;
     private long delayedAckDeadlineNs = Long.MAX_VALUE;
     private long timeWaitDeadlineNs = Long.MAX_VALUE;
@@ -271,6 +273,19 @@ public final class TcpConnection {
 
     public int rcvWnd() {
         return d.rcvWnd;
+    }
+
+    /** Diagnostic summary (state, sequence variables, timers) for logs and assertion messages. */
+    @Override
+    public String toString() {
+        long now = stack.nowNs();
+        return "TcpConnection[" + localAddress + ":" + localPort + "->" + remoteAddress + ":" + remotePort + " "
+                + d.state + " sndUna=" + Integer.toUnsignedString(d.sndUna) + " sndNxt=+" + (d.sndNxt - d.sndUna)
+                + " sndMax=+" + (d.sndMax - d.sndUna) + " sndWnd=" + d.sndWnd + " buffered=" + sendBuffer.length()
+                + " rcvNxt=" + Integer.toUnsignedString(d.rcvNxt) + " rcvWnd=" + d.rcvWnd + " cwnd=" + cwnd()
+                + " rtx=" + armedKind + (d.retransmitDeadlineNs == Long.MAX_VALUE ? "" : "@+"
+                + (d.retransmitDeadlineNs - now) / 1_000_000 + "ms") + " rtxCount=" + d.retransmitCount
+                + " timerArmed=" + timer.isArmed() + " mss=" + sendMss() + "]";
     }
 
     // =============================================================================================================
@@ -1057,7 +1072,7 @@ public final class TcpConnection {
         if (scoreboard != null && scoreboard.inRecovery() && d.state.isSynchronized()) {
             sentSomething = sackRecoveryOutput(nowNs);
         } else if (d.state.isSynchronized() && d.state != TcpState.TIME_WAIT && armedKind != RtxKind.PERSIST) {
-            int mss = sendMss();
+            int mss = segmentPayloadLimit();
             while (true) {
                 int sent = d.sndNxt - d.sndUna;
                 int bufLen = sendBuffer.length();
@@ -1071,7 +1086,7 @@ public final class TcpConnection {
                     break;
                 }
                 boolean retransmitting = lt(d.sndNxt, d.sndMax);
-                if (len < mss && !fin && !retransmitting) {
+                if (len < mss && !fin && !retransmitting && !forceSend) {
                     // RFC 1122 §4.2.3.4: send a short segment only if it is all we have and Nagle allows it
                     // (nothing unacknowledged, or Nagle off), or it is at least half the largest window seen
                     boolean all = len == unsent;
@@ -1107,6 +1122,7 @@ public final class TcpConnection {
             sendAck();
         }
         ackNow = false;
+        forceSend = false;
     }
 
     /**
@@ -1136,6 +1152,10 @@ public final class TcpConnection {
     private void sendRange(long nowNs, int start, int len, SackScoreboard.Rule rule) {
         int bufLen = sendBuffer.length();
         int index = start - d.sndUna;
+        int limit = segmentPayloadLimit();
+        if (len > limit) {
+            len = limit; // SACK option bytes leave less room than the scoreboard's SMSS
+        }
         int dataLen = Math.max(0, Math.min(len, bufLen - index));
         boolean fin = d.state.finUnacknowledged() && start + len == d.sndUna + bufLen + 1;
         if (dataLen == 0 && !fin) {
@@ -1161,10 +1181,23 @@ public final class TcpConnection {
         }
     }
 
+    /**
+     * Payload bytes that fit one segment now: the send MSS less the SACK option this segment will carry (RFC 2018
+     * §3: 2 + 8·n bytes, padded), so the IP packet never exceeds the path MTU.
+     */
+    private int segmentPayloadLimit() {
+        int mss = sendMss();
+        if (constants.sack() && !outOfOrder.isEmpty()) {
+            int blocks = Math.min(outOfOrder.count(), constants.timestamps() ? 3 : 4);
+            mss -= 4 + 8 * blocks;
+        }
+        return Math.max(1, mss);
+    }
+
     /** Retransmits one segment at SND.UNA (fast retransmit, partial ACK), without moving SND.NXT. */
     private void retransmitHead(long nowNs) {
         int bufLen = sendBuffer.length();
-        int len = Math.min(sendMss(), bufLen);
+        int len = Math.min(segmentPayloadLimit(), bufLen);
         boolean fin = d.state.finUnacknowledged() && len == bufLen && gt(d.sndMax, d.sndUna + bufLen);
         if (len == 0 && !fin) {
             return;
@@ -1219,8 +1252,14 @@ public final class TcpConnection {
         transmit();
     }
 
+    /**
+     * A pure ACK. Its sequence number is SND.MAX, not SND.NXT: after a timeout rolls SND.NXT back (go-back-N), the
+     * peer may already hold bytes up to SND.MAX, and an ACK numbered below its RCV.NXT would fail its sequence check
+     * (RFC 9293 §3.10.7.4) and be ignored — both ends could then discard each other's ACKs forever (BSD does the
+     * same for this reason).
+     */
     private void sendAck() {
-        emit(stack.nowNs(), d.sndNxt, TcpFlags.ACK, 0, 0);
+        emit(stack.nowNs(), d.sndMax, TcpFlags.ACK, 0, 0);
     }
 
     /** A segment with header only, for RSTs on behalf of this connection. */
@@ -1355,7 +1394,10 @@ public final class TcpConnection {
                 int bufLen = sendBuffer.length();
                 int sent = d.sndNxt - d.sndUna;
                 boolean somethingToSend = bufLen - sent > 0 || (d.state.finUnacknowledged() && sent <= bufLen);
-                if (d.sndWnd == 0 && d.sndNxt == d.sndUna && somethingToSend) {
+                // nothing outstanding (a zero-window probe byte aside) yet data waits: the window is zero or too
+                // small for SWS avoidance to use — persist, or nobody would ever speak again if the peer's window
+                // update is lost (RFC 9293 §3.8.6.1, RFC 1122 §4.2.3.4 override timeout)
+                if (d.sndNxt == d.sndUna && somethingToSend && Integer.toUnsignedLong(d.sndMax - d.sndUna) <= 1) {
                     return RtxKind.PERSIST;
                 }
                 return d.sndMax != d.sndUna ? RtxKind.RETRANSMIT : RtxKind.NONE;
@@ -1456,6 +1498,14 @@ public final class TcpConnection {
                 // spec §6.3 steps 2-4: send a window probe, back off within the round
                 if (d.retransmitCount > config.maxRetransmissions) {
                     timeOut();
+                    return;
+                }
+                if (d.sndWnd > 0) {
+                    // a small window SWS avoidance refused: send what it allows (RFC 1122 §4.2.3.4 override)
+                    armedKind = RtxKind.NONE;
+                    d.retransmitCount = 0;
+                    d.sndWndProbeCount = 0;
+                    forceSend = true;
                     return;
                 }
                 d.retransmitCount++;

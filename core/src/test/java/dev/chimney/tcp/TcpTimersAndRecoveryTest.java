@@ -305,4 +305,43 @@ class TcpTimersAndRecoveryTest {
         assertEquals(2, h.stack.counter(TcpCounter.RETRANSMITTED_SEGMENTS));
         h.expectNothing(5000 * MS);
     }
+
+    @Test
+    void smallWindowRefusedBySwsAvoidanceIsOverriddenByPersistTimer() {
+        // RFC 1122 §4.2.3.4 override timeout: the peer's window is too small to use and its later window update
+        // was lost; with nothing in flight the persist timer must eventually send what the window allows
+        TcpHarness h = new TcpHarness(TcpHarness.plain().nagle(false).build());
+        TcpConnection c = h.establishedPassive();
+        h.send(20 * MS, peer(ACK, R, L).window(100));
+        h.advanceTo(30 * MS);
+        byte[] data = bytes(3000, 1);
+        c.write(data);
+        h.expectNothing(1029 * MS);
+        h.expect(1030 * MS, ours(ACK, L, R, 8192).payload(slice(data, 0, 100)));
+        // now ordinary retransmission guards the 100 bytes; the ACK with a big window resumes full segments
+        h.send(1040 * MS, peer(ACK, R, L + 100).window(8192));
+        h.expect(1040 * MS, ours(ACK, L + 100, R, 8192).payload(slice(data, 100, 1560)));
+    }
+
+    @Test
+    void pureAcksCarrySndMaxAfterGoBack() {
+        // after an RTO rolls SND.NXT back, a pure ACK numbered SND.NXT would be "old" to a peer that already holds
+        // the data (RFC 9293 §3.10.7.4 first check) and be ignored: pure ACKs use SND.MAX
+        TcpHarness h = new TcpHarness(TcpHarness.plain().congestionControl(null).build()); // NewReno: LW = 1 MSS
+        TcpConnection c = h.establishedPassive();
+        h.advanceTo(20 * MS);
+        byte[] data = bytes(2920, 1);
+        c.write(data);
+        assertEquals(2, h.sent.size());
+        h.sent.clear();
+        h.advanceTo(1020 * MS); // RTO: go back, the loss window resends only the first segment
+        assertEquals(1, h.sent.size());
+        assertEquals(L + 1460, c.sndNxt());
+        h.sent.clear();
+        h.send(1030 * MS, peer(ACK, R, L).payload(bytes(10, 2)));
+        h.advanceTo(1070 * MS);
+        TcpSegment ack = h.sent.poll().segment();
+        assertEquals(0, ack.payloadLength());
+        assertEquals(L + 2920, ack.seq());
+    }
 }
