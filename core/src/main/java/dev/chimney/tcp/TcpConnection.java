@@ -1132,7 +1132,13 @@ public final class TcpConnection {
     }
 
     private void sendAck() {
-        emit(stack.nowNs(), d.sndNxt, TcpFlags.ACK, 0, 0);
+        // After a go-back (RTO, PMTU decrease) SND.NXT lies behind what the peer already holds; a pure ACK with that
+        // sequence number fails the peer's acceptability test (RFC 9293 §3.10.7.4) and is dropped unread — its ACK
+        // and window ignored, an ACK sent back — and two retransmitting ends can lock each other in an ACK war.
+        // Pure ACKs carry SND.MAX, the next new octet, as BSD's tcp_output does; except while probing a zero
+        // window, where SND.MAX is one byte beyond the peer's window.
+        int seq = armedKind == RtxKind.PERSIST ? d.sndNxt : d.sndMax;
+        emit(stack.nowNs(), seq, TcpFlags.ACK, 0, 0);
     }
 
     /** A segment with header only, for RSTs on behalf of this connection. */
@@ -1160,7 +1166,12 @@ public final class TcpConnection {
             tx.timestamp(tsNow(nowNs), d.tsRecent);
         }
         if (constants.sack() && !outOfOrder.isEmpty()) {
-            addSackBlocks(constants.timestamps() ? 3 : 4);
+            // RFC 9293 §3.7.1: options and data together must fit the MSS (sendMss() already leaves room for
+            // timestamps); a full-sized segment carries only the SACK blocks that fit (RFC 2018 §4 — pure ACKs
+            // still carry them all), so it never exceeds the path MTU.
+            int room = sendMss() - len;
+            int fit = room < 12 ? 0 : (room - 4) / 8;
+            addSackBlocks(Math.min(fit, constants.timestamps() ? 3 : 4));
         }
         if (len > 0) {
             if (sendBuffer.contiguous(index, len)) {
