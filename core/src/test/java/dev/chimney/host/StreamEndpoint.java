@@ -15,6 +15,8 @@ final class StreamEndpoint implements TcpConnection.Listener {
 
     private final boolean client;
     private final byte[] buf = new byte[16 * 1024];
+    /** Separate from {@link #buf}: reading may trigger writing (header complete), which must not clobber it. */
+    private final byte[] out = new byte[16 * 1024];
     private final byte[] header = new byte[HEADER_BYTES];
     TcpConnection connection;
     int id;
@@ -27,6 +29,7 @@ final class StreamEndpoint implements TcpConnection.Listener {
     boolean eof;
     long mismatchAt = -1;
     CloseReason closed;
+    String mismatchDetail = "";
     boolean sawConnected;
 
     private StreamEndpoint(boolean client) {
@@ -90,12 +93,12 @@ final class StreamEndpoint implements TcpConnection.Listener {
             return;
         }
         while (written < sendBytes) {
-            int n = (int) Math.min(buf.length, Math.min(sendBytes - written, c.writableBytes()));
+            int n = (int) Math.min(out.length, Math.min(sendBytes - written, c.writableBytes()));
             if (n <= 0) {
                 return;
             }
-            Pattern.fill(sendKey(), written, buf, 0, n);
-            int accepted = c.write(buf, 0, n);
+            Pattern.fill(sendKey(), written, out, 0, n);
+            int accepted = c.write(out, 0, n);
             written += accepted;
             if (accepted < n) {
                 return;
@@ -137,6 +140,16 @@ final class StreamEndpoint implements TcpConnection.Listener {
                 long bad = Pattern.firstMismatch(receiveKey(), received, buf, off, len);
                 if (bad >= 0 && mismatchAt < 0) {
                     mismatchAt = bad;
+                    int at = off + (int) (bad - received);
+                    StringBuilder d = new StringBuilder(" chunk=" + len + " got:");
+                    for (int i = at; i < Math.min(at + 8, off + len); i++) {
+                        d.append(String.format(" %02x", buf[i]));
+                    }
+                    d.append(" want:");
+                    for (long i = bad; i < bad + 8; i++) {
+                        d.append(String.format(" %02x", Pattern.at(receiveKey(), i)));
+                    }
+                    mismatchDetail = d.toString();
                 }
                 received += len;
             }
@@ -152,7 +165,7 @@ final class StreamEndpoint implements TcpConnection.Listener {
     public String toString() {
         return (client ? "client#" : "server#") + id + " " + (connection == null ? "-" : connection.state())
                 + " sent " + written + "/" + sendBytes + " got " + received + "/" + expectBytes + (eof ? " eof" : "")
-                + (mismatchAt >= 0 ? " MISMATCH@" + mismatchAt : "") + (closed != null ? " closed " + closed : "");
+                + (mismatchAt >= 0 ? " MISMATCH@" + mismatchAt + mismatchDetail : "") + (closed != null ? " closed " + closed : "");
     }
 
     private static void putInt(byte[] b, int off, int v) {

@@ -2,6 +2,9 @@ package dev.chimney.host;
 
 import dev.chimney.ip.InterfaceConfig;
 import dev.chimney.link.Impairments;
+import dev.chimney.link.NetworkPort;
+import dev.chimney.link.PcapTap;
+import dev.chimney.link.PcapWriter;
 import dev.chimney.link.VirtualWire;
 import dev.chimney.runtime.SeededRandom;
 import dev.chimney.runtime.Simulator;
@@ -13,6 +16,7 @@ import dev.chimney.wire.IpAddress;
 import dev.chimney.wire.Ipv4Address;
 import dev.chimney.wire.Ipv6Address;
 import dev.chimney.wire.MacAddress;
+import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -42,6 +46,7 @@ final class TransferScenario {
     final List<StreamEndpoint> servers = new ArrayList<>();
     final String description;
     long totalBytes;
+    PcapTap pcapA;
 
     /** Defaults for a scenario; adjust and call {@link #build()}. */
     static final class Params {
@@ -57,6 +62,13 @@ final class TransferScenario {
         int mtuBytes = 1500;
         int bufferBytes = 64 * 1024;
         Consumer<TcpConfig.Builder> tcp = t -> { };
+        /** When set, host A's port is recorded here (both directions) as pcap. */
+        OutputStream pcap;
+
+        Params pcap(OutputStream out) {
+            pcap = out;
+            return this;
+        }
 
         Params seed(long s) {
             seed = s;
@@ -113,8 +125,13 @@ final class TransferScenario {
                 .synQueueLimit(Math.max(128, 2 * p.connections)).acceptBacklog(Math.max(128, 2 * p.connections));
         p.tcp.accept(tb);
         TcpConfig tcp = tb.build();
+        NetworkPort portA = wire.a();
+        if (p.pcap != null) {
+            pcapA = new PcapTap(portA, new PcapWriter(p.pcap, sim.clock()));
+            portA = pcapA;
+        }
         a = NetworkStack.builder(sim.newLoop("a")).random(sim.random().fork("a")).tcpConfig(tcp)
-                .iface(wire.a(), InterfaceConfig.of("a0", MAC_A).withMtu(p.mtuBytes).withIpv4("10.77.0.1/24")
+                .iface(portA, InterfaceConfig.of("a0", MAC_A).withMtu(p.mtuBytes).withIpv4("10.77.0.1/24")
                         .withIpv6("fd77::1/64"))
                 .build();
         b = NetworkStack.builder(sim.newLoop("b")).random(sim.random().fork("b")).tcpConfig(tcp)
@@ -164,7 +181,11 @@ final class TransferScenario {
 
     /** Runs until everything closed or {@code limitNs} of virtual time passed; returns whether all closed. */
     boolean run(long limitNs) {
-        return sim.runUntil(this::allClosed, limitNs);
+        boolean done = sim.runUntil(this::allClosed, limitNs);
+        if (pcapA != null) {
+            pcapA.flush();
+        }
+        return done;
     }
 
     /** Null when every exchange completed byte-exact and closed normally, else a description of what did not. */
