@@ -96,6 +96,7 @@ abstract class LoopOp implements Runnable {
     static IOException fresh(IOException e) {
         IOException copy = switch (e) {
             case ConnectException c -> new ConnectException(c.getMessage());
+            case java.net.BindException b -> new java.net.BindException(b.getMessage());
             case NoRouteToHostException n -> new NoRouteToHostException(n.getMessage());
             case SocketTimeoutException t -> new SocketTimeoutException(t.getMessage());
             case SocketException s -> new SocketException(s.getMessage());

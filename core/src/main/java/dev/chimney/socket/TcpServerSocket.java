@@ -67,7 +67,9 @@ public final class TcpServerSocket implements AutoCloseable {
                     server = sockets.listen(local, port, backlog, options, s -> onAcceptable());
                     return null;
                 } catch (IllegalStateException e) {
-                    return new java.net.BindException("address in use: " + e.getMessage());
+                    return new java.net.BindException("address in use: something already listens on "
+                            + (local == null ? "*:" + port : SocketErrors.endpoint(local, port))
+                            + "; close it first or pick another port");
                 }
             });
             op.submitAndAwait(loop, () -> { });

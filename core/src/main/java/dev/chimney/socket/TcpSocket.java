@@ -272,6 +272,11 @@ public final class TcpSocket implements AutoCloseable {
         }
     }
 
+    /** Loop side, for tests: a read is parked waiting for data. */
+    boolean hasPendingRead() {
+        return pendingRead != null;
+    }
+
     private void cancelReadTimer() {
         loop.timers().cancel(readTimer);
     }
