@@ -138,8 +138,9 @@ public final class RunCommand implements Callable<Integer> {
             out.flush();
             stop.await();
             boolean clean = runner.shutdown();
-            out.println(clean ? "chimney run: stopped, all connections closed"
-                    : "chimney run: stopped, some connections did not close within " + settings.shutdownTimeout());
+            out.println((clean ? "chimney run: stopped, all connections closed"
+                    : "chimney run: stopped, some connections did not close within " + settings.shutdownTimeout())
+                    + (runner.summary().isEmpty() ? "" : "; " + runner.summary()));
             out.flush();
         }
         return 0;

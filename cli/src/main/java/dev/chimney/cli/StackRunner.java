@@ -3,6 +3,7 @@ package dev.chimney.cli;
 import dev.chimney.ip.InterfaceConfig;
 import dev.chimney.ip.IpCidr;
 import dev.chimney.host.NetworkStack;
+import dev.chimney.socket.SocketStack;
 import dev.chimney.link.NetworkPort;
 import dev.chimney.link.PcapTap;
 import dev.chimney.link.PcapWriter;
@@ -37,11 +38,16 @@ public final class StackRunner implements AutoCloseable {
     private final PcapTap pcapTap;
     private final EventLoop loop;
     private final NetworkStack stack;
+    private final SocketStack sockets;
     private final LoopThread thread;
+    /** The running applications, in --serve order (touched only on the loop). */
+    private final List<Apps.Running> apps = new ArrayList<>();
     private boolean closed;
+    private String summary = "";
 
     private StackRunner(RunSettings settings, TapDevice tap, PcapTap pcapTap, NetworkStack stack,
-                        LoopThread thread) {
+                        SocketStack sockets, LoopThread thread) {
+        this.sockets = sockets;
         this.settings = settings;
         this.tap = tap;
         this.pcapTap = pcapTap;
@@ -85,6 +91,8 @@ public final class StackRunner implements AutoCloseable {
                 builder.gateway(gateway);
             }
             NetworkStack stack = builder.build();
+            SocketStack sockets = new SocketStack(loop, stack.tcp(),
+                    settings.addresses().stream().map(IpCidr::address).toList());
             if (pcapTap != null) {
                 PcapTap flushed = pcapTap;
                 Timer flush = new Timer() {
@@ -97,7 +105,19 @@ public final class StackRunner implements AutoCloseable {
                 loop.timers().schedule(flush, clock.nanoTime() + PCAP_FLUSH_INTERVAL_NS);
             }
             LoopThread thread = stack.start();
-            return new StackRunner(settings, tap, pcapTap, stack, thread);
+            StackRunner runner = new StackRunner(settings, tap, pcapTap, stack, sockets, thread);
+            try {
+                runner.onLoop(() -> {
+                    for (ServeSpec spec : settings.serve()) {
+                        runner.apps.add(Apps.start(sockets, spec));
+                    }
+                    return null;
+                });
+            } catch (RuntimeException | Error e) {
+                runner.stack.close();
+                throw e;
+            }
+            return runner;
         } catch (java.io.IOException e) {
             closeAll(opened);
             throw new java.io.UncheckedIOException("cannot create capture file " + settings.pcap() + ": " + e, e);
@@ -152,6 +172,21 @@ public final class StackRunner implements AutoCloseable {
         return stack;
     }
 
+    /** The socket layer the applications run on; reach it only on its loop ({@link #onLoop}). */
+    public SocketStack sockets() {
+        return sockets;
+    }
+
+    /** The application serving {@code port}, or null (call on the loop). */
+    public Apps.Running app(int port) {
+        for (Apps.Running a : apps) {
+            if (a.spec().port() == port) {
+                return a;
+            }
+        }
+        return null;
+    }
+
     /** Runs {@code query} on the loop thread and waits for its result (state is owned by the loop). */
     public <T> T onLoop(Supplier<T> query) {
         CompletableFuture<T> result = new CompletableFuture<>();
@@ -184,7 +219,13 @@ public final class StackRunner implements AutoCloseable {
             return true;
         }
         closed = true;
-        boolean clean = true;
+        boolean clean;
+        try {
+            clean = closeConnections();
+            summary = onLoop(this::describeTraffic);
+        } catch (RuntimeException e) {
+            clean = false; // the loop died: nothing left to close cleanly
+        }
         try {
             // Stops the loop thread, then closes the port (the PcapTap closes the TAP and the capture file).
             stack.close();
@@ -192,6 +233,55 @@ public final class StackRunner implements AutoCloseable {
             closeAll(List.of(tap));
         }
         return clean;
+    }
+
+    /** Per application, what it did: "echo:7 1 connection, 100 bytes echoed; ..." (on the loop). */
+    private String describeTraffic() {
+        StringBuilder sb = new StringBuilder();
+        for (Apps.Running a : apps) {
+            if (!sb.isEmpty()) {
+                sb.append("; ");
+            }
+            sb.append(a.spec().kind().name().toLowerCase(java.util.Locale.ROOT)).append(':').append(a.spec().port())
+                    .append(' ').append(a.connections()).append(a.connections() == 1 ? " connection, " : " connections, ")
+                    .append(a.bytes()).append(" bytes ").append(a.bytesVerb());
+        }
+        return sb.toString();
+    }
+
+    /** After {@link #shutdown()}: what each application did (connections, bytes), or "" if none ran. */
+    public String summary() {
+        return summary;
+    }
+
+    /**
+     * Stops accepting, closes every connection with a FIN after its queued bytes, and lets the loop run until they
+     * are all closed (TIME_WAIT counts as closed) or the shutdown timeout passes.
+     */
+    private boolean closeConnections() {
+        onLoop(() -> {
+            for (Apps.Running a : apps) {
+                a.stopAccepting();
+            }
+            sockets.closeAll();
+            return null;
+        });
+        long deadlineNs = System.nanoTime() + settings.shutdownTimeout().toNanos();
+        while (true) {
+            int open = onLoop(sockets::openChannels);
+            if (open == 0) {
+                return true;
+            }
+            if (System.nanoTime() - deadlineNs >= 0) {
+                return false;
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
     }
 
     @Override

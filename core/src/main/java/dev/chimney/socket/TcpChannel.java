@@ -39,6 +39,10 @@ public final class TcpChannel {
     private final TcpConnection.Listener events = new TcpConnection.Listener() {
         @Override
         public void onConnected(TcpConnection c) {
+            if (connected) {
+                // accepted channels were announced by attachAccepted; the engine's own event follows it
+                return;
+            }
             connected = true;
             cancelConnectTimer();
             handler.onConnected(TcpChannel.this);
@@ -83,6 +87,7 @@ public final class TcpChannel {
     /** Active open: the connection was created in SYN_SENT. */
     void attachConnecting(TcpConnection c) {
         this.connection = c;
+        sockets.channelOpened(this);
         applyOptions();
         if (options.connectTimeoutNs() > 0 && c.state() == TcpState.SYN_SENT) {
             connectTimer = Timer.of(this::onConnectTimeout);
@@ -93,6 +98,7 @@ public final class TcpChannel {
     /** Passive open: an established connection taken from the accept backlog. */
     void attachAccepted(TcpConnection c) {
         this.connection = c;
+        sockets.channelOpened(this);
         c.listener(events);
         applyOptions();
         connected = true;
@@ -138,6 +144,7 @@ public final class TcpChannel {
             return;
         }
         closedNotified = true;
+        sockets.channelEnded(this);
         cancelConnectTimer();
         error = pendingError != null ? pendingError : SocketErrors.of(reason, !connected, remoteAddress, remotePort);
         handler.onClosed(this, error);
