@@ -50,4 +50,27 @@ final class InteropFiles {
             throw new IllegalStateException("SHA-256 is part of every JDK", e);
         }
     }
+
+    /**
+     * Writes {@code bytes} of seeded printable text (lines of letters and digits). Used for transfers that tshark
+     * inspects: random binary payload can look like some protocol to its heuristic dissectors (e.g. Thrift) and
+     * then be reported as malformed, while text never does.
+     */
+    static Path randomText(Path file, long bytes, long seed) throws IOException {
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        SplittableRandom random = new SplittableRandom(seed);
+        byte[] block = new byte[1 << 16];
+        try (OutputStream out = Files.newOutputStream(file)) {
+            long left = bytes;
+            while (left > 0) {
+                for (int i = 0; i < block.length; i++) {
+                    block[i] = (byte) (i % 64 == 63 ? '\n' : alphabet.charAt(random.nextInt(alphabet.length())));
+                }
+                int n = (int) Math.min(left, block.length);
+                out.write(block, 0, n);
+                left -= n;
+            }
+        }
+        return file;
+    }
 }
