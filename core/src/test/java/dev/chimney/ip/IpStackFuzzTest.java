@@ -118,7 +118,7 @@ class IpStackFuzzTest {
                         fragData)));
     }
 
-    @Property(tries = 300)
+    @Property(tries = 150)
     void mutatedFramesNeverThrowNorEscapeValidation(@ForAll long seed) {
         SeededRandom rnd = new SeededRandom(seed);
         EventLoop loop = new EventLoop("fuzz", new VirtualClock());
