@@ -70,6 +70,11 @@ public final class IpStack implements Pollable {
     static final int NA_FLAG_ROUTER = 0x8000_0000;
     static final int NA_FLAG_SOLICITED = 0x4000_0000;
     static final int NA_FLAG_OVERRIDE = 0x2000_0000;
+    /** MLDv2 listener report (RFC 3810 §5.2) and its "change to exclude mode" record type (a join). */
+    static final int MLDV2_REPORT = 143;
+    static final int MLDV2_CHANGE_TO_EXCLUDE = 4;
+    /** ff02::16, all MLDv2-capable routers. */
+    static final Ipv6Address MLDV2_ROUTERS = new Ipv6Address(0xFF02_0000_0000_0000L, 0x16L);
     /** Minimum Ethernet frame without FCS (IEEE 802.3: 64 bytes with FCS); shorter frames are zero-padded. */
     static final int MIN_FRAME_BYTES = 60;
     /** Largest Ethernet header we write: 14 + 802.1Q tag. */
@@ -1018,6 +1023,59 @@ public final class IpStack implements Pollable {
             Ipv6Address a = (Ipv6Address) c.address();
             sendNeighborAdvert(link, a.hi(), a.lo(), Ipv6Address.ALL_NODES, false, -1);
         }
+        sendMldReport(link);
+    }
+
+    /**
+     * Reports our solicited-node groups with an MLDv2 report (RFC 3810 §5.2; RFC 4861 §7.2.1 requires joining them
+     * so that MLD-snooping switches forward neighbor solicitations to us): one CHANGE_TO_EXCLUDE record with no
+     * sources per group, sent to ff02::16 with hop limit 1 and a Router Alert hop-by-hop option (RFC 3810 §5).
+     */
+    public void sendMldReport(NetInterface iface) {
+        nowNs = loop.nowNs();
+        sendMldReport(links.get(iface.index()));
+    }
+
+    private void sendMldReport(Link link) {
+        List<Ipv6Address> groups = new ArrayList<>();
+        for (IpCidr c : link.iface.ipv6()) {
+            Ipv6Address g = ((Ipv6Address) c.address()).solicitedNode();
+            if (!groups.contains(g)) {
+                groups.add(g);
+            }
+        }
+        int icmpLen = 8 + 20 * groups.size();
+        Ipv6Address src = link.iface.linkLocal();
+        Ipv6Address dst = MLDV2_ROUTERS;
+        MemorySegment f = controlBuffer;
+        int l2 = writeEthernet(link.iface, f, MacAddress.ipv6Multicast(dst).bits(), EtherType.IPV6);
+        txV6.wrap(f, l2, Ipv6View.HEADER_LENGTH + 8 + icmpLen).versionTrafficClassFlowLabel(0, 0)
+                .payloadLength(8 + icmpLen).nextHeader(IpProtocol.HOP_BY_HOP).hopLimit(1).source(src.hi(), src.lo())
+                .destination(dst.hi(), dst.lo());
+        long h = l2 + Ipv6View.HEADER_LENGTH;
+        Bytes.u8(f, h, IpProtocol.ICMPV6);
+        Bytes.u8(f, h + 1, 0); // 8 bytes
+        Bytes.u8(f, h + 2, 5); // Router Alert (RFC 2711), value 0 = MLD
+        Bytes.u8(f, h + 3, 2);
+        Bytes.u16(f, h + 4, 0);
+        Bytes.u8(f, h + 6, 1); // PadN filling the header to 8 bytes
+        Bytes.u8(f, h + 7, 0);
+        long p = h + 8;
+        Bytes.u8(f, p, MLDV2_REPORT);
+        Bytes.u8(f, p + 1, 0);
+        Bytes.u16(f, p + 2, 0);
+        Bytes.u16(f, p + 4, 0);
+        Bytes.u16(f, p + 6, groups.size());
+        long r = p + 8;
+        for (Ipv6Address g : groups) {
+            Bytes.u8(f, r, MLDV2_CHANGE_TO_EXCLUDE);
+            Bytes.u8(f, r + 1, 0);
+            Bytes.u16(f, r + 2, 0);
+            Bytes.ipv6(f, r + 4, g);
+            r += 20;
+        }
+        finishIcmpv6(f, p, icmpLen, src, dst);
+        transmit(link, f, (int) (p + icmpLen));
     }
 
     // ---------------------------------------------------------------- ICMP errors we originate
