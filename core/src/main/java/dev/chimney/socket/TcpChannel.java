@@ -39,6 +39,9 @@ public final class TcpChannel {
     private final TcpConnection.Listener events = new TcpConnection.Listener() {
         @Override
         public void onConnected(TcpConnection c) {
+            if (connected) {
+                return; // an accepted channel was announced at accept time already
+            }
             connected = true;
             cancelConnectTimer();
             handler.onConnected(TcpChannel.this);
