@@ -165,6 +165,13 @@ public final class HttpFileServer implements AutoCloseable {
                 return;
             }
             while (!responding && !ch.isClosed()) {
+                if (skipBody > 0 && requestLength > 0) {
+                    int k = (int) Math.min(skipBody, requestLength); // body bytes read along with the head
+                    System.arraycopy(request, k, request, 0, requestLength - k);
+                    requestLength -= k;
+                    skipBody -= k;
+                    continue;
+                }
                 if (skipBody > 0) {
                     int n = ch.read(request, 0, (int) Math.min(skipBody, request.length));
                     if (n <= 0) {
@@ -289,6 +296,7 @@ public final class HttpFileServer implements AutoCloseable {
             }
             Path path = resolve(target);
             if (path == null) {
+                closeAfterResponse = true; // a client sending such targets is not one to keep talking to
                 respondWith(ch, 400, "Bad Request", "", isHead);
                 return;
             }
@@ -391,28 +399,37 @@ public final class HttpFileServer implements AutoCloseable {
         private void send(TcpChannel ch) {
             try {
                 while (!ch.isClosed()) {
+                    boolean headLeft = head != null && head.hasRemaining();
+                    boolean bodyLeft = file != null && filePosition < fileEnd;
+                    if (!headLeft && !bodyLeft) {
+                        finishResponse(ch);
+                        return;
+                    }
                     int room = ch.writableBytes();
                     if (room == 0) {
                         return; // resume on onWritable
                     }
-                    if (head != null && head.hasRemaining()) {
-                        bytesSent += ch.write(head);
-                        continue;
+                    // head and the first body bytes go in one write, so Nagle never holds the body back waiting
+                    // for the ACK of a lone head segment (RFC 1122 §4.2.3.4 meets delayed ACK, §4.2.3.2)
+                    int limit = Math.min(room, staging.capacity());
+                    staging.clear();
+                    if (headLeft) {
+                        int h = Math.min(head.remaining(), limit);
+                        staging.put(staging.position(), head, head.position(), h);
+                        head.position(head.position() + h);
+                        staging.position(h);
                     }
-                    if (file != null && filePosition < fileEnd) {
-                        staging.clear().limit((int) Math.min(Math.min(room, staging.capacity()),
-                                fileEnd - filePosition));
+                    if (bodyLeft && staging.position() < limit) {
+                        staging.limit((int) Math.min(limit, staging.position() + (fileEnd - filePosition)));
                         int n = file.read(staging, filePosition);
                         if (n <= 0) {
                             ch.abort(); // the file shrank: the promised Content-Length cannot be met
                             return;
                         }
                         filePosition += n;
-                        bytesSent += ch.write(stagingMemory, 0, n); // fits: n <= room
-                        continue;
                     }
-                    finishResponse(ch);
-                    return;
+                    int total = staging.position();
+                    bytesSent += ch.write(stagingMemory, 0, total); // fits: total <= room
                 }
             } catch (IOException e) {
                 ch.abort(); // a read error mid-body: the framing is broken, reset (RFC 9112 §9.6 incomplete)
