@@ -94,6 +94,8 @@ public final class SackScoreboard {
     private boolean timeoutGuard;
     private int dupAcks;
     private long pipe;
+    /** lostHoles() as of the last SetPipe() (ranges, HighACK and SMSS have not changed since). */
+    private int lostHoleCount;
 
     private long lastAckedBytes;
     private long lastNewlySackedBytes;
@@ -144,6 +146,7 @@ public final class SackScoreboard {
         timeoutGuard = false;
         dupAcks = 0;
         count = 0;
+        lostHoleCount = 0;
         sackedBytes = 0;
         clearLastAck();
         nextSegStart = sndUna;
@@ -157,6 +160,7 @@ public final class SackScoreboard {
             throw new IllegalArgumentException("SMSS must be 1..65535 bytes, got " + newSmss);
         }
         smss = newSmss;
+        lostHoleCount = lostHoles();
     }
 
     // ---------------------------------------------------------------- ACK processing
@@ -363,18 +367,21 @@ public final class SackScoreboard {
      */
     public long setPipe() {
         final int lost = lostHoles();
+        lostHoleCount = lost;
         long total = 0;
+        int start = highAck;
         for (int h = 0; h <= count; h++) {
-            final int start = holeStart(h);
-            final int end = holeEnd(h);
-            if (!Seq.lt(start, end)) {
-                continue;
+            final int end = h == count ? highData : starts[h];
+            if (Seq.lt(start, end)) {
+                if (h >= lost) {
+                    total += Integer.toUnsignedLong(end - start);
+                }
+                if (Seq.lt(start, highRxt)) {
+                    total += Integer.toUnsignedLong(Seq.min(end, highRxt) - start);
+                }
             }
-            if (h >= lost) {
-                total += Integer.toUnsignedLong(end - start);
-            }
-            if (Seq.lt(start, highRxt)) {
-                total += Integer.toUnsignedLong(Seq.min(end, highRxt) - start);
+            if (h < count) {
+                start = ends[h];
             }
         }
         pipe = total;
@@ -394,7 +401,8 @@ public final class SackScoreboard {
         nextSegLength = 0;
         nextSegStart = highData;
         // Rule (1): the lowest lost octet above HighRxt. Lost holes all lie below the highest SACKed octet (1.b).
-        final int lost = lostHoles();
+        // The count of lost holes is the one SetPipe() found: only Update(), an RTO or an SMSS change alter it.
+        final int lost = lostHoleCount;
         for (int h = 0; h < lost; h++) {
             if (pickAboveHighRxt(h)) {
                 return Rule.LOST;
