@@ -91,8 +91,7 @@ public final class StackRunner implements AutoCloseable {
                 builder.gateway(gateway);
             }
             NetworkStack stack = builder.build();
-            SocketStack sockets = new SocketStack(loop, stack.tcp(),
-                    settings.addresses().stream().map(IpCidr::address).toList());
+            SocketStack sockets = SocketStack.of(stack);
             if (pcapTap != null) {
                 PcapTap flushed = pcapTap;
                 Timer flush = new Timer() {
@@ -239,12 +238,7 @@ public final class StackRunner implements AutoCloseable {
     private String describeTraffic() {
         StringBuilder sb = new StringBuilder();
         for (Apps.Running a : apps) {
-            if (!sb.isEmpty()) {
-                sb.append("; ");
-            }
-            sb.append(a.spec().kind().name().toLowerCase(java.util.Locale.ROOT)).append(':').append(a.spec().port())
-                    .append(' ').append(a.connections()).append(a.connections() == 1 ? " connection, " : " connections, ")
-                    .append(a.bytes()).append(" bytes ").append(a.bytesVerb());
+            sb.append(sb.isEmpty() ? "" : "; ").append(a.traffic());
         }
         return sb.toString();
     }

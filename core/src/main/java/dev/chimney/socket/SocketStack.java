@@ -1,5 +1,7 @@
 package dev.chimney.socket;
 
+import dev.chimney.host.NetworkStack;
+import dev.chimney.ip.Route;
 import dev.chimney.runtime.EventLoop;
 import dev.chimney.tcp.TcpConnection;
 import dev.chimney.tcp.TcpStack;
@@ -16,7 +18,7 @@ import java.util.function.Function;
  * The socket layer of one host: ties a {@link TcpStack} and its {@link EventLoop} to the application APIs.
  *
  * <pre>{@code
- * SocketStack sockets = new SocketStack(loop, tcp, SourceAddressSelector.firstOfFamily(List.of(myAddress)));
+ * SocketStack sockets = SocketStack.of(host);   // a NetworkStack; or new SocketStack(loop, tcp, selector)
  * // loop side (non-blocking, on the loop):
  * sockets.serve(null, 7, SocketOptions.defaults(), ch -> new EchoHandler());
  * // application threads (blocking):
@@ -46,6 +48,17 @@ public final class SocketStack {
     /** A socket layer whose connections leave from the first of {@code localAddresses} of the remote's family. */
     public SocketStack(EventLoop loop, TcpStack tcp, List<? extends IpAddress> localAddresses) {
         this(loop, tcp, SourceAddressSelector.firstOfFamily(localAddresses));
+    }
+
+    /**
+     * The socket layer of a complete host: connections leave from the source address the route towards the remote
+     * selects (RFC 6724 for IPv6, through the interface), as {@link NetworkStack#connect} does.
+     */
+    public static SocketStack of(NetworkStack host) {
+        return new SocketStack(host.loop(), host.tcp(), remote -> {
+            Route r = host.ip().routes().lookup(remote);
+            return r == null ? null : r.sourceFor(remote);
+        });
     }
 
     public EventLoop loop() {

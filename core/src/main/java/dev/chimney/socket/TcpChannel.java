@@ -40,8 +40,7 @@ public final class TcpChannel {
         @Override
         public void onConnected(TcpConnection c) {
             if (connected) {
-                // accepted channels were announced by attachAccepted; the engine's own event follows it
-                return;
+                return; // an accepted channel was announced at accept time already
             }
             connected = true;
             cancelConnectTimer();
