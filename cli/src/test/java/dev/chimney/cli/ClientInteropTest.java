@@ -71,10 +71,16 @@ class ClientInteropTest {
     /** GET {@code file} from nginx on {@code server}, then upload it to a socat listener there; both SHA-256 checked. */
     static void downloadAndUpload(NetNs ns, StackRunner stack, IpAddress server, Path file, Path dir, boolean report)
             throws Exception {
+        downloadAndUpload(ns, stack, server, file, dir, report, 8080);
+    }
+
+    /** As above with nginx on {@code httpPort}. */
+    static void downloadAndUpload(NetNs ns, StackRunner stack, IpAddress server, Path file, Path dir, boolean report,
+            int httpPort) throws Exception {
         long bytes = Files.size(file);
         String sha = InteropFiles.sha256(file);
         long t0 = System.nanoTime();
-        StackClient.HttpResult got = StackClient.get(stack.sockets(), server, 8080, "/" + file.getFileName(),
+        StackClient.HttpResult got = StackClient.get(stack.sockets(), server, httpPort, "/" + file.getFileName(),
                 Duration.ofSeconds(60));
         double seconds = (System.nanoTime() - t0) / 1e9;
         assertEquals(200, got.status(), "GET from nginx at " + server);

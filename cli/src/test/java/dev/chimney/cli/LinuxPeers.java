@@ -94,8 +94,16 @@ final class LinuxPeers {
         return total;
     }
 
-    /** Sets the kernel's TCP congestion control in the namespace (per-netns sysctl). */
-    static void congestionControl(NetNs ns, String algorithm) {
-        ns.execOk("sysctl", "-q", "-w", "net.ipv4.tcp_congestion_control=" + algorithm);
+    /**
+     * Makes the kernel use {@code algorithm} for TCP over the connected routes of {@code dev} (ip route ... congctl).
+     * Per route rather than the per-namespace sysctl: a namespace may only pick from the root namespace's
+     * tcp_allowed_congestion_control list, while a route may name any algorithm the kernel has.
+     */
+    static void congestionControl(NetNs ns, String dev, String ipv4Prefix, String ipv4Source, String ipv6Prefix,
+            String algorithm) {
+        ns.execOk("ip", "route", "replace", ipv4Prefix, "dev", dev, "proto", "kernel", "scope", "link", "src",
+                ipv4Source, "congctl", algorithm);
+        ns.execOk("ip", "-6", "route", "replace", ipv6Prefix, "dev", dev, "proto", "kernel", "metric", "256",
+                "congctl", algorithm);
     }
 }
