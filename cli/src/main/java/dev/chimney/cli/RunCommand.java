@@ -32,6 +32,8 @@ import picocli.CommandLine.Spec;
             "  ip netns exec demo ./chimney run --tap chy0 --address 10.77.0.2/24 --serve http:8080:/srv &",
             "  ip netns exec demo ip addr add 10.77.0.1/24 dev chy0",
             "  ip netns exec demo curl http://10.77.0.2:8080/",
+            "",
+            "Stop it with SIGTERM (kill) or Ctrl-C: connections close with FIN, then exit 0.",
             ""},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:stopped by SIGINT/SIGTERM after a clean shutdown", "1:could not start (privilege, busy "
