@@ -32,7 +32,13 @@ final class ChimneyProcess implements AutoCloseable {
 
     /** Starts {@code chimney run ARGS} in {@code ns} (killed after {@code limit} in any case). */
     static ChimneyProcess start(NetNs ns, Duration limit, String... runArgs) {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        return startWrapped(ns, limit, List.of(), runArgs);
+    }
+
+    /** As {@link #start}, with {@code wrapper} (e.g. setpriv ...) before the java command. */
+    static ChimneyProcess startWrapped(NetNs ns, Duration limit, List<String> wrapper, String... runArgs) {
+        List<String> cmd = new ArrayList<>(wrapper);
+        cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-Xmx512m", "-cp", System.getProperty("java.class.path"),
                 Main.class.getName(), "run"));
         cmd.addAll(List.of(runArgs));
@@ -83,6 +89,20 @@ final class ChimneyProcess implements AutoCloseable {
         if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
             process.destroyForcibly();
             throw new AssertionError("chimney run did not exit within " + limit + " of SIGTERM; stdout: " + stdout()
+                    + " stderr: " + stderr());
+        }
+        try {
+            CompletableFuture.allOf(drained).get(5, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new AssertionError("output of chimney run not closed after exit", e);
+        }
+        return process.exitValue();
+    }
+
+    /** Waits for the process to end by itself; returns its exit status. */
+    int awaitExit(Duration limit) throws InterruptedException {
+        if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("chimney run still running after " + limit + "; stdout: " + stdout()
                     + " stderr: " + stderr());
         }
         try {

@@ -9,6 +9,7 @@ import dev.chimney.testkit.Tshark;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -114,6 +115,34 @@ class RunInteropTest {
         if (report) {
             System.out.printf("echo over %s: %d MiB each way in %.2f s (%.1f MiB/s)%n", target, bytes >> 20,
                     seconds, (bytes >> 20) / seconds);
+        }
+    }
+
+    @Test
+    void aBusyDeviceOrAMissingPrivilegeIsOneLineAndExitOne() throws Exception {
+        Interop.requireTool("setpriv", "util-linux");
+        try (NetNs ns = NetNs.create();
+             ChimneyProcess first = ChimneyProcess.start(ns, Duration.ofSeconds(60), "--tap", "chy0", "--address",
+                     "10.77.10.2/24")) {
+            first.awaitStarted(Duration.ofSeconds(30));
+            try (ChimneyProcess second = ChimneyProcess.start(ns, Duration.ofSeconds(30), "--tap", "chy0",
+                    "--address", "10.77.10.3/24")) {
+                assertEquals(1, second.awaitExit(Duration.ofSeconds(25)), second.stdout() + second.stderr());
+                String err = second.stderr().strip();
+                assertEquals(1, err.lines().count(), "one line: " + err);
+                assertTrue(err.startsWith("chimney run: ") && err.contains("busy"), err);
+            }
+            // Root without CAP_NET_ADMIN (dropped from the bounding set) cannot create a TAP.
+            try (ChimneyProcess unprivileged = ChimneyProcess.startWrapped(ns, Duration.ofSeconds(30),
+                    List.of("setpriv", "--bounding-set", "-net_admin", "--inh-caps", "-net_admin"), "--tap", "chy1",
+                    "--address", "10.77.11.2/24")) {
+                assertEquals(1, unprivileged.awaitExit(Duration.ofSeconds(25)),
+                        unprivileged.stdout() + unprivileged.stderr());
+                String err = unprivileged.stderr().strip();
+                assertEquals(1, err.lines().count(), "one line: " + err);
+                assertTrue(err.startsWith("chimney run: ") && err.contains("CAP_NET_ADMIN"), err);
+            }
+            assertEquals(0, first.terminate(Duration.ofSeconds(20)), first.stderr());
         }
     }
 }
