@@ -81,7 +81,7 @@ public final class RunCommand implements Callable<Integer> {
     long seed = 1;
 
     @Option(names = "--shutdown-timeout-ms", paramLabel = "MS",
-            description = "How long shutdown waits for connections to close (default ${DEFAULT-VALUE}).")
+            description = "How long shutdown waits for the peers to acknowledge our FINs (default ${DEFAULT-VALUE}).")
     long shutdownTimeoutMs = 3000;
 
     /** Builds validated settings from the options; a bad value becomes a usage error naming the option. */

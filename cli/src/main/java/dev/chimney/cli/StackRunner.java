@@ -4,6 +4,8 @@ import dev.chimney.ip.InterfaceConfig;
 import dev.chimney.ip.IpCidr;
 import dev.chimney.host.NetworkStack;
 import dev.chimney.socket.SocketStack;
+import dev.chimney.socket.TcpChannel;
+import dev.chimney.tcp.TcpState;
 import dev.chimney.link.NetworkPort;
 import dev.chimney.link.PcapTap;
 import dev.chimney.link.PcapWriter;
@@ -26,8 +28,9 @@ import java.util.function.Supplier;
  * A Chimney stack running for real on a TAP device: what {@code chimney run} starts. {@link #start} opens (or
  * creates) the TAP, sets it up, attaches an IP stack with the given addresses and routes, starts the served
  * applications and runs everything on one {@link LoopThread} whose idle wait is ppoll(2) on the TAP. {@link #close}
- * shuts down cleanly: listeners close, every connection sends its FIN, and the loop keeps running until they are
- * closed or the shutdown timeout passes; then the TAP and the capture file are closed.
+ * shuts down cleanly: listeners close, every connection sends its FIN after its queued bytes, and the loop keeps
+ * running until every FIN is acknowledged or the shutdown timeout passes; then the TAP and the capture file are
+ * closed.
  */
 public final class StackRunner implements AutoCloseable {
     /** How often the capture file is flushed to disk while running (a crash loses at most this much). */
@@ -262,7 +265,7 @@ public final class StackRunner implements AutoCloseable {
         });
         long deadlineNs = System.nanoTime() + settings.shutdownTimeout().toNanos();
         while (true) {
-            int open = onLoop(sockets::openChannels);
+            int open = onLoop(this::channelsNotDone);
             if (open == 0) {
                 return true;
             }
@@ -276,6 +279,22 @@ public final class StackRunner implements AutoCloseable {
                 return false;
             }
         }
+    }
+
+    /**
+     * Connections whose FIN the peer has not acknowledged yet. FIN_WAIT_2 counts as done: everything we sent,
+     * FIN included, arrived; the peer may keep its half open as long as it likes (RFC 9293 §3.6), and a shutdown
+     * must not wait for that.
+     */
+    private int channelsNotDone() {
+        int n = 0;
+        for (TcpChannel ch : sockets.openChannelList()) {
+            TcpState state = ch.state();
+            if (state != TcpState.FIN_WAIT_2 && state != TcpState.TIME_WAIT && state != TcpState.CLOSED) {
+                n++;
+            }
+        }
+        return n;
     }
 
     @Override

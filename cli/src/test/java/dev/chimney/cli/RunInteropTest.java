@@ -145,4 +145,33 @@ class RunInteropTest {
             assertEquals(0, first.terminate(Duration.ofSeconds(20)), first.stderr());
         }
     }
+
+    @Test
+    void sigtermClosesOpenConnectionsWithFinAndExitsZero() throws Exception {
+        Interop.requireTool("socat", "socat");
+        try (NetNs ns = NetNs.create();
+             ChimneyProcess run = ChimneyProcess.start(ns, Duration.ofSeconds(60), "--tap", "chy0", "--address",
+                     "10.77.12.2/24", "--serve", "chargen:19", "--serve", "echo:7")) {
+            run.awaitStarted(Duration.ofSeconds(30));
+            ns.execOk("ip", "addr", "add", "10.77.12.1/24", "dev", "chy0");
+            // Two clients that would never stop by themselves: an endless chargen stream and an idle echo session.
+            Process chargen = ns.spawn(Duration.ofSeconds(40), "socat", "-u", "TCP4:10.77.12.2:19", "OPEN:/dev/null");
+            Process echo = ns.spawn(Duration.ofSeconds(40), "socat", "-t30", "TCP4:10.77.12.2:7", "EXEC:sleep 30");
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (!ns.exec("ss", "-Htn", "state", "established", "dst", "10.77.12.2").stdout().contains(":7")
+                    || !ns.exec("ss", "-Htn", "state", "established", "dst", "10.77.12.2").stdout().contains(":19")) {
+                assertTrue(System.nanoTime() < deadline, "both clients connected");
+                Thread.sleep(50);
+            }
+            assertEquals(0, run.terminate(Duration.ofSeconds(20)), run.stderr());
+            assertTrue(run.stdout().contains("all connections closed"), run.stdout());
+            // The chargen client read our FIN as end of stream: socat ends by itself with status 0 (a reset would
+            // make it fail with "Connection reset by peer").
+            assertTrue(chargen.waitFor(10, java.util.concurrent.TimeUnit.SECONDS), "chargen client ended");
+            assertEquals(0, chargen.exitValue(), new String(chargen.getErrorStream().readAllBytes()));
+            assertTrue(run.stdout().contains("chargen:19 1 connection"), run.stdout());
+            assertTrue(run.stdout().contains("echo:7 1 connection"), run.stdout());
+            echo.destroy();
+        }
+    }
 }

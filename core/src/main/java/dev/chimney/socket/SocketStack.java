@@ -94,6 +94,11 @@ public final class SocketStack {
         return openChannels.size();
     }
 
+    /** A snapshot of the channels with a connection that has not closed yet (on the loop). */
+    public List<TcpChannel> openChannelList() {
+        return List.copyOf(openChannels);
+    }
+
     /**
      * Closes every open channel gracefully (on the loop): each sends FIN after its queued bytes, as {@link
      * TcpChannel#close()} does, and its handler hears {@code onClosed} when the connection ends. For a host that
