@@ -19,7 +19,6 @@ import dev.chimney.wire.Ipv4View;
 import dev.chimney.wire.Ipv6Address;
 import dev.chimney.wire.Ipv6View;
 import dev.chimney.wire.MacAddress;
-import dev.chimney.wire.NdpOptions;
 import dev.chimney.wire.WireFormatException;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -57,19 +56,6 @@ public final class IpStack implements Pollable {
     static final int ICMP6_PARAMETER_PROBLEM = Icmpv6View.TYPE_PARAMETER_PROBLEM;
     static final int ICMP6_ECHO_REQUEST = Icmpv6View.TYPE_ECHO_REQUEST;
     static final int ICMP6_ECHO_REPLY = Icmpv6View.TYPE_ECHO_REPLY;
-    static final int ND_ROUTER_SOLICIT = Icmpv6View.TYPE_ROUTER_SOLICITATION;
-    static final int ND_ROUTER_ADVERT = Icmpv6View.TYPE_ROUTER_ADVERTISEMENT;
-    static final int ND_NEIGHBOR_SOLICIT = Icmpv6View.TYPE_NEIGHBOR_SOLICITATION;
-    static final int ND_NEIGHBOR_ADVERT = Icmpv6View.TYPE_NEIGHBOR_ADVERTISEMENT;
-    static final int ND_REDIRECT = Icmpv6View.TYPE_REDIRECT;
-    // NDP option types (RFC 4861 §4.6).
-    static final int OPT_SOURCE_LLADDR = NdpOptions.TYPE_SOURCE_LINK_LAYER;
-    static final int OPT_TARGET_LLADDR = NdpOptions.TYPE_TARGET_LINK_LAYER;
-    static final int OPT_PREFIX_INFO = NdpOptions.TYPE_PREFIX_INFORMATION;
-    static final int OPT_MTU = NdpOptions.TYPE_MTU;
-    static final int NA_FLAG_ROUTER = 0x8000_0000;
-    static final int NA_FLAG_SOLICITED = 0x4000_0000;
-    static final int NA_FLAG_OVERRIDE = 0x2000_0000;
     /** Minimum Ethernet frame without FCS (IEEE 802.3: 64 bytes with FCS); shorter frames are zero-padded. */
     static final int MIN_FRAME_BYTES = 60;
     /** Largest Ethernet header we write: 14 + 802.1Q tag. */
@@ -100,8 +86,9 @@ public final class IpStack implements Pollable {
     private final Ipv6View txV6 = new Ipv6View();
     private final ArpView txArp = new ArpView();
     private final Outbound outbound;
+    private final NeighborDiscovery neighborDiscovery = new NeighborDiscovery(this);
     /** Control messages (ARP, NDP, ICMP errors/replies) are built here so they never clobber {@link #outbound}. */
-    private final MemorySegment controlBuffer;
+    final MemorySegment controlBuffer;
     private final MemorySegment fragmentBuffer;
     /** Cached 0..n slices of the three transmit buffers, indexed by length (up to a 9000-byte jumbo frame). */
     private final MemorySegment[] outboundSlices = new MemorySegment[9000 + MAX_LINK_HEADER + 1];
@@ -111,7 +98,7 @@ public final class IpStack implements Pollable {
     private final int[] echoSentKey = new int[256];
     private int nextIpv4Id;
     private int nextIpv6FragmentId;
-    private long nowNs;
+    long nowNs;
     // The packet being dispatched to a transport handler, so the handler can report it unreachable.
     private Link rxLink;
     private MemorySegment rxFrame;
@@ -141,6 +128,8 @@ public final class IpStack implements Pollable {
         this.nextIpv4Id = random.nextInt(0x10000);
         this.nextIpv6FragmentId = random.nextInt();
         this.nowNs = loop.nowNs();
+        this.reassemblyV4.timeoutListener((header, data) -> reassemblyTimedOut(true, header, data));
+        this.reassemblyV6.timeoutListener((header, data) -> reassemblyTimedOut(false, header, data));
         this.icmpTokens = config.icmpErrorBurst();
         this.icmpTokensAtNs = nowNs;
         loop.register(this);
@@ -169,8 +158,8 @@ public final class IpStack implements Pollable {
     /** Registers the handler for an IP protocol number (6 TCP, 17 UDP, ...), replacing any previous one. */
     public void register(int protocol, TransportHandler handler) {
         if (protocol < 0 || protocol > 255 || protocol == IpProtocol.ICMP || protocol == IpProtocol.ICMPV6) {
-            throw new IllegalArgumentException("protocol must be 0..255 and not ICMP/ICMPv6 (handled by the stack), got "
-                    + protocol);
+            throw new IllegalArgumentException("protocol must be 0..255 and not ICMP/ICMPv6 (handled by the stack), "
+                    + "got " + protocol);
         }
         handlers[protocol] = handler;
     }
@@ -281,7 +270,8 @@ public final class IpStack implements Pollable {
         try {
             receiveEthernet(link, frame);
         } catch (WireFormatException e) {
-            counters.increment(dropCounterFor(e));
+            // The layer that was parsing when the view rejected the bytes names the drop (set before each check()).
+            counters.increment(currentLayerDrop);
         } catch (IndexOutOfBoundsException e) {
             // A length field the views accepted still pointed outside the frame: a bug's symptom, but input must
             // never take the loop down. Counted so tests notice.
@@ -289,11 +279,8 @@ public final class IpStack implements Pollable {
         }
     }
 
+    /** Drop counter for a {@link WireFormatException} from the layer being parsed now. */
     private IpCounter currentLayerDrop = IpCounter.FRAME_DROP_TRUNCATED;
-
-    private IpCounter dropCounterFor(WireFormatException e) {
-        return currentLayerDrop;
-    }
 
     private void receiveEthernet(Link link, MemorySegment frame) throws WireFormatException {
         currentLayerDrop = IpCounter.FRAME_DROP_TRUNCATED;
@@ -390,30 +377,32 @@ public final class IpStack implements Pollable {
         IpPacketInfo info = rxInfo;
         info.setV4(src, dst, ip.protocol(), ip.ttl(), ip.tos(), iface.index());
         info.dstMulticast = !iface.isOwnIpv4(dst);
-        MemorySegment payload;
         int protocol = ip.protocol();
+        MemorySegment seg = frame;
+        long pOff = ip.upperOffset();
+        int pLen = ip.upperLength();
         if (ip.isFragment()) {
             FragmentReassembler.Result r = reassemblyV4.offer(0, src & 0xFFFF_FFFFL, 0, dst & 0xFFFF_FFFFL, protocol,
-                    ip.identification(), ip.fragmentOffsetBytes(), ip.moreFragments(),
-                    frame.asSlice(ip.upperOffset(), ip.upperLength()), nowNs);
+                    ip.identification(), ip.fragmentOffsetBytes(), ip.moreFragments(), frame.asSlice(pOff, pLen),
+                    ip.fragmentOffsetBytes() == 0 ? frame.asSlice(off, ip.headerLen()) : null, nowNs);
             if (r != FragmentReassembler.Result.COMPLETE) {
                 return;
             }
-            payload = reassemblyV4.completedPayload();
+            seg = reassemblyV4.completedPayload();
+            pOff = 0;
+            pLen = (int) seg.byteSize();
             info.reassembled = true;
-        } else {
-            payload = frame.asSlice(ip.upperOffset(), ip.upperLength());
         }
         if (protocol == IpProtocol.ICMP) {
-            receiveIcmpv4(link, info, payload);
+            receiveIcmpv4(link, info, seg.asSlice(pOff, pLen));
             return;
         }
-        dispatch(link, info, payload, frame, off, (int) ip.length());
+        dispatch(link, info, seg, pOff, pLen, frame, off, (int) ip.length());
     }
 
     /** Hands a packet to its transport, remembering it so the handler may answer with an ICMP error. */
-    private void dispatch(Link link, IpPacketInfo info, MemorySegment payload, MemorySegment frame, long ipOff,
-            int ipLen) {
+    private void dispatch(Link link, IpPacketInfo info, MemorySegment seg, long pOff, int pLen, MemorySegment frame,
+            long ipOff, int ipLen) {
         rxLink = link;
         rxFrame = frame;
         rxIpOffset = ipOff;
@@ -426,7 +415,7 @@ public final class IpStack implements Pollable {
                 sendUnreachable(IcmpErrorKind.PROTOCOL_UNREACHABLE);
                 return;
             }
-            h.onPacket(info, payload);
+            h.onPacket(info, seg, pOff, pLen);
         } finally {
             rxFrame = null;
             rxLink = null;
@@ -457,7 +446,9 @@ public final class IpStack implements Pollable {
         info.setV6(sHi, sLo, dHi, dLo, ip.upperProtocol(), ip.hopLimit(), ip.trafficClass(), iface.index());
         info.dstMulticast = (dHi >>> 56) == 0xFF;
         int protocol = ip.upperProtocol();
-        MemorySegment payload;
+        MemorySegment seg = frame;
+        long pOff = ip.upperOffset();
+        int pLen = ip.upperLength();
         if (ip.isFragment()) {
             // The fragmentable part starts right after the fragment header (RFC 8200 §4.5). The view's upper offset
             // is that place for every fragment except a first fragment that carries more extension headers, so
@@ -468,7 +459,8 @@ public final class IpStack implements Pollable {
             int dataLen = (int) (off + ip.length() - dataOff);
             FragmentReassembler.Result r = reassemblyV6.offer(sHi, sLo, dHi, dLo, nextHeader,
                     ip.fragmentIdentification() & 0xFFFF_FFFFL, ip.fragmentOffsetBytes(), ip.moreFragments(),
-                    frame.asSlice(dataOff, dataLen), nowNs);
+                    frame.asSlice(dataOff, dataLen),
+                    ip.fragmentOffsetBytes() == 0 ? frame.asSlice(off, dataOff - off) : null, nowNs);
             if (r != FragmentReassembler.Result.COMPLETE) {
                 return;
             }
@@ -491,17 +483,17 @@ public final class IpStack implements Pollable {
                     return;
                 }
             }
-            payload = whole.asSlice(skip);
+            seg = whole;
+            pOff = skip;
+            pLen = (int) (whole.byteSize() - skip);
             info.protocol = protocol;
-        } else {
-            payload = frame.asSlice(ip.upperOffset(), ip.upperLength());
         }
         switch (protocol) {
-            case IpProtocol.ICMPV6 -> receiveIcmpv6(link, info, payload);
+            case IpProtocol.ICMPV6 -> receiveIcmpv6(link, info, seg.asSlice(pOff, pLen));
             case IpProtocol.IPV6_NO_NEXT -> {
                 // RFC 8200 §4.7: nothing follows; silently done.
             }
-            default -> dispatch(link, info, payload, frame, off, (int) ip.length());
+            default -> dispatch(link, info, seg, pOff, pLen, frame, off, (int) ip.length());
         }
     }
 
@@ -616,18 +608,19 @@ public final class IpStack implements Pollable {
      * Installs a host route after a redirect, only when it comes from the router we currently use for that
      * destination and names an on-link next hop (RFC 1122 §3.2.2.2; RFC 4861 §8.1).
      */
-    private void applyRedirect(Link link, IpAddress from, IpAddress dst, IpAddress newHop, int hostPrefix) {
+    boolean applyRedirect(Link link, IpAddress from, IpAddress dst, IpAddress newHop, int hostPrefix) {
         Route current = routes.lookup(dst);
         if (current == null || current.iface() != link.iface || !from.equals(current.gateway())) {
-            return;
+            return false;
         }
         IpAddress gateway = newHop.equals(dst) ? null : newHop;
         if (gateway != null && routes.onLinkInterface(gateway) != link.iface && !(gateway instanceof Ipv6Address g
                 && g.isLinkLocal())) {
-            return;
+            return false;
         }
         routes.add(new Route(new IpCidr(dst, hostPrefix), gateway, link.iface, 0, 0, null, Route.Origin.REDIRECT));
         counters.increment(IpCounter.REDIRECTS_APPLIED);
+        return true;
     }
 
     // ---------------------------------------------------------------- ICMPv6 (RFC 4443) and NDP (RFC 4861)
@@ -660,8 +653,9 @@ public final class IpStack implements Pollable {
             case ICMP6_TIME_EXCEEDED -> icmpv6Error(IcmpErrorKind.TIME_EXCEEDED, msg, 0);
             case ICMP6_PARAMETER_PROBLEM -> icmpv6Error(code == 1 ? IcmpErrorKind.PROTOCOL_UNREACHABLE
                     : IcmpErrorKind.PARAMETER_PROBLEM, msg, 0);
-            case ND_NEIGHBOR_SOLICIT, ND_NEIGHBOR_ADVERT, ND_ROUTER_SOLICIT, ND_ROUTER_ADVERT, ND_REDIRECT ->
-                    receiveNdp(link, info, msg, type, code);
+            case NeighborDiscovery.ND_NEIGHBOR_SOLICIT, NeighborDiscovery.ND_NEIGHBOR_ADVERT,
+                    NeighborDiscovery.ND_ROUTER_SOLICIT, NeighborDiscovery.ND_ROUTER_ADVERT,
+                    NeighborDiscovery.ND_REDIRECT -> neighborDiscovery.receive(link, info, msg, type, code);
             default -> {
                 // RFC 4443 §2.4(b): unknown informational messages are silently discarded.
             }
@@ -736,258 +730,36 @@ public final class IpStack implements Pollable {
         }
     }
 
-    private void receiveNdp(Link link, IpPacketInfo info, MemorySegment msg, int type, int code) {
-        counters.increment(IpCounter.NDP_RECEIVED);
-        int len = (int) msg.byteSize();
-        // RFC 4861 §6.1, §7.1, §8.1: hop limit 255 proves the sender is on-link; code must be 0.
-        if (info.hopLimit != 255 || code != 0) {
-            counters.increment(IpCounter.NDP_DROP_INVALID);
-            return;
+    // ---------------------------------------------------------------- announcements
+
+    /**
+     * Announces the interface's addresses so neighbors update their caches at once, e.g. after the MAC behind
+     * them changed (a failover to another NIC): a gratuitous ARP request per IPv4 address (RFC 5227 §3, RFC 826
+     * merge) and an unsolicited Neighbor Advertisement with the override flag to all-nodes per IPv6 address
+     * (RFC 4861 §7.2.6).
+     */
+    public void announce(NetInterface iface) {
+        nowNs = loop.nowNs();
+        Link link = links.get(iface.index());
+        for (IpCidr c : iface.ipv4()) {
+            int ip = ((Ipv4Address) c.address()).bits();
+            sendArp(link, ArpView.OPERATION_REQUEST, MacAddress.BROADCAST.bits(), ip, 0L, ip);
         }
-        boolean srcUnspecified = info.srcHi == 0 && info.srcLo == 0;
-        switch (type) {
-            case ND_NEIGHBOR_SOLICIT -> {
-                if (len < 24 || (Bytes.u8(msg, 8) == 0xFF) || !optionsValid(msg, 24)) {
-                    counters.increment(IpCounter.NDP_DROP_INVALID);
-                    return;
-                }
-                long tHi = Bytes.u64(msg, 8);
-                long tLo = Bytes.u64(msg, 16);
-                long slla = findLinkAddressOption(msg, 24, OPT_SOURCE_LLADDR);
-                if (srcUnspecified && (slla >= 0 || !isSolicitedNode(info.dstHi, info.dstLo))) {
-                    counters.increment(IpCounter.NDP_DROP_INVALID); // §7.1.1: DAD solicitations are special
-                    return;
-                }
-                if (!link.iface.isOwnIpv6(tHi, tLo)) {
-                    return; // not our target
-                }
-                if (!srcUnspecified && slla >= 0) {
-                    link.ndp.onLinkAddressHint(new Ipv6Address(info.srcHi, info.srcLo), new MacAddress(slla), true,
-                            nowNs);
-                }
-                sendNeighborAdvert(link, tHi, tLo, srcUnspecified ? Ipv6Address.ALL_NODES
-                        : new Ipv6Address(info.srcHi, info.srcLo), !srcUnspecified, slla);
-            }
-            case ND_NEIGHBOR_ADVERT -> {
-                if (len < 24 || Bytes.u8(msg, 8) == 0xFF || !optionsValid(msg, 24)) {
-                    counters.increment(IpCounter.NDP_DROP_INVALID);
-                    return;
-                }
-                int flags = Bytes.u32(msg, 4);
-                boolean solicited = (flags & NA_FLAG_SOLICITED) != 0;
-                if (solicited && info.dstMulticast) {
-                    counters.increment(IpCounter.NDP_DROP_INVALID); // §7.1.2
-                    return;
-                }
-                long tlla = findLinkAddressOption(msg, 24, OPT_TARGET_LLADDR);
-                Ipv6Address target = new Ipv6Address(Bytes.u64(msg, 8), Bytes.u64(msg, 16));
-                link.ndp.onAdvertisement(target, tlla >= 0 ? new MacAddress(tlla) : null, solicited,
-                        (flags & NA_FLAG_OVERRIDE) != 0, nowNs);
-            }
-            case ND_ROUTER_ADVERT -> {
-                if (len < 16 || !optionsValid(msg, 16) || (info.srcHi >>> 54) != (0xFE80L >>> 6)) {
-                    counters.increment(IpCounter.NDP_DROP_INVALID); // §6.1.2: from a link-local source
-                    return;
-                }
-                receiveRouterAdvert(link, info, msg);
-            }
-            case ND_REDIRECT -> {
-                if (len < 40 || !optionsValid(msg, 40) || (info.srcHi >>> 54) != (0xFE80L >>> 6)) {
-                    counters.increment(IpCounter.NDP_DROP_INVALID); // §8.1
-                    return;
-                }
-                Ipv6Address target = new Ipv6Address(Bytes.u64(msg, 8), Bytes.u64(msg, 16));
-                Ipv6Address dst = new Ipv6Address(Bytes.u64(msg, 24), Bytes.u64(msg, 32));
-                long tlla = findLinkAddressOption(msg, 40, OPT_TARGET_LLADDR);
-                if (tlla >= 0) {
-                    link.ndp.onLinkAddressHint(target, new MacAddress(tlla), true, nowNs);
-                }
-                applyRedirect(link, new Ipv6Address(info.srcHi, info.srcLo), dst, target, 128);
-            }
-            default -> {
-                // Router solicitations: hosts ignore them (RFC 4861 §6.2.6), but the source link-layer option
-                // still teaches the neighbor's address (§6.2.6 last paragraph applies to routers; we only learn).
-                if (len >= 8 && optionsValid(msg, 8) && !srcUnspecified) {
-                    long slla = findLinkAddressOption(msg, 8, OPT_SOURCE_LLADDR);
-                    if (slla >= 0) {
-                        link.ndp.onLinkAddressHint(new Ipv6Address(info.srcHi, info.srcLo), new MacAddress(slla),
-                                false, nowNs);
-                    }
-                }
-            }
+        for (IpCidr c : iface.ipv6()) {
+            Ipv6Address a = (Ipv6Address) c.address();
+            neighborDiscovery.sendNeighborAdvert(link, a.hi(), a.lo(), Ipv6Address.ALL_NODES, false, -1);
         }
+        neighborDiscovery.sendMldReport(link);
     }
 
-    private void receiveRouterAdvert(Link link, IpPacketInfo info, MemorySegment msg) {
-        Ipv6Address router = new Ipv6Address(info.srcHi, info.srcLo);
-        long slla = findLinkAddressOption(msg, 16, OPT_SOURCE_LLADDR);
-        if (slla >= 0) {
-            // RFC 4861 §6.3.4: record the router's link-layer address, creating the entry if needed.
-            link.ndp.onLinkAddressHint(router, new MacAddress(slla), true, nowNs);
-        }
-        int lifetimeS = Bytes.u16(msg, 6);
-        long reachableMs = Bytes.u32(msg, 8) & 0xFFFF_FFFFL;
-        if (reachableMs != 0) {
-            long base = reachableMs * 1_000_000L;
-            if (base != link.baseReachableNs) { // §6.3.4: re-randomize only when the base changes
-                link.baseReachableNs = base;
-                link.ndp.recomputeReachableTime(base);
-            }
-        }
-        boolean applied = false;
-        IpCidr anyV6 = new IpCidr(Ipv6Address.UNSPECIFIED, 0);
-        if (lifetimeS > 0) {
-            routes.add(new Route(anyV6, router, link.iface, 1024, 0, null, Route.Origin.ROUTER_ADVERTISEMENT));
-            applied = true;
-        } else {
-            routes.remove(anyV6, router);
-        }
-        for (int o = 16; o + 2 <= msg.byteSize(); ) {
-            int t = Bytes.u8(msg, o);
-            int olen = Bytes.u8(msg, o + 1) * 8;
-            if (t == OPT_PREFIX_INFO && olen == 32 && o + 32 <= msg.byteSize()) {
-                int prefixLength = Bytes.u8(msg, o + 2);
-                int flags = Bytes.u8(msg, o + 3);
-                long validS = Bytes.u32(msg, o + 4) & 0xFFFF_FFFFL;
-                Ipv6Address prefix = new Ipv6Address(Bytes.u64(msg, o + 16), Bytes.u64(msg, o + 24));
-                if (prefixLength <= 128 && !prefix.isLinkLocal() && validS > 0) {
-                    IpCidr p = new IpCidr(prefix, prefixLength);
-                    if ((flags & 0x80) != 0) { // L: on-link (§6.3.4)
-                        routes.add(new Route(p, null, link.iface, 256, 0, null, Route.Origin.ROUTER_ADVERTISEMENT));
-                        applied = true;
-                    }
-                    if ((flags & 0x40) != 0 && prefixLength == 64) { // A: SLAAC with the EUI-64 IID (RFC 4862 §5.5.3)
-                        Ipv6Address addr = new Ipv6Address(p.canonical().address() instanceof Ipv6Address a ? a.hi()
-                                : 0, link.iface.linkLocal().lo());
-                        if (link.iface.addAddress(new IpCidr(addr, 64))) {
-                            applied = true;
-                        }
-                    }
-                }
-            } else if (t == OPT_MTU && olen == 8 && o + 8 <= msg.byteSize()) {
-                long mtu = Bytes.u32(msg, o + 4) & 0xFFFF_FFFFL;
-                if (mtu >= PathCache.MIN_IPV6_PMTU && mtu < link.iface.mtuBytes()) {
-                    routes.add(new Route(anyV6, router, link.iface, 1024, (int) mtu, null,
-                            Route.Origin.ROUTER_ADVERTISEMENT));
-                }
-            }
-            o += Math.max(olen, 8);
-        }
-        if (applied) {
-            counters.increment(IpCounter.ROUTER_ADVERTISEMENTS_APPLIED);
-        }
-    }
-
-    /** RFC 4861 §4.6: every option has a non-zero length and fits in the message. */
-    private static boolean optionsValid(MemorySegment msg, int from) {
-        long len = msg.byteSize();
-        long o = from;
-        while (o < len) {
-            if (o + 2 > len) {
-                return false;
-            }
-            int olen = Bytes.u8(msg, o + 1) * 8;
-            if (olen == 0 || o + olen > len) {
-                return false;
-            }
-            o += olen;
-        }
-        return true;
-    }
-
-    /** The first link-layer address option of {@code type} (Ethernet: length 1), as 48 bits, or -1. */
-    private static long findLinkAddressOption(MemorySegment msg, int from, int type) {
-        long len = msg.byteSize();
-        for (long o = from; o + 8 <= len; ) {
-            int t = Bytes.u8(msg, o);
-            int olen = Bytes.u8(msg, o + 1) * 8;
-            if (olen == 0) {
-                return -1;
-            }
-            if (t == type && olen == 8) {
-                return Bytes.macBits(msg, o + 2);
-            }
-            o += olen;
-        }
-        return -1;
-    }
-
-    private static boolean isSolicitedNode(long hi, long lo) {
-        return hi == 0xFF02_0000_0000_0000L && (lo & 0xFFFF_FFFF_FF00_0000L) == 0x0000_0001_FF00_0000L;
-    }
-
-    private void sendNeighborAdvert(Link link, long tHi, long tLo, Ipv6Address dst, boolean solicited,
-            long dstMacHint) {
-        Ipv6Address src = new Ipv6Address(tHi, tLo);
-        int len = 32;
-        MemorySegment f = controlBuffer;
-        long p = prepareControlV6(link, f, src, dst, len);
-        Bytes.u8(f, p, ND_NEIGHBOR_ADVERT);
-        Bytes.u8(f, p + 1, 0);
-        Bytes.u16(f, p + 2, 0);
-        // RFC 4861 §7.2.4: solicited (when answering a unicast-sourced NS) and override (we are not an anycast
-        // address), with our link-layer address as the target option.
-        Bytes.u32(f, p + 4, (solicited ? NA_FLAG_SOLICITED : 0) | NA_FLAG_OVERRIDE);
-        Bytes.u64(f, p + 8, tHi);
-        Bytes.u64(f, p + 16, tLo);
-        Bytes.u8(f, p + 24, OPT_TARGET_LLADDR);
-        Bytes.u8(f, p + 25, 1);
-        Bytes.macBits(f, p + 26, link.iface.mac().bits());
-        finishIcmpv6(f, p, len, src, dst);
-        // The solicitation carried the sender's address; send straight to it (the entry is STALE now anyway).
-        long mac = dst.isMulticast() ? MacAddress.ipv6Multicast(dst).bits() : dstMacHint;
-        sendControlV6(link, f, p, len, dst, mac);
-    }
-
-    private void sendNeighborSolicit(Link link, NeighborEntry entry, MacAddress unicastTarget) {
-        Ipv6Address target = (Ipv6Address) entry.ip();
-        // RFC 4861 §7.2.2: multicast to the solicited-node group while resolving; unicast to the cached address when
-        // probing (§7.3.3).
-        Ipv6Address dst = unicastTarget == null ? target.solicitedNode() : target;
-        Ipv6Address src = link.iface.ipv6SourceFor(target);
-        int len = 32;
-        MemorySegment f = controlBuffer;
-        long p = prepareControlV6(link, f, src, dst, len);
-        Bytes.u8(f, p, ND_NEIGHBOR_SOLICIT);
-        Bytes.u8(f, p + 1, 0);
-        Bytes.u16(f, p + 2, 0);
-        Bytes.u32(f, p + 4, 0);
-        Bytes.u64(f, p + 8, target.hi());
-        Bytes.u64(f, p + 16, target.lo());
-        Bytes.u8(f, p + 24, OPT_SOURCE_LLADDR);
-        Bytes.u8(f, p + 25, 1);
-        Bytes.macBits(f, p + 26, link.iface.mac().bits());
-        finishIcmpv6(f, p, len, src, dst);
-        long mac = unicastTarget == null ? MacAddress.ipv6Multicast(dst).bits() : unicastTarget.bits();
-        sendControlV6(link, f, p, len, dst, mac);
-    }
-
-    /** Writes Ethernet + IPv6 headers (hop limit 255, as NDP requires) into {@code f}; returns the ICMP offset. */
-    private long prepareControlV6(Link link, MemorySegment f, Ipv6Address src, Ipv6Address dst, int icmpLen) {
-        int l2 = writeEthernet(link.iface, f, 0, EtherType.IPV6);
-        txV6.wrap(f, l2, Ipv6View.HEADER_LENGTH + icmpLen).versionTrafficClassFlowLabel(0, 0).payloadLength(icmpLen)
-                .nextHeader(IpProtocol.ICMPV6).hopLimit(255).source(src.hi(), src.lo())
-                .destination(dst.hi(), dst.lo());
-        return l2 + Ipv6View.HEADER_LENGTH;
-    }
-
-    private static void finishIcmpv6(MemorySegment f, long p, int len, Ipv6Address src, Ipv6Address dst) {
-        int pseudo = Checksum.pseudoHeaderV6(src.hi(), src.lo(), dst.hi(), dst.lo(), IpProtocol.ICMPV6, len);
-        Bytes.u16(f, p + 2, Checksum.finish(Checksum.add(Checksum.sum(f, p, len), pseudo)));
-    }
-
-    private void sendControlV6(Link link, MemorySegment f, long icmpOff, int icmpLen, Ipv6Address dst, long mac) {
-        int frameLen = (int) (icmpOff + icmpLen);
-        if (mac >= 0) {
-            Bytes.macBits(f, EthernetView.DST_OFFSET, mac);
-            transmit(link, f, frameLen);
-        } else {
-            long resolved = link.ndp.resolve(dst, f, padded(f, frameLen), nowNs);
-            if (resolved >= 0) {
-                Bytes.macBits(f, EthernetView.DST_OFFSET, resolved);
-                transmit(link, f, frameLen);
-            }
-        }
+    /**
+     * Reports our solicited-node groups with an MLDv2 report (RFC 3810 §5.2; RFC 4861 §7.2.1 requires joining them
+     * so that MLD-snooping switches forward neighbor solicitations to us): one CHANGE_TO_EXCLUDE record with no
+     * sources per group, sent to ff02::16 with hop limit 1 and a Router Alert hop-by-hop option (RFC 3810 §5).
+     */
+    public void sendMldReport(NetInterface iface) {
+        nowNs = loop.nowNs();
+        neighborDiscovery.sendMldReport(links.get(iface.index()));
     }
 
     // ---------------------------------------------------------------- ICMP errors we originate
@@ -1009,7 +781,8 @@ public final class IpStack implements Pollable {
         }
         IpPacketInfo info = rxInfo;
         if (info.dstMulticast || info.reassembled || info.srcHi == 0 && info.srcLo == 0
-                || info.version == 4 && ((info.srcLo >>> 28) == 0xE) || info.version == 6 && (info.srcHi >>> 56) == 0xFF) {
+                || info.version == 4 && ((info.srcLo >>> 28) == 0xE)
+                || info.version == 6 && (info.srcHi >>> 56) == 0xFF) {
             return false;
         }
         if (!takeIcmpToken()) {
@@ -1017,19 +790,6 @@ public final class IpStack implements Pollable {
             return false;
         }
         boolean v4 = info.version == 4;
-        IpAddress src = info.destinationAddress();
-        IpAddress dst = info.sourceAddress();
-        Outbound out = beginSendInternal(src, dst, v4 ? IpProtocol.ICMP : IpProtocol.ICMPV6, false);
-        if (out == null) {
-            return false;
-        }
-        // Quote as much of the offending packet as fits a minimum-size datagram (RFC 1812 §4.3.2.3: 576 bytes;
-        // RFC 4443 §2.4(c): 1280 bytes).
-        int minimum = v4 ? 576 : 1280;
-        int headerBytes = v4 ? Ipv4View.HEADER_LENGTH : Ipv6View.HEADER_LENGTH;
-        int quote = Math.min(rxIpLength, Math.min(minimum - headerBytes - 8, out.maxPayloadBytes() - 8));
-        MemorySegment seg = out.segment();
-        long p = out.payloadOffset();
         int type;
         int code;
         int word = 0;
@@ -1047,12 +807,37 @@ public final class IpStack implements Pollable {
             word = rxV6.upperOffset() - rxIpOffset == Ipv6View.HEADER_LENGTH ? Ipv6View.NEXT_HEADER_OFFSET
                     : (int) (lastExtensionHeaderOffset() - rxIpOffset);
         }
+        return sendIcmpError(info.destinationAddress(), info.sourceAddress(), type, code, word,
+                rxFrame.asSlice(rxIpOffset, rxIpLength), null);
+    }
+
+    /**
+     * Builds and sends one ICMP error from {@code ours} to {@code to}, quoting {@code quote} then {@code more} (may be
+     * null) as far as a minimum-size datagram allows (RFC 1812 §4.3.2.3: 576 bytes; RFC 4443 §2.4(c): 1280).
+     */
+    private boolean sendIcmpError(IpAddress ours, IpAddress to, int type, int code, int word, MemorySegment quote,
+            MemorySegment more) {
+        boolean v4 = to.isIpv4();
+        Outbound out = beginSendInternal(ours, to, v4 ? IpProtocol.ICMP : IpProtocol.ICMPV6, false);
+        if (out == null) {
+            return false;
+        }
+        int minimum = v4 ? 576 : 1280;
+        int headerBytes = v4 ? Ipv4View.HEADER_LENGTH : Ipv6View.HEADER_LENGTH;
+        int room = Math.min(minimum - headerBytes - 8, out.maxPayloadBytes() - 8);
+        int q1 = (int) Math.min(quote.byteSize(), room);
+        int q2 = more == null ? 0 : (int) Math.min(more.byteSize(), room - q1);
+        MemorySegment seg = out.segment();
+        long p = out.payloadOffset();
         Bytes.u8(seg, p, type);
         Bytes.u8(seg, p + 1, code);
         Bytes.u16(seg, p + 2, 0);
         Bytes.u32(seg, p + 4, word);
-        MemorySegment.copy(rxFrame, rxIpOffset, seg, p + 8, quote);
-        int len = 8 + quote;
+        MemorySegment.copy(quote, 0, seg, p + 8, q1);
+        if (q2 > 0) {
+            MemorySegment.copy(more, 0, seg, p + 8 + q1, q2);
+        }
+        int len = 8 + q1 + q2;
         int sum = Checksum.sum(seg, p, len);
         if (!v4) {
             sum = Checksum.add(sum, out.pseudoHeaderSum(len));
@@ -1063,6 +848,36 @@ public final class IpStack implements Pollable {
             counters.increment(IpCounter.ICMP_ERRORS_SENT);
         }
         return sent;
+    }
+
+    /** RFC 8200 §4.5 / RFC 792 (type 11 code 1): reassembly of a datagram whose first fragment we hold timed out. */
+    private void reassemblyTimedOut(boolean v4, MemorySegment header, MemorySegment data) {
+        nowNs = loop.nowNs();
+        IpAddress src;
+        IpAddress dst;
+        if (v4) {
+            int s4 = Bytes.u32(header, Ipv4View.SRC_OFFSET);
+            int d4 = Bytes.u32(header, Ipv4View.DST_OFFSET);
+            if ((s4 >>> 28) == 0xE || s4 == 0 || s4 == -1 || !ownsIpv4(d4)) {
+                return; // never about multicast/broadcast (RFC 1122 §3.2.2)
+            }
+            src = new Ipv4Address(s4);
+            dst = new Ipv4Address(d4);
+        } else {
+            long sHi = Bytes.u64(header, Ipv6View.SRC_OFFSET);
+            long dHi = Bytes.u64(header, Ipv6View.DST_OFFSET);
+            long dLo = Bytes.u64(header, Ipv6View.DST_OFFSET + 8);
+            if ((sHi >>> 56) == 0xFF || !ownsIpv6(dHi, dLo)) {
+                return; // RFC 4443 §2.4(e)
+            }
+            src = new Ipv6Address(sHi, Bytes.u64(header, Ipv6View.SRC_OFFSET + 8));
+            dst = new Ipv6Address(dHi, dLo);
+        }
+        if (!takeIcmpToken()) {
+            counters.increment(IpCounter.ICMP_ERRORS_RATE_LIMITED);
+            return;
+        }
+        sendIcmpError(dst, src, v4 ? ICMP4_TIME_EXCEEDED : ICMP6_TIME_EXCEEDED, 1, 0, header, data);
     }
 
     /** Offset of the next-header byte of the last extension header of the current IPv6 packet. */
@@ -1199,7 +1014,7 @@ public final class IpStack implements Pollable {
     }
 
     /** Writes the Ethernet header for {@code iface} (tagged per spec §6.12); returns its length. */
-    private int writeEthernet(NetInterface iface, MemorySegment f, long dstMac, int etherType) {
+    int writeEthernet(NetInterface iface, MemorySegment f, long dstMac, int etherType) {
         EthernetView eth = txEth.wrap(f, 0, MAX_LINK_HEADER);
         eth.destinationBits(dstMac).sourceBits(iface.mac().bits());
         if (iface.tagsFrames()) {
@@ -1229,7 +1044,7 @@ public final class IpStack implements Pollable {
         return s;
     }
 
-    private static int padded(MemorySegment f, int frameLen) {
+    static int padded(MemorySegment f, int frameLen) {
         if (frameLen < MIN_FRAME_BYTES) {
             for (int i = frameLen; i < MIN_FRAME_BYTES; i++) {
                 Bytes.u8(f, i, 0);
@@ -1239,7 +1054,7 @@ public final class IpStack implements Pollable {
         return frameLen;
     }
 
-    private boolean transmit(Link link, MemorySegment f, int frameLen) {
+    boolean transmit(Link link, MemorySegment f, int frameLen) {
         int len = padded(f, frameLen);
         boolean ok = link.port.transmit(frameSlice(f, len));
         counters.increment(ok ? IpCounter.FRAMES_SENT : IpCounter.FRAME_DROP_PORT_REFUSED);
@@ -1247,8 +1062,8 @@ public final class IpStack implements Pollable {
     }
 
     private boolean ownsIpv4(int bits) {
-        for (Link l : links) {
-            if (l.iface.isOwnIpv4(bits)) {
+        for (int i = 0; i < links.size(); i++) {
+            if (links.get(i).iface.isOwnIpv4(bits)) {
                 return true;
             }
         }
@@ -1256,8 +1071,8 @@ public final class IpStack implements Pollable {
     }
 
     private boolean ownsIpv6(long hi, long lo) {
-        for (Link l : links) {
-            if (l.iface.isOwnIpv6(hi, lo)) {
+        for (int i = 0; i < links.size(); i++) {
+            if (links.get(i).iface.isOwnIpv6(hi, lo)) {
                 return true;
             }
         }
@@ -1464,7 +1279,7 @@ public final class IpStack implements Pollable {
     // ================================================================ per-interface state
 
     /** One attached port: its interface, its two neighbor caches, and the frame sink its port delivers to. */
-    private final class Link implements FrameSink {
+    final class Link implements FrameSink {
         final NetworkPort port;
         final NetInterface iface;
         final NeighborCache arp;
@@ -1491,7 +1306,7 @@ public final class IpStack implements Pollable {
                                 : unicast.bits(), src.bits(), 0L, target.bits());
                     }, sender, counters);
             this.ndp = new NeighborCache(iface, loop.timers(), random.fork("ndp-" + iface.name()), config.neighbor(),
-                    (entry, unicast) -> sendNeighborSolicit(this, entry, unicast), sender, counters);
+                    (entry, unicast) -> neighborDiscovery.sendNeighborSolicit(this, entry, unicast), sender, counters);
         }
 
         @Override
