@@ -34,6 +34,8 @@ import java.util.List;
  *   <li>delayed-ACK state: not carried (spec §3.1.8); export sends the pending ACK first.
  *   <li>SACK recency order: rebuilt from the out-of-order ranges (RFC 2018 §4 ordering is advisory).
  *   <li>An out-of-order FIN: dropped (it was never acknowledged); the peer retransmits it.
+ *   <li>The time data was last sent (RFC 5681 §4.1 idle restart): taken as the import time, so an idle period
+ *       spanning the move restarts the window one RTO later than it would have.
  * </ul>
  *
  * <p>Threading: every method must be called on the owning stack's loop.
@@ -108,6 +110,8 @@ public final class TcpConnection {
     private int rttSeq;
     private long rttStartNs;
     private boolean ackNow;
+    /** When data was last sent (ns), for the RFC 5681 §4.1 restart window; set to "now" on import. */
+    private long lastDataSentNs;
     /** One output pass may ignore SWS avoidance and Nagle (the persist/override timer expired). */
     private boolean forceSend;
     private int unackedBytes;
@@ -1073,6 +1077,11 @@ public final class TcpConnection {
             sentSomething = sackRecoveryOutput(nowNs);
         } else if (d.state.isSynchronized() && d.state != TcpState.TIME_WAIT && armedKind != RtxKind.PERSIST) {
             int mss = segmentPayloadLimit();
+            if (d.sndMax == d.sndUna && sendBuffer.length() > 0 && nowNs - lastDataSentNs > rtoNs()
+                    && lastDataSentNs != 0) {
+                cc.onIdleRestart(nowNs); // RFC 5681 §4.1: idle longer than an RTO → restart window
+                lastDataSentNs = nowNs;
+            }
             while (true) {
                 int sent = d.sndNxt - d.sndUna;
                 int bufLen = sendBuffer.length();
@@ -1105,6 +1114,9 @@ public final class TcpConnection {
                     rttStartNs = nowNs;
                 }
                 emit(nowNs, d.sndNxt, flags, sent, len);
+                if (len > 0) {
+                    lastDataSentNs = nowNs;
+                }
                 if (scoreboard != null) {
                     scoreboard.onTransmit(d.sndNxt, len + (fin ? 1 : 0));
                 }
@@ -1790,6 +1802,7 @@ public final class TcpConnection {
         }
         // derivable helpers (class Javadoc)
         c.sndWl2 = s.sndUna;
+        c.lastDataSentNs = now;
         c.lastAckSent = s.rcvNxt;
         c.recover = s.sndMax;
         c.peerFinReceived = switch (s.state) {
