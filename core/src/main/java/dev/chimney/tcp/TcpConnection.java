@@ -214,6 +214,11 @@ public final class TcpConnection {
         this.listener = l == null ? NO_LISTENER : l;
     }
 
+    /** Bytes of send and receive buffer storage this connection holds (allocated on first use). */
+    public long bufferBytesAllocated() {
+        return (long) sendBuffer.allocatedBytes() + receiveBuffer.allocatedBytes();
+    }
+
     /** Bytes the application can read now. */
     public int readableBytes() {
         return receiveBuffer.readable();

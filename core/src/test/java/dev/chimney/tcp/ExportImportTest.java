@@ -132,6 +132,20 @@ class ExportImportTest {
         assertNotNull(moved.exportedIn, "seed=" + seed);
     }
 
+    @org.junit.jupiter.api.Tag("slow")
+    @org.junit.jupiter.api.Test
+    void largeMoveCampaign() {
+        // -Pslow: twin comparison in every exportable state and the lossy double move, over many more seeds
+        // (override with -Dtcp.campaign.seeds=N)
+        int n = Integer.getInteger("tcp.campaign.seeds", 300);
+        TcpState[] states = {TcpState.ESTABLISHED, TcpState.FIN_WAIT_1, TcpState.FIN_WAIT_2, TcpState.CLOSE_WAIT,
+            TcpState.CLOSING, TcpState.LAST_ACK};
+        for (long seed = 200_000; seed < 200_000 + n; seed++) {
+            movedConnectionIsIndistinguishableFromTwinThatStayed(states[(int) (seed % states.length)], seed);
+            connectionMovedTwiceOnLossyPathDeliversExactBytes(seed);
+        }
+    }
+
     /** One scenario; {@code move} exports A's connection on reaching {@code target} and imports it elsewhere. */
     static Result run(TcpState target, long seed, boolean move, boolean lossy) {
         SeededRandom r = new SeededRandom(seed);

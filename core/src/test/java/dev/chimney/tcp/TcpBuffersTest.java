@@ -108,4 +108,18 @@ class TcpBuffersTest {
         // another destination port is another 4-tuple: the same local ports are free again
         h.stack.connect(TcpHarness.LOCAL, TcpHarness.REMOTE, 81, null);
     }
+
+    @Test
+    void halfOpenConnectionsHoldNoBufferMemory() {
+        // explicit resource limits: a SYN flood fills the bounded SYN queue but allocates no data buffers
+        TcpHarness h = new TcpHarness(TcpHarness.plain().build());
+        h.stack.listen(TcpHarness.LOCAL, 80, l -> h.accepted.add(l.accept()));
+        h.send(0, TcpHarness.peer(TcpFlags.SYN, TcpHarness.REMOTE_ISN, 0));
+        TcpConnection embryo = h.stack.find(TcpHarness.LOCAL, 80, TcpHarness.REMOTE, TcpHarness.REMOTE_PORT);
+        assertEquals(TcpState.SYN_RECEIVED, embryo.state());
+        assertEquals(0, embryo.bufferBytesAllocated());
+        h.send(1, TcpHarness.peer(TcpFlags.ACK, TcpHarness.REMOTE_ISN + 1, TcpHarness.LOCAL_ISN + 1)
+                .payload(new byte[10]));
+        assertEquals(8192, embryo.bufferBytesAllocated(), "the receive ring appears with the first byte");
+    }
 }
