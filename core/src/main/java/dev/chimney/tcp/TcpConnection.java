@@ -76,6 +76,11 @@ public final class TcpConnection {
     private static final int DEFAULT_MSS_IPV6 = 1220;
     private static final int TCP_HEADER = 20;
     private static final int TIMESTAMP_OPTION_BYTES = 12;
+    /**
+     * Least time between two forward-progress hints to neighbor discovery (RFC 4861 §7.3.1): a neighbor stays
+     * REACHABLE for ~30 s, so one hint a second keeps it fresh without a route lookup per ACK.
+     */
+    public static final long REACHABILITY_CONFIRM_INTERVAL_NS = 1_000_000_000L;
 
     private final TcpStack stack;
     private final TcpConfig config;
@@ -125,6 +130,7 @@ public final class TcpConnection {
     /** What the retransmit deadline currently means; derivable from the state (see {@link #rtxKind()}). */
     private RtxKind armedKind = RtxKind.NONE;
     private CloseReason softError;
+    private long reachabilityConfirmedNs = Long.MIN_VALUE / 4;
     private boolean passive;
     TcpListener owner;
     private boolean appClosed;
@@ -796,6 +802,10 @@ public final class TcpConnection {
             boolean finAcked = d.state.finUnacknowledged() && acked > bufLen;
             sendBuffer.consume(dataAcked);
             d.sndUna = ack;
+            if (nowNs - reachabilityConfirmedNs >= REACHABILITY_CONFIRM_INTERVAL_NS) {
+                reachabilityConfirmedNs = nowNs;
+                stack.output().forwardProgress(localAddress, remoteAddress, nowNs);
+            }
             if (lt(d.sndNxt, d.sndUna)) {
                 d.sndNxt = d.sndUna;
             }
@@ -1269,14 +1279,15 @@ public final class TcpConnection {
         transmit();
     }
 
-    /**
-     * A pure ACK. Its sequence number is SND.MAX, not SND.NXT: after a timeout rolls SND.NXT back (go-back-N), the
-     * peer may already hold bytes up to SND.MAX, and an ACK numbered below its RCV.NXT would fail its sequence check
-     * (RFC 9293 §3.10.7.4) and be ignored — both ends could then discard each other's ACKs forever (BSD does the
-     * same for this reason).
-     */
+    /** A pure ACK (see the comment inside for why it carries SND.MAX). */
     private void sendAck() {
-        emit(stack.nowNs(), d.sndMax, TcpFlags.ACK, 0, 0);
+        // After a go-back (RTO, PMTU decrease) SND.NXT lies behind what the peer already holds; a pure ACK with that
+        // sequence number fails the peer's acceptability test (RFC 9293 §3.10.7.4) and is dropped unread — its ACK
+        // and window ignored, an ACK sent back — and two retransmitting ends can lock each other in an ACK war.
+        // Pure ACKs carry SND.MAX, the next new octet, as BSD's tcp_output does; except while probing a zero
+        // window, where SND.MAX is one byte beyond the peer's window.
+        int seq = armedKind == RtxKind.PERSIST ? d.sndNxt : d.sndMax;
+        emit(stack.nowNs(), seq, TcpFlags.ACK, 0, 0);
     }
 
     /** A segment with header only, for RSTs on behalf of this connection. */
@@ -1304,7 +1315,12 @@ public final class TcpConnection {
             tx.timestamp(tsNow(nowNs), d.tsRecent);
         }
         if (constants.sack() && !outOfOrder.isEmpty()) {
-            addSackBlocks(constants.timestamps() ? 3 : 4);
+            // RFC 9293 §3.7.1: options and data together must fit the MSS (sendMss() already leaves room for
+            // timestamps); a full-sized segment carries only the SACK blocks that fit (RFC 2018 §4 — pure ACKs
+            // still carry them all), so it never exceeds the path MTU.
+            int room = sendMss() - len;
+            int fit = room < 12 ? 0 : (room - 4) / 8;
+            addSackBlocks(Math.min(fit, constants.timestamps() ? 3 : 4));
         }
         if (len > 0) {
             if (sendBuffer.contiguous(index, len)) {
