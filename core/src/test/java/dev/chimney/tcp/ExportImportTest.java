@@ -171,7 +171,8 @@ class ExportImportTest {
                 bData = new byte[big];
             }
             case CLOSE_WAIT, LAST_ACK -> {
-                aData = new byte[big];
+                // more than our send buffer holds, so our FIN cannot be queued before the peer's arrives
+                aData = new byte[big + 150_000];
                 bData = new byte[small];
             }
             case CLOSING -> {
