@@ -241,6 +241,11 @@ class TcpTimersAndRecoveryTest {
         assertEquals(1, l.backlogLength());
         assertEquals(1, h.stack.counter(TcpCounter.DROP_BACKLOG_FULL));
         assertEquals(1, h.stack.connectionCount());
+        // with the backlog full, a new SYN is refused at once under the RESET policy
+        h.send(3 * MS, peer(SYN, REMOTE_ISN, 0).sourcePort(50002));
+        TcpSegment refusal = h.sent.poll().segment();
+        assertEquals(RST | ACK, refusal.flags());
+        assertEquals(R, refusal.ack());
     }
 
     @Test
