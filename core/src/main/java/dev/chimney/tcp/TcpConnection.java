@@ -75,6 +75,8 @@ public final class TcpConnection {
     private static final int DEFAULT_MSS_IPV4 = 536;
     private static final int DEFAULT_MSS_IPV6 = 1220;
     private static final int TCP_HEADER = 20;
+    /** Smallest peer MSS we honour. */
+    private static final int MIN_SEND_MSS = 64;
     private static final int TIMESTAMP_OPTION_BYTES = 12;
     /**
      * Least time between two forward-progress hints to neighbor discovery (RFC 4861 §7.3.1): a neighbor stays
@@ -522,7 +524,9 @@ public final class TcpConnection {
         boolean ws = config.windowScaling && peerSyn.windowScale() >= 0;
         boolean ts = config.timestamps && peerSyn.hasTimestamp();
         boolean sack = config.sack && peerSyn.sackPermitted();
-        int remoteMss = peerSyn.mss() > 0 ? peerSyn.mss() : defaultMss();
+        // a tiny advertised MSS would multiply our per-byte work (CVE-2019-11479 style); Linux floors it at 48,
+        // we at MIN_SEND_MSS
+        int remoteMss = peerSyn.mss() > 0 ? Math.max(MIN_SEND_MSS, peerSyn.mss()) : defaultMss();
         constants = new TcpConst(localPort, remotePort, ts, sack, ws,
                 ws ? Math.min(14, peerSyn.windowScale()) : 0, ws ? ourScale() : 0, remoteMss,
                 stack.hashOf(key));
