@@ -190,6 +190,10 @@ class ExportImportTest {
                 .receiveBufferBytes(32_768 + r.nextInt(100_000)).sendBufferBytes(32_768 + r.nextInt(100_000))
                 .keepAlive(true).keepAliveIdleNs(500 * MS).keepAliveIntervalNs(100 * MS);
         if (lossy) {
+            // coarse ticks make the tick conversions of timer deltas and timestamps lossy (rounded up): only
+            // byte-exactness is claimed here
+            int[] ticks = {10, 100, 1000};
+            cb.ticksPerSecond(ticks[r.nextInt(3)]);
             cb.congestionAlgorithm(r.chance(0.5) ? CongestionControls.Algorithm.CUBIC
                     : CongestionControls.Algorithm.NEWRENO);
         } else {
