@@ -85,6 +85,11 @@ final class TransferScenario {
             return this;
         }
 
+        Params tcp(Consumer<TcpConfig.Builder> t) {
+            tcp = t;
+            return this;
+        }
+
         Params ipv6(boolean v) {
             ipv6 = v;
             return this;
