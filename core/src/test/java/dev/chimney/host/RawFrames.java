@@ -7,10 +7,18 @@ import dev.chimney.wire.Ipv4Address;
 import dev.chimney.wire.Ipv6Address;
 import dev.chimney.wire.MacAddress;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /** Hand-built frames for hostile-input tests: Ethernet + IPv4/IPv6 around arbitrary (possibly broken) TCP bytes. */
 final class RawFrames {
+    static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    /** Reads 8 bytes big-endian: the top 48 bits are a MAC address when read at its offset. */
+    static final ValueLayout.OfLong U48_HI = U64;
+
     private RawFrames() {
     }
 
