@@ -4,14 +4,10 @@ import dev.chimney.link.FrameSink;
 import dev.chimney.link.NetworkPort;
 import dev.chimney.runtime.EventLoop;
 import dev.chimney.runtime.Pollable;
-import dev.chimney.wire.Checksum;
-import dev.chimney.wire.IpAddress;
-import dev.chimney.wire.IpProtocol;
 import dev.chimney.wire.Ipv4Address;
 import dev.chimney.wire.Ipv6Address;
 import dev.chimney.wire.MacAddress;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
 
 /**
  * A transparent two-port bridge standing in for a router with a smaller next-hop MTU: frames pass unchanged until
@@ -23,8 +19,6 @@ final class MtuClampBridge implements Pollable {
     static final MacAddress MAC = MacAddress.parse("02:77:00:00:00:fe");
     static final Ipv4Address ROUTER4 = Ipv4Address.parse("10.77.0.254");
     static final Ipv6Address ROUTER6 = Ipv6Address.parse("fd77::fe");
-    /** Bytes of the offending packet quoted after its IP header (RFC 1812 §4.3.2.3 allows up to 576 total). */
-    private static final int QUOTE_BYTES = 64;
 
     private final NetworkPort left;
     private final NetworkPort right;
@@ -75,26 +69,7 @@ final class MtuClampBridge implements Pollable {
     }
 
     private MemorySegment icmpError(MemorySegment frame, boolean v4, int ipLen) {
-        int ipHeader = v4 ? (frame.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 14) & 0xF) * 4 : 40;
-        int quoteLen = Math.min(ipLen, ipHeader + QUOTE_BYTES);
-        byte[] quote = new byte[quoteLen];
-        MemorySegment.copy(frame, java.lang.foreign.ValueLayout.JAVA_BYTE, 14, quote, 0, quoteLen);
-        ByteBuffer icmp = ByteBuffer.allocate(8 + quoteLen);
-        if (v4) {
-            icmp.put((byte) 3).put((byte) 4).putShort((short) 0).putShort((short) 0).putShort((short) clampMtu);
-        } else {
-            icmp.put((byte) 2).put((byte) 0).putShort((short) 0).putInt(clampMtu);
-        }
-        icmp.put(quote);
-        byte[] msg = icmp.array();
-        MacAddress senderMac = new MacAddress(frame.get(RawFrames.U48_HI, 6) >>> 16);
-        IpAddress sender = v4 ? new Ipv4Address(frame.get(RawFrames.U32, 14 + 12))
-                : new Ipv6Address(frame.get(RawFrames.U64, 14 + 8), frame.get(RawFrames.U64, 14 + 16));
-        IpAddress router = v4 ? ROUTER4 : ROUTER6;
-        int pseudo = v4 ? 0 : Checksum.pseudoHeader(router, sender, IpProtocol.ICMPV6, msg.length);
-        int c = Checksum.finish(Checksum.add(Checksum.sum(MemorySegment.ofArray(msg), 0, msg.length), pseudo));
-        msg[2] = (byte) (c >>> 8);
-        msg[3] = (byte) c;
-        return RawFrames.ip(MAC, senderMac, router, sender, v4 ? IpProtocol.ICMP : IpProtocol.ICMPV6, msg);
+        return v4 ? RawFrames.icmpError(frame, MAC, ROUTER4, 3, 4, clampMtu)
+                : RawFrames.icmpError(frame, MAC, ROUTER6, 2, 0, clampMtu);
     }
 }

@@ -16,8 +16,6 @@ final class RawFrames {
     static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-    /** Reads 8 bytes big-endian: the top 48 bits are a MAC address when read at its offset. */
-    static final ValueLayout.OfLong U48_HI = U64;
 
     private RawFrames() {
     }
@@ -75,5 +73,34 @@ final class RawFrames {
         for (int i = 5; i >= 0; i--) {
             b.put((byte) (bits >>> (8 * i)));
         }
+    }
+
+    /** Bytes of the offending packet quoted after its IP header (RFC 1812 §4.3.2.3 allows up to 576 in all). */
+    static final int QUOTE_BYTES = 64;
+
+    /**
+     * An ICMP error from {@code router} back to the sender of {@code offending} (an Ethernet frame carrying IPv4 or
+     * IPv6), quoting its IP header and the first {@link #QUOTE_BYTES} bytes after it (RFC 792, RFC 4443 §2.4(c)).
+     * {@code word} fills bytes 4..7: the next-hop MTU in the low 16 bits for ICMPv4 fragmentation-needed (RFC 1191
+     * §4), the MTU for ICMPv6 packet-too-big (RFC 4443 §3.2), else 0.
+     */
+    static MemorySegment icmpError(MemorySegment offending, MacAddress routerMac, IpAddress router, int type,
+            int code, int word) {
+        boolean v4 = Short.toUnsignedInt(offending.get(U16, 12)) == 0x0800;
+        int ipHeader = v4 ? (offending.get(ValueLayout.JAVA_BYTE, 14) & 0xF) * 4 : 40;
+        int ipLen = v4 ? Short.toUnsignedInt(offending.get(U16, 16))
+                : 40 + Short.toUnsignedInt(offending.get(U16, 18));
+        int quoteLen = Math.min(ipLen, ipHeader + QUOTE_BYTES);
+        byte[] msg = new byte[8 + quoteLen];
+        ByteBuffer.wrap(msg).put((byte) type).put((byte) code).putShort((short) 0).putInt(word);
+        MemorySegment.copy(offending, ValueLayout.JAVA_BYTE, 14, msg, 8, quoteLen);
+        MacAddress senderMac = new MacAddress(offending.get(U64, 6) >>> 16);
+        IpAddress sender = v4 ? new Ipv4Address(offending.get(U32, 14 + 12))
+                : new Ipv6Address(offending.get(U64, 14 + 8), offending.get(U64, 14 + 16));
+        int pseudo = v4 ? 0 : Checksum.pseudoHeader(router, sender, IpProtocol.ICMPV6, msg.length);
+        int c = Checksum.finish(Checksum.add(Checksum.sum(MemorySegment.ofArray(msg), 0, msg.length), pseudo));
+        msg[2] = (byte) (c >>> 8);
+        msg[3] = (byte) c;
+        return ip(routerMac, senderMac, router, sender, v4 ? IpProtocol.ICMP : IpProtocol.ICMPV6, msg);
     }
 }
