@@ -104,6 +104,9 @@ class TcpSocketTest {
         ConnectException e = assertThrows(ConnectException.class, () -> s.connect(B, 9999));
         assertTrue(e.getMessage().startsWith("connection refused by 10.77.3.2:9999"), e.getMessage());
         assertTrue(!s.isConnected());
+        assertTrue(s.isClosed(), "a failed connect leaves the socket closed");
+        SocketException again = assertThrows(SocketException.class, () -> s.connect(B, 9999));
+        assertTrue(again.getMessage().contains("open a new socket"), again.getMessage());
     }
 
     @Test
