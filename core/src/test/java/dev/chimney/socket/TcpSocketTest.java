@@ -329,4 +329,29 @@ class TcpSocketTest {
         }
         server.close();
     }
+
+    @Test
+    void availableCountsBufferedBytesAndShutdownInputEndsReading() throws Exception {
+        TcpServerSocket server = hosts.b.newServerSocket();
+        server.bind(null, 80);
+        Future<TcpSocket> accepted = threads.submit(server::accept);
+        try (TcpSocket client = hosts.a.newSocket()) {
+            client.connect(B, 80);
+            TcpSocket peer = accepted.get(10, TimeUnit.SECONDS);
+            peer.write(new byte[] {1, 2, 3, 4, 5});
+            byte[] first = new byte[2];
+            assertEquals(2, client.read(first, 0, 2), "read returns what fits");
+            assertEquals(3, client.available(), "the rest waits in the engine's receive buffer");
+            client.shutdownInput();
+            assertTrue(client.isInputShutdown());
+            assertEquals(-1, client.read(new byte[4], 0, 4), "after shutdownInput reads are end of stream");
+            assertEquals(0, client.available());
+            client.write(new byte[] {9}); // output still works
+            byte[] got = new byte[1];
+            assertEquals(1, peer.read(got, 0, 1));
+            assertEquals(9, got[0]);
+            peer.close();
+        }
+        server.close();
+    }
 }
