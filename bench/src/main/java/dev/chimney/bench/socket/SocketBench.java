@@ -43,7 +43,8 @@ import java.util.concurrent.TimeUnit;
  * Rounds alternate the cases ({@value #ROUNDS} rounds, median kept) so background load on a shared machine spreads
  * over both sides of each ratio. Only loopback is used; nothing is configured on any interface.
  *
- * <pre>java --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar dev.chimney.bench.socket.SocketBench</pre>
+ * <pre>java --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar \
+ *     dev.chimney.bench.socket.SocketBench</pre>
  */
 public final class SocketBench {
     static final int BULK_BYTES = 64 << 20;
