@@ -126,6 +126,7 @@ public final class TcpServerSocket implements AutoCloseable {
         }
         SocketOptions o = options;
         TcpChannel ch = server.accept(c -> {
+            c.options(o); // the options current at accept time, not those at bind time
             TcpSocket s = new TcpSocket(sockets, o);
             op.result = s;
             return s.adopt(c);

@@ -166,7 +166,12 @@ public final class TcpSocket implements AutoCloseable {
             }
             connecting = true;
             ConnectOp op = new ConnectOp(address, port, options.withConnectTimeoutNs(timeout.toNanos()));
-            op.submitAndAwait(loop, this::abortOnLoop);
+            try {
+                op.submitAndAwait(loop, this::abortOnLoop);
+            } catch (IOException | RuntimeException e) {
+                closed = true; // as java.net.Socket: a failed connect leaves the socket closed; open a new one
+                throw e;
+            }
         } finally {
             controlLock.unlock();
         }

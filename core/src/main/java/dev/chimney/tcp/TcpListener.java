@@ -93,6 +93,9 @@ public final class TcpListener {
         }
         if (backlog.size() >= backlogLimit) {
             stack.count(TcpCounter.DROP_BACKLOG_FULL);
+            if (stack.config().backlogFullAction == TcpConfig.BacklogFullAction.RESET) {
+                stack.sendReset(local, remote, seg); // refuse at once: <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK>
+            }
             return;
         }
         stack.count(TcpCounter.PASSIVE_OPENS);

@@ -104,6 +104,9 @@ class TcpSocketTest {
         ConnectException e = assertThrows(ConnectException.class, () -> s.connect(B, 9999));
         assertTrue(e.getMessage().startsWith("connection refused by 10.77.3.2:9999"), e.getMessage());
         assertTrue(!s.isConnected());
+        assertTrue(s.isClosed(), "a failed connect leaves the socket closed");
+        SocketException again = assertThrows(SocketException.class, () -> s.connect(B, 9999));
+        assertTrue(again.getMessage().contains("open a new socket"), again.getMessage());
     }
 
     @Test
@@ -323,6 +326,31 @@ class TcpSocketTest {
             s.write(big); // 2 MB through a 4 KiB send buffer: blocks and resumes ~500 times
             s.shutdownOutput();
             assertArrayEquals(big, got.get(30, TimeUnit.SECONDS));
+        }
+        server.close();
+    }
+
+    @Test
+    void availableCountsBufferedBytesAndShutdownInputEndsReading() throws Exception {
+        TcpServerSocket server = hosts.b.newServerSocket();
+        server.bind(null, 80);
+        Future<TcpSocket> accepted = threads.submit(server::accept);
+        try (TcpSocket client = hosts.a.newSocket()) {
+            client.connect(B, 80);
+            TcpSocket peer = accepted.get(10, TimeUnit.SECONDS);
+            peer.write(new byte[] {1, 2, 3, 4, 5});
+            byte[] first = new byte[2];
+            assertEquals(2, client.read(first, 0, 2), "read returns what fits");
+            assertEquals(3, client.available(), "the rest waits in the engine's receive buffer");
+            client.shutdownInput();
+            assertTrue(client.isInputShutdown());
+            assertEquals(-1, client.read(new byte[4], 0, 4), "after shutdownInput reads are end of stream");
+            assertEquals(0, client.available());
+            client.write(new byte[] {9}); // output still works
+            byte[] got = new byte[1];
+            assertEquals(1, peer.read(got, 0, 1));
+            assertEquals(9, got[0]);
+            peer.close();
         }
         server.close();
     }
