@@ -174,4 +174,43 @@ class RunInteropTest {
             echo.destroy();
         }
     }
+
+    @Test
+    void gatewayOptionLetsARoutedClientFetchFromTheStack(@TempDir Path dir) throws Exception {
+        Interop.requireTool("curl", "curl");
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Path file = InteropFiles.random(www.resolve("routed.bin"), 2L << 20, 0x6A7EL);
+        try (NetNs a = NetNs.create(); NetNs b = NetNs.create()) {
+            // Interfaces created from now on skip IPv6 duplicate address detection: the router's link-local address
+            // on chy0 would otherwise stay tentative for a second or two, and the kernel holds forwarded packets
+            // until it can send neighbor solicitations from it.
+            a.execOk("sysctl", "-q", "-w", "net.ipv6.conf.default.accept_dad=0");
+            routedFetch(a, b, www, file, dir);
+        }
+    }
+
+    private static void routedFetch(NetNs a, NetNs b, Path www, Path file, Path dir) throws Exception {
+        try (ChimneyProcess run = ChimneyProcess.start(a, Duration.ofSeconds(60), "--tap", "chy0", "--address",
+                "10.77.13.2/24", "--address", "fd77:13::2/64", "--gateway", "10.77.13.1", "--gateway", "fd77:13::1",
+                "--serve", "http:8080:" + www)) {
+            run.awaitStarted(Duration.ofSeconds(30));
+            a.execOk("ip", "addr", "add", "10.77.13.1/24", "dev", "chy0");
+            a.execOk("ip", "-6", "addr", "add", "fd77:13::1/64", "dev", "chy0", "nodad");
+            // Namespace B sits behind A (a router): its packets reach the stack only through A, and the stack's
+            // replies to B's subnet find their way back only through --gateway.
+            NetNs.vethPair(a, "va", b, "vb");
+            a.execOk("ip", "addr", "add", "10.77.14.1/24", "dev", "va");
+            a.execOk("ip", "-6", "addr", "add", "fd77:14::1/64", "dev", "va", "nodad");
+            b.execOk("ip", "addr", "add", "10.77.14.2/24", "dev", "vb");
+            b.execOk("ip", "-6", "addr", "add", "fd77:14::2/64", "dev", "vb", "nodad");
+            b.execOk("ip", "route", "add", "default", "via", "10.77.14.1");
+            b.execOk("ip", "-6", "route", "add", "default", "via", "fd77:14::1");
+            a.execOk("sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+            a.execOk("sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1");
+            HttpInteropTest.curl(b, "http://10.77.13.2:8080/routed.bin", file, dir.resolve("routed4.out"));
+            HttpInteropTest.curl(b, "http://[fd77:13::2]:8080/routed.bin", file, dir.resolve("routed6.out"));
+            assertEquals(0, run.terminate(Duration.ofSeconds(20)), run.stderr());
+            assertTrue(run.stdout().contains("via [10.77.13.1, fd77:13::1]"), run.stdout());
+        }
+    }
 }
