@@ -205,6 +205,9 @@ public final class StackRunner implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for the loop", e);
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re; // as if called here: its message is what the user needs (e.g. an unreadable --serve dir)
+            }
             throw new IllegalStateException("query on the loop failed: " + e.getCause(), e.getCause());
         } catch (TimeoutException e) {
             throw new IllegalStateException("loop " + loop.name() + " did not answer within 10 s", e);

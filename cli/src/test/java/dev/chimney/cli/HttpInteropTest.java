@@ -63,6 +63,23 @@ class HttpInteropTest {
         }
     }
 
+    @Test
+    void jumboFramesWithMtuOption(@TempDir Path dir) throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Path file = InteropFiles.random(www.resolve("jumbo.bin"), 64L << 20, 0x9000L);
+        try (NetNs ns = NetNs.create();
+             ChimneyProcess run = ChimneyProcess.start(ns, Duration.ofSeconds(100), "--tap", "chy0", "--address",
+                     "10.77.15.2/24", "--address", "fd77:15::2/64", "--mtu", "9000", "--serve", "http:8080:" + www)) {
+            assertTrue(run.awaitStarted(Duration.ofSeconds(30)).contains("mtu 9000"));
+            assertTrue(ns.execOk("ip", "link", "show", "chy0").stdout().contains("mtu 9000"), "TAP MTU set");
+            ns.execOk("ip", "addr", "add", "10.77.15.1/24", "dev", "chy0");
+            ns.execOk("ip", "-6", "addr", "add", "fd77:15::1/64", "dev", "chy0", "nodad");
+            curl(ns, "http://10.77.15.2:8080/jumbo.bin", file, dir.resolve("jumbo4.out"));
+            curl(ns, "http://[fd77:15::2]:8080/jumbo.bin", file, dir.resolve("jumbo6.out"));
+            assertEquals(0, run.terminate(Duration.ofSeconds(20)), run.stderr());
+        }
+    }
+
     /** curl {@code url} into {@code out}; checks status 200, size and SHA-256 against {@code expected}. */
     static void curl(NetNs ns, String url, Path expected, Path out) throws Exception {
         long bytes = Files.size(expected);

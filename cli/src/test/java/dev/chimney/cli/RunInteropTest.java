@@ -121,9 +121,16 @@ class RunInteropTest {
     @Test
     void aBusyDeviceOrAMissingPrivilegeIsOneLineAndExitOne() throws Exception {
         Interop.requireTool("setpriv", "util-linux");
-        try (NetNs ns = NetNs.create();
-             ChimneyProcess first = ChimneyProcess.start(ns, Duration.ofSeconds(60), "--tap", "chy0", "--address",
-                     "10.77.10.2/24")) {
+        try (NetNs ns = NetNs.create()) {
+            // A persistent TAP made beforehand (ip tuntap add) is opened, not recreated.
+            ns.execOk("ip", "tuntap", "add", "chy0", "mode", "tap");
+            busyAndUnprivileged(ns);
+        }
+    }
+
+    private static void busyAndUnprivileged(NetNs ns) throws Exception {
+        try (ChimneyProcess first = ChimneyProcess.start(ns, Duration.ofSeconds(60), "--tap", "chy0", "--address",
+                "10.77.10.2/24")) {
             first.awaitStarted(Duration.ofSeconds(30));
             try (ChimneyProcess second = ChimneyProcess.start(ns, Duration.ofSeconds(30), "--tap", "chy0",
                     "--address", "10.77.10.3/24")) {
