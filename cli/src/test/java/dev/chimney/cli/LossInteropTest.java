@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,7 +38,17 @@ class LossInteropTest {
 
     @Test
     void transfersCompleteByteExactUnderTwoPercentRandomLoss(@TempDir Path dir) throws Exception {
-        long bytes = Long.getLong("chimney.interop.lossBytes", 4L << 20);
+        lossMatrix(dir, Long.getLong("chimney.interop.lossBytes", 4L << 20));
+    }
+
+    /** The same with 64 MiB per transfer (about a minute here): run with -Pslow. */
+    @Test
+    @Tag("slow")
+    void largeTransfersCompleteByteExactUnderTwoPercentRandomLoss(@TempDir Path dir) throws Exception {
+        lossMatrix(dir, 64L << 20);
+    }
+
+    private static void lossMatrix(Path dir, long bytes) throws Exception {
         Path www = Files.createDirectories(dir.resolve("www"));
         Path file = InteropFiles.random(www.resolve("lossy.bin"), bytes, SEED);
         Path echoFile = InteropFiles.random(dir.resolve("echo.bin"), Math.max(1, bytes / 4), SEED + 1);
