@@ -5,6 +5,7 @@ import dev.chimney.ip.IpCidr;
 import dev.chimney.host.NetworkStack;
 import dev.chimney.socket.SocketStack;
 import dev.chimney.socket.TcpChannel;
+import dev.chimney.tcp.TcpConfig;
 import dev.chimney.tcp.TcpState;
 import dev.chimney.link.NetworkPort;
 import dev.chimney.link.PcapTap;
@@ -89,7 +90,11 @@ public final class StackRunner implements AutoCloseable {
             for (IpCidr cidr : settings.addresses()) {
                 config = cidr.isIpv4() ? config.withIpv4(cidr.toString()) : config.withIpv6(cidr.toString());
             }
-            NetworkStack.Builder builder = NetworkStack.builder(loop).seed(settings.seed()).iface(port, config);
+            // Tail loss probes: on a TAP the RTT is well under a millisecond, so the 200 ms minimum RTO would
+            // otherwise dominate every transfer that loses the last segments of a flight (RFC 8985 §7).
+            TcpConfig tcpConfig = TcpConfig.builder().tailLossProbe(true).build();
+            NetworkStack.Builder builder = NetworkStack.builder(loop).seed(settings.seed()).tcpConfig(tcpConfig)
+                    .iface(port, config);
             for (IpAddress gateway : settings.gateways()) {
                 builder.gateway(gateway);
             }
