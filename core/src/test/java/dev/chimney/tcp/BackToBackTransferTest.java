@@ -100,7 +100,8 @@ class BackToBackTransferTest {
         byte[] bData = new byte[r.nextInt(maxBytes)];
         r.nextBytes(aData);
         r.nextBytes(bData);
-        String scenario = "seed=" + seed + " ts=" + ts + " sack=" + sack   + " ws=" + ws + " cubic=" + cubic + " ticks=" + ticks + " v6=" + v6
+        String scenario = "seed=" + seed + " ts=" + ts + " sack=" + sack + " ws=" + ws + " cubic=" + cubic
+                + " ticks=" + ticks + " v6=" + v6
                 + " mtu=" + mtu + " mtuDrop=" + mtuDrop + " nagle=" + nagle + " loss=" + loss + " delay="
                 + delay / MS + "ms jitter=" + jitter / MS + "ms rcvBuf=" + rcvBuf + " sndBuf=" + sndBuf + " a->b="
                 + aData.length + " b->a=" + bData.length;
@@ -137,7 +138,8 @@ class BackToBackTransferTest {
         assertTrue(ok, "transfer did not finish by virtual t=" + sim.nowNs() / MS + "ms; " + scenario + " A="
                 + appA.connection.state() + " recv " + appA.received.size() + " B="
                 + (appB.connection == null ? "-" : appB.connection.state() + " recv " + appB.received.size())
-                + " connA=" + appA.connection + " connB=" + appB.connection + " closedA=" + appA.closed + " closedB=" + appB.closed + " countersA=" + counters(stackA)
+                + " connA=" + appA.connection + " connB=" + appB.connection + " closedA=" + appA.closed
+                + " closedB=" + appB.closed + " countersA=" + counters(stackA)
                 + " countersB=" + counters(stackB) + " lastA=" + tail(wire.log.get(0)) + " lastB="
                 + tail(wire.log.get(1)));
         if (!mtuDrop) {

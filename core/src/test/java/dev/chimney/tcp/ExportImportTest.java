@@ -245,7 +245,8 @@ class ExportImportTest {
             TcpConnection c = appA.connection;
             TcpState s = c.state();
             boolean exportable = s.isSynchronized() && s != TcpState.TIME_WAIT;
-            boolean due = target == null ? moves[0] < moveAtBytes.length && appB.received.size() >= moveAtBytes[moves[0]]
+            boolean due = target == null
+                    ? moves[0] < moveAtBytes.length && appB.received.size() >= moveAtBytes[moves[0]]
                     : exportedIn[0] == null && s == target
                             && (target != TcpState.ESTABLISHED || drv.base.nanoTime() > 3 * delay);
             if (due && exportable) {
