@@ -1778,9 +1778,9 @@ public final class TcpConnection {
         }
         TcpConnection c = new TcpConnection(stack, snapshot.localAddress(), k.localPort(), snapshot.remoteAddress(),
                 k.remotePort(), snapshot.pathMtu(), snapshot.cached());
-        long needRcv = (long) del.receivedData().length + Integer.toUnsignedLong(del.rcvWnd());
-        if (needRcv > c.receiveBuffer.capacity() || del.sendData().length > c.sendBuffer.capacity()) {
-            throw new IllegalArgumentException("snapshot needs " + needRcv + " receive / " + del.sendData().length
+        long needRcv = (long) del.receivedDataLength() + Integer.toUnsignedLong(del.rcvWnd());
+        if (needRcv > c.receiveBuffer.capacity() || del.sendDataLength() > c.sendBuffer.capacity()) {
+            throw new IllegalArgumentException("snapshot needs " + needRcv + " receive / " + del.sendDataLength()
                     + " send buffer bytes, this stack has " + c.receiveBuffer.capacity() + " / "
                     + c.sendBuffer.capacity() + "; raise receiveBufferBytes/sendBufferBytes");
         }
@@ -1820,8 +1820,8 @@ public final class TcpConnection {
         c.receiveBuffer.commit(received.length);
         for (TcpDelegated.OutOfOrderData o : del.outOfOrder()) {
             int distance = o.seq() - s.rcvNxt;
-            if (distance > 0 && c.outOfOrder.add(distance, distance + o.data().length)) {
-                c.receiveBuffer.store(distance, MemorySegment.ofArray(o.data()), 0, o.data().length);
+            if (distance > 0 && c.outOfOrder.add(distance, distance + o.length())) {
+                c.receiveBuffer.store(distance, MemorySegment.ofArray(o.data()), 0, o.length());
                 c.noteSackBlock(o.seq());
             }
         }
