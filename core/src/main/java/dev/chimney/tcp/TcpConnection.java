@@ -136,6 +136,7 @@ public final class TcpConnection {
     private boolean passive;
     TcpListener owner;
     private boolean appClosed;
+    private boolean finAfterHandshake;
     private boolean inInput;
     private boolean detached;
 
@@ -234,7 +235,7 @@ public final class TcpConnection {
 
     /** Bytes the application can write now. */
     public int writableBytes() {
-        return d.state.canSend() ? sendBuffer.free() : 0;
+        return d.state.canSend() && !finAfterHandshake ? sendBuffer.free() : 0;
     }
 
     /** Bytes written and not yet acknowledged by the peer. */
@@ -316,7 +317,7 @@ public final class TcpConnection {
      * @throws IllegalStateException if the send side was shut down or the connection is closed
      */
     public int write(MemorySegment src, long offset, int length) {
-        if (!d.state.canSend()) {
+        if (!d.state.canSend() || finAfterHandshake) {
             throw new IllegalStateException("cannot write in state " + d.state
                     + ": the send side is shut down or the connection closed; check writableBytes() first");
         }
@@ -355,7 +356,9 @@ public final class TcpConnection {
     public void shutdownOutput() {
         switch (d.state) {
             case SYN_SENT -> terminate(CloseReason.NORMAL, false);
-            case SYN_RECEIVED, ESTABLISHED -> {
+            // RFC 9293 §3.10.4 SYN-RECEIVED: the FIN is queued until the handshake completes
+            case SYN_RECEIVED -> finAfterHandshake = true;
+            case ESTABLISHED -> {
                 setState(TcpState.FIN_WAIT_1);
                 afterApiCall();
             }
@@ -1041,6 +1044,9 @@ public final class TcpConnection {
         }
         restartKeepAlive(nowNs);
         pendingEvents |= EVENT_CONNECTED | EVENT_WRITABLE;
+        if (finAfterHandshake) {
+            setState(TcpState.FIN_WAIT_1);
+        }
     }
 
     /** RFC 5961 §3.2/§4.2/§5.2 challenge ACK, under the stack-wide rate limit of RFC 5961 §7. */
