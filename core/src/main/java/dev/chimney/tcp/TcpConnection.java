@@ -34,6 +34,8 @@ import java.util.List;
  *   <li>delayed-ACK state: not carried (spec §3.1.8); export sends the pending ACK first.
  *   <li>SACK recency order: rebuilt from the out-of-order ranges (RFC 2018 §4 ordering is advisory).
  *   <li>An out-of-order FIN: dropped (it was never acknowledged); the peer retransmits it.
+ *   <li>The largest segment received (the peer's full size for "ACK every second full-sized segment"): relearned
+ *       from the next segment; until then the RFC 9293 default MSS is assumed, which can only make ACKs earlier.
  *   <li>The time data was last sent (RFC 5681 §4.1 idle restart): taken as the import time, so an idle period
  *       spanning the move restarts the window one RTO later than it would have.
  * </ul>
@@ -122,6 +124,8 @@ public final class TcpConnection {
     /** One output pass may ignore SWS avoidance and Nagle (the persist/override timer expired). */
     private boolean forceSend;
     private int unackedBytes;
+    /** Largest in-order payload received: the estimate of the peer's full segment size (reset on import). */
+    private int largestSegmentReceived;
     private long delayedAckDeadlineNs = Long.MAX_VALUE;
     private long timeWaitDeadlineNs = Long.MAX_VALUE;
     private boolean peerFinPending;
@@ -970,7 +974,12 @@ public final class TcpConnection {
                     ackNow = true; // RFC 5681 §4.2: ACK at once when a segment fills (part of) a hole
                 } else {
                     unackedBytes += len;
-                    if (unackedBytes >= 2 * Math.max(1, ourMss() - (constants.timestamps() ? 12 : 0))) {
+                    // "full-sized" is the peer's segment size, which a smaller path MTU or MSS makes smaller than
+                    // ours: estimate it from the largest segment seen (at least the RFC 9293 default of 536)
+                    largestSegmentReceived = Math.max(largestSegmentReceived, len);
+                    int fullSized = Math.min(ourMss() - (constants.timestamps() ? 12 : 0),
+                            Math.max(DEFAULT_MSS_IPV4, largestSegmentReceived));
+                    if (unackedBytes >= 2 * fullSized) {
                         ackNow = true; // RFC 5681 §4.2 / RFC 1122 §4.2.3.2: every second full-sized segment
                     } else if (delayedAckDeadlineNs == Long.MAX_VALUE) {
                         delayedAckDeadlineNs = nowNs + config.delayedAckNs;

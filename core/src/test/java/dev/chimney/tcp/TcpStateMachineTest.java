@@ -372,4 +372,15 @@ class TcpStateMachineTest {
         h.send(3 * MS, peer(ACK, R, L + 1));
         assertEquals(TcpState.FIN_WAIT_2, c.state());
     }
+
+    @Test
+    void secondFullSizedSegmentOfASmallMssPeerIsAckedAtOnce() {
+        // RFC 5681 §4.2: "full-sized" is the sender's segment size — a peer limited to 536-byte segments still
+        // gets an ACK for every second one, not every fifth
+        h.establishedPassive();
+        h.send(20 * MS, peer(ACK, R, L).payload(bytes(536, 1)));
+        h.expectNothing(21 * MS);
+        h.send(21 * MS, peer(ACK, R + 536, L).payload(bytes(536, 2)));
+        h.expect(21 * MS, ours(ACK, L, R + 1072, 8192 - 1072));
+    }
 }
