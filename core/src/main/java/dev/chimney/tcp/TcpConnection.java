@@ -1123,6 +1123,9 @@ public final class TcpConnection {
                 boolean finPending = d.state.finUnacknowledged() && sent <= bufLen;
                 long wnd = Math.min(d.sndWnd, cc.cwnd());
                 long usable = Math.max(0, wnd - Integer.toUnsignedLong(sent));
+                if (forceSend && usable == 0 && !sentSomething) {
+                    usable = 1; // a timeout into a zero window: one octet (or the FIN) probes it
+                }
                 int len = (int) Math.min(Math.min(mss, unsent), usable);
                 boolean fin = finPending && len == unsent && usable > len;
                 if (len == 0 && !fin) {
@@ -1585,6 +1588,12 @@ public final class TcpConnection {
                 d.dupAckCount = 0;
                 rttTiming = false; // Karn's rule
                 d.sndNxt = d.sndUna; // go back: resend from the first unacknowledged byte
+                if (d.sndWnd == 0) {
+                    // the window closed with data in flight and its reopening may have been lost: the
+                    // retransmission must go out anyway as a window probe (RFC 9293 §3.8.6.1), else nothing
+                    // would ever be sent again and the connection would time out against a live peer
+                    forceSend = true;
+                }
                 // RFC 6298 §5.5-5.6: back off and restart
                 d.retransmitDeadlineNs = nowNs + backedOff(d.retransmitCount);
             }
