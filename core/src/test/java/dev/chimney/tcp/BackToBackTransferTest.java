@@ -26,9 +26,10 @@ class BackToBackTransferTest {
     @org.junit.jupiter.api.Tag("slow")
     @org.junit.jupiter.api.Test
     void largeCampaign() {
-        // -Pslow: 2000 more seeds (override with -Dtcp.campaign.seeds=N)
+        // -Pslow: 2000 more seeds (override with -Dtcp.campaign.seeds=N -Dtcp.campaign.base=FIRST)
         int n = Integer.getInteger("tcp.campaign.seeds", 2000);
-        for (long seed = 100_000; seed < 100_000 + n; seed++) {
+        long base = Long.getLong("tcp.campaign.base", 100_000L);
+        for (long seed = base; seed < base + n; seed++) {
             runTransfer(seed, 400_000);
         }
     }
