@@ -32,6 +32,8 @@ import java.util.List;
  *       reduction, and any hole left is repaired by the retransmission timer — a slower path, never a lost byte.
  *   <li>RTT timing of one segment (without timestamps): dropped; one RTT sample is lost (Karn-safe).
  *   <li>delayed-ACK state: not carried (spec §3.1.8); export sends the pending ACK first.
+ *   <li>The RFC 6675 SACK scoreboard: reset (nothing SACKed); forgetting SACK information only means some bytes
+ *       may be resent (RFC 2018 §8 lets a receiver renege anyway).
  *   <li>SACK recency order: rebuilt from the out-of-order ranges (RFC 2018 §4 ordering is advisory).
  *   <li>An out-of-order FIN: dropped (it was never acknowledged); the peer retransmits it.
  *   <li>The largest segment received (the peer's full size for "ACK every second full-sized segment"): relearned
