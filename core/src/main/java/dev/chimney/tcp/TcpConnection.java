@@ -32,8 +32,12 @@ import java.util.List;
  *       reduction, and any hole left is repaired by the retransmission timer — a slower path, never a lost byte.
  *   <li>RTT timing of one segment (without timestamps): dropped; one RTT sample is lost (Karn-safe).
  *   <li>delayed-ACK state: not carried (spec §3.1.8); export sends the pending ACK first.
+ *   <li>The RFC 6675 SACK scoreboard: reset (nothing SACKed); forgetting SACK information only means some bytes
+ *       may be resent (RFC 2018 §8 lets a receiver renege anyway).
  *   <li>SACK recency order: rebuilt from the out-of-order ranges (RFC 2018 §4 ordering is advisory).
  *   <li>An out-of-order FIN: dropped (it was never acknowledged); the peer retransmits it.
+ *   <li>The largest segment received (the peer's full size for "ACK every second full-sized segment"): relearned
+ *       from the next segment; until then the RFC 9293 default MSS is assumed, which can only make ACKs earlier.
  *   <li>The time data was last sent (RFC 5681 §4.1 idle restart): taken as the import time, so an idle period
  *       spanning the move restarts the window one RTO later than it would have.
  * </ul>
@@ -130,6 +134,8 @@ public final class TcpConnection {
     private boolean probeOutstanding;
     private long lastAckAdvanceNs;
     private int unackedBytes;
+    /** Largest in-order payload received: the estimate of the peer's full segment size (reset on import). */
+    private int largestSegmentReceived;
     private long delayedAckDeadlineNs = Long.MAX_VALUE;
     private long timeWaitDeadlineNs = Long.MAX_VALUE;
     private boolean peerFinPending;
@@ -144,6 +150,7 @@ public final class TcpConnection {
     private boolean passive;
     TcpListener owner;
     private boolean appClosed;
+    private boolean finAfterHandshake;
     private boolean inInput;
     private boolean detached;
 
@@ -247,7 +254,7 @@ public final class TcpConnection {
 
     /** Bytes the application can write now. */
     public int writableBytes() {
-        return d.state.canSend() ? sendBuffer.free() : 0;
+        return d.state.canSend() && !finAfterHandshake ? sendBuffer.free() : 0;
     }
 
     /** Bytes written and not yet acknowledged by the peer. */
@@ -329,7 +336,7 @@ public final class TcpConnection {
      * @throws IllegalStateException if the send side was shut down or the connection is closed
      */
     public int write(MemorySegment src, long offset, int length) {
-        if (!d.state.canSend()) {
+        if (!d.state.canSend() || finAfterHandshake) {
             throw new IllegalStateException("cannot write in state " + d.state
                     + ": the send side is shut down or the connection closed; check writableBytes() first");
         }
@@ -368,7 +375,9 @@ public final class TcpConnection {
     public void shutdownOutput() {
         switch (d.state) {
             case SYN_SENT -> terminate(CloseReason.NORMAL, false);
-            case SYN_RECEIVED, ESTABLISHED -> {
+            // RFC 9293 §3.10.4 SYN-RECEIVED: the FIN is queued until the handshake completes
+            case SYN_RECEIVED -> finAfterHandshake = true;
+            case ESTABLISHED -> {
                 setState(TcpState.FIN_WAIT_1);
                 afterApiCall();
             }
@@ -982,7 +991,12 @@ public final class TcpConnection {
                     ackNow = true; // RFC 5681 §4.2: ACK at once when a segment fills (part of) a hole
                 } else {
                     unackedBytes += len;
-                    if (unackedBytes >= 2 * Math.max(1, ourMss() - (constants.timestamps() ? 12 : 0))) {
+                    // "full-sized" is the peer's segment size, which a smaller path MTU or MSS makes smaller than
+                    // ours: estimate it from the largest segment seen (at least the RFC 9293 default of 536)
+                    largestSegmentReceived = Math.max(largestSegmentReceived, len);
+                    int fullSized = Math.min(ourMss() - (constants.timestamps() ? 12 : 0),
+                            Math.max(DEFAULT_MSS_IPV4, largestSegmentReceived));
+                    if (unackedBytes >= 2 * fullSized) {
                         ackNow = true; // RFC 5681 §4.2 / RFC 1122 §4.2.3.2: every second full-sized segment
                     } else if (delayedAckDeadlineNs == Long.MAX_VALUE) {
                         delayedAckDeadlineNs = nowNs + config.delayedAckNs;
@@ -1056,6 +1070,9 @@ public final class TcpConnection {
         }
         restartKeepAlive(nowNs);
         pendingEvents |= EVENT_CONNECTED | EVENT_WRITABLE;
+        if (finAfterHandshake) {
+            setState(TcpState.FIN_WAIT_1);
+        }
     }
 
     /** RFC 5961 §3.2/§4.2/§5.2 challenge ACK, under the stack-wide rate limit of RFC 5961 §7. */
@@ -1123,6 +1140,9 @@ public final class TcpConnection {
                 boolean finPending = d.state.finUnacknowledged() && sent <= bufLen;
                 long wnd = Math.min(d.sndWnd, cc.cwnd());
                 long usable = Math.max(0, wnd - Integer.toUnsignedLong(sent));
+                if (forceSend && usable == 0 && !sentSomething) {
+                    usable = 1; // a timeout into a zero window: one octet (or the FIN) probes it
+                }
                 int len = (int) Math.min(Math.min(mss, unsent), usable);
                 boolean fin = finPending && len == unsent && usable > len;
                 if (len == 0 && !fin) {
@@ -1651,6 +1671,12 @@ public final class TcpConnection {
                 d.dupAckCount = 0;
                 rttTiming = false; // Karn's rule
                 d.sndNxt = d.sndUna; // go back: resend from the first unacknowledged byte
+                if (d.sndWnd == 0) {
+                    // the window closed with data in flight and its reopening may have been lost: the
+                    // retransmission must go out anyway as a window probe (RFC 9293 §3.8.6.1), else nothing
+                    // would ever be sent again and the connection would time out against a live peer
+                    forceSend = true;
+                }
                 // RFC 6298 §5.5-5.6: back off and restart
                 d.retransmitDeadlineNs = nowNs + backedOff(d.retransmitCount);
             }
@@ -1859,9 +1885,9 @@ public final class TcpConnection {
         }
         TcpConnection c = new TcpConnection(stack, snapshot.localAddress(), k.localPort(), snapshot.remoteAddress(),
                 k.remotePort(), snapshot.pathMtu(), snapshot.cached());
-        long needRcv = (long) del.receivedData().length + Integer.toUnsignedLong(del.rcvWnd());
-        if (needRcv > c.receiveBuffer.capacity() || del.sendData().length > c.sendBuffer.capacity()) {
-            throw new IllegalArgumentException("snapshot needs " + needRcv + " receive / " + del.sendData().length
+        long needRcv = (long) del.receivedDataLength() + Integer.toUnsignedLong(del.rcvWnd());
+        if (needRcv > c.receiveBuffer.capacity() || del.sendDataLength() > c.sendBuffer.capacity()) {
+            throw new IllegalArgumentException("snapshot needs " + needRcv + " receive / " + del.sendDataLength()
                     + " send buffer bytes, this stack has " + c.receiveBuffer.capacity() + " / "
                     + c.sendBuffer.capacity() + "; raise receiveBufferBytes/sendBufferBytes");
         }
@@ -1901,8 +1927,8 @@ public final class TcpConnection {
         c.receiveBuffer.commit(received.length);
         for (TcpDelegated.OutOfOrderData o : del.outOfOrder()) {
             int distance = o.seq() - s.rcvNxt;
-            if (distance > 0 && c.outOfOrder.add(distance, distance + o.data().length)) {
-                c.receiveBuffer.store(distance, MemorySegment.ofArray(o.data()), 0, o.data().length);
+            if (distance > 0 && c.outOfOrder.add(distance, distance + o.length())) {
+                c.receiveBuffer.store(distance, MemorySegment.ofArray(o.data()), 0, o.length());
                 c.noteSackBlock(o.seq());
             }
         }
