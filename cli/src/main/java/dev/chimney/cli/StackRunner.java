@@ -39,7 +39,6 @@ public final class StackRunner implements AutoCloseable {
 
     private final RunSettings settings;
     private final TapDevice tap;
-    private final PcapTap pcapTap;
     private final EventLoop loop;
     private final NetworkStack stack;
     private final SocketStack sockets;
@@ -49,12 +48,11 @@ public final class StackRunner implements AutoCloseable {
     private boolean closed;
     private String summary = "";
 
-    private StackRunner(RunSettings settings, TapDevice tap, PcapTap pcapTap, NetworkStack stack,
-                        SocketStack sockets, LoopThread thread) {
+    private StackRunner(RunSettings settings, TapDevice tap, NetworkStack stack, SocketStack sockets,
+                        LoopThread thread) {
         this.sockets = sockets;
         this.settings = settings;
         this.tap = tap;
-        this.pcapTap = pcapTap;
         this.stack = stack;
         this.loop = stack.loop();
         this.thread = thread;
@@ -112,7 +110,7 @@ public final class StackRunner implements AutoCloseable {
                 loop.timers().schedule(flush, clock.nanoTime() + PCAP_FLUSH_INTERVAL_NS);
             }
             LoopThread thread = stack.start();
-            StackRunner runner = new StackRunner(settings, tap, pcapTap, stack, sockets, thread);
+            StackRunner runner = new StackRunner(settings, tap, stack, sockets, thread);
             try {
                 runner.onLoop(() -> {
                     for (ServeSpec spec : settings.serve()) {

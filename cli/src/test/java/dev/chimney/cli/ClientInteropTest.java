@@ -68,7 +68,7 @@ class ClientInteropTest {
         assertTrue(Tshark.count(pcap, "http.response.code == 200") >= 2, "two HTTP responses captured");
     }
 
-    /** GET {@code file} from nginx on {@code server}, then upload it to a socat listener there; both SHA-256 checked. */
+    /** GET {@code file} from nginx on {@code server}, then upload it to a socat listener there; SHA-256 checked. */
     static void downloadAndUpload(NetNs ns, StackRunner stack, IpAddress server, Path file, Path dir, boolean report)
             throws Exception {
         downloadAndUpload(ns, stack, server, file, dir, report, 8080);

@@ -171,7 +171,7 @@ public final class TcpConnection {
 
     private enum RtxKind { NONE, SYN, RETRANSMIT, PERSIST, FIN_WAIT_2 }
 
-    /** RFC 8985 §7.2 WCDelAckT: the longest a peer may delay the ACK of a lone segment (RFC 5681 §4.2 allows 500 ms). */
+    /** RFC 8985 §7.2 WCDelAckT: how long a peer may hold the ACK of a lone segment (200 ms, as Linux assumes). */
     private static final long WORST_CASE_DELAYED_ACK_NS = 200_000_000L;
     /** Least probe timeout: a timer tick or two, and well above scheduling noise on a busy host. */
     private static final long MIN_PTO_NS = 10_000_000L;
