@@ -88,9 +88,10 @@ public final class StackRunner implements AutoCloseable {
             for (IpCidr cidr : settings.addresses()) {
                 config = cidr.isIpv4() ? config.withIpv4(cidr.toString()) : config.withIpv6(cidr.toString());
             }
-            // Tail loss probes: on a TAP the RTT is well under a millisecond, so the 200 ms minimum RTO would
-            // otherwise dominate every transfer that loses the last segments of a flight (RFC 8985 §7).
-            TcpConfig tcpConfig = TcpConfig.builder().tailLossProbe(true).build();
+            // On a TAP the RTT is well under a millisecond, so the 200 ms minimum RTO would dominate every transfer
+            // that loses the tail of a flight or a retransmission: probe tails (RFC 8985 §7) and resend lost
+            // retransmissions of SND.UNA instead of waiting for the timer.
+            TcpConfig tcpConfig = TcpConfig.builder().tailLossProbe(true).lostRetransmitDetection(true).build();
             NetworkStack.Builder builder = NetworkStack.builder(loop).seed(settings.seed()).tcpConfig(tcpConfig)
                     .iface(port, config);
             for (IpAddress gateway : settings.gateways()) {
