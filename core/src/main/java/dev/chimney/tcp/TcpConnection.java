@@ -127,8 +127,8 @@ public final class TcpConnection {
     private CloseReason closeReason;
     private final TcpSegment tx = new TcpSegment();
     private final TcpSegment rxAdjusted = new TcpSegment();
-    private final byte[] scratch;
-    private final MemorySegment scratchMemory;
+    /** Data bytes per TSO super-segment the output accepts (0: none); see {@link TcpOutput#segmentationOffloadBytes}. */
+    private final int segmentationOffloadBytes;
 
     private final Timer timer = new Timer() {
         @Override
@@ -154,8 +154,8 @@ public final class TcpConnection {
         this.sendBuffer = new SendBuffer(config.sendBufferBytes);
         this.receiveBuffer = new ReceiveBuffer(Math.max(config.receiveBufferBytes, cached.initialRcvWnd()));
         this.outOfOrder = new OutOfOrderRanges(config.maxOutOfOrderRanges);
-        this.scratch = new byte[Math.max(pathMtu, 1280)];
-        this.scratchMemory = MemorySegment.ofArray(scratch);
+        this.segmentationOffloadBytes = Math.max(0, stack.output().segmentationOffloadBytes(localAddress,
+                remoteAddress));
         // provisional constants until the handshake negotiates the real ones
         this.constants = new TcpConst(localPort, remotePort, false, false, false, 0, 0, defaultMss(), 0);
     }
@@ -1015,6 +1015,9 @@ public final class TcpConnection {
         boolean sentSomething = false;
         if (d.state.isSynchronized() && d.state != TcpState.TIME_WAIT && armedKind != RtxKind.PERSIST) {
             int mss = sendMss();
+            // With segmentation offload one emitted segment may stand for several full-sized ones (TSO); the
+            // offload cuts it back into MSS pieces, so Nagle and SWS below still reason in MSS units.
+            int burst = segmentationOffloadBytes > mss ? segmentationOffloadBytes / mss * mss : mss;
             while (true) {
                 int sent = d.sndNxt - d.sndUna;
                 int bufLen = sendBuffer.length();
@@ -1022,7 +1025,7 @@ public final class TcpConnection {
                 boolean finPending = d.state.finUnacknowledged() && sent <= bufLen;
                 long wnd = Math.min(d.sndWnd, cc.cwnd());
                 long usable = Math.max(0, wnd - Integer.toUnsignedLong(sent));
-                int len = (int) Math.min(Math.min(mss, unsent), usable);
+                int len = (int) Math.min(Math.min(burst, unsent), usable);
                 boolean fin = finPending && len == unsent && usable > len;
                 if (len == 0 && !fin) {
                     break;
@@ -1156,8 +1159,14 @@ public final class TcpConnection {
             if (sendBuffer.contiguous(index, len)) {
                 tx.payload(sendBuffer.memory(), sendBuffer.offsetOf(index), len);
             } else {
-                sendBuffer.copyTo(index, len, scratch, 0);
-                tx.payload(scratchMemory, 0, len);
+                // The ring wraps inside the segment: one stack-wide scratch (the loop is single-threaded and the
+                // output copies before returning) instead of a per-connection copy buffer.
+                sendBuffer.copyTo(index, len, stack.scratch(len), 0);
+                tx.payload(stack.scratchMemory(), 0, len);
+            }
+            int mss = sendMss();
+            if (len > mss) {
+                tx.segmentBytes(mss); // a TSO super-segment: the output cuts it into MSS pieces
             }
         }
         lastAckSent = d.rcvNxt;
