@@ -249,6 +249,27 @@ public final class IpStack implements Pollable {
         return src == null ? null : paths.getOrCreate(src, remote, r.effectiveMtuBytes());
     }
 
+    /**
+     * The largest TCP message (header + data) one super-segment towards {@code remote} may carry through the
+     * interface's segmentation offload ({@link Outbound#maxSegmentedPayloadBytes()}), or 0 when the route's port has
+     * no TSO or there is no route. TCP sizes its super-segments from it when a connection is created.
+     */
+    public int segmentationOffloadBytes(IpAddress remote) {
+        Route r = routes.lookup(remote);
+        if (r == null) {
+            return 0;
+        }
+        Link link = links.get(r.iface().index());
+        LinkOffloads o = link.port.offloads();
+        if (!o.tso()) {
+            return 0;
+        }
+        int linkHeader = link.iface.tagsFrames() ? EthernetView.TAGGED_HEADER_LENGTH : EthernetView.HEADER_LENGTH;
+        int ipHeader = remote.isIpv4() ? Ipv4View.HEADER_LENGTH : Ipv6View.HEADER_LENGTH;
+        int byIp = remote.isIpv4() ? 0xFFFF - ipHeader : 0xFFFF;
+        return Math.max(0, Math.min(o.tsoMaxBytes() - linkHeader - ipHeader, byIp));
+    }
+
     /** The path MTU towards {@code remote}: the cached PMTU, else the route's MTU; 0 when there is no route. */
     public int pathMtu(IpAddress remote) {
         Route r = routes.lookup(remote);

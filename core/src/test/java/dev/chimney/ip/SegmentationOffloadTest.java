@@ -237,6 +237,8 @@ class SegmentationOffloadTest {
         Host tso = host(2, TSO);
         IpStack.Outbound o = tso.stack().beginSend(B4, IpProtocol.TCP);
         assertEquals(65_535 - 20, o.maxSegmentedPayloadBytes());
+        assertEquals(65_535 - 20, tso.stack().segmentationOffloadBytes(B4));
+        assertEquals(0, host(2, LinkOffloads.NONE).stack().segmentationOffloadBytes(B4));
         assertFalse(o.commitSegmented(65_535 - 20 + 1, 20, 1460));
         assertEquals(1, tso.stack().counters().get(IpCounter.TX_DROP_TOO_BIG));
         IpStack.Outbound o6 = tso.stack().beginSend(B6, IpProtocol.TCP);
