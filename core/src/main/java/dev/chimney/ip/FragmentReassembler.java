@@ -72,6 +72,9 @@ public final class FragmentReassembler {
     private int bytesHeld;
     private long arrivalSequence;
     private MemorySegment completed;
+    private TimeoutListener timeoutListener;
+    /** Longest first-fragment header kept for a time-exceeded quote (IPv6 header plus some extension headers). */
+    static final int MAX_KEPT_HEADER_BYTES = 256;
     private int completedProtocol;
 
     /**
@@ -127,6 +130,18 @@ public final class FragmentReassembler {
      */
     public Result offer(long srcHi, long srcLo, long dstHi, long dstLo, int protocol, long id, int offsetBytes,
             boolean moreFragments, MemorySegment payload, long nowNs) {
+        return offer(srcHi, srcLo, dstHi, dstLo, protocol, id, offsetBytes, moreFragments, payload, null, nowNs);
+    }
+
+    /**
+     * As {@link #offer(long, long, long, long, int, long, int, boolean, MemorySegment, long)}, also keeping the IP
+     * header (with any extension headers up to the fragment header) of the offset-0 fragment, so that a timeout can
+     * be reported to its sender with an ICMP time exceeded that quotes it (RFC 8200 §4.5, RFC 792).
+     *
+     * @param firstHeader the IP header bytes in front of the fragment data, or null (kept only for offset 0)
+     */
+    public Result offer(long srcHi, long srcLo, long dstHi, long dstLo, int protocol, long id, int offsetBytes,
+            boolean moreFragments, MemorySegment payload, MemorySegment firstHeader, long nowNs) {
         completed = null;
         counters.increment(IpCounter.FRAG_RECEIVED);
         int length = (int) payload.byteSize();
@@ -195,6 +210,10 @@ public final class FragmentReassembler {
         s.maxEnd = Math.max(s.maxEnd, end);
         if (offsetBytes == 0) {
             s.payloadProtocol = protocol;
+            if (firstHeader != null && firstHeader.byteSize() <= MAX_KEPT_HEADER_BYTES) {
+                MemorySegment.copy(firstHeader, 0, s.header, 0, firstHeader.byteSize());
+                s.headerBytes = (int) firstHeader.byteSize();
+            }
         }
         if (!moreFragments) {
             s.totalBytes = end;
@@ -266,10 +285,35 @@ public final class FragmentReassembler {
 
     private void onTimeout(Slot s) {
         if (s.used) {
-            // RFC 8200 §4.5 / RFC 792: the datagram is discarded; an ICMP time exceeded is optional and not sent.
             counters.increment(IpCounter.FRAG_DROP_TIMEOUT);
+            if (s.headerBytes > 0 && timeoutListener != null) {
+                // RFC 8200 §4.5 / RFC 1122 §3.3.2: with fragment zero in hand, tell the source reassembly timed out.
+                int dataBytes = 0;
+                for (int i = 0; i < s.count; i++) {
+                    if (s.starts[i] == 0) {
+                        dataBytes = s.ends[i];
+                    }
+                }
+                timeoutListener.onReassemblyTimeout(s.header.asSlice(0, s.headerBytes), s.buffer.asSlice(0,
+                        dataBytes));
+            }
             release(s);
         }
+    }
+
+    /** Told when a datagram whose first fragment arrived times out (to send ICMP time exceeded, code 1). */
+    @FunctionalInterface
+    public interface TimeoutListener {
+        /**
+         * @param firstHeader the IP header of the first fragment as received (valid during the call)
+         * @param firstData   that fragment's data (valid during the call)
+         */
+        void onReassemblyTimeout(MemorySegment firstHeader, MemorySegment firstData);
+    }
+
+    /** Sets who hears about timed-out datagrams whose first fragment had arrived. */
+    public void timeoutListener(TimeoutListener listener) {
+        this.timeoutListener = listener;
     }
 
     private final class Slot {
@@ -292,6 +336,8 @@ public final class FragmentReassembler {
         int maxEnd;
         int totalBytes = -1;
         MemorySegment buffer;
+        final MemorySegment header = MemorySegment.ofArray(new byte[MAX_KEPT_HEADER_BYTES]);
+        int headerBytes;
 
         Slot(int maxFragments) {
             starts = new int[maxFragments];
@@ -306,6 +352,7 @@ public final class FragmentReassembler {
 
         void reset() {
             used = false;
+            headerBytes = 0;
             count = 0;
             received = 0;
             held = 0;

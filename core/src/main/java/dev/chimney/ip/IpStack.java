@@ -147,6 +147,8 @@ public final class IpStack implements Pollable {
         this.nextIpv4Id = random.nextInt(0x10000);
         this.nextIpv6FragmentId = random.nextInt();
         this.nowNs = loop.nowNs();
+        this.reassemblyV4.timeoutListener((header, data) -> reassemblyTimedOut(true, header, data));
+        this.reassemblyV6.timeoutListener((header, data) -> reassemblyTimedOut(false, header, data));
         this.icmpTokens = config.icmpErrorBurst();
         this.icmpTokensAtNs = nowNs;
         loop.register(this);
@@ -175,8 +177,8 @@ public final class IpStack implements Pollable {
     /** Registers the handler for an IP protocol number (6 TCP, 17 UDP, ...), replacing any previous one. */
     public void register(int protocol, TransportHandler handler) {
         if (protocol < 0 || protocol > 255 || protocol == IpProtocol.ICMP || protocol == IpProtocol.ICMPV6) {
-            throw new IllegalArgumentException("protocol must be 0..255 and not ICMP/ICMPv6 (handled by the stack), got "
-                    + protocol);
+            throw new IllegalArgumentException("protocol must be 0..255 and not ICMP/ICMPv6 (handled by the stack), "
+                    + "got " + protocol);
         }
         handlers[protocol] = handler;
     }
@@ -319,7 +321,8 @@ public final class IpStack implements Pollable {
         try {
             receiveEthernet(link, frame);
         } catch (WireFormatException e) {
-            counters.increment(dropCounterFor(e));
+            // The layer that was parsing when the view rejected the bytes names the drop (set before each check()).
+            counters.increment(currentLayerDrop);
         } catch (IndexOutOfBoundsException e) {
             // A length field the views accepted still pointed outside the frame: a bug's symptom, but input must
             // never take the loop down. Counted so tests notice.
@@ -327,11 +330,8 @@ public final class IpStack implements Pollable {
         }
     }
 
+    /** Drop counter for a {@link WireFormatException} from the layer being parsed now. */
     private IpCounter currentLayerDrop = IpCounter.FRAME_DROP_TRUNCATED;
-
-    private IpCounter dropCounterFor(WireFormatException e) {
-        return currentLayerDrop;
-    }
 
     private void receiveEthernet(Link link, MemorySegment frame) throws WireFormatException {
         currentLayerDrop = IpCounter.FRAME_DROP_TRUNCATED;
@@ -428,26 +428,29 @@ public final class IpStack implements Pollable {
         IpPacketInfo info = rxInfo;
         info.setV4(src, dst, ip.protocol(), ip.ttl(), ip.tos(), iface.index());
         info.dstMulticast = !iface.isOwnIpv4(dst);
-        MemorySegment payload;
         int protocol = ip.protocol();
+        MemorySegment seg = frame;
+        long pOff = ip.upperOffset();
+        int pLen = ip.upperLength();
         if (ip.isFragment()) {
             FragmentReassembler.Result r = reassemblyV4.offer(0, src & 0xFFFF_FFFFL, 0, dst & 0xFFFF_FFFFL, protocol,
-                    ip.identification(), ip.fragmentOffsetBytes(), ip.moreFragments(),
-                    frame.asSlice(ip.upperOffset(), ip.upperLength()), nowNs);
+                    ip.identification(), ip.fragmentOffsetBytes(), ip.moreFragments(), frame.asSlice(pOff, pLen),
+                    ip.fragmentOffsetBytes() == 0 ? frame.asSlice(off, ip.headerLen()) : null, nowNs);
             if (r != FragmentReassembler.Result.COMPLETE) {
                 return;
             }
-            payload = reassemblyV4.completedPayload();
+            seg = reassemblyV4.completedPayload();
+            pOff = 0;
+            pLen = (int) seg.byteSize();
             info.reassembled = true;
         } else {
-            payload = frame.asSlice(ip.upperOffset(), ip.upperLength());
             applyRxOffload(info);
         }
         if (protocol == IpProtocol.ICMP) {
-            receiveIcmpv4(link, info, payload);
+            receiveIcmpv4(link, info, seg.asSlice(pOff, pLen));
             return;
         }
-        dispatch(link, info, payload, frame, off, (int) ip.length());
+        dispatch(link, info, seg, pOff, pLen, frame, off, (int) ip.length());
     }
 
     /**
@@ -463,8 +466,8 @@ public final class IpStack implements Pollable {
     }
 
     /** Hands a packet to its transport, remembering it so the handler may answer with an ICMP error. */
-    private void dispatch(Link link, IpPacketInfo info, MemorySegment payload, MemorySegment frame, long ipOff,
-            int ipLen) {
+    private void dispatch(Link link, IpPacketInfo info, MemorySegment seg, long pOff, int pLen, MemorySegment frame,
+            long ipOff, int ipLen) {
         rxLink = link;
         rxFrame = frame;
         rxIpOffset = ipOff;
@@ -477,7 +480,7 @@ public final class IpStack implements Pollable {
                 sendUnreachable(IcmpErrorKind.PROTOCOL_UNREACHABLE);
                 return;
             }
-            h.onPacket(info, payload);
+            h.onPacket(info, seg, pOff, pLen);
         } finally {
             rxFrame = null;
             rxLink = null;
@@ -508,7 +511,9 @@ public final class IpStack implements Pollable {
         info.setV6(sHi, sLo, dHi, dLo, ip.upperProtocol(), ip.hopLimit(), ip.trafficClass(), iface.index());
         info.dstMulticast = (dHi >>> 56) == 0xFF;
         int protocol = ip.upperProtocol();
-        MemorySegment payload;
+        MemorySegment seg = frame;
+        long pOff = ip.upperOffset();
+        int pLen = ip.upperLength();
         if (ip.isFragment()) {
             // The fragmentable part starts right after the fragment header (RFC 8200 §4.5). The view's upper offset
             // is that place for every fragment except a first fragment that carries more extension headers, so
@@ -519,7 +524,8 @@ public final class IpStack implements Pollable {
             int dataLen = (int) (off + ip.length() - dataOff);
             FragmentReassembler.Result r = reassemblyV6.offer(sHi, sLo, dHi, dLo, nextHeader,
                     ip.fragmentIdentification() & 0xFFFF_FFFFL, ip.fragmentOffsetBytes(), ip.moreFragments(),
-                    frame.asSlice(dataOff, dataLen), nowNs);
+                    frame.asSlice(dataOff, dataLen),
+                    ip.fragmentOffsetBytes() == 0 ? frame.asSlice(off, dataOff - off) : null, nowNs);
             if (r != FragmentReassembler.Result.COMPLETE) {
                 return;
             }
@@ -542,18 +548,19 @@ public final class IpStack implements Pollable {
                     return;
                 }
             }
-            payload = whole.asSlice(skip);
+            seg = whole;
+            pOff = skip;
+            pLen = (int) (whole.byteSize() - skip);
             info.protocol = protocol;
         } else {
-            payload = frame.asSlice(ip.upperOffset(), ip.upperLength());
             applyRxOffload(info);
         }
         switch (protocol) {
-            case IpProtocol.ICMPV6 -> receiveIcmpv6(link, info, payload);
+            case IpProtocol.ICMPV6 -> receiveIcmpv6(link, info, seg.asSlice(pOff, pLen));
             case IpProtocol.IPV6_NO_NEXT -> {
                 // RFC 8200 §4.7: nothing follows; silently done.
             }
-            default -> dispatch(link, info, payload, frame, off, (int) ip.length());
+            default -> dispatch(link, info, seg, pOff, pLen, frame, off, (int) ip.length());
         }
     }
 
@@ -668,18 +675,19 @@ public final class IpStack implements Pollable {
      * Installs a host route after a redirect, only when it comes from the router we currently use for that
      * destination and names an on-link next hop (RFC 1122 §3.2.2.2; RFC 4861 §8.1).
      */
-    private void applyRedirect(Link link, IpAddress from, IpAddress dst, IpAddress newHop, int hostPrefix) {
+    private boolean applyRedirect(Link link, IpAddress from, IpAddress dst, IpAddress newHop, int hostPrefix) {
         Route current = routes.lookup(dst);
         if (current == null || current.iface() != link.iface || !from.equals(current.gateway())) {
-            return;
+            return false;
         }
         IpAddress gateway = newHop.equals(dst) ? null : newHop;
         if (gateway != null && routes.onLinkInterface(gateway) != link.iface && !(gateway instanceof Ipv6Address g
                 && g.isLinkLocal())) {
-            return;
+            return false;
         }
         routes.add(new Route(new IpCidr(dst, hostPrefix), gateway, link.iface, 0, 0, null, Route.Origin.REDIRECT));
         counters.increment(IpCounter.REDIRECTS_APPLIED);
+        return true;
     }
 
     // ---------------------------------------------------------------- ICMPv6 (RFC 4443) and NDP (RFC 4861)
@@ -850,11 +858,14 @@ public final class IpStack implements Pollable {
                 }
                 Ipv6Address target = new Ipv6Address(Bytes.u64(msg, 8), Bytes.u64(msg, 16));
                 Ipv6Address dst = new Ipv6Address(Bytes.u64(msg, 24), Bytes.u64(msg, 32));
-                long tlla = findLinkAddressOption(msg, 40, OPT_TARGET_LLADDR);
-                if (tlla >= 0) {
-                    link.ndp.onLinkAddressHint(target, new MacAddress(tlla), true, nowNs);
+                // §8.1: a redirect not from our current first hop for that destination is invalid as a whole, so
+                // its target link-layer option is learned only after the route check passed.
+                if (applyRedirect(link, new Ipv6Address(info.srcHi, info.srcLo), dst, target, 128)) {
+                    long tlla = findLinkAddressOption(msg, 40, OPT_TARGET_LLADDR);
+                    if (tlla >= 0) {
+                        link.ndp.onLinkAddressHint(target, new MacAddress(tlla), true, nowNs);
+                    }
                 }
-                applyRedirect(link, new Ipv6Address(info.srcHi, info.srcLo), dst, target, 128);
             }
             default -> {
                 // Router solicitations: hosts ignore them (RFC 4861 §6.2.6), but the source link-layer option
@@ -918,7 +929,7 @@ public final class IpStack implements Pollable {
                 }
             } else if (t == OPT_MTU && olen == 8 && o + 8 <= msg.byteSize()) {
                 long mtu = Bytes.u32(msg, o + 4) & 0xFFFF_FFFFL;
-                if (mtu >= PathCache.MIN_IPV6_PMTU && mtu < link.iface.mtuBytes()) {
+                if (lifetimeS > 0 && mtu >= PathCache.MIN_IPV6_PMTU && mtu < link.iface.mtuBytes()) {
                     routes.add(new Route(anyV6, router, link.iface, 1024, (int) mtu, null,
                             Route.Origin.ROUTER_ADVERTISEMENT));
                 }
@@ -1042,6 +1053,27 @@ public final class IpStack implements Pollable {
         }
     }
 
+    // ---------------------------------------------------------------- announcements
+
+    /**
+     * Announces the interface's addresses so neighbors update their caches at once, e.g. after the MAC behind
+     * them changed (a failover to another NIC): a gratuitous ARP request per IPv4 address (RFC 5227 §3, RFC 826
+     * merge) and an unsolicited Neighbor Advertisement with the override flag to all-nodes per IPv6 address
+     * (RFC 4861 §7.2.6).
+     */
+    public void announce(NetInterface iface) {
+        nowNs = loop.nowNs();
+        Link link = links.get(iface.index());
+        for (IpCidr c : iface.ipv4()) {
+            int ip = ((Ipv4Address) c.address()).bits();
+            sendArp(link, ArpView.OPERATION_REQUEST, MacAddress.BROADCAST.bits(), ip, 0L, ip);
+        }
+        for (IpCidr c : iface.ipv6()) {
+            Ipv6Address a = (Ipv6Address) c.address();
+            sendNeighborAdvert(link, a.hi(), a.lo(), Ipv6Address.ALL_NODES, false, -1);
+        }
+    }
+
     // ---------------------------------------------------------------- ICMP errors we originate
 
     /**
@@ -1061,7 +1093,8 @@ public final class IpStack implements Pollable {
         }
         IpPacketInfo info = rxInfo;
         if (info.dstMulticast || info.reassembled || info.srcHi == 0 && info.srcLo == 0
-                || info.version == 4 && ((info.srcLo >>> 28) == 0xE) || info.version == 6 && (info.srcHi >>> 56) == 0xFF) {
+                || info.version == 4 && ((info.srcLo >>> 28) == 0xE)
+                || info.version == 6 && (info.srcHi >>> 56) == 0xFF) {
             return false;
         }
         if (!takeIcmpToken()) {
@@ -1069,19 +1102,6 @@ public final class IpStack implements Pollable {
             return false;
         }
         boolean v4 = info.version == 4;
-        IpAddress src = info.destinationAddress();
-        IpAddress dst = info.sourceAddress();
-        Outbound out = beginSendInternal(src, dst, v4 ? IpProtocol.ICMP : IpProtocol.ICMPV6, false);
-        if (out == null) {
-            return false;
-        }
-        // Quote as much of the offending packet as fits a minimum-size datagram (RFC 1812 §4.3.2.3: 576 bytes;
-        // RFC 4443 §2.4(c): 1280 bytes).
-        int minimum = v4 ? 576 : 1280;
-        int headerBytes = v4 ? Ipv4View.HEADER_LENGTH : Ipv6View.HEADER_LENGTH;
-        int quote = Math.min(rxIpLength, Math.min(minimum - headerBytes - 8, out.maxPayloadBytes() - 8));
-        MemorySegment seg = out.segment();
-        long p = out.payloadOffset();
         int type;
         int code;
         int word = 0;
@@ -1099,12 +1119,37 @@ public final class IpStack implements Pollable {
             word = rxV6.upperOffset() - rxIpOffset == Ipv6View.HEADER_LENGTH ? Ipv6View.NEXT_HEADER_OFFSET
                     : (int) (lastExtensionHeaderOffset() - rxIpOffset);
         }
+        return sendIcmpError(info.destinationAddress(), info.sourceAddress(), type, code, word,
+                rxFrame.asSlice(rxIpOffset, rxIpLength), null);
+    }
+
+    /**
+     * Builds and sends one ICMP error from {@code ours} to {@code to}, quoting {@code quote} then {@code more} (may be
+     * null) as far as a minimum-size datagram allows (RFC 1812 §4.3.2.3: 576 bytes; RFC 4443 §2.4(c): 1280).
+     */
+    private boolean sendIcmpError(IpAddress ours, IpAddress to, int type, int code, int word, MemorySegment quote,
+            MemorySegment more) {
+        boolean v4 = to.isIpv4();
+        Outbound out = beginSendInternal(ours, to, v4 ? IpProtocol.ICMP : IpProtocol.ICMPV6, false);
+        if (out == null) {
+            return false;
+        }
+        int minimum = v4 ? 576 : 1280;
+        int headerBytes = v4 ? Ipv4View.HEADER_LENGTH : Ipv6View.HEADER_LENGTH;
+        int room = Math.min(minimum - headerBytes - 8, out.maxPayloadBytes() - 8);
+        int q1 = (int) Math.min(quote.byteSize(), room);
+        int q2 = more == null ? 0 : (int) Math.min(more.byteSize(), room - q1);
+        MemorySegment seg = out.segment();
+        long p = out.payloadOffset();
         Bytes.u8(seg, p, type);
         Bytes.u8(seg, p + 1, code);
         Bytes.u16(seg, p + 2, 0);
         Bytes.u32(seg, p + 4, word);
-        MemorySegment.copy(rxFrame, rxIpOffset, seg, p + 8, quote);
-        int len = 8 + quote;
+        MemorySegment.copy(quote, 0, seg, p + 8, q1);
+        if (q2 > 0) {
+            MemorySegment.copy(more, 0, seg, p + 8 + q1, q2);
+        }
+        int len = 8 + q1 + q2;
         int sum = Checksum.sum(seg, p, len);
         if (!v4) {
             sum = Checksum.add(sum, out.pseudoHeaderSum(len));
@@ -1115,6 +1160,36 @@ public final class IpStack implements Pollable {
             counters.increment(IpCounter.ICMP_ERRORS_SENT);
         }
         return sent;
+    }
+
+    /** RFC 8200 §4.5 / RFC 792 (type 11 code 1): reassembly of a datagram whose first fragment we hold timed out. */
+    private void reassemblyTimedOut(boolean v4, MemorySegment header, MemorySegment data) {
+        nowNs = loop.nowNs();
+        IpAddress src;
+        IpAddress dst;
+        if (v4) {
+            int s4 = Bytes.u32(header, Ipv4View.SRC_OFFSET);
+            int d4 = Bytes.u32(header, Ipv4View.DST_OFFSET);
+            if ((s4 >>> 28) == 0xE || s4 == 0 || s4 == -1 || !ownsIpv4(d4)) {
+                return; // never about multicast/broadcast (RFC 1122 §3.2.2)
+            }
+            src = new Ipv4Address(s4);
+            dst = new Ipv4Address(d4);
+        } else {
+            long sHi = Bytes.u64(header, Ipv6View.SRC_OFFSET);
+            long dHi = Bytes.u64(header, Ipv6View.DST_OFFSET);
+            long dLo = Bytes.u64(header, Ipv6View.DST_OFFSET + 8);
+            if ((sHi >>> 56) == 0xFF || !ownsIpv6(dHi, dLo)) {
+                return; // RFC 4443 §2.4(e)
+            }
+            src = new Ipv6Address(sHi, Bytes.u64(header, Ipv6View.SRC_OFFSET + 8));
+            dst = new Ipv6Address(dHi, dLo);
+        }
+        if (!takeIcmpToken()) {
+            counters.increment(IpCounter.ICMP_ERRORS_RATE_LIMITED);
+            return;
+        }
+        sendIcmpError(dst, src, v4 ? ICMP4_TIME_EXCEEDED : ICMP6_TIME_EXCEEDED, 1, 0, header, data);
     }
 
     /** Offset of the next-header byte of the last extension header of the current IPv6 packet. */
@@ -1299,8 +1374,8 @@ public final class IpStack implements Pollable {
     }
 
     private boolean ownsIpv4(int bits) {
-        for (Link l : links) {
-            if (l.iface.isOwnIpv4(bits)) {
+        for (int i = 0; i < links.size(); i++) {
+            if (links.get(i).iface.isOwnIpv4(bits)) {
                 return true;
             }
         }
@@ -1308,8 +1383,8 @@ public final class IpStack implements Pollable {
     }
 
     private boolean ownsIpv6(long hi, long lo) {
-        for (Link l : links) {
-            if (l.iface.isOwnIpv6(hi, lo)) {
+        for (int i = 0; i < links.size(); i++) {
+            if (links.get(i).iface.isOwnIpv6(hi, lo)) {
                 return true;
             }
         }
@@ -1460,6 +1535,9 @@ public final class IpStack implements Pollable {
             int ipLen = ipHeader + payloadBytes;
             int etherType = writeIpHeader(ipLen, payloadBytes, segments);
             writeEthernet(link.iface, buffer, 0, etherType);
+            if (multicastMac(destination, route) < 0 && !nextHopResolved()) {
+                return queueWithoutOffload(payloadBytes, tcpHeaderBytes, segmentPayloadBytes, segments);
+            }
             segmentedTcpHeader = tcpHeaderBytes;
             segmentedPayload = segmentPayloadBytes;
             try {
@@ -1467,6 +1545,33 @@ public final class IpStack implements Pollable {
             } finally {
                 segmentedPayload = 0;
             }
+        }
+
+        /**
+         * The frame will wait in the neighbor entry and leave later as a plain frame with no offload to finish it,
+         * so finish it now: a super-segment is cut to its first segment (the rest is what TCP retransmits once
+         * the neighbor answers; the queued piece starts resolution), and the checksum is completed in software.
+         */
+        private boolean queueWithoutOffload(int payloadBytes, int tcpHeaderBytes, int segmentPayloadBytes,
+                int segments) {
+            long tcpOff = linkHeader + ipHeader;
+            int tcpLen = payloadBytes;
+            if (segments > 1) {
+                tcpLen = tcpHeaderBytes + segmentPayloadBytes;
+                writeIpHeader(ipHeader + tcpLen, tcpLen, 1);
+                int flags = Bytes.u8(buffer, tcpOff + 13);
+                Bytes.u8(buffer, tcpOff + 13, flags & ~0x09); // FIN and PSH belong to the last piece only
+                Bytes.u16(buffer, tcpOff + 16, pseudoHeaderSum(tcpLen));
+            }
+            // The field holds the pseudo-header sum, so the sum over the whole message includes it (RFC 1071).
+            Bytes.u16(buffer, tcpOff + 16, Checksum.finish(Checksum.sum(buffer, tcpOff, tcpLen)));
+            return resolveAndSend(buffer, linkHeader + ipHeader + tcpLen);
+        }
+
+        /** True when a frame to the next hop would be sent now rather than queued (RFC 4861 §7.2.2 INCOMPLETE). */
+        private boolean nextHopResolved() {
+            NeighborEntry e = (destination.isIpv4() ? link.arp : link.ndp).lookup(route.nextHop(destination));
+            return e != null && e.state() != NeighborState.INCOMPLETE;
         }
 
         private int segmentedTcpHeader;

@@ -31,7 +31,8 @@ public record IpStackConfig(NeighborConfig neighbor, int pathMaxEntries, long pa
 
     public static IpStackConfig defaults() {
         return new IpStackConfig(NeighborConfig.defaults(), 1024, Duration.ofMinutes(10).toNanos(),
-                FragmentReassembler.Config.ipv4Defaults(), FragmentReassembler.Config.ipv6Defaults(), 64, false, 100, 20);
+                FragmentReassembler.Config.ipv4Defaults(), FragmentReassembler.Config.ipv6Defaults(), 64, false, 100,
+                20);
     }
 
     public IpStackConfig withNeighbor(NeighborConfig n) {

@@ -65,8 +65,19 @@ public final class NeighborCache {
         }
     }
 
+    /**
+     * Where forward-progress evidence the host does not see itself comes from: an offload target running
+     * connections to this neighbor (chimney spec §5.2: the target's NicReachabilityDelta).
+     */
+    @FunctionalInterface
+    public interface ReachabilityOracle {
+        /** The last time (loop clock ns) someone else saw forward progress to {@code entry}, or Long.MIN_VALUE. */
+        long lastForwardProgressNs(NeighborEntry entry);
+    }
+
     private final NetInterface iface;
     private final TimerWheel timers;
+    private ReachabilityOracle oracle = e -> Long.MIN_VALUE;
     private final SeededRandom random;
     private final NeighborConfig config;
     private final Solicitor solicitor;
@@ -118,6 +129,14 @@ public final class NeighborCache {
 
     public void addListener(Listener l) {
         listeners.add(l);
+    }
+
+    /**
+     * Installs the source of outside forward-progress evidence consulted before probing (spec §5.2.4: "in state
+     * DELAY [the host] queries the OT's NRD to decide whether to move to PROBE").
+     */
+    public void reachabilityOracle(ReachabilityOracle o) {
+        this.oracle = o == null ? e -> Long.MIN_VALUE : o;
     }
 
     public NeighborConfig config() {
@@ -374,6 +393,15 @@ public final class NeighborCache {
             }
             case REACHABLE -> enterStale(e); // §7.3.3: ReachableTime passed without confirmation.
             case DELAY -> {
+                long progressNs = oracle.lastForwardProgressNs(e);
+                if (progressNs != Long.MIN_VALUE && progressNs > e.lastConfirmedNs && nowNs - progressNs
+                        < reachableTimeNs) {
+                    // Spec §5.2.4: the offload target saw forward progress the host could not: that is the
+                    // upper-layer confirmation of RFC 4861 §7.3.1, so no probe is needed.
+                    e.lastConfirmedNs = progressNs;
+                    enterReachable(e, progressNs);
+                    return;
+                }
                 // §7.3.3: no confirmation within DELAY_FIRST_PROBE_TIME: start unicast probes.
                 e.state = NeighborState.PROBE;
                 e.solicitsSent = 0;

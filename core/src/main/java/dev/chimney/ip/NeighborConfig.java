@@ -38,7 +38,7 @@ public record NeighborConfig(int maxEntries, int maxQueuedPerEntry, int maxQueue
         }
     }
 
-    /** RFC 4861 §10 values, 256 entries, 3 queued frames per entry (as RFC 4861 §7.2.2 suggests: "small"), 64 total. */
+    /** RFC 4861 §10 values, 256 entries, 3 queued frames per entry (RFC 4861 §7.2.2: "small"), 64 in total. */
     public static NeighborConfig defaults() {
         return new NeighborConfig(256, 3, 64, MAX_MULTICAST_SOLICIT, MAX_UNICAST_SOLICIT, REACHABLE_TIME_NS,
                 RETRANS_TIMER_NS, DELAY_FIRST_PROBE_TIME_NS);

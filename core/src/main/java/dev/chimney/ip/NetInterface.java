@@ -211,7 +211,8 @@ public final class NetInterface {
         if (ipv4.isEmpty()) {
             return null;
         }
-        for (IpCidr c : ipv4) {
+        for (int i = 0; i < ipv4.size(); i++) { // indexed: no iterator on the per-packet path
+            IpCidr c = ipv4.get(i);
             if (c.contains(dst)) {
                 return (Ipv4Address) c.address();
             }
@@ -234,8 +235,8 @@ public final class NetInterface {
         }
         Ipv6Address best = null;
         int bestCommon = -1;
-        for (IpCidr c : ipv6) {
-            Ipv6Address a = (Ipv6Address) c.address();
+        for (int i = 0; i < ipv6.size(); i++) { // indexed: no iterator on the per-packet path
+            Ipv6Address a = (Ipv6Address) ipv6.get(i).address();
             if (a.isLinkLocal()) {
                 continue;
             }

@@ -17,6 +17,15 @@ public interface TransportHandler {
     void onPacket(IpPacketInfo info, MemorySegment payload);
 
     /**
+     * The zero-copy form the stack actually calls: the transport message is {@code length} bytes at {@code offset}
+     * of {@code segment} (the received frame, or the reassembly buffer). Override it to wrap a view over the bytes
+     * without the slice object the default creates for {@link #onPacket(IpPacketInfo, MemorySegment)}.
+     */
+    default void onPacket(IpPacketInfo info, MemorySegment segment, long offset, int length) {
+        onPacket(info, segment.asSlice(offset, length));
+    }
+
+    /**
      * An ICMP error quoted a packet this host sent with this protocol (RFC 1122 §4.2.3.9, RFC 4443 §2.4(e)).
      *
      * @param kind          what went wrong; {@link IcmpErrorKind#isHard()} tells aborting errors from transient ones

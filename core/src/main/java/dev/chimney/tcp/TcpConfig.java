@@ -85,14 +85,15 @@ public final class TcpConfig {
     }
 
     /**
-     * A controller for a new connection: the custom factory if one was set, else the configured algorithm with
-     * RFC 6582 NewReno-style recovery arithmetic (the engine's loss recovery; see {@link TcpConnection}).
+     * A controller for a new connection: the custom factory if one was set, else the configured algorithm with the
+     * recovery arithmetic matching the engine's loss recovery: RFC 6675 pipe-based when SACK was negotiated, else
+     * RFC 6582 NewReno window inflation.
      */
-    CongestionControl newCongestionControl() {
+    CongestionControl newCongestionControl(boolean sackRecovery) {
         if (congestionControl != null) {
             return congestionControl.get();
         }
-        CongestionControls.Options options = new CongestionControls.Options(initialWindowSegments, false);
+        CongestionControls.Options options = new CongestionControls.Options(initialWindowSegments, sackRecovery);
         return switch (congestionAlgorithm) {
             case NEWRENO -> new dev.chimney.tcp.cc.NewReno(options);
             case CUBIC -> new dev.chimney.tcp.cc.Cubic(options);

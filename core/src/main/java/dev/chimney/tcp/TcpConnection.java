@@ -74,6 +74,11 @@ public final class TcpConnection {
     private static final int DEFAULT_MSS_IPV6 = 1220;
     private static final int TCP_HEADER = 20;
     private static final int TIMESTAMP_OPTION_BYTES = 12;
+    /**
+     * Least time between two forward-progress hints to neighbor discovery (RFC 4861 §7.3.1): a neighbor stays
+     * REACHABLE for ~30 s, so one hint a second keeps it fresh without a route lookup per ACK.
+     */
+    public static final long REACHABILITY_CONFIRM_INTERVAL_NS = 1_000_000_000L;
 
     private final TcpStack stack;
     private final TcpConfig config;
@@ -90,6 +95,9 @@ public final class TcpConnection {
     final DelegatedState d = new DelegatedState();
     /** Created when the handshake has negotiated the options (the recovery style depends on SACK). */
     private CongestionControl cc;
+    /** RFC 6675 sender scoreboard, present when SACK was negotiated (reset on import: SACK info is advisory). */
+    private SackScoreboard scoreboard;
+    private final int[] sackBlocks = new int[2 * TcpSegment.MAX_SACK_BLOCKS];
     private final SendBuffer sendBuffer;
     private final ReceiveBuffer receiveBuffer;
     private final OutOfOrderRanges outOfOrder;
@@ -105,6 +113,8 @@ public final class TcpConnection {
     private int rttSeq;
     private long rttStartNs;
     private boolean ackNow;
+    /** One output pass may ignore SWS avoidance and Nagle (the persist/override timer expired). */
+    private boolean forceSend;
     private int unackedBytes;
     private long delayedAckDeadlineNs = Long.MAX_VALUE;
     private long timeWaitDeadlineNs = Long.MAX_VALUE;
@@ -116,6 +126,7 @@ public final class TcpConnection {
     /** What the retransmit deadline currently means; derivable from the state (see {@link #rtxKind()}). */
     private RtxKind armedKind = RtxKind.NONE;
     private CloseReason softError;
+    private long reachabilityConfirmedNs = Long.MIN_VALUE / 4;
     private boolean passive;
     TcpListener owner;
     private boolean appClosed;
@@ -270,6 +281,19 @@ public final class TcpConnection {
         return d.rcvWnd;
     }
 
+    /** Diagnostic summary (state, sequence variables, timers) for logs and assertion messages. */
+    @Override
+    public String toString() {
+        long now = stack.nowNs();
+        return "TcpConnection[" + localAddress + ":" + localPort + "->" + remoteAddress + ":" + remotePort + " "
+                + d.state + " sndUna=" + Integer.toUnsignedString(d.sndUna) + " sndNxt=+" + (d.sndNxt - d.sndUna)
+                + " sndMax=+" + (d.sndMax - d.sndUna) + " sndWnd=" + d.sndWnd + " buffered=" + sendBuffer.length()
+                + " rcvNxt=" + Integer.toUnsignedString(d.rcvNxt) + " rcvWnd=" + d.rcvWnd + " cwnd=" + cwnd()
+                + " rtx=" + armedKind + (d.retransmitDeadlineNs == Long.MAX_VALUE ? "" : "@+"
+                + (d.retransmitDeadlineNs - now) / 1_000_000 + "ms") + " rtxCount=" + d.retransmitCount
+                + " timerArmed=" + timer.isArmed() + " mss=" + sendMss() + "]";
+    }
+
     // =============================================================================================================
     // Application API
     // =============================================================================================================
@@ -394,6 +418,9 @@ public final class TcpConnection {
         if (cc != null && d.state.isSynchronized()) {
             cc.onMssChange(sendMss());
         }
+        if (scoreboard != null) {
+            scoreboard.setSmss(sendMss());
+        }
         if (d.state.isSynchronized() && d.sndNxt != d.sndUna) {
             // RFC 1191 §6.5 "retransmit": resend everything in flight with the smaller segments
             d.sndNxt = d.sndUna;
@@ -494,7 +521,7 @@ public final class TcpConnection {
             d.tsRecent = peerSyn.tsVal();
             d.tsRecentNs = nowNs;
         }
-        cc = config.newCongestionControl();
+        cc = config.newCongestionControl(sack);
     }
 
     // =============================================================================================================
@@ -750,12 +777,26 @@ public final class TcpConnection {
         long peerWindow = (long) seg.window() << constants.sndWindScale();
         int acked = ack - d.sndUna;
         long flightBefore = flightSize();
+        SackScoreboard sb = scoreboard;
+        if (sb != null) {
+            // RFC 6675 §5 Update(): cumulative ACK plus SACK blocks (RFC 2018 §3)
+            int n = seg.sackCount();
+            for (int i = 0; i < n; i++) {
+                sackBlocks[2 * i] = seg.sackLeft(i);
+                sackBlocks[2 * i + 1] = seg.sackRight(i);
+            }
+            sb.update(ack, sackBlocks, n);
+        }
         if (acked > 0) {
             int bufLen = sendBuffer.length();
             int dataAcked = Math.min(acked, bufLen);
             boolean finAcked = d.state.finUnacknowledged() && acked > bufLen;
             sendBuffer.consume(dataAcked);
             d.sndUna = ack;
+            if (nowNs - reachabilityConfirmedNs >= REACHABILITY_CONFIRM_INTERVAL_NS) {
+                reachabilityConfirmedNs = nowNs;
+                stack.output().forwardProgress(localAddress, remoteAddress, nowNs);
+            }
             if (lt(d.sndNxt, d.sndUna)) {
                 d.sndNxt = d.sndUna;
             }
@@ -774,7 +815,15 @@ public final class TcpConnection {
             }
             d.retransmitCount = 0;
             d.dupAckCount = 0;
-            if (inRecovery) {
+            if (sb != null) {
+                if (sb.lastAckEndedRecovery()) {
+                    cc.onRecoveryExit(flightSize(), nowNs); // RFC 6675 §5 step A
+                } else if (sb.inRecovery()) {
+                    cc.onRecoveryAck(dataAcked, nowNs);
+                } else {
+                    cc.onAck(dataAcked, flightBefore, rttNs, nowNs);
+                }
+            } else if (inRecovery) {
                 if (geq(ack, recover)) {
                     inRecovery = false; // RFC 6582 §3.2 step 3: full acknowledgment
                     cc.onRecoveryExit(flightSize(), nowNs);
@@ -799,7 +848,11 @@ public final class TcpConnection {
                 && d.sndMax != d.sndUna && d.sndWnd > 0 && armedKind != RtxKind.PERSIST) {
             // RFC 5681 §2 duplicate ACK
             d.dupAckCount++;
-            if (!inRecovery && d.dupAckCount == 3 && lt(recover, ack)) {
+            if (sb != null) {
+                if (seg.sackCount() == 0) {
+                    sb.countDuplicateAck();
+                }
+            } else if (!inRecovery && d.dupAckCount == 3 && lt(recover, ack)) {
                 // RFC 6582 §3.2 step 2 / RFC 5681 §3.2 step 2-3: enter fast recovery, retransmit the lost segment
                 inRecovery = true;
                 recover = d.sndMax;
@@ -808,6 +861,15 @@ public final class TcpConnection {
                 retransmitHead(nowNs);
             } else if (inRecovery) {
                 cc.onRecoveryAck(0, nowNs); // RFC 5681 §3.2 step 4: cwnd inflation by the controller
+            }
+        }
+        if (sb != null && sb.shouldEnterRecovery()) {
+            // RFC 6675 §5 steps 4.1-4.4: enter loss recovery and retransmit the first hole
+            stack.count(TcpCounter.FAST_RETRANSMITS);
+            cc.onFastRetransmit(flightSize(), nowNs);
+            int len = sb.enterRecovery();
+            if (len > 0) {
+                sendRange(nowNs, sb.nextSegStart(), len, SackScoreboard.Rule.FAST_RETRANSMIT);
             }
         }
         // RFC 9293 §3.10.7.4: update the send window if the segment is newer (SND.WL1/SND.WL2)
@@ -960,6 +1022,10 @@ public final class TcpConnection {
         setState(TcpState.ESTABLISHED);
         stack.count(TcpCounter.ESTABLISHED);
         cc.init(sendMss(), nowNs);
+        if (constants.sack()) {
+            scoreboard = new SackScoreboard();
+            scoreboard.reset(d.sndUna, d.sndMax, sendMss());
+        }
         restartKeepAlive(nowNs);
         pendingEvents |= EVENT_CONNECTED | EVENT_WRITABLE;
     }
@@ -1013,8 +1079,10 @@ public final class TcpConnection {
             return;
         }
         boolean sentSomething = false;
-        if (d.state.isSynchronized() && d.state != TcpState.TIME_WAIT && armedKind != RtxKind.PERSIST) {
-            int mss = sendMss();
+        if (scoreboard != null && scoreboard.inRecovery() && d.state.isSynchronized()) {
+            sentSomething = sackRecoveryOutput(nowNs);
+        } else if (d.state.isSynchronized() && d.state != TcpState.TIME_WAIT && armedKind != RtxKind.PERSIST) {
+            int mss = segmentPayloadLimit();
             // With segmentation offload one emitted segment may stand for several full-sized ones (TSO); the
             // offload cuts it back into MSS pieces, so Nagle and SWS below still reason in MSS units.
             int burst = segmentationOffloadBytes > mss ? segmentationOffloadBytes / mss * mss : mss;
@@ -1031,7 +1099,7 @@ public final class TcpConnection {
                     break;
                 }
                 boolean retransmitting = lt(d.sndNxt, d.sndMax);
-                if (len < mss && !fin && !retransmitting) {
+                if (len < mss && !fin && !retransmitting && !forceSend) {
                     // RFC 1122 §4.2.3.4: send a short segment only if it is all we have and Nagle allows it
                     // (nothing unacknowledged, or Nagle off), or it is at least half the largest window seen
                     boolean all = len == unsent;
@@ -1050,6 +1118,9 @@ public final class TcpConnection {
                     rttStartNs = nowNs;
                 }
                 emit(nowNs, d.sndNxt, flags, sent, len);
+                if (scoreboard != null) {
+                    scoreboard.onTransmit(d.sndNxt, len + (fin ? 1 : 0));
+                }
                 d.sndNxt += len + (fin ? 1 : 0);
                 if (gt(d.sndNxt, d.sndMax)) {
                     d.sndMax = d.sndNxt;
@@ -1064,12 +1135,82 @@ public final class TcpConnection {
             sendAck();
         }
         ackNow = false;
+        forceSend = false;
+    }
+
+    /**
+     * RFC 6675 §5 step C: while cwnd − pipe ≥ SMSS, send what NextSeg() picks (lost holes first, then new data,
+     * then other unSACKed data, then one rescue retransmission).
+     */
+    private boolean sackRecoveryOutput(long nowNs) {
+        SackScoreboard sb = scoreboard;
+        int mss = sendMss();
+        boolean sent = false;
+        for (int guard = 0; guard < 1024 && cc.cwnd() - sb.pipe() >= mss; guard++) {
+            int bufLen = sendBuffer.length();
+            int sentBytes = d.sndMax - d.sndUna;
+            long windowRoom = Math.max(0, d.sndWnd - Integer.toUnsignedLong(sentBytes));
+            long newAllowed = Math.max(0, Math.min(bufLen - sentBytes, windowRoom));
+            SackScoreboard.Rule rule = sb.nextSeg(newAllowed);
+            if (rule == SackScoreboard.Rule.NONE) {
+                break;
+            }
+            sendRange(nowNs, sb.nextSegStart(), sb.nextSegLength(), rule);
+            sent = true;
+        }
+        return sent;
+    }
+
+    /** Sends sequence range [start, start+len) from the send buffer (a FIN octet included if the range covers it). */
+    private void sendRange(long nowNs, int start, int len, SackScoreboard.Rule rule) {
+        int bufLen = sendBuffer.length();
+        int index = start - d.sndUna;
+        int limit = segmentPayloadLimit();
+        if (len > limit) {
+            len = limit; // SACK option bytes leave less room than the scoreboard's SMSS
+        }
+        int dataLen = Math.max(0, Math.min(len, bufLen - index));
+        boolean fin = d.state.finUnacknowledged() && start + len == d.sndUna + bufLen + 1;
+        if (dataLen == 0 && !fin) {
+            return;
+        }
+        boolean retransmission = lt(start, d.sndMax);
+        if (retransmission) {
+            stack.count(TcpCounter.RETRANSMITTED_SEGMENTS);
+            rttTiming = false; // Karn
+        }
+        emit(nowNs, start, TcpFlags.ACK | (fin ? TcpFlags.FIN : 0), index, dataLen);
+        scoreboard.onTransmit(start, dataLen + (fin ? 1 : 0), rule);
+        int end = start + dataLen + (fin ? 1 : 0);
+        if (gt(end, d.sndMax)) {
+            d.sndMax = end;
+        }
+        if (gt(end, d.sndNxt)) {
+            d.sndNxt = end;
+        }
+        if (d.retransmitDeadlineNs == Long.MAX_VALUE) {
+            d.retransmitDeadlineNs = nowNs + backedOff(d.retransmitCount);
+            armedKind = RtxKind.RETRANSMIT;
+        }
+    }
+
+    /**
+     * Payload bytes that fit one segment now: the send MSS less the SACK option this segment will carry (RFC 2018
+     * §3: 2 + 8·n bytes, padded), so the IP packet never exceeds the path MTU.
+     */
+    private int segmentPayloadLimit() {
+        int mss = sendMss();
+        if (constants.sack() && !outOfOrder.isEmpty()) {
+            int blocks = Math.min(outOfOrder.count(), constants.timestamps() ? 3 : 4);
+            mss -= 4 + 8 * blocks;
+        }
+        return Math.max(1, mss);
     }
 
     /** Retransmits one segment at SND.UNA (fast retransmit, partial ACK), without moving SND.NXT. */
     private void retransmitHead(long nowNs) {
         int bufLen = sendBuffer.length();
-        int len = Math.min(sendMss(), bufLen);
+        int len = Math.min(segmentPayloadLimit(), bufLen);
         boolean fin = d.state.finUnacknowledged() && len == bufLen && gt(d.sndMax, d.sndUna + bufLen);
         if (len == 0 && !fin) {
             return;
@@ -1124,8 +1265,15 @@ public final class TcpConnection {
         transmit();
     }
 
+    /** A pure ACK (see the comment inside for why it carries SND.MAX). */
     private void sendAck() {
-        emit(stack.nowNs(), d.sndNxt, TcpFlags.ACK, 0, 0);
+        // After a go-back (RTO, PMTU decrease) SND.NXT lies behind what the peer already holds; a pure ACK with that
+        // sequence number fails the peer's acceptability test (RFC 9293 §3.10.7.4) and is dropped unread — its ACK
+        // and window ignored, an ACK sent back — and two retransmitting ends can lock each other in an ACK war.
+        // Pure ACKs carry SND.MAX, the next new octet, as BSD's tcp_output does; except while probing a zero
+        // window, where SND.MAX is one byte beyond the peer's window.
+        int seq = armedKind == RtxKind.PERSIST ? d.sndNxt : d.sndMax;
+        emit(stack.nowNs(), seq, TcpFlags.ACK, 0, 0);
     }
 
     /** A segment with header only, for RSTs on behalf of this connection. */
@@ -1153,7 +1301,12 @@ public final class TcpConnection {
             tx.timestamp(tsNow(nowNs), d.tsRecent);
         }
         if (constants.sack() && !outOfOrder.isEmpty()) {
-            addSackBlocks(constants.timestamps() ? 3 : 4);
+            // RFC 9293 §3.7.1: options and data together must fit the MSS (sendMss() already leaves room for
+            // timestamps); a full-sized segment carries only the SACK blocks that fit (RFC 2018 §4 — pure ACKs
+            // still carry them all), so it never exceeds the path MTU.
+            int room = sendMss() - len;
+            int fit = room < 12 ? 0 : (room - 4) / 8;
+            addSackBlocks(Math.min(fit, constants.timestamps() ? 3 : 4));
         }
         if (len > 0) {
             if (sendBuffer.contiguous(index, len)) {
@@ -1164,9 +1317,11 @@ public final class TcpConnection {
                 sendBuffer.copyTo(index, len, stack.scratch(len), 0);
                 tx.payload(stack.scratchMemory(), 0, len);
             }
-            int mss = sendMss();
-            if (len > mss) {
-                tx.segmentBytes(mss); // a TSO super-segment: the output cuts it into MSS pieces
+            int pieceBytes = segmentPayloadLimit();
+            if (len > pieceBytes) {
+                // A TSO super-segment: the output cuts it into pieces that each carry these options (SACK blocks
+                // included) and this much data, so each piece fits the path MTU.
+                tx.segmentBytes(pieceBytes);
             }
         }
         lastAckSent = d.rcvNxt;
@@ -1266,7 +1421,10 @@ public final class TcpConnection {
                 int bufLen = sendBuffer.length();
                 int sent = d.sndNxt - d.sndUna;
                 boolean somethingToSend = bufLen - sent > 0 || (d.state.finUnacknowledged() && sent <= bufLen);
-                if (d.sndWnd == 0 && d.sndNxt == d.sndUna && somethingToSend) {
+                // nothing outstanding (a zero-window probe byte aside) yet data waits: the window is zero or too
+                // small for SWS avoidance to use — persist, or nobody would ever speak again if the peer's window
+                // update is lost (RFC 9293 §3.8.6.1, RFC 1122 §4.2.3.4 override timeout)
+                if (d.sndNxt == d.sndUna && somethingToSend && Integer.toUnsignedLong(d.sndMax - d.sndUna) <= 1) {
                     return RtxKind.PERSIST;
                 }
                 return d.sndMax != d.sndUna ? RtxKind.RETRANSMIT : RtxKind.NONE;
@@ -1369,6 +1527,14 @@ public final class TcpConnection {
                     timeOut();
                     return;
                 }
+                if (d.sndWnd > 0) {
+                    // a small window SWS avoidance refused: send what it allows (RFC 1122 §4.2.3.4 override)
+                    armedKind = RtxKind.NONE;
+                    d.retransmitCount = 0;
+                    d.sndWndProbeCount = 0;
+                    forceSend = true;
+                    return;
+                }
                 d.retransmitCount++;
                 stack.count(TcpCounter.WINDOW_PROBES);
                 sendWindowProbe(nowNs);
@@ -1386,6 +1552,9 @@ public final class TcpConnection {
                 stack.count(TcpCounter.RTO_EXPIRATIONS);
                 // RFC 5681 §3.1 eq. 4 and RFC 6582 §4: loss window, recovery point = highest sequence sent
                 cc.onRetransmitTimeout(flightSize(), nowNs);
+                if (scoreboard != null) {
+                    scoreboard.onRetransmitTimeout(); // RFC 6675 §5.1
+                }
                 inRecovery = false;
                 recover = d.sndMax;
                 d.dupAckCount = 0;
@@ -1417,6 +1586,9 @@ public final class TcpConnection {
         if (sendBuffer.length() > sent) {
             // one byte beyond the zero window (RFC 9293 §3.8.6.1); it advances SND.MAX, not SND.NXT
             emit(nowNs, d.sndNxt, TcpFlags.ACK, sent, 1);
+            if (scoreboard != null) {
+                scoreboard.onTransmit(d.sndNxt, 1);
+            }
             if (gt(d.sndNxt + 1, d.sndMax)) {
                 d.sndMax = d.sndNxt + 1;
             }
@@ -1628,7 +1800,7 @@ public final class TcpConnection {
         s.retransmitCount = del.retransmitCount();
         s.retransmitDeadlineNs = del.retransmitTimeoutDelta() < 0 ? Long.MAX_VALUE
                 : now + del.retransmitTimeoutDelta() * c.tickNs;
-        c.cc = c.config.newCongestionControl();
+        c.cc = c.config.newCongestionControl(k.sack());
         c.cc.init(c.sendMss(), now);
         c.cc.restore(del.cWnd(), del.ssThresh(), now);
         byte[] send = del.sendData();
@@ -1652,6 +1824,10 @@ public final class TcpConnection {
             default -> false;
         };
         c.armedKind = s.retransmitDeadlineNs == Long.MAX_VALUE ? RtxKind.NONE : c.rtxKind();
+        if (k.sack()) {
+            c.scoreboard = new SackScoreboard();
+            c.scoreboard.reset(s.sndUna, s.sndMax, c.sendMss());
+        }
         c.listener(listener);
         stack.add(c);
         stack.count(TcpCounter.IMPORTS);

@@ -30,6 +30,14 @@ public interface TcpOutput {
         return 0;
     }
 
+    /**
+     * A connection saw new data acknowledged: forward progress that proves the peer (its next hop) reachable
+     * (RFC 4861 §7.3.1). Called at most once per {@link TcpConnection#REACHABILITY_CONFIRM_INTERVAL_NS} per
+     * connection; the IP binding passes it to neighbor discovery.
+     */
+    default void forwardProgress(IpAddress source, IpAddress destination, long nowNs) {
+    }
+
     /** Current path MTU towards {@code destination} (spec §2.4 PathMtu) for a new connection. */
     default int pathMtu(IpAddress source, IpAddress destination) {
         return 1500;

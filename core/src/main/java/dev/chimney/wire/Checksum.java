@@ -74,6 +74,20 @@ public final class Checksum {
         return add(sum(seg, offset, length), pseudoHeaderSum) == 0xFFFF;
     }
 
+    /**
+     * The checksum field value for a range whose checksum field (at {@code checksumOffset}) still holds a stale value:
+     * sums the range as it is and takes the stale field out again by ones' complement subtraction (RFC 1624 §3).
+     * Not zeroing the field first means no narrow store precedes the wide loads of the sum, which would otherwise
+     * stall store-to-load forwarding on the emit path. Only valid when the data plus pseudo-header cannot be all zero
+     * (true for IPv4 headers, TCP, UDP and ICMPv6, whose pseudo-header carries a non-zero protocol): for all-zero data
+     * the subtraction yields the other zero, 0xFFFF.
+     */
+    public static int fieldValueIgnoringStale(final MemorySegment seg, final long offset, final long length,
+                                              final long checksumOffset, final int pseudoHeaderSum) {
+        final int stale = Bytes.u16(seg, checksumOffset);
+        return finish(fold((long) sum(seg, offset, length) + pseudoHeaderSum + (~stale & 0xFFFF)));
+    }
+
     /** The IPv4 pseudo-header sum for TCP/UDP (RFC 9293 §3.1, RFC 768): source, destination, zero+protocol, length. */
     public static int pseudoHeaderV4(final int srcBits, final int dstBits, final int protocol, final int upperLength) {
         final long acc = (srcBits >>> 16) + (srcBits & 0xFFFF) + (dstBits >>> 16) + (dstBits & 0xFFFF)

@@ -95,8 +95,9 @@ public final class Ipv4View implements IpView {
 
     /** Computes and writes the header checksum over {@link #headerLen()} bytes. */
     public Ipv4View fillChecksum() {
-        Bytes.u16(seg, offset + CHECKSUM_OFFSET, 0);
-        Bytes.u16(seg, offset + CHECKSUM_OFFSET, Checksum.compute(seg, offset, headerLen()));
+        // The version nibble makes the header non-zero, so the stale field can be subtracted instead of zeroed.
+        Bytes.u16(seg, offset + CHECKSUM_OFFSET, Checksum.fieldValueIgnoringStale(seg, offset, headerLen(),
+                offset + CHECKSUM_OFFSET, 0));
         return this;
     }
 

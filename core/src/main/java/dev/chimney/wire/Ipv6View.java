@@ -47,6 +47,7 @@ public final class Ipv6View implements IpView {
     private boolean hasFragmentHeader;
     private int fragmentField;
     private int fragmentId;
+    private int fragmentRelOffset;
 
     public Ipv6View wrap(final MemorySegment segment) {
         return wrap(segment, 0, segment.byteSize());
@@ -86,6 +87,7 @@ public final class Ipv6View implements IpView {
         hasFragmentHeader = false;
         fragmentField = 0;
         fragmentId = 0;
+        fragmentRelOffset = -1;
         int next = nextHeader();
         int rel = HEADER_LENGTH;
         boolean first = true;
@@ -110,6 +112,7 @@ public final class Ipv6View implements IpView {
                                 "IPv6: two fragment headers");
                     }
                     hasFragmentHeader = true;
+                    fragmentRelOffset = rel;
                     fragmentField = Bytes.u16(seg, offset + rel + 2);
                     fragmentId = Bytes.u32(seg, offset + rel + 4);
                     next = Bytes.u8(seg, offset + rel);
@@ -229,6 +232,29 @@ public final class Ipv6View implements IpView {
 
     public int fragmentIdentification() {
         return fragmentId;
+    }
+
+    /**
+     * Absolute offset of the fragment header, or -1 without one. Everything before it is the unfragmentable part;
+     * the fragmentable part starts at {@link #fragmentableOffset()} (RFC 8200 §4.5).
+     */
+    public long fragmentHeaderOffset() {
+        return fragmentRelOffset < 0 ? -1 : offset + fragmentRelOffset;
+    }
+
+    /** Absolute offset of the fragment's data (right after the fragment header), or -1 without one. */
+    public long fragmentableOffset() {
+        return fragmentRelOffset < 0 ? -1 : offset + fragmentRelOffset + FRAGMENT_HEADER_LENGTH;
+    }
+
+    /** Length of the fragment's data, 0 without a fragment header. */
+    public int fragmentableLength() {
+        return fragmentRelOffset < 0 ? 0 : (int) length - fragmentRelOffset - FRAGMENT_HEADER_LENGTH;
+    }
+
+    /** The fragment header's next header: the first header of the fragmentable part, -1 without one. */
+    public int fragmentNextHeader() {
+        return fragmentRelOffset < 0 ? -1 : Bytes.u8(seg, offset + fragmentRelOffset);
     }
 
     @Override

@@ -108,6 +108,83 @@ public record TcpRepr(int srcPort, int dstPort, int seqNumber, int ackNumber, in
                 o.hasTimestamps() ? o.tsVal() : 0, o.hasTimestamps() ? o.tsEcr() : 0, sacks, v.payloadLength());
     }
 
+    // Withers: scripted TCB tests start from a SEND/RECV template and override one field (smoltcp style).
+
+    public TcpRepr withSeqNumber(final int seq) {
+        return new TcpRepr(srcPort, dstPort, seq, ackNumber, flags, window, urgentPointer, maxSegmentSize,
+                windowScale, sackPermitted, timestamps, tsVal, tsEcr, sackBlocks, payloadLength);
+    }
+
+    public TcpRepr withAckNumber(final int ack) {
+        return new TcpRepr(srcPort, dstPort, seqNumber, ack, flags, window, urgentPointer, maxSegmentSize,
+                windowScale, sackPermitted, timestamps, tsVal, tsEcr, sackBlocks, payloadLength);
+    }
+
+    public TcpRepr withFlags(final int newFlags) {
+        return new TcpRepr(srcPort, dstPort, seqNumber, ackNumber, newFlags, window, urgentPointer, maxSegmentSize,
+                windowScale, sackPermitted, timestamps, tsVal, tsEcr, sackBlocks, payloadLength);
+    }
+
+    public TcpRepr withWindow(final int newWindow) {
+        return new TcpRepr(srcPort, dstPort, seqNumber, ackNumber, flags, newWindow, urgentPointer, maxSegmentSize,
+                windowScale, sackPermitted, timestamps, tsVal, tsEcr, sackBlocks, payloadLength);
+    }
+
+    public TcpRepr withPayloadLength(final int length) {
+        return new TcpRepr(srcPort, dstPort, seqNumber, ackNumber, flags, window, urgentPointer, maxSegmentSize,
+                windowScale, sackPermitted, timestamps, tsVal, tsEcr, sackBlocks, length);
+    }
+
+    /** SYN options: MSS, window scale and SACK-permitted (use {@link TcpOptions#NONE} to omit MSS or scale). */
+    public TcpRepr withSynOptions(final int mss, final int scale, final boolean sackOk) {
+        return new TcpRepr(srcPort, dstPort, seqNumber, ackNumber, flags, window, urgentPointer, mss, scale, sackOk,
+                timestamps, tsVal, tsEcr, sackBlocks, payloadLength);
+    }
+
+    public TcpRepr withTimestamps(final int newTsVal, final int newTsEcr) {
+        return new TcpRepr(srcPort, dstPort, seqNumber, ackNumber, flags, window, urgentPointer, maxSegmentSize,
+                windowScale, sackPermitted, true, newTsVal, newTsEcr, sackBlocks, payloadLength);
+    }
+
+    public TcpRepr withoutTimestamps() {
+        return new TcpRepr(srcPort, dstPort, seqNumber, ackNumber, flags, window, urgentPointer, maxSegmentSize,
+                windowScale, sackPermitted, false, 0, 0, sackBlocks, payloadLength);
+    }
+
+    public TcpRepr withSackBlocks(final List<SackBlock> blocks) {
+        return new TcpRepr(srcPort, dstPort, seqNumber, ackNumber, flags, window, urgentPointer, maxSegmentSize,
+                windowScale, sackPermitted, timestamps, tsVal, tsEcr, blocks, payloadLength);
+    }
+
+    /** Readable one-liner for test failures: ports, flags by name, unsigned seq/ack, options, payload length. */
+    @Override
+    public String toString() {
+        final StringBuilder sb = new StringBuilder("TCP ").append(srcPort).append("->").append(dstPort).append(' ')
+                .append(TcpFlags.toString(flags)).append(" seq=").append(Integer.toUnsignedString(seqNumber))
+                .append(" ack=").append(Integer.toUnsignedString(ackNumber)).append(" win=").append(window);
+        if (urgentPointer != 0) {
+            sb.append(" urg=").append(urgentPointer);
+        }
+        if (maxSegmentSize != TcpOptions.NONE) {
+            sb.append(" mss=").append(maxSegmentSize);
+        }
+        if (windowScale != TcpOptions.NONE) {
+            sb.append(" ws=").append(windowScale);
+        }
+        if (sackPermitted) {
+            sb.append(" sackOk");
+        }
+        if (timestamps) {
+            sb.append(" ts=").append(Integer.toUnsignedString(tsVal)).append('/')
+                    .append(Integer.toUnsignedString(tsEcr));
+        }
+        for (final SackBlock b : sackBlocks) {
+            sb.append(" sack[").append(Integer.toUnsignedString(b.left())).append(',')
+                    .append(Integer.toUnsignedString(b.right())).append(')');
+        }
+        return sb.append(" len=").append(payloadLength).toString();
+    }
+
     public boolean has(final int flag) {
         return TcpFlags.has(flags, flag);
     }

@@ -88,9 +88,8 @@ public final class TcpView {
 
     /** Computes the checksum over header and payload (as wrapped) and writes it. */
     public TcpView fillChecksum(final int pseudoHeaderSum) {
-        Bytes.u16(seg, offset + CHECKSUM_OFFSET, 0);
-        Bytes.u16(seg, offset + CHECKSUM_OFFSET,
-                Checksum.finish(Checksum.add(Checksum.sum(seg, offset, length), pseudoHeaderSum)));
+        Bytes.u16(seg, offset + CHECKSUM_OFFSET, Checksum.fieldValueIgnoringStale(seg, offset, length,
+                offset + CHECKSUM_OFFSET, pseudoHeaderSum));
         return this;
     }
 

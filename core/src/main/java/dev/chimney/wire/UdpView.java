@@ -62,8 +62,8 @@ public final class UdpView {
 
     /** Computes the checksum over the header and payload in place; a computed 0 is sent as 0xFFFF (RFC 768). */
     public UdpView fillChecksum(final int pseudoHeaderSum) {
-        Bytes.u16(seg, offset + CHECKSUM_OFFSET, 0);
-        final int c = Checksum.finish(Checksum.add(Checksum.sum(seg, offset, length), pseudoHeaderSum));
+        final int c = Checksum.fieldValueIgnoringStale(seg, offset, length, offset + CHECKSUM_OFFSET,
+                pseudoHeaderSum);
         Bytes.u16(seg, offset + CHECKSUM_OFFSET, c == 0 ? 0xFFFF : c);
         return this;
     }

@@ -180,8 +180,8 @@ class FragmentReassemblerTest {
         Collections.shuffle(frags, new Random(seed));
         int completions = 0;
         for (int[] f : frags) {
-            Result res = r.offer(0, SRC, 0, DST, 17, 5, f[0], f[0] + f[1] < length, MemorySegment.ofArray(d).asSlice(f[0],
-                    f[1]), 0);
+            Result res = r.offer(0, SRC, 0, DST, 17, 5, f[0], f[0] + f[1] < length,
+                    MemorySegment.ofArray(d).asSlice(f[0], f[1]), 0);
             if (res == Result.COMPLETE) {
                 completions++;
                 assertArrayEquals(d, bytes(r.completedPayload()), "seed " + seed);

@@ -153,6 +153,30 @@ class IpStackSimulationTest {
     }
 
     @Test
+    void oneStackTwoInterfacesRoutesEachSubnetToItsPort() {
+        Simulator sim = new Simulator(18);
+        VirtualWire w1 = wire(sim, DELAY);
+        VirtualWire w2 = VirtualWire.builder("w2", sim.clock(), sim.random().fork("wire2")).both(DELAY).build();
+        Host a = new Host(sim, "a", w1.a(), cfgA());
+        NetInterface second = a.stack.attach(w2.a(), InterfaceConfig.of("a1", MacAddress.parse("02:00:00:00:01:0a"))
+                .withIpv4("10.78.0.1/24").withIpv6("fd78::1/64"));
+        Host b = new Host(sim, "b", w1.b(), cfgB());
+        Host c = new Host(sim, "c", w2.b(), InterfaceConfig.of("c0", MacAddress.parse("02:00:00:00:01:0c"))
+                .withIpv4("10.78.0.2/24").withIpv6("fd78::2/64"));
+        a.stack.sendEchoRequest(B4, 1, 1, 8);
+        a.stack.sendEchoRequest(IpAddress.parse("10.78.0.2"), 1, 2, 8);
+        a.stack.sendEchoRequest(IpAddress.parse("fd78::2"), 1, 3, 8);
+        assertTrue(sim.runUntil(() -> a.pongs.size() == 3, S), "seed " + sim.seed() + " " + a.pongs);
+        assertEquals(1, b.counter(IpCounter.ICMP_ECHO_REPLIES_SENT));
+        assertEquals(2, c.counter(IpCounter.ICMP_ECHO_REPLIES_SENT));
+        assertEquals(second, a.stack.routes().lookup(IpAddress.parse("fd78::9")).iface());
+        assertEquals(IpAddress.parse("10.78.0.1"), c.stack.neighbors(c.nif, false).lookup(
+                IpAddress.parse("10.78.0.1")).ip(), "C learned A's second interface");
+        assertEquals(MacAddress.parse("02:00:00:00:01:0a"), c.stack.neighbors(c.nif, false)
+                .lookup(IpAddress.parse("10.78.0.1")).linkAddress());
+    }
+
+    @Test
     void unreachableNeighborFailsAfterMaxMulticastSolicit() {
         Simulator sim = new Simulator(4);
         VirtualWire w = wire(sim, DELAY);
@@ -359,6 +383,42 @@ class IpStackSimulationTest {
                 reply.asSlice(icmpOff + 8, icmpLen - 8).toArray(ValueLayout.JAVA_BYTE));
     }
 
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void reassemblyTimeoutIsReportedToTheSourceOfFragmentZero(boolean v6) throws WireFormatException {
+        Simulator sim = new Simulator(17);
+        VirtualWire w = wire(sim, DELAY);
+        Host b = new Host(sim, "b", w.b(), cfgB());
+        Peer peer = new Peer(w.a());
+        b.stack.neighbors(b.nif, v6).addStatic(v6 ? PEER6 : PEER4, MAC_PEER, sim.nowNs());
+        MemorySegment data = TestFrames.echo(v6, true, 3, 3, 392); // 400 bytes, the rest never comes
+        MemorySegment ip = v6 ? TestFrames.ipv6Fragment(PEER6, B6, IpProtocol.ICMPV6, 55, 0, true, data)
+                : TestFrames.ipv4(PEER4, B4, IpProtocol.ICMP, 55, false, true, 0, data);
+        peer.send(v6 ? TestFrames.frameV6(MAC_B, MAC_PEER, ip) : TestFrames.frameV4(MAC_B, MAC_PEER, ip));
+        long timeoutNs = v6 ? 60 * S : 30 * S;
+        sim.runFor(timeoutNs - MS);
+        peer.drain();
+        assertTrue(peer.received.isEmpty());
+        sim.runFor(2 * MS);
+        peer.drain();
+        assertEquals(1, peer.received.size(), "seed " + sim.seed() + " " + b.stack.counters());
+        MemorySegment f = MemorySegment.ofArray(peer.received.getFirst());
+        long icmp;
+        if (v6) {
+            Ipv6View v = new Ipv6View().wrap(f, 14, f.byteSize() - 14).check();
+            icmp = v.upperOffset();
+            assertEquals(3, Bytes.u8(f, icmp), "RFC 8200 §4.5: time exceeded");
+        } else {
+            Ipv4View v = new Ipv4View().wrap(f, 14, f.byteSize() - 14).check();
+            icmp = v.upperOffset();
+            assertEquals(11, Bytes.u8(f, icmp), "RFC 792: time exceeded");
+        }
+        assertEquals(1, Bytes.u8(f, icmp + 1), "code 1: fragment reassembly time exceeded");
+        assertArrayEquals(ip.asSlice(0, 48).toArray(ValueLayout.JAVA_BYTE),
+                f.asSlice(icmp + 8, 48).toArray(ValueLayout.JAVA_BYTE), "quotes the first fragment");
+        assertEquals(1, b.counter(IpCounter.FRAG_DROP_TIMEOUT));
+    }
+
     @Test
     void overlappingFragmentsDropTheDatagram() {
         Simulator sim = new Simulator(8);
@@ -487,6 +547,103 @@ class IpStackSimulationTest {
         sim.runFor(MS);
         assertEquals(1, b.counter(IpCounter.NDP_DROP_INVALID));
         assertEquals(null, b.stack.neighbors(b.nif, true).lookup(other));
+    }
+
+    /** A port that records what a stack sends and never receives. */
+    static final class RecordingPort implements NetworkPort {
+        final List<byte[]> sent = new ArrayList<>();
+
+        @Override
+        public String name() {
+            return "rec";
+        }
+
+        @Override
+        public int mtu() {
+            return 1500;
+        }
+
+        @Override
+        public boolean transmit(MemorySegment frame) {
+            sent.add(frame.toArray(ValueLayout.JAVA_BYTE));
+            return true;
+        }
+
+        @Override
+        public int receive(FrameSink sink, int budget) {
+            return 0;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @Test
+    void announcementsMoveNeighborsToTheNewMac() {
+        Simulator sim = new Simulator(15);
+        VirtualWire w = wire(sim, DELAY);
+        Host a = new Host(sim, "a", w.a(), cfgA());
+        new Host(sim, "b", w.b(), cfgB());
+        a.stack.sendEchoRequest(B4, 1, 1, 8);
+        a.stack.sendEchoRequest(B6, 1, 2, 8);
+        assertTrue(sim.runUntil(() -> a.pongs.size() == 2, S), "seed " + sim.seed());
+        // The same addresses now answer from another NIC (failover): it announces itself.
+        MacAddress macC = MacAddress.parse("02:00:00:00:00:0c");
+        RecordingPort rec = new RecordingPort();
+        IpStack c = new IpStack(sim.newLoop("c"), sim.random().fork("c"), IpStackConfig.defaults());
+        NetInterface cNif = c.attach(rec, InterfaceConfig.of("c0", macC).withIpv4("10.77.0.2/24")
+                .withIpv6("fd77::2/64"));
+        c.announce(cNif);
+        assertEquals(3, rec.sent.size(), "one gratuitous ARP, unsolicited NAs for link-local and fd77::2");
+        for (byte[] f : rec.sent) {
+            assertTrue(w.b().transmit(MemorySegment.ofArray(f)));
+        }
+        sim.runFor(MS);
+        NeighborEntry v4 = a.stack.neighbors(a.nif, false).lookup(B4);
+        NeighborEntry v6 = a.stack.neighbors(a.nif, true).lookup(B6);
+        assertEquals(macC, v4.linkAddress(), "RFC 826 merge of a gratuitous ARP");
+        assertEquals(NeighborState.STALE, v4.state());
+        assertEquals(macC, v6.linkAddress(), "RFC 4861 §7.2.5: override flag replaces the address");
+        assertEquals(NeighborState.STALE, v6.state(), "unsolicited: STALE until confirmed");
+    }
+
+    @Test
+    void redirectFromTheCurrentRouterInstallsAHostRoute() {
+        Simulator sim = new Simulator(16);
+        VirtualWire w = wire(sim, DELAY);
+        Host b = new Host(sim, "b", w.b(), cfgB());
+        Peer peer = new Peer(w.a());
+        Ipv6Address router = Ipv6Address.linkLocal(MAC_PEER);
+        b.stack.routes().addDefaultGateway(router, b.nif);
+        Ipv6Address better = Ipv6Address.parse("fe80::77");
+        MacAddress betterMac = MacAddress.parse("02:00:00:00:00:77");
+        Ipv6Address dst = Ipv6Address.parse("2001:db8::5");
+        for (Ipv6Address from : List.of(Ipv6Address.parse("fe80::bad"), router)) {
+            MemorySegment redirect = MemorySegment.ofArray(new byte[40 + 8]);
+            Bytes.u8(redirect, 0, 137);
+            Bytes.ipv6(redirect, 8, better);
+            Bytes.ipv6(redirect, 24, dst);
+            Bytes.u8(redirect, 40, 2); // target link-layer address option
+            Bytes.u8(redirect, 41, 1);
+            Bytes.macBits(redirect, 42, betterMac.bits());
+            TestFrames.checksumIcmpv6(redirect, from, b.nif.linkLocal());
+            peer.send(TestFrames.frameV6(MAC_B, MAC_PEER,
+                    TestFrames.ipv6(from, b.nif.linkLocal(), IpProtocol.ICMPV6, 255, redirect)));
+            sim.runFor(MS);
+            if (!from.equals(router)) {
+                assertEquals(router, b.stack.routes().lookup(dst).gateway(),
+                        "RFC 4861 §8.1: only the current first hop may redirect");
+                assertEquals(null, b.stack.neighbors(b.nif, true).lookup(better), "invalid redirect teaches nothing");
+            }
+        }
+        Route r = b.stack.routes().lookup(dst);
+        assertEquals(better, r.gateway());
+        assertEquals(Route.Origin.REDIRECT, r.origin());
+        assertEquals(128, r.destination().prefixLength());
+        assertEquals(router, b.stack.routes().lookup(Ipv6Address.parse("2001:db8::6")).gateway());
+        assertEquals(betterMac, b.stack.neighbors(b.nif, true).lookup(better).linkAddress());
+        assertEquals(1, b.counter(IpCounter.REDIRECTS_APPLIED));
     }
 
     // ---------------------------------------------------------------- hostile input

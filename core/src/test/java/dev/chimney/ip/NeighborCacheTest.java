@@ -226,6 +226,33 @@ class NeighborCacheTest {
     }
 
     @Test
+    void delayAsksTheOffloadTargetBeforeProbing() {
+        stale();
+        cache.resolve(N, frame(1), now());
+        long progress = now() + S; // the offload target saw an ACK one second into DELAY (spec §5.2.4)
+        cache.reachabilityOracle(e -> progress);
+        advance(NeighborConfig.DELAY_FIRST_PROBE_TIME_NS);
+        NeighborEntry e = cache.lookup(N);
+        assertEquals(NeighborState.REACHABLE, e.state());
+        assertEquals(progress, e.lastConfirmedNs());
+        assertTrue(solicits.isEmpty(), "no probe needed");
+        advance(cache.reachableTimeNs() - 4 * S);
+        assertEquals(NeighborState.STALE, e.state(), "ReachableTime counts from the target's confirmation");
+    }
+
+    @Test
+    void delayProbesWhenTheOffloadTargetSawNothingNew() {
+        NeighborEntry e = reachable();
+        advance(cache.reachableTimeNs());
+        long old = e.lastConfirmedNs();
+        cache.reachabilityOracle(x -> old); // nothing newer than the host's own confirmation
+        cache.resolve(N, frame(2), now());
+        advance(NeighborConfig.DELAY_FIRST_PROBE_TIME_NS);
+        assertEquals(NeighborState.PROBE, e.state());
+        assertEquals(List.of("multicast", "unicast " + M1), solicits);
+    }
+
+    @Test
     void probeWithSolicitedAdvertisementBecomesReachable() {
         stale();
         cache.resolve(N, frame(1), now());

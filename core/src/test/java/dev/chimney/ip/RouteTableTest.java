@@ -99,7 +99,8 @@ class RouteTableTest {
 
     @Property(tries = 200)
     void ipv4LookupMatchesBruteForce(@ForAll @Size(max = 40) List<@IntRange(min = 0, max = 32) Integer> lengths,
-            @ForAll @Size(min = 40, max = 40) List<Integer> bases, @ForAll @Size(min = 40, max = 40) List<Integer> metrics,
+            @ForAll @Size(min = 40, max = 40) List<Integer> bases,
+            @ForAll @Size(min = 40, max = 40) List<Integer> metrics,
             @ForAll @Size(min = 1, max = 30) List<Integer> probes) {
         NetInterface eth0 = eth0();
         RouteTable t = new RouteTable();

@@ -223,6 +223,43 @@ class SegmentationOffloadTest {
     }
 
     @Test
+    void whileTheNeighborResolvesTheFirstSegmentWaitsWithAFullChecksum() {
+        long seed = 77;
+        Simulator sim = new Simulator(seed);
+        EventLoop loop = sim.newLoop("a");
+        IpStack stack = new IpStack(loop, sim.random().fork("a"), IpStackConfig.defaults());
+        FakePort port = new FakePort(TSO);
+        NetInterface nif = stack.attach(port, InterfaceConfig.of("a0", MAC_A).withIpv4("10.77.0.1/24"));
+        byte[] data = new byte[5000];
+        new java.util.Random(seed).nextBytes(data);
+        IpStack.Outbound o = stack.beginSend(B4, IpProtocol.TCP);
+        int tcpLen = writeTcp(o.segment(), o.payloadOffset(), 1000, ACK | PSH, data, 0, data.length);
+        Bytes.u16(o.segment(), o.payloadOffset() + 16, o.pseudoHeaderSum(tcpLen));
+        assertTrue(o.commitSegmented(tcpLen, TCP_HEADER, 1448), "queued");
+        assertEquals(1, port.frames.size(), "only the ARP request left");
+        assertTrue(port.superFrames.isEmpty());
+        stack.neighbors(nif, false).onAdvertisement(B4, MAC_B, true, true, loop.nowNs());
+        assertEquals(2, port.frames.size(), "the queued piece left on resolution");
+        byte[] sent = port.frames.get(1);
+
+        Host plain = host(seed, LinkOffloads.NONE);
+        IpStack.Outbound p = plain.stack().beginSend(B4, IpProtocol.TCP);
+        int len = writeTcp(p.segment(), p.payloadOffset(), 1000, ACK, data, 0, 1448);
+        Bytes.u16(p.segment(), p.payloadOffset() + 16, Checksum.finish(Checksum.add(
+                Checksum.sum(p.segment(), p.payloadOffset(), len), p.pseudoHeaderSum(len))));
+        assertTrue(p.commit(len));
+        byte[] expected = plain.port().frames.getFirst();
+        // Identification differs (the super-segment reserved its ids first); everything else is the first segment.
+        MemorySegment s = MemorySegment.ofArray(sent);
+        MemorySegment e = MemorySegment.ofArray(expected);
+        Bytes.u16(s, 14 + 4, 0);
+        Bytes.u16(s, 14 + 10, 0);
+        Bytes.u16(e, 14 + 4, 0);
+        Bytes.u16(e, 14 + 10, 0);
+        assertArrayEquals(expected, sent, "seed=" + seed);
+    }
+
+    @Test
     void withoutTsoTheSegmentedLimitIsThePathLimitAndCommitSegmentedIsRefused() {
         Host plain = host(1, LinkOffloads.NONE);
         IpStack.Outbound o = plain.stack().beginSend(B4, IpProtocol.TCP);

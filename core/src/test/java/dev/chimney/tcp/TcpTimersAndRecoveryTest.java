@@ -275,4 +275,73 @@ class TcpTimersAndRecoveryTest {
         assertEquals(SYN | ACK, synAck.flags());
         assertEquals(R + 100_001, synAck.ack());
     }
+
+    @Test
+    void sackRecoveryRetransmitsEveryHoleWithoutWaitingForPartialAcks() {
+        // RFC 6675 §5: three SACK-bearing duplicate ACKs → retransmit the first hole (step 4.3), then step C sends
+        // the next unSACKed hole (NextSeg rule 3) at once — NewReno would need a partial ACK for it
+        TcpHarness h = new TcpHarness(TcpHarness.plain().sack(true).build());
+        h.stack.listen(TcpHarness.LOCAL, 80, l -> h.accepted.add(l.accept()));
+        h.send(0, peer(SYN, REMOTE_ISN, 0).mss(1460).sackPermitted(true));
+        h.send(10 * MS, peer(ACK, R, L));
+        TcpConnection c = h.accepted.getFirst();
+        h.sent.clear();
+        h.advanceTo(20 * MS);
+        byte[] data = bytes(5 * 1460, 1);
+        c.write(data);
+        assertEquals(5, h.sent.size());
+        h.sent.clear();
+        int s1 = L + 1460;
+        int s3 = L + 3 * 1460;
+        h.send(30 * MS, peer(ACK, R, L).addSack(s1, s1 + 1460));
+        h.send(31 * MS, peer(ACK, R, L).addSack(s3, s3 + 1460).addSack(s1, s1 + 1460));
+        h.expectNothing(31 * MS);
+        h.send(32 * MS, peer(ACK, R, L).addSack(s3, s3 + 2920).addSack(s1, s1 + 1460));
+        h.expect(32 * MS, ours(ACK, L, R, 8192).payload(slice(data, 0, 1460)));
+        h.expect(32 * MS, ours(ACK, L + 2920, R, 8192).payload(slice(data, 2920, 4380)));
+        h.expectNothing(40 * MS);
+        h.send(50 * MS, peer(ACK, R, L + 5 * 1460));
+        assertEquals(0, c.unacknowledgedBytes());
+        assertEquals(2, h.stack.counter(TcpCounter.RETRANSMITTED_SEGMENTS));
+        h.expectNothing(5000 * MS);
+    }
+
+    @Test
+    void smallWindowRefusedBySwsAvoidanceIsOverriddenByPersistTimer() {
+        // RFC 1122 §4.2.3.4 override timeout: the peer's window is too small to use and its later window update
+        // was lost; with nothing in flight the persist timer must eventually send what the window allows
+        TcpHarness h = new TcpHarness(TcpHarness.plain().nagle(false).build());
+        TcpConnection c = h.establishedPassive();
+        h.send(20 * MS, peer(ACK, R, L).window(100));
+        h.advanceTo(30 * MS);
+        byte[] data = bytes(3000, 1);
+        c.write(data);
+        h.expectNothing(1029 * MS);
+        h.expect(1030 * MS, ours(ACK, L, R, 8192).payload(slice(data, 0, 100)));
+        // now ordinary retransmission guards the 100 bytes; the ACK with a big window resumes full segments
+        h.send(1040 * MS, peer(ACK, R, L + 100).window(8192));
+        h.expect(1040 * MS, ours(ACK, L + 100, R, 8192).payload(slice(data, 100, 1560)));
+    }
+
+    @Test
+    void pureAcksCarrySndMaxAfterGoBack() {
+        // after an RTO rolls SND.NXT back, a pure ACK numbered SND.NXT would be "old" to a peer that already holds
+        // the data (RFC 9293 §3.10.7.4 first check) and be ignored: pure ACKs use SND.MAX
+        TcpHarness h = new TcpHarness(TcpHarness.plain().congestionControl(null).build()); // NewReno: LW = 1 MSS
+        TcpConnection c = h.establishedPassive();
+        h.advanceTo(20 * MS);
+        byte[] data = bytes(2920, 1);
+        c.write(data);
+        assertEquals(2, h.sent.size());
+        h.sent.clear();
+        h.advanceTo(1020 * MS); // RTO: go back, the loss window resends only the first segment
+        assertEquals(1, h.sent.size());
+        assertEquals(L + 1460, c.sndNxt());
+        h.sent.clear();
+        h.send(1030 * MS, peer(ACK, R, L).payload(bytes(10, 2)));
+        h.advanceTo(1070 * MS);
+        TcpSegment ack = h.sent.poll().segment();
+        assertEquals(0, ack.payloadLength());
+        assertEquals(L + 2920, ack.seq());
+    }
 }

@@ -14,7 +14,9 @@ import java.util.PriorityQueue;
  * randomness comes from a {@link SeededRandom}, so a run replays from its seed.
  */
 final class TestWire implements Pollable {
-    private record InFlight(long atNs, long order, IpAddress src, IpAddress dst, TcpSegment segment, int toSide) {
+    /** A segment in flight, or (icmpMtu > 0) an ICMP "packet too big" travelling back to the sender. */
+    private record InFlight(long atNs, long order, IpAddress src, IpAddress dst, TcpSegment segment, int toSide,
+            int icmpMtu) {
     }
 
     private final Clock clock;
@@ -29,6 +31,9 @@ final class TestWire implements Pollable {
     /** Every segment put on the wire per side (after loss), for twin comparisons. */
     final List<List<String>> log = List.of(new ArrayList<>(), new ArrayList<>());
     boolean logging;
+    /** Segments whose IP packet would exceed this are dropped, as a router would (counted in {@link #tooBig}). */
+    int mtu = Integer.MAX_VALUE;
+    int tooBig;
     int lost;
 
     TestWire(Clock clock, SeededRandom random, long delayNs, long jitterNs, double loss) {
@@ -45,9 +50,18 @@ final class TestWire implements Pollable {
 
     /** The output of {@code side}: segments go to the other side. */
     TcpOutput output(int side) {
-        return (src, dst, seg, ip) -> {
+        TcpOutput out = (src, dst, seg, ip) -> {
             if (logging) {
                 log.get(side).add(clock.nanoTime() / 1_000_000 + "ms " + seg);
+            }
+            int ipHeader = src.isIpv4() ? 20 : 40;
+            int optionBytes = (seg.hasTimestamp() ? 12 : 0) + (seg.sackCount() > 0 ? 2 + 8 * seg.sackCount() : 0)
+                    + (seg.mss() >= 0 ? 4 : 0) + (seg.windowScale() >= 0 ? 3 : 0) + (seg.sackPermitted() ? 2 : 0);
+            if (ipHeader + 20 + ((optionBytes + 3) & ~3) + seg.payloadLength() > mtu) {
+                // RFC 1191 / RFC 8201: the router drops it and tells the sender the next-hop MTU
+                tooBig++;
+                queue.add(new InFlight(clock.nanoTime() + delayNs, order++, dst, src, seg.copy(), side, mtu));
+                return;
             }
             if (random.chance(loss)) {
                 lost++;
@@ -56,7 +70,18 @@ final class TestWire implements Pollable {
             long jitter = jitterNs > 0 ? random.nextLong(jitterNs) : 0;
             // keep whole milliseconds so export/import tick conversions are exact
             long at = clock.nanoTime() + delayNs + jitter / 1_000_000 * 1_000_000;
-            queue.add(new InFlight(at, order++, src, dst, seg.copy(), 1 - side));
+            queue.add(new InFlight(at, order++, src, dst, seg.copy(), 1 - side, 0));
+        };
+        return new TcpOutput() {
+            @Override
+            public void transmit(IpAddress source, IpAddress destination, TcpSegment segment, TcpCached ipParams) {
+                out.transmit(source, destination, segment, ipParams);
+            }
+
+            @Override
+            public int pathMtu(IpAddress source, IpAddress destination) {
+                return mtu == Integer.MAX_VALUE ? 1500 : mtu;
+            }
         };
     }
 
@@ -67,7 +92,15 @@ final class TestWire implements Pollable {
             InFlight f = queue.poll();
             // each stack reads its own loop's clock (the importing loop may have a different base)
             TcpStack to = stacks[f.toSide];
-            to.onSegment(to.nowNs(), f.src, f.dst, f.segment);
+            if (f.icmpMtu > 0) {
+                // the quoted segment identifies the connection: it went from dst (us) to src
+                TcpConnection c = to.find(f.dst, f.segment.sourcePort(), f.src, f.segment.destinationPort());
+                if (c != null) {
+                    c.onPathMtuDecrease(f.icmpMtu);
+                }
+            } else {
+                to.onSegment(to.nowNs(), f.src, f.dst, f.segment);
+            }
             n++;
         }
         return n;

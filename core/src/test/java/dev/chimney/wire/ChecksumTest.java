@@ -104,4 +104,16 @@ class ChecksumTest {
                 () -> Checksum.pseudoHeader(Fixtures.IP1, Fixtures.IP6_2, 6, 20));
         assertTrue(e.getMessage().contains("must both be IPv4 or both IPv6"));
     }
+
+    @Property(tries = 500)
+    void subtractingAStaleFieldEqualsZeroingIt(@ForAll @Size(min = 8, max = 120) final byte[] data,
+                                              @ForAll @IntRange(max = 0xFFFF) final int stale,
+                                              @ForAll @IntRange(min = 1, max = 0xFFFF) final int pseudo) {
+        final MemorySegment s = MemorySegment.ofArray(data);
+        Bytes.u16(s, 2, stale);
+        final int viaSubtraction = Checksum.fieldValueIgnoringStale(s, 0, data.length, 2, pseudo);
+        Bytes.u16(s, 2, 0);
+        final int viaZeroing = Checksum.finish(Checksum.add(Checksum.sum(s, 0, data.length), pseudo));
+        assertEquals(viaZeroing, viaSubtraction, "stale=" + stale + " pseudo=" + pseudo);
+    }
 }

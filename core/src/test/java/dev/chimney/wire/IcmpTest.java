@@ -18,20 +18,24 @@ class IcmpTest {
     /** IPv6(fd77::1 -> fd77::2, hlim=64)/ICMPv6EchoRequest(id=0x4242, seq=3, data=b"ping"). */
     static final String ECHO6 = "60000000000c3a40" + V6_ADDRS + "800063b042420003" + "70696e67";
     /** IPv6(fd77::1 -> ff02::1:ff00:2, hlim 255)/ICMPv6ND_NS(tgt=fd77::2)/ICMPv6NDOptSrcLLAddr(MAC1). */
-    static final String NS = "6000000000203aff" + "fd770000000000000000000000000001" + "ff0200000000000000000001ff000002"
+    static final String NS = "6000000000203aff"
+            + "fd770000000000000000000000000001" + "ff0200000000000000000001ff000002"
             + "87007ca900000000" + "fd770000000000000000000000000002" + "0101020000000001";
     /** IPv6(fd77::2 -> fd77::1, hlim 255)/ICMPv6ND_NA(tgt=fd77::2, R=0, S=1, O=1)/ICMPv6NDOptDstLLAddr(MAC2). */
-    static final String NA = "6000000000203aff" + "fd770000000000000000000000000002" + "fd770000000000000000000000000001"
+    static final String NA = "6000000000203aff"
+            + "fd770000000000000000000000000002" + "fd770000000000000000000000000001"
             + "88001b3560000000" + "fd770000000000000000000000000002" + "0201020000000002";
     /**
      * IPv6(fe80::1 -> ff02::1, hlim 255)/ICMPv6ND_RA(chlim=64, O=1, routerlifetime=1800, reachabletime=30000,
      * retranstimer=1000)/SrcLLAddr(02:00:00:00:00:09)/MTU(1500)/PrefixInfo(/64, L, A, 86400, 14400, fd77::).
      */
-    static final String RA = "6000000000403aff" + "fe800000000000000000000000000001" + "ff020000000000000000000000000001"
+    static final String RA = "6000000000403aff"
+            + "fe800000000000000000000000000001" + "ff020000000000000000000000000001"
             + "8600e2b140480708" + "00007530000003e8" + "0101020000000009" + "05010000000005dc"
             + "030440c000015180" + "0000384000000000" + "fd770000000000000000000000000000";
     /** IPv6(fd77::9 -> fd77::1)/ICMPv6PacketTooBig(mtu=1280)/IPv6(fd77::1 -> fd77::2, hlim 63)/UDP(1 -> 2). */
-    static final String PTB = "6000000000383a40" + "fd770000000000000000000000000009" + "fd770000000000000000000000000001"
+    static final String PTB = "6000000000383a40"
+            + "fd770000000000000000000000000009" + "fd770000000000000000000000000001"
             + "02008c6500000500" + "600000000008113f" + V6_ADDRS + "00010002000804e9";
 
     @Test
@@ -177,7 +181,8 @@ class IcmpTest {
         ns.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 40 + 25, (byte) 0); // SLLA length 0
         final Icmpv6View v = new Icmpv6View().wrap(ns, 40, 32).check();
         assertEquals(WireFormatException.Reason.MALFORMED,
-                assertThrows(WireFormatException.class, () -> Icmpv6Repr.parse(v, new Ipv6View().wrap(ns), false)).reason());
+                assertThrows(WireFormatException.class, () -> Icmpv6Repr.parse(v, new Ipv6View().wrap(ns), false))
+                        .reason());
         // Unknown option type 14 (nonce, RFC 3971) of length 1 is skipped.
         final MemorySegment unk = seg(NS);
         unk.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 40 + 24, (byte) 14);

@@ -170,6 +170,11 @@ class IpTest {
         assertEquals(0, ip.fragmentOffsetBytes());
         assertEquals(0xDEADBEEF, ip.fragmentIdentification());
         assertEquals(64, ip.hopLimit());
+        // Unfragmentable part: IPv6 header + hop-by-hop (8); fragmentable part after the 8-byte fragment header.
+        assertEquals(48, ip.fragmentHeaderOffset());
+        assertEquals(56, ip.fragmentableOffset());
+        assertEquals(16, ip.fragmentableLength());
+        assertEquals(IpProtocol.UDP, ip.fragmentNextHeader());
         // The UDP header is complete in the first fragment, but its checksum covers the reassembled datagram.
         assertEquals(2, new UdpView().wrap(p, ip.upperOffset(), ip.upperLength()).check().dstPort());
         assertEquals(WireFormatException.Reason.UNSUPPORTED,
@@ -185,6 +190,9 @@ class IpTest {
         assertEquals(IpProtocol.UDP, ip.upperProtocol());
         assertEquals(48, ip.upperOffset());
         assertEquals(8, ip.upperLength());
+        assertEquals(40, ip.fragmentHeaderOffset());
+        assertEquals(8, ip.fragmentableLength());
+        assertEquals(-1, new Ipv6View().wrap(seg(IPV6_UDP)).check().fragmentHeaderOffset());
     }
 
     @Test

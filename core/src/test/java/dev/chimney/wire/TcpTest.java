@@ -213,4 +213,21 @@ class TcpTest {
         r.emit(buf, 0, IP1, IP2);
         assertEquals(r, TcpRepr.parse(new TcpView().wrap(buf), IP1, IP2));
     }
+
+    @Test
+    void withersOverrideOneFieldAndToStringIsReadable() {
+        final TcpRepr syn = TcpRepr.of(40000, 80, -1, 0, TcpFlags.SYN, 64240, 0).withSynOptions(1460, 7, true)
+                .withTimestamps(12345, 0);
+        final TcpRepr synAck = syn.withFlags(TcpFlags.SYN | TcpFlags.ACK).withAckNumber(0);
+        assertEquals(syn.seqNumber(), synAck.seqNumber());
+        assertTrue(synAck.has(TcpFlags.ACK));
+        assertEquals(1, syn.segmentLength());
+        assertEquals("TCP 40000->80 SYN seq=4294967295 ack=0 win=64240 mss=1460 ws=7 sackOk ts=12345/0 len=0",
+                syn.toString());
+        assertEquals(List.of(new SackBlock(1, 2)), syn.withoutTimestamps().withFlags(TcpFlags.ACK)
+                .withSynOptions(TcpOptions.NONE, TcpOptions.NONE, false).withSackBlocks(List.of(new SackBlock(1, 2)))
+                .sackBlocks());
+        assertEquals(100, syn.withFlags(TcpFlags.ACK).withPayloadLength(100).withWindow(5).segmentLength());
+        assertThrows(IllegalArgumentException.class, () -> syn.withFlags(TcpFlags.SYN | TcpFlags.RST));
+    }
 }

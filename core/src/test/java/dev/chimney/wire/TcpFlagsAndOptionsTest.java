@@ -2,31 +2,10 @@ package dev.chimney.wire;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
 
-/** Sequence arithmetic modulo 2^32 (RFC 9293 §3.4) and the TCP flag bitset helpers. */
-class SeqAndFlagsTest {
-
-    @Test
-    void comparisonsWrapAround() {
-        assertTrue(Seq.lt(0xFFFF_FFF0, 0x10), "0xFFFFFFF0 precedes 0x10 across the wrap");
-        assertTrue(Seq.gt(0x10, 0xFFFF_FFF0));
-        assertTrue(Seq.leq(5, 5) && Seq.geq(5, 5));
-        assertTrue(Seq.inRange(0, 0xFFFF_FFFF, 2));
-        assertFalse(Seq.inRange(2, 0xFFFF_FFFF, 2), "upper bound is exclusive");
-        assertEquals(0x10, Seq.max(0xFFFF_FFF0, 0x10));
-        assertEquals(0xFFFF_FFF0, Seq.min(0xFFFF_FFF0, 0x10));
-        assertEquals(0x20, Seq.diff(0xFFFF_FFF0, 0x10));
-    }
-
-    @Property(tries = 300)
-    void inRangeAgreesWithOffsetArithmetic(@ForAll final int base, @ForAll @IntRange(max = 1 << 20) final int len,
-                                           @ForAll @IntRange(max = 1 << 21) final int off) {
-        assertEquals(off < len, Seq.inRange(base + off, base, base + len), "base=" + base);
-    }
+/** The TCP flag bitset helpers and the options holder's misuse messages. */
+class TcpFlagsAndOptionsTest {
 
     @Test
     void flagsPrintAndValidate() throws Exception {
