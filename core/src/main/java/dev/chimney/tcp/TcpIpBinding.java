@@ -96,14 +96,19 @@ public final class TcpIpBinding implements TransportHandler, TcpOutput {
 
     @Override
     public void onPacket(IpPacketInfo info, MemorySegment payload) {
+        onPacket(info, payload, 0, (int) payload.byteSize());
+    }
+
+    /** The zero-copy form IP calls: the segment is {@code length} bytes at {@code offset} of the frame. */
+    @Override
+    public void onPacket(IpPacketInfo info, MemorySegment payload, long offset, int length) {
         count(TcpIpCounter.SEGMENTS_RECEIVED);
         if (info.destinationMulticast()) {
             // RFC 1122 §4.2.3.10: a SYN (or anything) to a broadcast/multicast address is silently discarded.
             count(TcpIpCounter.DROP_NOT_UNICAST);
             return;
         }
-        int length = (int) payload.byteSize();
-        TcpView v = rxView.wrap(payload, 0, length);
+        TcpView v = rxView.wrap(payload, offset, length);
         if (length < TcpView.HEADER_LENGTH) {
             count(TcpIpCounter.DROP_TRUNCATED);
             return;
@@ -159,7 +164,7 @@ public final class TcpIpBinding implements TransportHandler, TcpOutput {
         for (int i = 0; i < o.sackCount(); i++) {
             seg.addSack(o.sackLeft(i), o.sackRight(i));
         }
-        seg.payload(payload, headerLen, length - headerLen);
+        seg.payload(payload, offset + headerLen, length - headerLen);
         IpAddress source;
         IpAddress destination;
         if (info.isIpv4()) {
