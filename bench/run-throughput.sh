@@ -7,7 +7,8 @@
 #      namespace; plus the heap bytes allocated per TCP segment in steady state.
 # Needs root. Creates its own namespaces (chy-tp-PID-*), addresses only there (10.77.x.x), deletes them on exit;
 # never configures the root namespace. Every peer tool runs under timeout.
-# Usage: bench/run-throughput.sh [bytes-per-transfer] [mtus...]   e.g. bench/run-throughput.sh 500000000 1500
+# Each figure is the median of REPEAT runs (default 3; the machine is shared, so single runs are noisy).
+# Usage: [REPEAT=n] bench/run-throughput.sh [bytes-per-transfer] [mtus...]   e.g. bench/run-throughput.sh 500000000 1500
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -15,7 +16,8 @@ if [ "$(id -u)" != 0 ]; then
   echo "run-throughput.sh: needs root (CAP_NET_ADMIN) to create namespaces, veth pairs and TAP devices" >&2
   exit 1
 fi
-BYTES=${1:-1000000000}
+BYTES=${1:-500000000}
+REPEAT=${REPEAT:-3}
 shift || true
 MTUS=("$@")
 [ ${#MTUS[@]} -eq 0 ] && MTUS=(1500 9000 65000)
@@ -46,6 +48,7 @@ mkns() { # name
 }
 now_ns() { date +%s%N; }
 gbps() { awk -v b="$1" -v ns="$2" 'BEGIN { printf "%.3f", b * 8 / ns }'; } # bytes, nanoseconds -> Gbit/s
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else print v[int((NR + 1) / 2)] }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
 # Linux sender timed from start to its exit (all bytes written and the stream shut down); the sink discards.
@@ -82,9 +85,14 @@ ip -n $NSA addr add 10.77.1.2/24 dev chytap0
 port=5100
 for mtu in "${MTUS[@]}"; do
   ip -n $NSV1 link set "${P}a" mtu "$mtu"; ip -n $NSV2 link set "${P}b" mtu "$mtu"
-  port=$((port + 1)); linux_sink $NSV1 $port; sleep 0.2
-  veth=$(timed_send $NSV2 10.77.2.1 $port); wait
+  runs=""
+  for _ in $(seq "$REPEAT"); do
+    port=$((port + 1)); linux_sink $NSV1 $port; sleep 0.2
+    runs="$runs $(timed_send $NSV2 10.77.2.1 $port)"; wait
+  done
+  veth=$(echo "$runs" | median)
   printf "%-44s %10s %10s %8s\n" "linux->linux veth mtu $mtu (baseline)" "$veth" "-" "-"
+  echo "    runs:$runs"
   vnets=(true)
   [ "$mtu" = 1500 ] && vnets=(true false)
   for vnet in "${vnets[@]}"; do
@@ -92,24 +100,35 @@ for mtu in "${MTUS[@]}"; do
     ip -n $NSA link set chytap0 mtu "$mtu"
     ip -n $NSA link set chytap0 up
     # Linux -> stack: the stack sinks, socat sends (timed)
-    port=$((port + 1))
-    "${JAVA[@]}" tap-sink --netns $NSA --tap chytap0 --mtu "$mtu" --vnet $vnet --addr 10.77.1.1/24 --port $port \
-        > "$LOG/sink.txt" 2>&1 &
-    jpid=$!
-    for _ in $(seq 100); do grep -q READY "$LOG/sink.txt" 2>/dev/null && break; sleep 0.1; done
-    ip -n $NSA neigh flush dev chytap0 2>/dev/null || true
-    rx=$(timed_send $NSA 10.77.1.1 $port)
-    wait $jpid || { echo "tap-sink failed:"; cat "$LOG/sink.txt"; }
-    stackside=$(grep -o 'gbps=[0-9.]*' "$LOG/sink.txt" | cut -d= -f2)
+    runs=""; sides=""
+    for _ in $(seq "$REPEAT"); do
+      port=$((port + 1))
+      "${JAVA[@]}" tap-sink --netns $NSA --tap chytap0 --mtu "$mtu" --vnet $vnet --addr 10.77.1.1/24 --port $port \
+          > "$LOG/sink.txt" 2>&1 &
+      jpid=$!
+      for _ in $(seq 100); do grep -q READY "$LOG/sink.txt" 2>/dev/null && break; sleep 0.1; done
+      ip -n $NSA neigh flush dev chytap0 2>/dev/null || true
+      runs="$runs $(timed_send $NSA 10.77.1.1 $port)"
+      wait $jpid || { echo "tap-sink failed:"; cat "$LOG/sink.txt"; }
+      sides="$sides $(grep -o 'gbps=[0-9.]*' "$LOG/sink.txt" | cut -d= -f2)"
+    done
+    rx=$(echo "$runs" | median); stackside=$(echo "$sides" | median)
     printf "%-44s %10s %10s %8s   (stack-side rate %s)\n" "linux->stack $label mtu $mtu" "$rx" "$veth" \
         "$(ratio "$rx" "$veth")" "${stackside:-?}"
+    echo "    runs:$runs; stack-side:$sides"
     # stack -> Linux: socat sinks, the stack sends and times connect..FIN acked
-    port=$((port + 1)); linux_sink $NSA $port
-    "${JAVA[@]}" tap-source --netns $NSA --tap chytap0 --mtu "$mtu" --vnet $vnet --addr 10.77.1.1/24 \
-        --peer 10.77.1.2 --port $port --bytes "$BYTES" > "$LOG/source.txt" 2>&1 || { echo "tap-source failed:"; cat "$LOG/source.txt"; }
-    wait || true
-    tx=$(grep -o 'gbps=[0-9.]*' "$LOG/source.txt" | cut -d= -f2)
+    runs=""
+    for _ in $(seq "$REPEAT"); do
+      port=$((port + 1)); linux_sink $NSA $port
+      "${JAVA[@]}" tap-source --netns $NSA --tap chytap0 --mtu "$mtu" --vnet $vnet --addr 10.77.1.1/24 \
+          --peer 10.77.1.2 --port $port --bytes "$BYTES" > "$LOG/source.txt" 2>&1 \
+          || { echo "tap-source failed:"; cat "$LOG/source.txt"; }
+      wait || true
+      runs="$runs $(grep -o 'gbps=[0-9.]*' "$LOG/source.txt" | cut -d= -f2)"
+    done
+    tx=$(echo "$runs" | median)
     printf "%-44s %10s %10s %8s\n" "stack->linux $label mtu $mtu" "${tx:-0}" "$veth" "$(ratio "${tx:-0}" "$veth")"
+    echo "    runs:$runs"
   done
 done
 
@@ -117,12 +136,18 @@ done
 mkns $NSL
 for mtu in "${MTUS[@]}"; do
   ip -n $NSL link set lo mtu $((mtu > 65536 ? 65536 : mtu))
-  port=$((port + 1)); linux_sink $NSL $port; sleep 0.2
-  lo=$(timed_send $NSL 127.0.0.1 $port); wait
-  out=$("${JAVA[@]}" memory --mtu "$mtu" --bytes "$BYTES")
-  mem=$(echo "$out" | grep -o 'gbps=[0-9.]*' | cut -d= -f2)
-  alloc=$(echo "$out" | grep -o 'alloc_bytes_per_segment=[0-9.]*' | cut -d= -f2)
+  runs=""; mems=""; allocs=""
+  for _ in $(seq "$REPEAT"); do
+    port=$((port + 1)); linux_sink $NSL $port; sleep 0.2
+    runs="$runs $(timed_send $NSL 127.0.0.1 $port)"; wait
+    out=$("${JAVA[@]}" memory --mtu "$mtu" --bytes "$BYTES")
+    mems="$mems $(echo "$out" | grep -o 'gbps=[0-9.]*' | cut -d= -f2)"
+    allocs="$allocs $(echo "$out" | grep -o 'alloc_bytes_per_segment=[0-9.]*' | cut -d= -f2)"
+  done
+  lo=$(echo "$runs" | median); mem=$(echo "$mems" | median); alloc=$(echo "$allocs" | median)
   printf "%-44s %10s %10s %8s   (%s B allocated per segment)\n" "stack<->stack in-memory mtu $mtu" "$mem" "$lo" \
       "$(ratio "$mem" "$lo")" "$alloc"
+  echo "    runs:$mems; loopback:$runs"
 done
+echo "# each figure is the median of $REPEAT runs (the runs follow each row)"
 echo "# baseline column: linux->linux over veth (TAP rows) or over loopback (in-memory rows), same transfer size"
