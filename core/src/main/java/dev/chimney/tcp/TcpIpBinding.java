@@ -165,6 +165,9 @@ public final class TcpIpBinding implements TransportHandler, TcpOutput {
             seg.addSack(o.sackLeft(i), o.sackRight(i));
         }
         seg.payload(payload, offset + headerLen, length - headerLen);
+        if (info.segmentBytes() > 0) {
+            seg.segmentBytes(info.segmentBytes()); // a GSO super-segment: the sender's MSS, for accounting
+        }
         IpAddress source;
         IpAddress destination;
         if (info.isIpv4()) {
