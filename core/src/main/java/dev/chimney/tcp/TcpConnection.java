@@ -138,7 +138,7 @@ public final class TcpConnection {
     private CloseReason closeReason;
     private final TcpSegment tx = new TcpSegment();
     private final TcpSegment rxAdjusted = new TcpSegment();
-    /** Data bytes per TSO super-segment the output accepts (0: none); see {@link TcpOutput#segmentationOffloadBytes}. */
+    /** Data bytes per TSO super-segment the output takes (0: none); {@link TcpOutput#segmentationOffloadBytes}. */
     private final int segmentationOffloadBytes;
 
     private final Timer timer = new Timer() {

@@ -55,7 +55,8 @@ class SegmentationOffloadTransferTest {
             }
             superSegments++;
             if (len <= mss || len > offloadBytes) {
-                violations.add("super-segment of " + len + " bytes with MSS " + mss + " (offload " + offloadBytes + ")");
+                violations.add("super-segment of " + len + " bytes with MSS " + mss + " (offload " + offloadBytes
+                        + ")");
             }
             for (int off = 0; off < len; off += mss) {
                 int n = Math.min(mss, len - off);
