@@ -14,6 +14,7 @@ import dev.chimney.testkit.Interop;
 import dev.chimney.testkit.NetNs;
 import dev.chimney.testkit.Tshark;
 import dev.chimney.wire.IpAddress;
+import dev.chimney.wire.Ipv6Address;
 import dev.chimney.wire.MacAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -84,6 +85,8 @@ class IpStackInteropTest {
 
             try (Tshark.Capture capture = Tshark.capture(a, "chy0", pcap, Duration.ofSeconds(60));
                  LoopThread thread = LoopThread.start(loop)) {
+                // Interface up: gratuitous ARP, unsolicited NAs, MLDv2 join of the solicited-node groups.
+                loop.execute(() -> stack.announce(stack.interfaces().getFirst()));
                 NetNs.Result ping4 = a.exec(Duration.ofSeconds(10), "ping", "-c", "3", "-i", "0.2", "-W", "2",
                         "10.77.1.2");
                 assertEquals(0, ping4.exitCode(), "kernel -> stack IPv4 ping: " + ping4);
@@ -126,6 +129,9 @@ class IpStackInteropTest {
                     "our IPv6 echo replies");
             assertTrue(Tshark.count(pcap, "icmpv6.type == 136 && icmpv6.nd.na.flag.s == 1") >= 1,
                     "our solicited neighbor advertisement");
+            assertTrue(Tshark.count(pcap, "icmpv6.type == 143 && ipv6.src == " + Ipv6Address.linkLocal(OUR_MAC))
+                    >= 1, "our MLDv2 report");
+            assertTrue(Tshark.count(pcap, "arp.isgratuitous == 1") >= 1, "our gratuitous ARP");
             assertEquals(0, stack.counters().get(IpCounter.RX_DROP_BOUNDS), stack.counters().toString());
         }
     }

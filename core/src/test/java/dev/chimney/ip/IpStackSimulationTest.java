@@ -595,10 +595,22 @@ class IpStackSimulationTest {
         NetInterface cNif = c.attach(rec, InterfaceConfig.of("c0", macC).withIpv4("10.77.0.2/24")
                 .withIpv6("fd77::2/64"));
         c.announce(cNif);
-        assertEquals(3, rec.sent.size(), "one gratuitous ARP, unsolicited NAs for link-local and fd77::2");
+        assertEquals(4, rec.sent.size(), "gratuitous ARP, NAs for link-local and fd77::2, one MLDv2 report");
         for (byte[] f : rec.sent) {
             assertTrue(w.b().transmit(MemorySegment.ofArray(f)));
         }
+        MemorySegment mld = MemorySegment.ofArray(rec.sent.getLast());
+        assertEquals(0x3333_0000_0016L, Bytes.macBits(mld, 0), "to ff02::16 (RFC 3810 §5.2.14)");
+        assertEquals(1, Bytes.u8(mld, 14 + 7), "hop limit 1");
+        assertEquals(IpProtocol.HOP_BY_HOP, Bytes.u8(mld, 14 + 6), "router alert hop-by-hop header");
+        assertEquals(143, Bytes.u8(mld, 62));
+        assertEquals(2, Bytes.u16(mld, 62 + 6), "two solicited-node groups");
+        int icmpLen = 8 + 40;
+        Ipv6Address ll = Ipv6Address.linkLocal(macC);
+        assertTrue(dev.chimney.wire.Checksum.verify(mld, 62, icmpLen, dev.chimney.wire.Checksum.pseudoHeaderV6(
+                ll.hi(), ll.lo(), 0xFF02_0000_0000_0000L, 0x16L, IpProtocol.ICMPV6, icmpLen)), "MLD checksum");
+        assertEquals(ll.solicitedNode(), Bytes.ipv6(mld, 62 + 8 + 4));
+        assertEquals(B6.solicitedNode(), Bytes.ipv6(mld, 62 + 8 + 20 + 4));
         sim.runFor(MS);
         NeighborEntry v4 = a.stack.neighbors(a.nif, false).lookup(B4);
         NeighborEntry v6 = a.stack.neighbors(a.nif, true).lookup(B6);
