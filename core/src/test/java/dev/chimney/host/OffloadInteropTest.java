@@ -17,7 +17,7 @@ import dev.chimney.tcp.TcpConnection;
 import dev.chimney.tcp.TcpIpCounter;
 import dev.chimney.testkit.Interop;
 import dev.chimney.testkit.NetNs;
-import dev.chimney.wire.Ipv4Address;
+import dev.chimney.wire.IpAddress;
 import dev.chimney.wire.MacAddress;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
@@ -26,12 +26,13 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The host stack on a virtio-net TAP (TSO and checksum offload on) against the Linux kernel in a test-made
- * namespace: socat sends 8 MB of random bytes to the stack and receives 8 MB from it. The kernel hands GSO
+ * namespace, over IPv4 and IPv6: socat sends 8 MB of random bytes to the stack and receives 8 MB from it. The kernel hands GSO
  * super-frames with partial checksums to the stack, which must take them whole; the stack hands super-segments to
  * the kernel, which must cut them and deliver exactly the bytes sent. Needs root and socat; skips with the reason
  * otherwise and fails instead when CI=true.
@@ -45,8 +46,9 @@ class OffloadInteropTest {
         Interop.requireTool("socat", "socat");
     }
 
-    @Test
-    void bulkBothWaysThroughTsoTapIsByteExact(@TempDir Path dir) throws Exception {
+    @ParameterizedTest(name = "ipv6={0}")
+    @ValueSource(booleans = {false, true})
+    void bulkBothWaysThroughTsoTapIsByteExact(boolean ipv6, @TempDir Path dir) throws Exception {
         SeededRandom random = new SeededRandom(0x750L);
         byte[] toStack = new byte[BYTES];
         byte[] fromStack = new byte[BYTES];
@@ -58,13 +60,14 @@ class OffloadInteropTest {
         try (NetNs ns = NetNs.create();
              TapDevice tap = TapDevice.openInNamespace(ns.name(), TapOptions.named("chytso").withVnetHeader(true))) {
             ns.execOk("ip", "addr", "add", "10.77.3.1/24", "dev", "chytso");
+            ns.execOk("ip", "-6", "addr", "add", "fd77:3::1/64", "dev", "chytso", "nodad");
             ns.execOk("ip", "link", "set", "chytso", "up");
             EventLoop loop = new EventLoop("offload-interop", SystemClock.INSTANCE);
             loop.ioWaiter(tap.ioWaiter());
             NetworkStack host = NetworkStack.builder(loop).random(random.fork("host"))
                     .tcpConfig(TcpConfig.builder().sendBufferBytes(1 << 20).receiveBufferBytes(1 << 20).build())
                     .iface(tap, InterfaceConfig.of("chytso", MacAddress.parse("02:77:00:00:03:02"))
-                            .withIpv4("10.77.3.2/24"))
+                            .withIpv4("10.77.3.2/24").withIpv6("fd77:3::2/64"))
                     .build();
             ByteArrayOutputStream received = new ByteArrayOutputStream();
             CompletableFuture<CloseReason> inDone = new CompletableFuture<>();
@@ -97,17 +100,17 @@ class OffloadInteropTest {
                     }
                 }));
                 Process sender = ns.spawn(Duration.ofSeconds(60), "socat", "-u", "FILE:" + input,
-                        "TCP:10.77.3.2:5001");
+                        ipv6 ? "TCP6:[fd77:3::2]:5001" : "TCP:10.77.3.2:5001");
                 assertEquals(CloseReason.NORMAL, inDone.get(60, TimeUnit.SECONDS), "Linux -> stack stream");
                 assertTrue(sender.waitFor(10, TimeUnit.SECONDS));
                 assertArrayEquals(toStack, received.toByteArray(), "Linux -> stack bytes differ");
 
-                Process sink = ns.spawn(Duration.ofSeconds(60), "socat", "-u", "TCP-LISTEN:5002,reuseaddr",
-                        "CREATE:" + output);
+                Process sink = ns.spawn(Duration.ofSeconds(60), "socat", "-u",
+                        (ipv6 ? "TCP6-LISTEN" : "TCP-LISTEN") + ":5002,reuseaddr", "CREATE:" + output);
                 for (int i = 0; i < 50 && !ns.exec("ss", "-ltn").stdout().contains(":5002 "); i++) {
                     Thread.sleep(100);
                 }
-                loop.execute(() -> host.connect(Ipv4Address.parse("10.77.3.1"), 5002, new TcpConnection.Listener() {
+                loop.execute(() -> host.connect(IpAddress.parse(ipv6 ? "fd77:3::1" : "10.77.3.1"), 5002, new TcpConnection.Listener() {
                     private int written;
 
                     @Override
