@@ -8,7 +8,8 @@ package dev.chimney.link;
  *
  * @param tsoMaxBytes largest TCP super-frame (Ethernet header included) the port accepts through
  *                    {@link NetworkPort#transmitSegmented} and segments itself; 0 = no segmentation offload
- * @param txChecksum  the port computes a transport checksum left partial (pseudo-header sum in the field)
+ * @param txChecksum  the port computes a transport checksum left partial (pseudo-header sum in the field): it
+ *                    implements {@link NetworkPort#transmitSegmented}
  * @param rxChecksum  received frames may be flagged checksum-valid or checksum-partial
  *                    ({@link NetworkPort#rxChecksumState()}) and may exceed the MTU when they are GSO super-frames
  */

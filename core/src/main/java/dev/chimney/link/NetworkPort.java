@@ -76,8 +76,10 @@ public interface NetworkPort extends AutoCloseable {
     /**
      * Sends one TCP super-frame for the port to cut into segments of {@code segmentPayloadBytes} and checksum
      * (TSO). The frame's TCP checksum field must hold the folded pseudo-header sum over the super-frame's TCP
-     * length (not complemented), the IPv4 header checksum must be complete. Only on a port whose
-     * {@link #offloads()} report TSO, and only up to {@link LinkOffloads#tsoMaxBytes()}.
+     * length (not complemented), the IPv4 header checksum must be complete. A frame with no more data than
+     * {@code segmentPayloadBytes} is only checksummed. Every port whose {@link #offloads()} report
+     * {@link LinkOffloads#txChecksum()} implements this; super-frames only when they report TSO, up to
+     * {@link LinkOffloads#tsoMaxBytes()}.
      *
      * @param tcpOffset           where the TCP header starts in the frame
      * @param headerBytes         Ethernet + IP + TCP header bytes (with options)

@@ -271,7 +271,12 @@ public final class TcpIpBinding implements TransportHandler, TcpOutput {
         int payloadLen = seg.payloadLength();
         int total = headerLen + payloadLen;
         boolean superSegment = seg.segmentBytes() > 0;
-        if (total > (superSegment ? out.maxSegmentedPayloadBytes() : out.maxPayloadBytes())) {
+        // A super-segment is too big when the whole exceeds what the offload takes, or when one of its pieces
+        // (header + segmentBytes) no longer fits the path: the connection's MSS is stale either way.
+        boolean tooBig = superSegment
+                ? total > out.maxSegmentedPayloadBytes() || headerLen + seg.segmentBytes() > out.maxPayloadBytes()
+                : total > out.maxPayloadBytes();
+        if (tooBig) {
             // The path MTU shrank below what this connection segments for (an ICMP error about another connection
             // to the same peer, or a route change): drop this copy and let the connection re-segment; RFC 1191
             // §6.5 — the new PMTU applies to every connection on the path. The connection is looked up after this

@@ -22,6 +22,7 @@ import dev.chimney.wire.IpProtocol;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -44,6 +45,21 @@ class OffloadTransferTest {
         final boolean segment;
         int superFrames;
         int largestFrame;
+        /** Largest frame put on the wire since {@link #mark()} (pieces of super-frames included). */
+        int largestSinceMark = -1;
+        int superFramesSinceMark;
+
+        void mark() {
+            largestSinceMark = 0;
+            superFramesSinceMark = 0;
+        }
+
+        private boolean wire(MemorySegment frame) {
+            if (largestSinceMark >= 0) {
+                largestSinceMark = Math.max(largestSinceMark, (int) frame.byteSize());
+            }
+            return inner.transmit(frame);
+        }
         private FrameSink sink;
         private int rxState;
         private int rxSegment;
@@ -72,7 +88,7 @@ class OffloadTransferTest {
 
         @Override
         public boolean transmit(MemorySegment frame) {
-            return inner.transmit(frame);
+            return wire(frame);
         }
 
         @Override
@@ -81,14 +97,15 @@ class OffloadTransferTest {
             largestFrame = Math.max(largestFrame, (int) frame.byteSize());
             if (frame.byteSize() - headerBytes > segmentPayloadBytes) {
                 superFrames++;
+                superFramesSinceMark++;
             }
             if (!segment) {
-                return inner.transmit(frame); // whole, checksum partial: the local kernel takes it as it is
+                return wire(frame); // whole, checksum partial: the local kernel takes it as it is
             }
             boolean ok = true;
             for (byte[] piece : softwareSegment(frame.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), ipv6,
                     tcpOffset, headerBytes, segmentPayloadBytes)) {
-                ok &= inner.transmit(MemorySegment.ofArray(piece));
+                ok &= wire(MemorySegment.ofArray(piece));
             }
             return ok;
         }
@@ -230,5 +247,47 @@ class OffloadTransferTest {
         if (!nic) {
             assertTrue(b.ip().counters().get(IpCounter.SEGMENTED_FRAMES_RECEIVED) > 10, scenario);
         }
+    }
+
+    @Test
+    void aPathMtuDropMidStreamShrinksTheSuperSegmentsPieces() {
+        long seed = 21;
+        Simulator sim = new Simulator(seed);
+        VirtualWire wire = VirtualWire.builder("wire", sim.clock(), sim.random().fork("wire"))
+                .both(Impairments.NONE.withDelay(MS, 0)).mtu(1500).maxInFlightFrames(4096).build();
+        OffloadPort pa = new OffloadPort(wire.a(), true, 1500);
+        OffloadPort pb = new OffloadPort(wire.b(), true, 1500);
+        TcpConfig tcp = TcpConfig.builder().sendBufferBytes(512 * 1024).receiveBufferBytes(512 * 1024).build();
+        NetworkStack a = NetworkStack.builder(sim.newLoop("a")).random(sim.random().fork("a")).tcpConfig(tcp)
+                .iface(pa, InterfaceConfig.of("a0", TransferScenario.MAC_A).withIpv4("10.77.0.1/24")).build();
+        NetworkStack b = NetworkStack.builder(sim.newLoop("b")).random(sim.random().fork("b")).tcpConfig(tcp)
+                .iface(pb, InterfaceConfig.of("b0", TransferScenario.MAC_B).withIpv4("10.77.0.2/24")).build();
+        List<StreamEndpoint> servers = new ArrayList<>();
+        b.listen(TransferScenario.PORT, (TcpListener l) -> {
+            TcpConnection c;
+            while ((c = l.accept()) != null) {
+                StreamEndpoint s = StreamEndpoint.server();
+                servers.add(s);
+                s.attach(c);
+            }
+        });
+        StreamEndpoint client = StreamEndpoint.client(0, 4_000_000, 0);
+        client.connection = a.connect(TransferScenario.B4, TransferScenario.PORT, client);
+        assertTrue(sim.runUntil(() -> client.written > 1_000_000, 60 * S), "seed=" + seed);
+        // A router on the path now takes 1200 bytes (RFC 1191): the path cache learns it, and the engine's MSS
+        // is stale until the binding notices a piece would not fit.
+        a.ip().paths().onFragmentationNeeded(TransferScenario.B4, 1200, 1500, sim.nowNs());
+        pa.mark();
+        boolean done = sim.runUntil(() -> client.closed != null && !servers.isEmpty()
+                && servers.getFirst().closed != null, 300 * S);
+        assertTrue(done && client.complete() && servers.getFirst().complete(), "transfer after the PMTU drop did not"
+                + " complete, seed=" + seed + " a=" + a.binding() + " client " + client.closed);
+        assertEquals(CloseReason.NORMAL, client.closed);
+        assertTrue(pa.superFramesSinceMark > 10, "still segmenting after the drop: " + pa.superFramesSinceMark);
+        assertTrue(pa.largestSinceMark <= 14 + 1200, "every frame on the wire fits the new path MTU: "
+                + pa.largestSinceMark);
+        assertTrue(a.binding().counter(TcpIpCounter.TX_DROP_TOO_BIG) > 0, "the stale MSS was noticed: " + a.binding());
+        // ... by the binding, before IP: no super-frame was refused for pieces too big for the path.
+        assertEquals(0, a.ip().counters().get(IpCounter.TX_DROP_TOO_BIG), a.ip().counters().toString());
     }
 }
