@@ -9,16 +9,23 @@ import java.lang.foreign.ValueLayout;
  * OutOfOrderRanges}. One preallocated ring; no allocation per segment.
  */
 final class ReceiveBuffer {
-    private final byte[] ring;
+    private final int capacity;
+    /** Allocated when the first byte arrives: half-open and send-only connections cost no receive memory. */
+    private byte[] ring;
     private int head;
     private int readable;
 
     ReceiveBuffer(int capacity) {
-        this.ring = new byte[capacity];
+        this.capacity = capacity;
     }
 
     int capacity() {
-        return ring.length;
+        return capacity;
+    }
+
+    /** Bytes of backing storage allocated so far (0 until first use). */
+    int allocatedBytes() {
+        return ring == null ? 0 : ring.length;
     }
 
     /** In-order bytes waiting for the application. */
@@ -28,11 +35,17 @@ final class ReceiveBuffer {
 
     /** Bytes that may still arrive beyond RCV.NXT (out-of-order storage included). */
     int free() {
-        return ring.length - readable;
+        return capacity - readable;
     }
 
     /** Stores {@code len} bytes that sit {@code distance} bytes after RCV.NXT; caller ensures they fit. */
     void store(int distance, MemorySegment src, long srcOffset, int len) {
+        if (len == 0) {
+            return;
+        }
+        if (ring == null) {
+            ring = new byte[capacity];
+        }
         int p = (head + readable + distance) % ring.length;
         int first = Math.min(len, ring.length - p);
         MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOffset, ring, p, first);
@@ -49,6 +62,9 @@ final class ReceiveBuffer {
     /** Copies up to {@code len} readable bytes out; returns the count. */
     int read(byte[] dst, int off, int len) {
         int n = Math.min(len, readable);
+        if (n <= 0) {
+            return 0;
+        }
         peek(0, n, dst, off);
         head = (head + n) % ring.length;
         readable -= n;
@@ -57,6 +73,9 @@ final class ReceiveBuffer {
 
     /** Copies bytes at {@code index} from the first readable byte (readable or out-of-order area). */
     void peek(int index, int len, byte[] dst, int off) {
+        if (len == 0) {
+            return;
+        }
         int p = (head + index) % ring.length;
         int first = Math.min(len, ring.length - p);
         System.arraycopy(ring, p, dst, off, first);

@@ -5,21 +5,27 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * Bytes the application wrote and the peer has not yet acknowledged: index 0 is the byte at SND.UNA. A ring over
- * one preallocated array, so writing, transmitting and acknowledging allocate nothing.
+ * one array, allocated on the first write (so half-open connections cost no buffer memory) and reused after, so
+ * writing, transmitting and acknowledging allocate nothing.
  */
 final class SendBuffer {
-    private final byte[] ring;
-    private final MemorySegment memory;
+    private final int capacity;
+    private byte[] ring;
+    private MemorySegment memory;
     private int head;
     private int length;
 
     SendBuffer(int capacity) {
-        this.ring = new byte[capacity];
-        this.memory = MemorySegment.ofArray(ring);
+        this.capacity = capacity;
     }
 
     int capacity() {
-        return ring.length;
+        return capacity;
+    }
+
+    /** Bytes of backing storage allocated so far (0 until first use). */
+    int allocatedBytes() {
+        return ring == null ? 0 : ring.length;
     }
 
     int length() {
@@ -27,12 +33,19 @@ final class SendBuffer {
     }
 
     int free() {
-        return ring.length - length;
+        return capacity - length;
     }
 
     /** Appends up to {@code len} bytes; returns how many fit. */
     int write(MemorySegment src, long srcOffset, int len) {
         int n = Math.min(len, free());
+        if (n <= 0) {
+            return 0;
+        }
+        if (ring == null) {
+            ring = new byte[capacity];
+            memory = MemorySegment.ofArray(ring);
+        }
         int tail = (head + length) % ring.length;
         int first = Math.min(n, ring.length - tail);
         MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOffset, ring, tail, first);
@@ -45,6 +58,9 @@ final class SendBuffer {
 
     /** Drops the first {@code n} bytes (they were acknowledged). */
     void consume(int n) {
+        if (n == 0) {
+            return;
+        }
         head = (head + n) % ring.length;
         length -= n;
     }
@@ -66,6 +82,9 @@ final class SendBuffer {
 
     /** Copies bytes [index, index+len) into {@code dst} at {@code dstOffset}. */
     void copyTo(int index, int len, byte[] dst, int dstOffset) {
+        if (len == 0) {
+            return;
+        }
         int p = (head + index) % ring.length;
         int first = Math.min(len, ring.length - p);
         System.arraycopy(ring, p, dst, dstOffset, first);

@@ -34,6 +34,8 @@ import java.util.List;
  *   <li>delayed-ACK state: not carried (spec §3.1.8); export sends the pending ACK first.
  *   <li>SACK recency order: rebuilt from the out-of-order ranges (RFC 2018 §4 ordering is advisory).
  *   <li>An out-of-order FIN: dropped (it was never acknowledged); the peer retransmits it.
+ *   <li>The time data was last sent (RFC 5681 §4.1 idle restart): taken as the import time, so an idle period
+ *       spanning the move restarts the window one RTO later than it would have.
  * </ul>
  *
  * <p>Threading: every method must be called on the owning stack's loop.
@@ -73,6 +75,8 @@ public final class TcpConnection {
     private static final int DEFAULT_MSS_IPV4 = 536;
     private static final int DEFAULT_MSS_IPV6 = 1220;
     private static final int TCP_HEADER = 20;
+    /** Smallest peer MSS we honour. */
+    private static final int MIN_SEND_MSS = 64;
     private static final int TIMESTAMP_OPTION_BYTES = 12;
     /**
      * Least time between two forward-progress hints to neighbor discovery (RFC 4861 §7.3.1): a neighbor stays
@@ -113,6 +117,8 @@ public final class TcpConnection {
     private int rttSeq;
     private long rttStartNs;
     private boolean ackNow;
+    /** When data was last sent (ns), for the RFC 5681 §4.1 restart window; set to "now" on import. */
+    private long lastDataSentNs;
     /** One output pass may ignore SWS avoidance and Nagle (the persist/override timer expired). */
     private boolean forceSend;
     private int unackedBytes;
@@ -214,6 +220,11 @@ public final class TcpConnection {
 
     public void listener(Listener l) {
         this.listener = l == null ? NO_LISTENER : l;
+    }
+
+    /** Bytes of send and receive buffer storage this connection holds (allocated on first use). */
+    public long bufferBytesAllocated() {
+        return (long) sendBuffer.allocatedBytes() + receiveBuffer.allocatedBytes();
     }
 
     /** Bytes the application can read now. */
@@ -513,7 +524,9 @@ public final class TcpConnection {
         boolean ws = config.windowScaling && peerSyn.windowScale() >= 0;
         boolean ts = config.timestamps && peerSyn.hasTimestamp();
         boolean sack = config.sack && peerSyn.sackPermitted();
-        int remoteMss = peerSyn.mss() > 0 ? peerSyn.mss() : defaultMss();
+        // a tiny advertised MSS would multiply our per-byte work (CVE-2019-11479 style); Linux floors it at 48,
+        // we at MIN_SEND_MSS
+        int remoteMss = peerSyn.mss() > 0 ? Math.max(MIN_SEND_MSS, peerSyn.mss()) : defaultMss();
         constants = new TcpConst(localPort, remotePort, ts, sack, ws,
                 ws ? Math.min(14, peerSyn.windowScale()) : 0, ws ? ourScale() : 0, remoteMss,
                 stack.hashOf(key));
@@ -1086,6 +1099,11 @@ public final class TcpConnection {
             // With segmentation offload one emitted segment may stand for several full-sized ones (TSO); the
             // offload cuts it back into MSS pieces, so Nagle and SWS below still reason in MSS units.
             int burst = segmentationOffloadBytes > mss ? segmentationOffloadBytes / mss * mss : mss;
+            if (d.sndMax == d.sndUna && sendBuffer.length() > 0 && nowNs - lastDataSentNs > rtoNs()
+                    && lastDataSentNs != 0) {
+                cc.onIdleRestart(nowNs); // RFC 5681 §4.1: idle longer than an RTO → restart window
+                lastDataSentNs = nowNs;
+            }
             while (true) {
                 int sent = d.sndNxt - d.sndUna;
                 int bufLen = sendBuffer.length();
@@ -1118,6 +1136,9 @@ public final class TcpConnection {
                     rttStartNs = nowNs;
                 }
                 emit(nowNs, d.sndNxt, flags, sent, len);
+                if (len > 0) {
+                    lastDataSentNs = nowNs;
+                }
                 if (scoreboard != null) {
                     scoreboard.onTransmit(d.sndNxt, len + (fin ? 1 : 0));
                 }
@@ -1817,6 +1838,7 @@ public final class TcpConnection {
         }
         // derivable helpers (class Javadoc)
         c.sndWl2 = s.sndUna;
+        c.lastDataSentNs = now;
         c.lastAckSent = s.rcvNxt;
         c.recover = s.sndMax;
         c.peerFinReceived = switch (s.state) {

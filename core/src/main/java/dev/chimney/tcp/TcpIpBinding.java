@@ -101,14 +101,14 @@ public final class TcpIpBinding implements TransportHandler, TcpOutput {
 
     /** The zero-copy form IP calls: the segment is {@code length} bytes at {@code offset} of the frame. */
     @Override
-    public void onPacket(IpPacketInfo info, MemorySegment payload, long offset, int length) {
+    public void onPacket(IpPacketInfo info, MemorySegment frame, long offset, int length) {
         count(TcpIpCounter.SEGMENTS_RECEIVED);
         if (info.destinationMulticast()) {
             // RFC 1122 §4.2.3.10: a SYN (or anything) to a broadcast/multicast address is silently discarded.
             count(TcpIpCounter.DROP_NOT_UNICAST);
             return;
         }
-        TcpView v = rxView.wrap(payload, offset, length);
+        TcpView v = rxView.wrap(frame, offset, length);
         if (length < TcpView.HEADER_LENGTH) {
             count(TcpIpCounter.DROP_TRUNCATED);
             return;
@@ -164,7 +164,7 @@ public final class TcpIpBinding implements TransportHandler, TcpOutput {
         for (int i = 0; i < o.sackCount(); i++) {
             seg.addSack(o.sackLeft(i), o.sackRight(i));
         }
-        seg.payload(payload, offset + headerLen, length - headerLen);
+        seg.payload(frame, offset + headerLen, length - headerLen);
         if (info.segmentBytes() > 0) {
             seg.segmentBytes(info.segmentBytes()); // a GSO super-segment: the sender's MSS, for accounting
         }

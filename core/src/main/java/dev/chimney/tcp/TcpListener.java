@@ -19,12 +19,15 @@ public final class TcpListener {
     private final IpAddress localAddress;
     private final int localPort;
     private final Handler handler;
+    /** Most established connections waiting for accept (listen(2)'s backlog; at most TcpConfig.acceptBacklog). */
+    private final int backlogLimit;
     private final ArrayDeque<TcpConnection> backlog = new ArrayDeque<>();
     private int synQueue;
     private boolean closed;
 
-    TcpListener(TcpStack stack, IpAddress localAddress, int localPort, Handler handler) {
+    TcpListener(TcpStack stack, IpAddress localAddress, int localPort, int backlogLimit, Handler handler) {
         this.stack = stack;
+        this.backlogLimit = backlogLimit;
         this.localAddress = localAddress;
         this.localPort = localPort;
         this.handler = handler;
@@ -42,6 +45,11 @@ public final class TcpListener {
     /** Connections in SYN_RECEIVED. */
     public int synQueueLength() {
         return synQueue;
+    }
+
+    /** Most connections that may wait in the accept backlog. */
+    public int backlogLimit() {
+        return backlogLimit;
     }
 
     public int backlogLength() {
@@ -83,8 +91,11 @@ public final class TcpListener {
             stack.count(TcpCounter.DROP_SYN_QUEUE_FULL);
             return;
         }
-        if (backlog.size() >= stack.config().acceptBacklog) {
+        if (backlog.size() >= backlogLimit) {
             stack.count(TcpCounter.DROP_BACKLOG_FULL);
+            if (stack.config().backlogFullAction == TcpConfig.BacklogFullAction.RESET) {
+                stack.sendReset(local, remote, seg); // refuse at once: <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK>
+            }
             return;
         }
         stack.count(TcpCounter.PASSIVE_OPENS);
@@ -98,7 +109,7 @@ public final class TcpListener {
 
     /** The handshake of {@code c} is about to complete: is there room in the backlog? Applies the policy if not. */
     boolean admit(TcpConnection c) {
-        if (!closed && backlog.size() < stack.config().acceptBacklog) {
+        if (!closed && backlog.size() < backlogLimit) {
             return true;
         }
         stack.count(TcpCounter.DROP_BACKLOG_FULL);

@@ -128,6 +128,19 @@ public final class TcpStack {
      * @throws IllegalStateException if something already listens there
      */
     public TcpListener listen(IpAddress localAddress, int port, TcpListener.Handler handler) {
+        return listen(localAddress, port, config.acceptBacklog, handler);
+    }
+
+    /**
+     * Listens with an accept backlog of at most {@code backlog} established connections (listen(2)); values above
+     * {@link TcpConfig}'s {@code acceptBacklog} are capped by it, so the configured limit always holds.
+     *
+     * @throws IllegalStateException if something already listens there
+     */
+    public TcpListener listen(IpAddress localAddress, int port, int backlog, TcpListener.Handler handler) {
+        if (backlog < 1) {
+            throw new IllegalArgumentException("backlog must be at least 1, got " + backlog);
+        }
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port must be 1..65535, got " + port);
         }
@@ -136,7 +149,7 @@ public final class TcpStack {
             throw new IllegalStateException("already listening on " + localAddress + ":" + port
                     + "; close that listener first");
         }
-        TcpListener l = new TcpListener(this, localAddress, port, handler);
+        TcpListener l = new TcpListener(this, localAddress, port, Math.min(backlog, config.acceptBacklog), handler);
         listeners.put(k, l);
         return l;
     }

@@ -40,6 +40,9 @@ final class TransferScenario {
     final long seed;
     final Simulator sim;
     final VirtualWire wire;
+    /** The B side of the bridge, when bridged (else null). */
+    final VirtualWire wire2;
+    final MtuClampBridge bridge;
     final NetworkStack a;
     final NetworkStack b;
     final List<StreamEndpoint> clients = new ArrayList<>();
@@ -62,6 +65,14 @@ final class TransferScenario {
         int mtuBytes = 1500;
         int bufferBytes = 64 * 1024;
         Consumer<TcpConfig.Builder> tcp = t -> { };
+        /** When true, the hosts are joined through an {@link MtuClampBridge} (two wires) instead of one wire. */
+        boolean bridged;
+
+        Params bridged(boolean b) {
+            bridged = b;
+            return this;
+        }
+
         /** When set, host A's port is recorded here (both directions) as pcap. */
         OutputStream pcap;
 
@@ -82,6 +93,11 @@ final class TransferScenario {
 
         Params maxBytes(int n) {
             maxBytes = n;
+            return this;
+        }
+
+        Params tcp(Consumer<TcpConfig.Builder> t) {
+            tcp = t;
             return this;
         }
 
@@ -121,6 +137,14 @@ final class TransferScenario {
                 .withReordering(p.reorder, 2 * p.delayNs + 100_000).withDuplication(p.duplicate);
         wire = VirtualWire.builder("wire", sim.clock(), sim.random().fork("wire")).both(imp).mtu(p.mtuBytes)
                 .maxInFlightFrames(16_384).build();
+        if (p.bridged) {
+            wire2 = VirtualWire.builder("wire2", sim.clock(), sim.random().fork("wire2")).both(imp).mtu(p.mtuBytes)
+                    .maxInFlightFrames(16_384).build();
+            bridge = new MtuClampBridge(sim.newLoop("bridge"), wire.b(), wire2.a());
+        } else {
+            wire2 = null;
+            bridge = null;
+        }
         TcpConfig.Builder tb = TcpConfig.builder().sendBufferBytes(p.bufferBytes).receiveBufferBytes(p.bufferBytes)
                 .synQueueLimit(Math.max(128, 2 * p.connections)).acceptBacklog(Math.max(128, 2 * p.connections));
         p.tcp.accept(tb);
@@ -135,7 +159,7 @@ final class TransferScenario {
                         .withIpv6("fd77::1/64"))
                 .build();
         b = NetworkStack.builder(sim.newLoop("b")).random(sim.random().fork("b")).tcpConfig(tcp)
-                .iface(wire.b(), InterfaceConfig.of("b0", MAC_B).withMtu(p.mtuBytes).withIpv4("10.77.0.2/24")
+                .iface(p.bridged ? wire2.b() : wire.b(), InterfaceConfig.of("b0", MAC_B).withMtu(p.mtuBytes).withIpv4("10.77.0.2/24")
                         .withIpv6("fd77::2/64"))
                 .build();
         b.listen(PORT, this::acceptAll);

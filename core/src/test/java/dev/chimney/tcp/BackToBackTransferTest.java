@@ -26,8 +26,9 @@ class BackToBackTransferTest {
     @org.junit.jupiter.api.Tag("slow")
     @org.junit.jupiter.api.Test
     void largeCampaign() {
-        // -Pslow: 2000 more seeds
-        for (long seed = 100_000; seed < 102_000; seed++) {
+        // -Pslow: 2000 more seeds (override with -Dtcp.campaign.seeds=N)
+        int n = Integer.getInteger("tcp.campaign.seeds", 2000);
+        for (long seed = 100_000; seed < 100_000 + n; seed++) {
             runTransfer(seed, 400_000);
         }
     }

@@ -241,6 +241,11 @@ class TcpTimersAndRecoveryTest {
         assertEquals(1, l.backlogLength());
         assertEquals(1, h.stack.counter(TcpCounter.DROP_BACKLOG_FULL));
         assertEquals(1, h.stack.connectionCount());
+        // with the backlog full, a new SYN is refused at once under the RESET policy
+        h.send(3 * MS, peer(SYN, REMOTE_ISN, 0).sourcePort(50002));
+        TcpSegment refusal = h.sent.poll().segment();
+        assertEquals(RST | ACK, refusal.flags());
+        assertEquals(R, refusal.ack());
     }
 
     @Test
@@ -343,5 +348,25 @@ class TcpTimersAndRecoveryTest {
         TcpSegment ack = h.sent.poll().segment();
         assertEquals(0, ack.payloadLength());
         assertEquals(L + 2920, ack.seq());
+    }
+
+    @Test
+    void idleLongerThanRtoRestartsTheCongestionWindow() {
+        // RFC 5681 §4.1: after an idle period longer than the RTO, cwnd = min(IW, cwnd)
+        TcpHarness h = new TcpHarness(TcpHarness.plain().congestionControl(null).build());
+        TcpConnection c = h.establishedPassive();
+        h.send(15 * MS, peer(ACK, R, L).window(65535));
+        long t = 20 * MS;
+        for (int round = 0; round < 6; round++) {
+            h.advanceTo(t);
+            c.write(bytes(4 * 1460, round));
+            t += 5 * MS;
+            h.send(t, peer(ACK, R, c.sndNxt()).window(65535));
+        }
+        long grown = c.cwnd();
+        assertTrue(grown > 3 * 1460, "cwnd grew: " + grown);
+        h.advanceTo(t + 10_000 * MS);
+        c.write(bytes(100, 1));
+        assertEquals(3 * 1460, c.cwnd(), "restart window = IW (RFC 5681 §3.1: 3 segments for this MSS)");
     }
 }

@@ -73,6 +73,15 @@ final class Dissector {
             case IpProtocol.ICMPV6 -> {
                 final Icmpv6View i = new Icmpv6View().wrap(f, ip.upperOffset(), ip.upperLength()).check();
                 touch(i.type(), i.code(), i.identifier(), i.mtu(), i.pointer(), i.data().byteSize());
+                switch (i.type()) {
+                    case Icmpv6View.TYPE_ROUTER_ADVERTISEMENT -> touch(i.raHopLimit(), i.raFlags(),
+                            i.raRouterLifetimeSeconds(), i.raReachableTimeMs(), i.raRetransTimerMs());
+                    case Icmpv6View.TYPE_NEIGHBOR_SOLICITATION, Icmpv6View.TYPE_NEIGHBOR_ADVERTISEMENT ->
+                            touch(i.target().lo(), i.naFlags());
+                    case Icmpv6View.TYPE_REDIRECT -> touch(i.target().lo(), i.redirectDestination().hi());
+                    default -> {
+                    }
+                }
                 Icmpv6Repr.parse(i, (Ipv6View) ip, true);
             }
             default -> {

@@ -1,0 +1,527 @@
+package dev.chimney.apps;
+
+import dev.chimney.runtime.Timer;
+import dev.chimney.socket.SocketOptions;
+import dev.chimney.socket.SocketStack;
+import dev.chimney.socket.TcpChannel;
+import dev.chimney.socket.TcpChannelHandler;
+import dev.chimney.socket.TcpChannelServer;
+import dev.chimney.wire.IpAddress;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Locale;
+
+/**
+ * A small static-file HTTP/1.1 server (RFC 9110, RFC 9112) on the loop: GET and HEAD of regular files under a root
+ * directory, {@code Content-Length} framing, persistent connections (keep-alive, pipelined requests answered in
+ * order), 400 / 404 / 405 / 431 / 501 errors, and no way out of the root ({@code ..} segments are rejected, and the
+ * real path of every file must stay under the root's real path, so symbolic links cannot escape either).
+ *
+ * <p>Large files are streamed: each time the connection's send buffer has room, that many bytes are read from a
+ * {@link FileChannel} at the current position into one server-wide staging buffer and written out, so a file of any
+ * size costs one open channel per connection, never its size in memory. File reads happen on the loop thread (the
+ * page cache makes them short; a server for cold disks would hand them to another thread).
+ *
+ * <p>Limits (fail closed): request head at most {@link Config#maxRequestHeadBytes} (else 431 and close), at most
+ * {@link Config#maxConnections} open connections (more are reset), idle connections closed after
+ * {@link Config#idleTimeoutNs}. No {@code Date} header: the loop clock is monotonic, not a calendar (RFC 9110
+ * §6.6.1 lets a server without a reliable clock omit it).
+ */
+public final class HttpFileServer implements AutoCloseable {
+
+    /**
+     * @param maxRequestHeadBytes longest request line + header section accepted
+     * @param maxConnections most open connections; beyond it new connections are reset
+     * @param idleTimeoutNs a connection with no request in progress is closed after this long
+     * @param chunkBytes most bytes read from a file per write (the staging buffer size)
+     */
+    public record Config(int maxRequestHeadBytes, int maxConnections, long idleTimeoutNs, int chunkBytes) {
+        public Config {
+            if (maxRequestHeadBytes < 64 || maxConnections < 1 || idleTimeoutNs <= 0 || chunkBytes < 512) {
+                throw new IllegalArgumentException("bad HTTP server config: maxRequestHeadBytes=" + maxRequestHeadBytes
+                        + " (>= 64) maxConnections=" + maxConnections + " (>= 1) idleTimeoutNs=" + idleTimeoutNs
+                        + " (> 0) chunkBytes=" + chunkBytes + " (>= 512)");
+            }
+        }
+
+        public static Config defaults() {
+            return new Config(8192, 1024, 60_000_000_000L, 64 * 1024);
+        }
+    }
+
+    private final SocketStack sockets;
+    private final TcpChannelServer server;
+    private final Path root;
+    private final Config config;
+    private final ByteBuffer staging;
+    private final java.lang.foreign.MemorySegment stagingMemory;
+    private int open;
+    private long requests;
+    private long bytesSent;
+    private final long[] statusCounts = new long[600];
+
+    private HttpFileServer(SocketStack sockets, IpAddress local, int port, Path root, SocketOptions options,
+            Config config) throws IOException {
+        this.sockets = sockets;
+        this.root = root.toRealPath();
+        if (!Files.isDirectory(this.root)) {
+            throw new IllegalArgumentException("HTTP root " + root + " is not a directory");
+        }
+        this.config = config;
+        this.staging = ByteBuffer.allocateDirect(config.chunkBytes());
+        this.stagingMemory = java.lang.foreign.MemorySegment.ofBuffer(staging);
+        this.server = sockets.serve(local, port, options, ch -> {
+            if (open >= config.maxConnections()) {
+                return null; // fail closed: reset
+            }
+            return new Connection();
+        });
+    }
+
+    /**
+     * Serves files under {@code root} on {@code port} (call on the stack's loop).
+     *
+     * @throws IOException if {@code root} cannot be resolved
+     */
+    public static HttpFileServer start(SocketStack sockets, IpAddress local, int port, Path root,
+            SocketOptions options, Config config) throws IOException {
+        return new HttpFileServer(sockets, local, port, root, options, config);
+    }
+
+    public static HttpFileServer start(SocketStack sockets, int port, Path root) throws IOException {
+        return start(sockets, null, port, root, SocketOptions.defaults(), Config.defaults());
+    }
+
+    /** Requests answered (any status). */
+    public long requests() {
+        return requests;
+    }
+
+    /** Responses sent with {@code status}. */
+    public long responses(int status) {
+        return status >= 0 && status < statusCounts.length ? statusCounts[status] : 0;
+    }
+
+    /** Header and body bytes handed to connections. */
+    public long bytesSent() {
+        return bytesSent;
+    }
+
+    public int openConnections() {
+        return open;
+    }
+
+    public int port() {
+        return server.localPort();
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+
+    private final class Connection implements TcpChannelHandler {
+        private final byte[] request = new byte[config.maxRequestHeadBytes()];
+        private int requestLength;
+        /** Bytes of a request body still to skip (a GET with Content-Length). */
+        private long skipBody;
+        private ByteBuffer head;
+        private FileChannel file;
+        private long filePosition;
+        private long fileEnd;
+        private boolean responding;
+        private boolean closeAfterResponse;
+        private boolean draining;
+        private TcpChannel channel;
+        private final Timer idle = Timer.of(this::onIdle);
+
+        @Override
+        public void onConnected(TcpChannel ch) {
+            channel = ch;
+            open++;
+            armIdle();
+        }
+
+        private void armIdle() {
+            sockets.loop().timers().schedule(idle, sockets.loop().nowNs() + config.idleTimeoutNs());
+        }
+
+        private void onIdle() {
+            if (!responding && !channel.isClosed()) {
+                channel.close();
+            }
+        }
+
+        @Override
+        public void onReadable(TcpChannel ch) {
+            if (draining) {
+                drainAfterClose(ch);
+                return;
+            }
+            while (!responding && !ch.isClosed()) {
+                if (skipBody > 0 && requestLength > 0) {
+                    int k = (int) Math.min(skipBody, requestLength); // body bytes read along with the head
+                    System.arraycopy(request, k, request, 0, requestLength - k);
+                    requestLength -= k;
+                    skipBody -= k;
+                    continue;
+                }
+                if (skipBody > 0) {
+                    int n = ch.read(request, 0, (int) Math.min(skipBody, request.length));
+                    if (n <= 0) {
+                        if (n < 0) {
+                            ch.close();
+                        }
+                        return;
+                    }
+                    skipBody -= n;
+                    continue;
+                }
+                if (tryRequest(ch)) {
+                    continue;
+                }
+                if (requestLength == request.length) {
+                    respondError(ch, 431, "Request Header Fields Too Large", true);
+                    return;
+                }
+                int n = ch.read(request, requestLength, request.length - requestLength);
+                if (n == 0) {
+                    return;
+                }
+                if (n < 0) {
+                    ch.close(); // the client is done (a partial request is abandoned with it)
+                    return;
+                }
+                requestLength += n;
+                armIdle();
+            }
+        }
+
+        /** Parses and starts one buffered request if a complete head is there; returns whether it did. */
+        private boolean tryRequest(TcpChannel ch) {
+            int end = headEnd();
+            if (end < 0) {
+                return false;
+            }
+            String text = new String(request, 0, end, StandardCharsets.ISO_8859_1);
+            int consumed = end + (request[end] == '\r' ? 4 : 2);
+            System.arraycopy(request, consumed, request, 0, requestLength - consumed);
+            requestLength -= consumed;
+            handle(ch, text);
+            return true;
+        }
+
+        /** Index of the blank line ending the head (CRLF CRLF, or bare LF LF per RFC 9112 §2.2), or -1. */
+        private int headEnd() {
+            for (int i = 0; i + 1 < requestLength; i++) {
+                if (request[i] == '\n' && request[i + 1] == '\n') {
+                    return i;
+                }
+                if (i + 3 < requestLength && request[i] == '\r' && request[i + 1] == '\n' && request[i + 2] == '\r'
+                        && request[i + 3] == '\n') {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        private void handle(TcpChannel ch, String head) {
+            String[] lines = head.split("\r?\n");
+            String[] parts = lines[0].split(" ");
+            if (parts.length != 3 || parts[0].isEmpty() || !parts[2].startsWith("HTTP/1.")) {
+                respondError(ch, 400, "Bad Request", true);
+                return;
+            }
+            String method = parts[0];
+            String target = parts[1];
+            boolean http11 = parts[2].equals("HTTP/1.1");
+            if (!http11 && !parts[2].equals("HTTP/1.0")) {
+                respondError(ch, 400, "Bad Request", true);
+                return;
+            }
+            boolean keepAlive = http11;
+            long contentLength = 0;
+            for (int i = 1; i < lines.length; i++) {
+                String line = lines[i];
+                int colon = line.indexOf(':');
+                if (colon <= 0 || Character.isWhitespace(line.charAt(colon - 1))) {
+                    respondError(ch, 400, "Bad Request", true); // RFC 9112 §5.1: no space before the colon
+                    return;
+                }
+                String name = line.substring(0, colon).toLowerCase(Locale.ROOT);
+                String value = line.substring(colon + 1).trim();
+                switch (name) {
+                    case "connection" -> {
+                        String v = value.toLowerCase(Locale.ROOT);
+                        if (v.contains("close")) {
+                            keepAlive = false;
+                        } else if (v.contains("keep-alive")) {
+                            keepAlive = true;
+                        }
+                    }
+                    case "content-length" -> {
+                        try {
+                            contentLength = Long.parseLong(value);
+                        } catch (NumberFormatException e) {
+                            contentLength = -1;
+                        }
+                        if (contentLength < 0) {
+                            respondError(ch, 400, "Bad Request", true);
+                            return;
+                        }
+                    }
+                    case "transfer-encoding" -> {
+                        // RFC 9112 §6.1: a coding we do not implement → 501, and the framing is lost: close
+                        respondError(ch, 501, "Not Implemented", true);
+                        return;
+                    }
+                    default -> {
+                        // other fields do not change a static file response
+                    }
+                }
+            }
+            requests++;
+            skipBody = contentLength;
+            closeAfterResponse = !keepAlive;
+            boolean isHead = method.equals("HEAD");
+            if (!isHead && !method.equals("GET")) {
+                respondWith(ch, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n", false);
+                return;
+            }
+            Path path = resolve(target);
+            if (path == null) {
+                closeAfterResponse = true; // a client sending such targets is not one to keep talking to
+                respondWith(ch, 400, "Bad Request", "", isHead);
+                return;
+            }
+            try {
+                Path real = path.toRealPath();
+                if (Files.isDirectory(real)) {
+                    real = real.resolve("index.html").toRealPath();
+                }
+                if (!real.startsWith(root) || !Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) {
+                    respondWith(ch, 404, "Not Found", "", isHead);
+                    return;
+                }
+                FileChannel fc = FileChannel.open(real, StandardOpenOption.READ);
+                long size = fc.size();
+                startResponse(ch, 200, "OK", "Content-Type: " + contentType(real) + "\r\n", size);
+                if (isHead) {
+                    fc.close();
+                } else {
+                    file = fc;
+                    filePosition = 0;
+                    fileEnd = size;
+                }
+                send(ch);
+            } catch (IOException e) {
+                respondWith(ch, 404, "Not Found", "", isHead);
+            }
+        }
+
+        /** The file for an origin-form target, or null for a target we refuse (RFC 9112 §3.2.1, no traversal). */
+        private Path resolve(String target) {
+            if (!target.startsWith("/")) {
+                return null;
+            }
+            int cut = target.length();
+            int q = target.indexOf('?');
+            int f = target.indexOf('#');
+            if (q >= 0) {
+                cut = q;
+            }
+            if (f >= 0) {
+                cut = Math.min(cut, f);
+            }
+            String decoded = percentDecode(target.substring(0, cut));
+            if (decoded == null || decoded.indexOf('\0') >= 0 || decoded.indexOf('\\') >= 0) {
+                return null;
+            }
+            StringBuilder relative = new StringBuilder();
+            for (String segment : decoded.split("/")) {
+                if (segment.isEmpty() || segment.equals(".")) {
+                    continue;
+                }
+                if (segment.equals("..")) {
+                    return null; // never climb, not even inside the root: a request naming ".." is refused
+                }
+                if (!relative.isEmpty()) {
+                    relative.append('/');
+                }
+                relative.append(segment);
+            }
+            Path p = root.resolve(relative.toString()).normalize();
+            return p.startsWith(root) ? p : null;
+        }
+
+        private void respondError(TcpChannel ch, int status, String reason, boolean close) {
+            requests++;
+            closeAfterResponse |= close;
+            skipBody = 0;
+            requestLength = 0;
+            respondWith(ch, status, reason, "", false);
+        }
+
+        private void respondWith(TcpChannel ch, int status, String reason, String extraHeaders, boolean isHead) {
+            byte[] body = (status + " " + reason + "\n").getBytes(StandardCharsets.US_ASCII);
+            startResponse(ch, status, reason, extraHeaders + "Content-Type: text/plain\r\n", body.length);
+            if (!isHead) {
+                ByteBuffer withBody = ByteBuffer.allocate(head.remaining() + body.length);
+                withBody.put(head).put(body).flip();
+                head = withBody;
+            }
+            send(ch);
+        }
+
+        private void startResponse(TcpChannel ch, int status, String reason, String headers, long contentLength) {
+            statusCounts[status]++;
+            String text = "HTTP/1.1 " + status + " " + reason + "\r\nServer: chimney\r\n" + headers
+                    + "Content-Length: " + contentLength + "\r\n"
+                    + (closeAfterResponse ? "Connection: close\r\n" : "") + "\r\n";
+            head = ByteBuffer.wrap(text.getBytes(StandardCharsets.ISO_8859_1));
+            responding = true;
+        }
+
+        @Override
+        public void onWritable(TcpChannel ch) {
+            if (responding) {
+                send(ch);
+            }
+        }
+
+        /** Writes as much of the response as the send buffer takes now. */
+        private void send(TcpChannel ch) {
+            try {
+                while (!ch.isClosed()) {
+                    boolean headLeft = head != null && head.hasRemaining();
+                    boolean bodyLeft = file != null && filePosition < fileEnd;
+                    if (!headLeft && !bodyLeft) {
+                        finishResponse(ch);
+                        return;
+                    }
+                    int room = ch.writableBytes();
+                    if (room == 0) {
+                        return; // resume on onWritable
+                    }
+                    // head and the first body bytes go in one write, so Nagle never holds the body back waiting
+                    // for the ACK of a lone head segment (RFC 1122 §4.2.3.4 meets delayed ACK, §4.2.3.2)
+                    int limit = Math.min(room, staging.capacity());
+                    staging.clear();
+                    if (headLeft) {
+                        int h = Math.min(head.remaining(), limit);
+                        staging.put(staging.position(), head, head.position(), h);
+                        head.position(head.position() + h);
+                        staging.position(h);
+                    }
+                    if (bodyLeft && staging.position() < limit) {
+                        staging.limit((int) Math.min(limit, staging.position() + (fileEnd - filePosition)));
+                        int n = file.read(staging, filePosition);
+                        if (n <= 0) {
+                            ch.abort(); // the file shrank: the promised Content-Length cannot be met
+                            return;
+                        }
+                        filePosition += n;
+                    }
+                    int total = staging.position();
+                    bytesSent += ch.write(stagingMemory, 0, total); // fits: total <= room
+                }
+            } catch (IOException e) {
+                ch.abort(); // a read error mid-body: the framing is broken, reset (RFC 9112 §9.6 incomplete)
+            }
+        }
+
+        private void finishResponse(TcpChannel ch) {
+            closeFile();
+            head = null;
+            responding = false;
+            armIdle();
+            if (closeAfterResponse) {
+                // FIN after the response, then read until the client's FIN: closing with unread bytes would
+                // reset and could destroy the response still in flight (RFC 9112 §9.6, RFC 2525 §2.17)
+                ch.shutdownOutput();
+                draining = true;
+                drainAfterClose(ch);
+                return;
+            }
+            onReadable(ch); // the next (pipelined) request may already be buffered
+        }
+
+        private void drainAfterClose(TcpChannel ch) {
+            int n;
+            while ((n = ch.read(request, 0, request.length)) > 0) {
+                // discarded: we answered our last request
+            }
+            if (n < 0 && !ch.isClosed()) {
+                ch.close();
+            }
+        }
+
+        private void closeFile() {
+            if (file != null) {
+                try {
+                    file.close();
+                } catch (IOException e) {
+                    // nothing was lost: the body was already sent
+                }
+                file = null;
+            }
+        }
+
+        @Override
+        public void onClosed(TcpChannel ch, IOException error) {
+            open--;
+            closeFile();
+            sockets.loop().timers().cancel(idle);
+        }
+    }
+
+    /** Decodes %XX escapes (RFC 3986 §2.1) as UTF-8; null when an escape is malformed. */
+    static String percentDecode(String s) {
+        if (s.indexOf('%') < 0) {
+            return s;
+        }
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '%') {
+                if (i + 2 >= s.length()) {
+                    return null;
+                }
+                int hi = Character.digit(s.charAt(i + 1), 16);
+                int lo = Character.digit(s.charAt(i + 2), 16);
+                if (hi < 0 || lo < 0) {
+                    return null;
+                }
+                out.write(hi << 4 | lo);
+                i += 2;
+            } else {
+                byte[] b = String.valueOf(c).getBytes(StandardCharsets.UTF_8);
+                out.write(b, 0, b.length);
+            }
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    static String contentType(Path file) {
+        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        int dot = name.lastIndexOf('.');
+        String ext = dot < 0 ? "" : name.substring(dot + 1);
+        return switch (ext) {
+            case "html", "htm" -> "text/html; charset=utf-8";
+            case "txt" -> "text/plain; charset=utf-8";
+            case "css" -> "text/css";
+            case "js" -> "text/javascript";
+            case "json" -> "application/json";
+            case "png" -> "image/png";
+            case "jpg", "jpeg" -> "image/jpeg";
+            case "svg" -> "image/svg+xml";
+            default -> "application/octet-stream";
+        };
+    }
+}

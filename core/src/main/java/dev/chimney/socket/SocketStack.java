@@ -1,0 +1,165 @@
+package dev.chimney.socket;
+
+import dev.chimney.host.NetworkStack;
+import dev.chimney.ip.Route;
+import dev.chimney.runtime.EventLoop;
+import dev.chimney.tcp.TcpConnection;
+import dev.chimney.tcp.TcpStack;
+import dev.chimney.wire.IpAddress;
+import java.net.NoRouteToHostException;
+import java.net.SocketException;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * The socket layer of one host: ties a {@link TcpStack} and its {@link EventLoop} to the application APIs.
+ *
+ * <pre>{@code
+ * SocketStack sockets = SocketStack.of(host);   // a NetworkStack; or new SocketStack(loop, tcp, selector)
+ * // loop side (non-blocking, on the loop):
+ * sockets.serve(null, 7, SocketOptions.defaults(), ch -> new EchoHandler());
+ * // application threads (blocking):
+ * try (TcpSocket s = sockets.newSocket()) {
+ *     s.connect(peer, 7);
+ *     s.getOutputStream().write(bytes);
+ * }
+ * }</pre>
+ */
+public final class SocketStack {
+    /** Size of the loop-owned scratch array used to discard input and to stage native-buffer reads. */
+    public static final int SCRATCH_BYTES = 64 * 1024;
+
+    private final EventLoop loop;
+    private final TcpStack tcp;
+    private final SourceAddressSelector sourceSelector;
+    private final byte[] scratch = new byte[SCRATCH_BYTES];
+
+    public SocketStack(EventLoop loop, TcpStack tcp, SourceAddressSelector sourceSelector) {
+        this.loop = Objects.requireNonNull(loop, "loop");
+        this.tcp = Objects.requireNonNull(tcp, "tcp");
+        this.sourceSelector = Objects.requireNonNull(sourceSelector, "sourceSelector");
+    }
+
+    /** A socket layer whose connections leave from the first of {@code localAddresses} of the remote's family. */
+    public SocketStack(EventLoop loop, TcpStack tcp, List<? extends IpAddress> localAddresses) {
+        this(loop, tcp, SourceAddressSelector.firstOfFamily(localAddresses));
+    }
+
+    /**
+     * The socket layer of a complete host: connections leave from the source address the route towards the remote
+     * selects (RFC 6724 for IPv6, through the interface), as {@link NetworkStack#connect} does.
+     */
+    public static SocketStack of(NetworkStack host) {
+        return new SocketStack(host.loop(), host.tcp(), remote -> {
+            Route r = host.ip().routes().lookup(remote);
+            return r == null ? null : r.sourceFor(remote);
+        });
+    }
+
+    public EventLoop loop() {
+        return loop;
+    }
+
+    public TcpStack tcp() {
+        return tcp;
+    }
+
+    /** Loop-owned scratch space (valid only during one loop callback). */
+    byte[] scratch() {
+        return scratch;
+    }
+
+    /** Our address towards {@code remote}, or null. */
+    public IpAddress sourceFor(IpAddress remote) {
+        return sourceSelector.sourceFor(remote);
+    }
+
+    // ------------------------------------------------------------------------------------------ loop side
+
+    /**
+     * Active open from an ephemeral port (on the loop). The channel is returned at once in SYN_SENT; {@code
+     * handler} hears {@code onConnected} or {@code onClosed} with the reason (a failure found before the SYN — no
+     * source address, no free port — is reported by a later {@code onClosed}, never thrown).
+     */
+    public TcpChannel connect(IpAddress remote, int port, SocketOptions options, TcpChannelHandler handler) {
+        return connect(null, 0, remote, port, options, handler);
+    }
+
+    /**
+     * Active open from {@code local}:{@code localPort} (null/0 = chosen by the stack).
+     */
+    public TcpChannel connect(IpAddress local, int localPort, IpAddress remote, int port, SocketOptions options,
+            TcpChannelHandler handler) {
+        Objects.requireNonNull(remote, "remote");
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("remote port must be 1..65535, got " + port);
+        }
+        if (localPort < 0 || localPort > 65535) {
+            throw new IllegalArgumentException("local port must be 0..65535 (0 = ephemeral), got " + localPort);
+        }
+        TcpChannel ch = new TcpChannel(this, remote, port, Objects.requireNonNull(options, "options"), handler);
+        IpAddress source = local != null ? local : sourceSelector.sourceFor(remote);
+        if (source == null) {
+            ch.failEarly(new NoRouteToHostException("no route to host " + SocketErrors.endpoint(remote, port)
+                    + ": no local address of its family (configure an IPv" + (remote.isIpv4() ? 4 : 6)
+                    + " address)"));
+            return ch;
+        }
+        TcpConnection c;
+        try {
+            c = localPort == 0 ? tcp.connect(source, remote, port, ch.engineListener())
+                    : tcp.connect(source, localPort, remote, port, ch.engineListener());
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            ch.failEarly(new SocketException(e.getMessage()));
+            return ch;
+        }
+        ch.attachConnecting(c);
+        return ch;
+    }
+
+    /**
+     * Passive open (on the loop): {@code handler} is told when connections wait; it takes them with {@link
+     * TcpChannelServer#accept}.
+     *
+     * @param local the address to listen on, or null for every local address
+     * @throws IllegalStateException if something already listens there
+     */
+    public TcpChannelServer listen(IpAddress local, int port, SocketOptions options,
+            TcpChannelServer.AcceptHandler handler) {
+        return listen(local, port, Integer.MAX_VALUE, options, handler); // capped by TcpConfig.acceptBacklog
+    }
+
+    /** As {@link #listen(IpAddress, int, SocketOptions, TcpChannelServer.AcceptHandler)} with a backlog limit. */
+    public TcpChannelServer listen(IpAddress local, int port, int backlog, SocketOptions options,
+            TcpChannelServer.AcceptHandler handler) {
+        return new TcpChannelServer(this, local, port, backlog, Objects.requireNonNull(options, "options"),
+                Objects.requireNonNull(handler, "handler"));
+    }
+
+    /**
+     * Passive open that accepts every connection at once and gives each the handler {@code handlerFactory} makes
+     * (return null to refuse one: it is reset). The usual form for loop-side servers.
+     */
+    public TcpChannelServer serve(IpAddress local, int port, SocketOptions options,
+            Function<TcpChannel, TcpChannelHandler> handlerFactory) {
+        Objects.requireNonNull(handlerFactory, "handlerFactory");
+        return listen(local, port, options, server -> {
+            while (server.accept(handlerFactory) != null) {
+                // accept everything that waits
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------------------------------ application side
+
+    /** A new unconnected blocking socket (call from any thread except the loop's). */
+    public TcpSocket newSocket() {
+        return new TcpSocket(this);
+    }
+
+    /** A new unbound blocking server socket (call from any thread except the loop's). */
+    public TcpServerSocket newServerSocket() {
+        return new TcpServerSocket(this);
+    }
+}

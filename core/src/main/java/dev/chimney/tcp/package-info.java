@@ -1,0 +1,38 @@
+/**
+ * The TCP engine: one connection code path for the host stack and for a software offload target.
+ *
+ * <h2>Shape</h2>
+ * <ul>
+ *   <li>{@link dev.chimney.tcp.TcpStack} — per event loop: 4-tuple demultiplexing (hash map), listeners by (address,
+ *       port), RST for segments to nobody (RFC 9293 §3.10.7.1), ephemeral ports (RFC 6056), counters
+ *       ({@link dev.chimney.tcp.TcpCounter}). Input arrives through {@code onSegment(nowNs, src, dst, segment)};
+ *       output leaves through {@link dev.chimney.tcp.TcpOutput}.</li>
+ *   <li>{@link dev.chimney.tcp.TcpSegment} — a reusable mutable segment (header, parsed options, payload window
+ *       into a {@code MemorySegment}); the IP layer fills one per packet without allocating.</li>
+ *   <li>{@link dev.chimney.tcp.TcpConnection} — the TCB: RFC 9293 §3.10.7 input as an explicit switch per state,
+ *       an output pass, one timer-wheel entry armed for the earliest deadline, and the application API (write,
+ *       read, shutdownOutput, close, abort, readiness callbacks).</li>
+ *   <li>{@link dev.chimney.tcp.TcpListener} — bounded SYN queue and accept backlog.</li>
+ * </ul>
+ *
+ * <h2>State grouping and moving connections</h2>
+ * Every per-connection variable is one of the chimney spec's classes (spec §2.5–2.7):
+ * {@link dev.chimney.tcp.TcpConst} (negotiated once), {@link dev.chimney.tcp.TcpCached} (host-owned, replaced by
+ * {@code updateCached}) and the delegated variables (exported as {@link dev.chimney.tcp.TcpDelegated}, times in
+ * ticks, −1 = timer off, SRTT×8 and RTTVAR×4). {@link dev.chimney.tcp.TcpConnection#export()} and
+ * {@link dev.chimney.tcp.TcpConnection#importFrom} move a live connection between engines, loops and clock bases;
+ * the engine-internal helpers that are rebuilt on import, and why that is safe, are listed on
+ * {@link dev.chimney.tcp.TcpConnection}.
+ *
+ * <h2>Behaviour</h2>
+ * All eleven states with simultaneous open and close, half-close and RST handling; MSS, window scaling,
+ * timestamps with PAWS (RFC 7323), SACK generation (RFC 2018) and RFC 6675 SACK loss recovery through
+ * {@link dev.chimney.tcp.SackScoreboard}, NewReno (RFC 6582) without SACK; RTO per RFC 6298 with Karn's rule and
+ * backoff; MaxRT (spec §6.1); delayed ACK, Nagle, SWS avoidance on both sides, persist with the spec §6.3 rounds,
+ * keepalive, FIN_WAIT_2 and TIME_WAIT timers; RFC 5961 challenge ACKs with a stack-wide rate limit; ICMP hooks
+ * (PMTU decrease re-segments in-flight data, soft/hard errors).
+ *
+ * <p>Not implemented: urgent data (the pointer is ignored and the bytes are delivered inline, RFC 6093 §5), the
+ * spec's offload-specific RFC 5961 keepalive arming (§6.11.1), ECN, TCP Fast Open, SYN cookies.
+ */
+package dev.chimney.tcp;
