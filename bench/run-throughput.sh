@@ -52,15 +52,17 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
 # Linux sender timed from start to its exit (all bytes written and the stream shut down); the sink discards.
-timed_send() { # netns host port -> prints Gbit/s
+timed_send() { # netns host port [cpu-time-file] -> prints Gbit/s
   local t0 t1
   t0=$(now_ns)
-  head -c "$BYTES" /dev/zero | ip netns exec "$1" timeout 300 socat -u -b $SOCAT_BUF - "TCP:$2:$3,$CUBIC"
+  head -c "$BYTES" /dev/zero | ip netns exec "$1" /usr/bin/time -f "%U %S" -o "${4:-/dev/null}" \
+      timeout 300 socat -u -b $SOCAT_BUF - "TCP:$2:$3,$CUBIC"
   t1=$(now_ns)
   gbps "$BYTES" $((t1 - t0))
 }
-linux_sink() { # netns port (background)
-  ip netns exec "$1" timeout 300 socat -u -b $SOCAT_BUF "TCP-LISTEN:$2,reuseaddr,$CUBIC" OPEN:/dev/null &
+linux_sink() { # netns port [cpu-time-file] (background)
+  ip netns exec "$1" /usr/bin/time -f "%U %S" -o "${3:-/dev/null}" \
+      timeout 300 socat -u -b $SOCAT_BUF "TCP-LISTEN:$2,reuseaddr,$CUBIC" OPEN:/dev/null &
   for _ in $(seq 50); do
     ip netns exec "$1" ss -ltn 2>/dev/null | grep -q ":$2 " && return 0
     sleep 0.1
@@ -136,18 +138,25 @@ done
 mkns $NSL
 for mtu in "${MTUS[@]}"; do
   ip -n $NSL link set lo mtu $((mtu > 65536 ? 65536 : mtu))
-  runs=""; mems=""; allocs=""
+  runs=""; mems=""; allocs=""; locpu=""; memcpu=""
   for _ in $(seq "$REPEAT"); do
-    port=$((port + 1)); linux_sink $NSL $port; sleep 0.2
-    runs="$runs $(timed_send $NSL 127.0.0.1 $port)"; wait
+    port=$((port + 1)); linux_sink $NSL $port "$LOG/sink.time"; sleep 0.2
+    runs="$runs $(timed_send $NSL 127.0.0.1 $port "$LOG/send.time")"; wait
+    # Linux CPU: user+sys of both socat processes (loopback softirq work runs in their context)
+    cpu=$(cat "$LOG/sink.time" "$LOG/send.time" | awk '{ s += $1 + $2 } END { print s }')
+    locpu="$locpu $(awk -v b="$BYTES" -v c="$cpu" 'BEGIN { if (c > 0) printf "%.3f", b * 8 / c / 1e9; else print 0 }')"
     out=$("${JAVA[@]}" memory --mtu "$mtu" --bytes "$BYTES")
-    mems="$mems $(echo "$out" | grep -o 'gbps=[0-9.]*' | cut -d= -f2)"
+    mems="$mems $(echo "$out" | grep -o ' gbps=[0-9.]*' | cut -d= -f2)"
+    memcpu="$memcpu $(echo "$out" | grep -o 'gbps_per_cpu=[0-9.]*' | cut -d= -f2)"
     allocs="$allocs $(echo "$out" | grep -o 'alloc_bytes_per_segment=[0-9.]*' | cut -d= -f2)"
   done
   lo=$(echo "$runs" | median); mem=$(echo "$mems" | median); alloc=$(echo "$allocs" | median)
+  lopc=$(echo "$locpu" | median); mempc=$(echo "$memcpu" | median)
   printf "%-44s %10s %10s %8s   (%s B allocated per segment)\n" "stack<->stack in-memory mtu $mtu" "$mem" "$lo" \
       "$(ratio "$mem" "$lo")" "$alloc"
   echo "    runs:$mems; loopback:$runs"
+  printf "%-44s %10s %10s %8s   (Gbit/s per CPU-second, load-independent)\n" \
+      "  same, per CPU-second mtu $mtu" "$mempc" "$lopc" "$(ratio "$mempc" "$lopc")"
 done
 echo "# each figure is the median of $REPEAT runs (the runs follow each row)"
 echo "# baseline column: linux->linux over veth (TAP rows) or over loopback (in-memory rows), same transfer size"
