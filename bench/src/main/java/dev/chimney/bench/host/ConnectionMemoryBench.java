@@ -22,12 +22,12 @@ import java.util.Locale;
 /**
  * Heap bytes per idle established TCP connection, buffers excluded: two TCP engines on a simulated clock open N
  * connections to each other (2N connection objects), and the retained heap after a full GC, minus the heap before,
- * minus the send/receive ring arrays, is divided by 2N. The Linux kernel's per-socket slab object sizes from
+ * minus the send/receive ring arrays the connections hold (allocated on first use), is divided by 2N. The Linux kernel's per-socket slab object sizes from
  * /proc/slabinfo (TCP, TCPv6) are printed beside it as the baseline of the same run, and the 4 KiB target.
  *
  * <p>Usage: {@code java -Xmx4g -cp bench/target/benchmarks.jar dev.chimney.bench.host.ConnectionMemoryBench
- * [connections] [bufferBytes]}; defaults 100000 and 1024. The buffer arrays are subtracted exactly (array header
- * plus capacity, 8-byte aligned), so the figure does not depend on the buffer size chosen.
+ * [connections] [bufferBytes]}; defaults 100000 and 1024. The buffer arrays are subtracted as held (array header
+ * plus allocated bytes), so the figure does not depend on the buffer size chosen.
  */
 public final class ConnectionMemoryBench {
     private static final long MS = 1_000_000L;
@@ -88,11 +88,6 @@ public final class ConnectionMemoryBench {
         return best;
     }
 
-    /** Heap size of a byte[] of {@code n} elements: 16-byte header (compressed class pointers), 8-byte aligned. */
-    static long byteArrayBytes(int n) {
-        return (16L + n + 7) & ~7L;
-    }
-
     public static void main(String[] args) throws Exception {
         int connections = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
         int bufferBytes = args.length > 1 ? Integer.parseInt(args[1]) : 1024;
@@ -143,14 +138,24 @@ public final class ConnectionMemoryBench {
                     + " connection ends established; raise the run time or check the limits");
         }
         long after = usedHeapAfterGc();
-        long perConnectionBuffers = byteArrayBytes(bufferBytes) * 2;
+        // Rings are allocated on first use, so count what the connections actually hold: the array bytes plus an
+        // array header per ring (one ring when the bytes fit one buffer, two otherwise).
+        long bufferHeap = 0;
+        for (List<TcpConnection> side : List.of(opened, accepted)) {
+            for (TcpConnection c : side) {
+                long b = c.bufferBytesAllocated();
+                int rings = b == 0 ? 0 : b <= bufferBytes ? 1 : 2;
+                bufferHeap += b + 16L * rings;
+            }
+        }
+        double perConnectionBuffers = bufferHeap / (2.0 * connections);
         double total = (double) (after - before) / (2.0 * connections);
         double withoutBuffers = total - perConnectionBuffers;
         System.out.printf(Locale.ROOT, "connections: %d established pairs (%d engine connections), %.1f s to open%n",
                 connections, 2 * connections, setupNs / 1e9);
         System.out.printf(Locale.ROOT, "heap per connection, all:              %8.0f B%n", total);
-        System.out.printf(Locale.ROOT, "  of which send+receive ring arrays:    %8d B (2 x %d-byte rings)%n",
-                perConnectionBuffers, bufferBytes);
+        System.out.printf(Locale.ROOT, "  of which send+receive ring arrays:    %8.0f B (allocated on first use;"
+                + " %d-byte rings)%n", perConnectionBuffers, bufferBytes);
         System.out.printf(Locale.ROOT, "heap per idle connection, no buffers:  %8.0f B   target <= 4096 B  (%.2fx of"
                 + " target)%n", withoutBuffers, withoutBuffers / 4096.0);
         printKernelBaseline(withoutBuffers);
