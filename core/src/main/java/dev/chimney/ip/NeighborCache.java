@@ -89,8 +89,7 @@ public final class NeighborCache {
     private long reachableTimeNs;
 
     // LRU list: head is least recently used.
-    private NeighborEntry lruHead;
-    private NeighborEntry lruTail;
+    private final LruList<NeighborEntry> lru = new LruList<>();
 
     // Pending-frame pool: slot i holds a frame of slotLength[i] bytes at i * maxFrameBytes.
     private final int maxFrameBytes;
@@ -173,7 +172,7 @@ public final class NeighborCache {
     /** Snapshot of all entries, least recently used first. */
     public List<NeighborEntry> entries() {
         List<NeighborEntry> out = new ArrayList<>(entries.size());
-        for (NeighborEntry e = lruHead; e != null; e = e.lruNext) {
+        for (NeighborEntry e = lru.oldest(); e != null; e = e.lruNext) {
             out.add(e);
         }
         return out;
@@ -246,7 +245,7 @@ public final class NeighborCache {
             sendSolicit(e, null, nowNs);
             return -1;
         }
-        touch(e);
+        lru.touch(e);
         switch (e.state) {
             case INCOMPLETE -> {
                 enqueue(e, buffer, frameBytes);
@@ -457,13 +456,13 @@ public final class NeighborCache {
         NeighborEntry e = new NeighborEntry(ip, constant, this);
         e.state = NeighborState.INCOMPLETE;
         entries.put(ip, e);
-        linkLast(e);
+        lru.addNewest(e);
         return e;
     }
 
     /** Evicts the least recently used entry that is neither resolving nor permanent. */
     private boolean evictOne() {
-        for (NeighborEntry e = lruHead; e != null; e = e.lruNext) {
+        for (NeighborEntry e = lru.oldest(); e != null; e = e.lruNext) {
             if (e.state != NeighborState.INCOMPLETE && e.state != NeighborState.PERMANENT) {
                 counters.increment(IpCounter.NEIGHBOR_EVICTED);
                 delete(e);
@@ -476,44 +475,11 @@ public final class NeighborCache {
     private void delete(NeighborEntry e) {
         timers.cancel(e.timer);
         entries.remove(e.ip());
-        unlink(e);
+        lru.remove(e);
         e.removed = true;
         for (Listener l : listeners) {
             l.onRemoved(e);
         }
-    }
-
-    private void touch(NeighborEntry e) {
-        if (e != lruTail) {
-            unlink(e);
-            linkLast(e);
-        }
-    }
-
-    private void linkLast(NeighborEntry e) {
-        e.lruPrev = lruTail;
-        e.lruNext = null;
-        if (lruTail != null) {
-            lruTail.lruNext = e;
-        } else {
-            lruHead = e;
-        }
-        lruTail = e;
-    }
-
-    private void unlink(NeighborEntry e) {
-        if (e.lruPrev != null) {
-            e.lruPrev.lruNext = e.lruNext;
-        } else if (lruHead == e) {
-            lruHead = e.lruNext;
-        }
-        if (e.lruNext != null) {
-            e.lruNext.lruPrev = e.lruPrev;
-        } else if (lruTail == e) {
-            lruTail = e.lruPrev;
-        }
-        e.lruPrev = null;
-        e.lruNext = null;
     }
 
     private void fireChanged(NeighborEntry e) {

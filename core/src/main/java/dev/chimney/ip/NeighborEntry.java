@@ -14,7 +14,7 @@ import dev.chimney.wire.MacAddress;
  * </ul>
  * Mutated only by its {@link NeighborCache}, on the owning loop.
  */
-public final class NeighborEntry {
+public final class NeighborEntry extends LruList.Node<NeighborEntry> {
     private final IpAddress ip;
 
     // ---- constant (spec §2.3): fixed for the entry's life.
@@ -37,8 +37,6 @@ public final class NeighborEntry {
     int queued;
 
     // ---- intrusive LRU list of the cache.
-    NeighborEntry lruPrev;
-    NeighborEntry lruNext;
     boolean removed;
 
     NeighborEntry(IpAddress ip, NeighborConst constant, NeighborCache owner) {

@@ -41,8 +41,7 @@ public final class PathCache {
     private final long agingNs;
     private final Map<IpAddress, PathEntry> entries = new HashMap<>();
     private final List<Listener> listeners = new ArrayList<>();
-    private PathEntry lruHead;
-    private PathEntry lruTail;
+    private final LruList<PathEntry> lru = new LruList<>();
 
     public PathCache(TimerWheel timers, IpCounters counters) {
         this(timers, counters, 1024, DEFAULT_AGING_NS);
@@ -83,7 +82,7 @@ public final class PathCache {
     public PathEntry getOrCreate(IpAddress source, IpAddress destination, int linkMtuBytes) {
         PathEntry e = entries.get(destination);
         if (e != null) {
-            touch(e);
+            lru.touch(e);
             if (linkMtuBytes != e.linkMtuBytes) {
                 e.linkMtuBytes = linkMtuBytes;
                 if (e.pathMtuBytes > linkMtuBytes) {
@@ -93,13 +92,13 @@ public final class PathCache {
             return e;
         }
         if (entries.size() >= maxEntries) {
-            PathEntry victim = lruHead;
+            PathEntry victim = lru.oldest();
             counters.increment(IpCounter.PATH_EVICTED);
             delete(victim);
         }
         e = new PathEntry(source, destination, linkMtuBytes, this);
         entries.put(destination, e);
-        linkLast(e);
+        lru.addNewest(e);
         return e;
     }
 
@@ -198,40 +197,7 @@ public final class PathCache {
     private void delete(PathEntry e) {
         timers.cancel(e.agingTimer);
         entries.remove(e.destinationAddress());
-        unlink(e);
+        lru.remove(e);
         e.removed = true;
-    }
-
-    private void touch(PathEntry e) {
-        if (e != lruTail) {
-            unlink(e);
-            linkLast(e);
-        }
-    }
-
-    private void linkLast(PathEntry e) {
-        e.lruPrev = lruTail;
-        e.lruNext = null;
-        if (lruTail != null) {
-            lruTail.lruNext = e;
-        } else {
-            lruHead = e;
-        }
-        lruTail = e;
-    }
-
-    private void unlink(PathEntry e) {
-        if (e.lruPrev != null) {
-            e.lruPrev.lruNext = e.lruNext;
-        } else if (lruHead == e) {
-            lruHead = e.lruNext;
-        }
-        if (e.lruNext != null) {
-            e.lruNext.lruPrev = e.lruPrev;
-        } else if (lruTail == e) {
-            lruTail = e.lruPrev;
-        }
-        e.lruPrev = null;
-        e.lruNext = null;
     }
 }

@@ -7,7 +7,7 @@ import dev.chimney.wire.IpAddress;
  * The path to one destination: the chimney's path state object (spec §2.4) — constant source and destination
  * addresses, cached path MTU; the delegated part is empty. Mutated only by its {@link PathCache} on the owning loop.
  */
-public final class PathEntry {
+public final class PathEntry extends LruList.Node<PathEntry> {
     // ---- constant (spec §2.4)
     private final IpAddress sourceAddress;
     private final IpAddress destinationAddress;
@@ -21,8 +21,6 @@ public final class PathEntry {
     long lastDecreaseNs;
     final Timer agingTimer;
 
-    PathEntry lruPrev;
-    PathEntry lruNext;
     boolean removed;
 
     PathEntry(IpAddress sourceAddress, IpAddress destinationAddress, int linkMtuBytes, PathCache owner) {

@@ -32,8 +32,12 @@ import java.util.List;
  *       reduction, and any hole left is repaired by the retransmission timer — a slower path, never a lost byte.
  *   <li>RTT timing of one segment (without timestamps): dropped; one RTT sample is lost (Karn-safe).
  *   <li>delayed-ACK state: not carried (spec §3.1.8); export sends the pending ACK first.
+ *   <li>The RFC 6675 SACK scoreboard: reset (nothing SACKed); forgetting SACK information only means some bytes
+ *       may be resent (RFC 2018 §8 lets a receiver renege anyway).
  *   <li>SACK recency order: rebuilt from the out-of-order ranges (RFC 2018 §4 ordering is advisory).
  *   <li>An out-of-order FIN: dropped (it was never acknowledged); the peer retransmits it.
+ *   <li>The largest segment received (the peer's full size for "ACK every second full-sized segment"): relearned
+ *       from the next segment; until then the RFC 9293 default MSS is assumed, which can only make ACKs earlier.
  *   <li>The time data was last sent (RFC 5681 §4.1 idle restart): taken as the import time, so an idle period
  *       spanning the move restarts the window one RTO later than it would have.
  * </ul>
@@ -121,7 +125,17 @@ public final class TcpConnection {
     private long lastDataSentNs;
     /** One output pass may ignore SWS avoidance and Nagle (the persist/override timer expired). */
     private boolean forceSend;
+    /**
+     * RFC 8985 §7 tail loss probe (config.tailLossProbe): when the probe timeout fires (Long.MAX_VALUE = not
+     * armed), whether a probe is out that no ACK has answered yet (one probe per tail, §7.3), and when SND.UNA last
+     * advanced. Engine-internal and derivable: not exported; after import the RTO alone covers the first tail.
+     */
+    private long probeDeadlineNs = Long.MAX_VALUE;
+    private boolean probeOutstanding;
+    private long lastAckAdvanceNs;
     private int unackedBytes;
+    /** Largest in-order payload received: the estimate of the peer's full segment size (reset on import). */
+    private int largestSegmentReceived;
     private long delayedAckDeadlineNs = Long.MAX_VALUE;
     private long timeWaitDeadlineNs = Long.MAX_VALUE;
     private boolean peerFinPending;
@@ -136,6 +150,7 @@ public final class TcpConnection {
     private boolean passive;
     TcpListener owner;
     private boolean appClosed;
+    private boolean finAfterHandshake;
     private boolean inInput;
     private boolean detached;
 
@@ -155,6 +170,11 @@ public final class TcpConnection {
     };
 
     private enum RtxKind { NONE, SYN, RETRANSMIT, PERSIST, FIN_WAIT_2 }
+
+    /** RFC 8985 §7.2 WCDelAckT: the longest a peer may delay the ACK of a lone segment (RFC 5681 §4.2 allows 500 ms). */
+    private static final long WORST_CASE_DELAYED_ACK_NS = 200_000_000L;
+    /** Least probe timeout: a timer tick or two, and well above scheduling noise on a busy host. */
+    private static final long MIN_PTO_NS = 10_000_000L;
 
     TcpConnection(TcpStack stack, IpAddress localAddress, int localPort, IpAddress remoteAddress, int remotePort,
             int pathMtu, TcpCached cached) {
@@ -234,7 +254,7 @@ public final class TcpConnection {
 
     /** Bytes the application can write now. */
     public int writableBytes() {
-        return d.state.canSend() ? sendBuffer.free() : 0;
+        return d.state.canSend() && !finAfterHandshake ? sendBuffer.free() : 0;
     }
 
     /** Bytes written and not yet acknowledged by the peer. */
@@ -316,7 +336,7 @@ public final class TcpConnection {
      * @throws IllegalStateException if the send side was shut down or the connection is closed
      */
     public int write(MemorySegment src, long offset, int length) {
-        if (!d.state.canSend()) {
+        if (!d.state.canSend() || finAfterHandshake) {
             throw new IllegalStateException("cannot write in state " + d.state
                     + ": the send side is shut down or the connection closed; check writableBytes() first");
         }
@@ -355,7 +375,9 @@ public final class TcpConnection {
     public void shutdownOutput() {
         switch (d.state) {
             case SYN_SENT -> terminate(CloseReason.NORMAL, false);
-            case SYN_RECEIVED, ESTABLISHED -> {
+            // RFC 9293 §3.10.4 SYN-RECEIVED: the FIN is queued until the handshake completes
+            case SYN_RECEIVED -> finAfterHandshake = true;
+            case ESTABLISHED -> {
                 setState(TcpState.FIN_WAIT_1);
                 afterApiCall();
             }
@@ -806,6 +828,8 @@ public final class TcpConnection {
             boolean finAcked = d.state.finUnacknowledged() && acked > bufLen;
             sendBuffer.consume(dataAcked);
             d.sndUna = ack;
+            probeOutstanding = false;
+            lastAckAdvanceNs = nowNs;
             if (nowNs - reachabilityConfirmedNs >= REACHABILITY_CONFIRM_INTERVAL_NS) {
                 reachabilityConfirmedNs = nowNs;
                 stack.output().forwardProgress(localAddress, remoteAddress, nowNs);
@@ -967,7 +991,12 @@ public final class TcpConnection {
                     ackNow = true; // RFC 5681 §4.2: ACK at once when a segment fills (part of) a hole
                 } else {
                     unackedBytes += len;
-                    if (unackedBytes >= 2 * Math.max(1, ourMss() - (constants.timestamps() ? 12 : 0))) {
+                    // "full-sized" is the peer's segment size, which a smaller path MTU or MSS makes smaller than
+                    // ours: estimate it from the largest segment seen (at least the RFC 9293 default of 536)
+                    largestSegmentReceived = Math.max(largestSegmentReceived, len);
+                    int fullSized = Math.min(ourMss() - (constants.timestamps() ? 12 : 0),
+                            Math.max(DEFAULT_MSS_IPV4, largestSegmentReceived));
+                    if (unackedBytes >= 2 * fullSized) {
                         ackNow = true; // RFC 5681 §4.2 / RFC 1122 §4.2.3.2: every second full-sized segment
                     } else if (delayedAckDeadlineNs == Long.MAX_VALUE) {
                         delayedAckDeadlineNs = nowNs + config.delayedAckNs;
@@ -1041,6 +1070,9 @@ public final class TcpConnection {
         }
         restartKeepAlive(nowNs);
         pendingEvents |= EVENT_CONNECTED | EVENT_WRITABLE;
+        if (finAfterHandshake) {
+            setState(TcpState.FIN_WAIT_1);
+        }
     }
 
     /** RFC 5961 §3.2/§4.2/§5.2 challenge ACK, under the stack-wide rate limit of RFC 5961 §7. */
@@ -1111,6 +1143,9 @@ public final class TcpConnection {
                 boolean finPending = d.state.finUnacknowledged() && sent <= bufLen;
                 long wnd = Math.min(d.sndWnd, cc.cwnd());
                 long usable = Math.max(0, wnd - Integer.toUnsignedLong(sent));
+                if (forceSend && usable == 0 && !sentSomething) {
+                    usable = 1; // a timeout into a zero window: one octet (or the FIN) probes it
+                }
                 int len = (int) Math.min(Math.min(burst, unsent), usable);
                 boolean fin = finPending && len == unsent && usable > len;
                 if (len == 0 && !fin) {
@@ -1482,11 +1517,70 @@ public final class TcpConnection {
         }
     }
 
+    /**
+     * RFC 8985 §7.2: (re)arms the probe timeout after new data went out or SND.UNA advanced — PTO = 2·SRTT, plus
+     * a worst-case delayed ACK when one segment is in flight, at least {@link #MIN_PTO_NS} — unless the RTO comes
+     * first anyway, a probe is already out, the connection is recovering (SACK/NewReno or after an RTO), or no RTT
+     * was measured yet.
+     */
+    private void armTailLossProbe() {
+        if (!config.tailLossProbe || armedKind != RtxKind.RETRANSMIT || d.retransmitCount > 0 || probeOutstanding
+                || inRecovery || (scoreboard != null && scoreboard.inRecovery()) || d.sRtt8 == 0
+                || d.sndMax == d.sndUna || d.retransmitDeadlineNs == Long.MAX_VALUE) {
+            probeDeadlineNs = Long.MAX_VALUE;
+            return;
+        }
+        long srttNs = d.sRtt8 * tickNs / 8;
+        long ptoNs = 2 * srttNs;
+        if (Integer.toUnsignedLong(d.sndMax - d.sndUna) <= sendMss()) {
+            ptoNs += WORST_CASE_DELAYED_ACK_NS; // RFC 8985 §7.2: the peer may hold a lone segment's ACK
+        }
+        long deadline = Math.max(lastDataSentNs, lastAckAdvanceNs) + Math.max(ptoNs, MIN_PTO_NS);
+        probeDeadlineNs = deadline < d.retransmitDeadlineNs ? deadline : Long.MAX_VALUE;
+    }
+
+    /**
+     * RFC 8985 §7.3: the probe timeout fired — send one segment to provoke an ACK: new data if there is some and the
+     * peer's window takes it, else the last segment sent again. Its ACK (with SACK) lets ordinary recovery repair
+     * the tail instead of waiting for the RTO, which is restarted from now. A FIN tail is left to the RTO.
+     */
+    private void onTailLossProbe(long nowNs) {
+        if (armedKind != RtxKind.RETRANSMIT || d.sndMax == d.sndUna || d.retransmitCount > 0
+                || !d.state.isSynchronized() || d.state.finUnacknowledged()) {
+            return;
+        }
+        int sent = d.sndNxt - d.sndUna;
+        int inFlight = d.sndMax - d.sndUna;
+        int unsent = sendBuffer.length() - sent;
+        if (unsent > 0 && d.sndNxt == d.sndMax && d.sndWnd > sent) {
+            int len = (int) Math.min(Math.min(segmentPayloadLimit(), unsent), d.sndWnd - sent);
+            emit(nowNs, d.sndNxt, TcpFlags.ACK | (len == unsent ? TcpFlags.PSH : 0), sent, len);
+            if (scoreboard != null) {
+                scoreboard.onTransmit(d.sndNxt, len);
+            }
+            d.sndNxt += len;
+            d.sndMax = d.sndNxt;
+            lastDataSentNs = nowNs;
+        } else if (inFlight > 0 && inFlight <= sendBuffer.length()) {
+            int len = Math.min(segmentPayloadLimit(), inFlight);
+            int index = inFlight - len;
+            stack.count(TcpCounter.RETRANSMITTED_SEGMENTS);
+            rttTiming = false; // Karn
+            emit(nowNs, d.sndUna + index, TcpFlags.ACK, index, len);
+        } else {
+            return;
+        }
+        stack.count(TcpCounter.TAIL_LOSS_PROBES);
+        probeOutstanding = true;
+        d.retransmitDeadlineNs = nowNs + backedOff(d.retransmitCount);
+    }
+
     private void rearmTimer() {
         if (detached) {
             return;
         }
-        long next = Math.min(Math.min(d.retransmitDeadlineNs, d.keepAliveDeadlineNs),
+        armTailLossProbe();
+        long next = Math.min(Math.min(Math.min(d.retransmitDeadlineNs, probeDeadlineNs), d.keepAliveDeadlineNs),
                 Math.min(delayedAckDeadlineNs, timeWaitDeadlineNs));
         if (next == Long.MAX_VALUE || d.state == TcpState.CLOSED) {
             stack.loop().timers().cancel(timer);
@@ -1509,6 +1603,12 @@ public final class TcpConnection {
             delayedAckDeadlineNs = Long.MAX_VALUE;
             stack.count(TcpCounter.DELAYED_ACKS);
             sendAck();
+        }
+        if (probeDeadlineNs <= nowNs) {
+            probeDeadlineNs = Long.MAX_VALUE;
+            if (d.retransmitDeadlineNs > nowNs) {
+                onTailLossProbe(nowNs);
+            }
         }
         if (d.retransmitDeadlineNs <= nowNs) {
             d.retransmitDeadlineNs = Long.MAX_VALUE;
@@ -1571,6 +1671,7 @@ public final class TcpConnection {
                 }
                 d.retransmitCount++;
                 stack.count(TcpCounter.RTO_EXPIRATIONS);
+                probeOutstanding = false;
                 // RFC 5681 §3.1 eq. 4 and RFC 6582 §4: loss window, recovery point = highest sequence sent
                 cc.onRetransmitTimeout(flightSize(), nowNs);
                 if (scoreboard != null) {
@@ -1581,6 +1682,12 @@ public final class TcpConnection {
                 d.dupAckCount = 0;
                 rttTiming = false; // Karn's rule
                 d.sndNxt = d.sndUna; // go back: resend from the first unacknowledged byte
+                if (d.sndWnd == 0) {
+                    // the window closed with data in flight and its reopening may have been lost: the
+                    // retransmission must go out anyway as a window probe (RFC 9293 §3.8.6.1), else nothing
+                    // would ever be sent again and the connection would time out against a live peer
+                    forceSend = true;
+                }
                 // RFC 6298 §5.5-5.6: back off and restart
                 d.retransmitDeadlineNs = nowNs + backedOff(d.retransmitCount);
             }
@@ -1789,9 +1896,9 @@ public final class TcpConnection {
         }
         TcpConnection c = new TcpConnection(stack, snapshot.localAddress(), k.localPort(), snapshot.remoteAddress(),
                 k.remotePort(), snapshot.pathMtu(), snapshot.cached());
-        long needRcv = (long) del.receivedData().length + Integer.toUnsignedLong(del.rcvWnd());
-        if (needRcv > c.receiveBuffer.capacity() || del.sendData().length > c.sendBuffer.capacity()) {
-            throw new IllegalArgumentException("snapshot needs " + needRcv + " receive / " + del.sendData().length
+        long needRcv = (long) del.receivedDataLength() + Integer.toUnsignedLong(del.rcvWnd());
+        if (needRcv > c.receiveBuffer.capacity() || del.sendDataLength() > c.sendBuffer.capacity()) {
+            throw new IllegalArgumentException("snapshot needs " + needRcv + " receive / " + del.sendDataLength()
                     + " send buffer bytes, this stack has " + c.receiveBuffer.capacity() + " / "
                     + c.sendBuffer.capacity() + "; raise receiveBufferBytes/sendBufferBytes");
         }
@@ -1831,8 +1938,8 @@ public final class TcpConnection {
         c.receiveBuffer.commit(received.length);
         for (TcpDelegated.OutOfOrderData o : del.outOfOrder()) {
             int distance = o.seq() - s.rcvNxt;
-            if (distance > 0 && c.outOfOrder.add(distance, distance + o.data().length)) {
-                c.receiveBuffer.store(distance, MemorySegment.ofArray(o.data()), 0, o.data().length);
+            if (distance > 0 && c.outOfOrder.add(distance, distance + o.length())) {
+                c.receiveBuffer.store(distance, MemorySegment.ofArray(o.data()), 0, o.length());
                 c.noteSackBlock(o.seq());
             }
         }

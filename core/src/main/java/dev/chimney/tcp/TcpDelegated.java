@@ -1,5 +1,6 @@
 package dev.chimney.tcp;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -8,7 +9,7 @@ import java.util.List;
  * is the time left on that timer, -1 when it is not running, 0 when due (spec §6.0). SRTT and RTTVAR are scaled
  * by 8 and 4 as the spec requires.
  *
- * <p>Byte arrays are copies taken at export and must not be modified.
+ * <p>Immutable: the byte arrays are copied in and every accessor returns a fresh copy; equality compares contents.
  *
  * @param sendData bytes from SND.UNA on: sent-unacknowledged, then never sent (spec §3.1.6)
  * @param receivedData bytes acknowledged to the peer and not yet read by the application (spec §3.1.5)
@@ -21,11 +22,89 @@ public record TcpDelegated(TcpState state, int rcvNxt, int rcvWnd, int sndUna, i
         long keepAliveTimeoutDelta, int retransmitCount, long retransmitTimeoutDelta, long dWnd, byte[] sendData,
         byte[] receivedData, List<OutOfOrderData> outOfOrder) {
 
-    /** Out-of-order bytes starting at sequence number {@code seq}. */
+    /** Out-of-order bytes starting at sequence number {@code seq} (immutable: copied in and out). */
     public record OutOfOrderData(int seq, byte[] data) {
+        public OutOfOrderData {
+            data = data.clone();
+        }
+
+        @Override
+        public byte[] data() {
+            return data.clone();
+        }
+
+        /** Number of bytes, without copying them. */
+        public int length() {
+            return data.length;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof OutOfOrderData x && x.seq == seq && Arrays.equals(x.data, data);
+        }
+
+        @Override
+        public int hashCode() {
+            return seq * 31 + Arrays.hashCode(data);
+        }
+
+        @Override
+        public String toString() {
+            return "OutOfOrderData[seq=" + Integer.toUnsignedString(seq) + ", " + data.length + " bytes]";
+        }
     }
 
     public TcpDelegated {
+        sendData = sendData.clone();
+        receivedData = receivedData.clone();
         outOfOrder = List.copyOf(outOfOrder);
+    }
+
+    @Override
+    public byte[] sendData() {
+        return sendData.clone();
+    }
+
+    @Override
+    public byte[] receivedData() {
+        return receivedData.clone();
+    }
+
+    /** Bytes of buffered send data, without copying them. */
+    public int sendDataLength() {
+        return sendData.length;
+    }
+
+    /** Bytes of buffered receive data, without copying them. */
+    public int receivedDataLength() {
+        return receivedData.length;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof TcpDelegated x && x.state == state && x.rcvNxt == rcvNxt && x.rcvWnd == rcvWnd
+                && x.sndUna == sndUna && x.sndNxt == sndNxt && x.sndMax == sndMax && x.sndWnd == sndWnd
+                && x.maxSndWnd == maxSndWnd && x.sndWl1 == sndWl1 && x.cWnd == cWnd && x.ssThresh == ssThresh
+                && x.sRtt == sRtt && x.rttVar == rttVar && x.tsRecent == tsRecent && x.tsRecentAge == tsRecentAge
+                && x.tsTime == tsTime && x.totalRt == totalRt && x.dupAckCount == dupAckCount
+                && x.sndWndProbeCount == sndWndProbeCount && x.keepAliveProbeCount == keepAliveProbeCount
+                && x.keepAliveTimeoutDelta == keepAliveTimeoutDelta && x.retransmitCount == retransmitCount
+                && x.retransmitTimeoutDelta == retransmitTimeoutDelta && x.dWnd == dWnd
+                && Arrays.equals(x.sendData, sendData) && Arrays.equals(x.receivedData, receivedData)
+                && x.outOfOrder.equals(outOfOrder);
+    }
+
+    @Override
+    public int hashCode() {
+        return ((state.hashCode() * 31 + rcvNxt) * 31 + sndUna) * 31 + Arrays.hashCode(sendData);
+    }
+
+    @Override
+    public String toString() {
+        return "TcpDelegated[" + state + " rcvNxt=" + Integer.toUnsignedString(rcvNxt) + " rcvWnd=" + rcvWnd
+                + " sndUna=" + Integer.toUnsignedString(sndUna) + " sndNxt=+" + (sndNxt - sndUna) + " sndMax=+"
+                + (sndMax - sndUna) + " sndWnd=" + sndWnd + " cWnd=" + cWnd + " sRtt8=" + sRtt + " rttVar4=" + rttVar
+                + " rtxDelta=" + retransmitTimeoutDelta + " kaDelta=" + keepAliveTimeoutDelta + " send="
+                + sendData.length + "B received=" + receivedData.length + "B outOfOrder=" + outOfOrder.size() + "]";
     }
 }

@@ -25,6 +25,11 @@ final class MtuClampBridge implements Pollable {
     private final FrameSink fromLeft;
     private final FrameSink fromRight;
     private int clampMtu;
+    /**
+     * ICMP errors the bridge may still send back out of each side (routers rate-limit them, RFC 1812 §4.3.2.8);
+     * unlimited by default. Index 0: towards the left port, 1: towards the right.
+     */
+    private final long[] icmpBudget = {Long.MAX_VALUE, Long.MAX_VALUE};
     long forwarded;
     long tooBig;
     long largestForwardedAfterClamp;
@@ -35,6 +40,12 @@ final class MtuClampBridge implements Pollable {
         this.fromLeft = frame -> forward(frame, left, right);
         this.fromRight = frame -> forward(frame, right, left);
         loop.register(this);
+    }
+
+    /** Sends at most {@code errors} more ICMP errors out of each side; further oversize packets vanish silently. */
+    void icmpBudgetPerSide(long errors) {
+        icmpBudget[0] = errors;
+        icmpBudget[1] = errors;
     }
 
     /** From now on, IP packets larger than {@code mtuBytes} are refused with an ICMP error. */
@@ -58,7 +69,11 @@ final class MtuClampBridge implements Pollable {
                 : etherType == 0x86DD ? 40 + Short.toUnsignedInt(frame.get(RawFrames.U16, 14 + 4)) : 0;
         if (clampMtu > 0 && ipLen > clampMtu) {
             tooBig++;
-            in.transmit(icmpError(frame, etherType == 0x0800, ipLen));
+            int side = in == left ? 0 : 1;
+            if (icmpBudget[side] > 0) {
+                icmpBudget[side]--;
+                in.transmit(icmpError(frame, etherType == 0x0800, ipLen));
+            }
             return;
         }
         if (clampMtu > 0) {

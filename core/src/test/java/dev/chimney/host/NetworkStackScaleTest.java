@@ -22,9 +22,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * every connection closes normally (RFC 9293 §3.8 reliability end to end through Ethernet, ARP/NDP, IP and TCP).
  *
  * <p>Where it runs: the default run has one full-size case (1,000 connections, up to 1 MiB each way, IPv4, 1% loss
- * with reordering and duplication, ~20-40 s on 2 loaded cores) and smaller cases for IPv6, 0% and 5% loss. The full
+ * with reordering and duplication: 10-26 s measured on 2 shared cores) and smaller cases for IPv6, 0% and 5% loss. The full
  * matrix — both families × 0/1/5% loss × three seeds, 1,000 connections up to 1 MiB each — is {@code @Tag("slow")}
- * (about 15 minutes; run with {@code -Pslow}).
+ * (18 cases of 8-18 s each, about 4 minutes measured; run with {@code -Pslow}).
  */
 class NetworkStackScaleTest {
     private static final int MIB = 1 << 20;

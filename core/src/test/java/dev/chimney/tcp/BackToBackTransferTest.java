@@ -26,9 +26,10 @@ class BackToBackTransferTest {
     @org.junit.jupiter.api.Tag("slow")
     @org.junit.jupiter.api.Test
     void largeCampaign() {
-        // -Pslow: 2000 more seeds (override with -Dtcp.campaign.seeds=N)
+        // -Pslow: 2000 more seeds (override with -Dtcp.campaign.seeds=N -Dtcp.campaign.base=FIRST)
         int n = Integer.getInteger("tcp.campaign.seeds", 2000);
-        for (long seed = 100_000; seed < 100_000 + n; seed++) {
+        long base = Long.getLong("tcp.campaign.base", 100_000L);
+        for (long seed = base; seed < base + n; seed++) {
             runTransfer(seed, 400_000);
         }
     }
@@ -100,7 +101,8 @@ class BackToBackTransferTest {
         byte[] bData = new byte[r.nextInt(maxBytes)];
         r.nextBytes(aData);
         r.nextBytes(bData);
-        String scenario = "seed=" + seed + " ts=" + ts + " sack=" + sack   + " ws=" + ws + " cubic=" + cubic + " ticks=" + ticks + " v6=" + v6
+        String scenario = "seed=" + seed + " ts=" + ts + " sack=" + sack + " ws=" + ws + " cubic=" + cubic
+                + " ticks=" + ticks + " v6=" + v6
                 + " mtu=" + mtu + " mtuDrop=" + mtuDrop + " nagle=" + nagle + " loss=" + loss + " delay="
                 + delay / MS + "ms jitter=" + jitter / MS + "ms rcvBuf=" + rcvBuf + " sndBuf=" + sndBuf + " a->b="
                 + aData.length + " b->a=" + bData.length;
@@ -137,7 +139,8 @@ class BackToBackTransferTest {
         assertTrue(ok, "transfer did not finish by virtual t=" + sim.nowNs() / MS + "ms; " + scenario + " A="
                 + appA.connection.state() + " recv " + appA.received.size() + " B="
                 + (appB.connection == null ? "-" : appB.connection.state() + " recv " + appB.received.size())
-                + " connA=" + appA.connection + " connB=" + appB.connection + " closedA=" + appA.closed + " closedB=" + appB.closed + " countersA=" + counters(stackA)
+                + " connA=" + appA.connection + " connB=" + appB.connection + " closedA=" + appA.closed
+                + " closedB=" + appB.closed + " countersA=" + counters(stackA)
                 + " countersB=" + counters(stackB) + " lastA=" + tail(wire.log.get(0)) + " lastB="
                 + tail(wire.log.get(1)));
         if (!mtuDrop) {

@@ -220,4 +220,34 @@ class TcpFixturesTest {
         assertEquals(3, h.stack.counter(TcpCounter.DROP_BAD_HEADER));
         assertTrue(h.sent.isEmpty());
     }
+
+    @ParameterizedTest
+    @EnumSource(value = TcpState.class, names = {"ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING",
+        "LAST_ACK"})
+    void exportImportExportIsTheIdentity(TcpState s) {
+        // the spec §2.7 mapping loses nothing: a snapshot re-exported right after import is equal, on a loop whose
+        // clock is far ahead (timer deltas, TsTime and TsRecentAge are relative)
+        TcpHarness h = new TcpHarness(TcpHarness.plain().timestamps(true).sack(true).keepAlive(true).build());
+        TcpConnection c = reached(h, s);
+        if (s.canSend()) {
+            c.write(bytes(3000, 7)); // data in flight and queued
+        }
+        h.send(35 * MS, peer(ACK, c.rcvNxt() + 500, c.sndUna()).payload(bytes(300, 8))); // out of order
+        TcpSnapshot first = c.export();
+        TcpHarness other = new TcpHarness(TcpHarness.plain().timestamps(true).sack(true).build(), 555_555 * MS);
+        TcpConnection moved = TcpConnection.importFrom(first, other.stack, null);
+        TcpSnapshot second = moved.export();
+        assertEquals(first, second);
+        // immutability: changing what an accessor returned changes nothing
+        boolean receives = s == TcpState.ESTABLISHED || s == TcpState.FIN_WAIT_1 || s == TcpState.FIN_WAIT_2;
+        assertEquals(receives ? 1 : 0, first.delegated().outOfOrder().size(), "out-of-order data travels");
+        if (receives) {
+            byte[] copy = first.delegated().outOfOrder().getFirst().data();
+            copy[0] ^= 1;
+            assertEquals(first.delegated(), second.delegated());
+        }
+        if (s.canSend()) {
+            assertEquals(3000, first.delegated().sendDataLength());
+        }
+    }
 }

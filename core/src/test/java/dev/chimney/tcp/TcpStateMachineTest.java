@@ -354,4 +354,33 @@ class TcpStateMachineTest {
         assertEquals(List.of(CloseReason.ABORTED), h.closed);
         assertThrows(IllegalStateException.class, () -> c.write(new byte[1]));
     }
+
+    @Test
+    void closeInSynReceivedSendsFinOnceEstablished() {
+        // RFC 9293 §3.10.4 CLOSE in SYN-RECEIVED: queue the FIN until ESTABLISHED, then enter FIN-WAIT-1
+        TcpConnection c = h.stack.connect(TcpHarness.LOCAL, 80, TcpHarness.REMOTE, TcpHarness.REMOTE_PORT,
+                h.events);
+        h.expect(0, ours(SYN, LOCAL_ISN, 0, 8192).mss(1460));
+        h.send(1 * MS, peer(SYN, REMOTE_ISN, 0).mss(1460));
+        h.expect(1 * MS, ours(SYN | ACK, LOCAL_ISN, R, 8192).mss(1460));
+        c.close();
+        assertEquals(TcpState.SYN_RECEIVED, c.state());
+        assertThrows(IllegalStateException.class, () -> c.write(new byte[1]));
+        h.send(2 * MS, peer(SYN | ACK, REMOTE_ISN, L).mss(1460));
+        assertEquals(TcpState.FIN_WAIT_1, c.state());
+        h.expect(2 * MS, ours(ACK | FIN, L, R, 8192));
+        h.send(3 * MS, peer(ACK, R, L + 1));
+        assertEquals(TcpState.FIN_WAIT_2, c.state());
+    }
+
+    @Test
+    void secondFullSizedSegmentOfASmallMssPeerIsAckedAtOnce() {
+        // RFC 5681 §4.2: "full-sized" is the sender's segment size — a peer limited to 536-byte segments still
+        // gets an ACK for every second one, not every fifth
+        h.establishedPassive();
+        h.send(20 * MS, peer(ACK, R, L).payload(bytes(536, 1)));
+        h.expectNothing(21 * MS);
+        h.send(21 * MS, peer(ACK, R + 536, L).payload(bytes(536, 2)));
+        h.expect(21 * MS, ours(ACK, L, R + 1072, 8192 - 1072));
+    }
 }

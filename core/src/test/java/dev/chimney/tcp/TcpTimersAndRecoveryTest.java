@@ -369,4 +369,30 @@ class TcpTimersAndRecoveryTest {
         c.write(bytes(100, 1));
         assertEquals(3 * 1460, c.cwnd(), "restart window = IW (RFC 5681 §3.1: 3 segments for this MSS)");
     }
+
+    @Test
+    void timeoutIntoAZeroWindowSendsAProbeInsteadOfNothing() {
+        // the peer closed its window with our data in flight and its reopening update was lost: the RTO must still
+        // put one octet on the wire (RFC 9293 §3.8.6.1) so the peer can tell us its window, or a live connection
+        // would time out
+        TcpHarness h = new TcpHarness(TcpHarness.plain().build());
+        TcpConnection c = h.establishedPassive();
+        h.advanceTo(20 * MS);
+        byte[] data = bytes(3000, 1);
+        c.write(data);
+        h.sent.clear();
+        h.send(30 * MS, peer(ACK, R, L + 1460).window(0));
+        h.expectNothing(200 * MS);
+        h.advanceTo(2000 * MS);
+        TcpSegment probe = h.sent.poll().segment();
+        assertEquals(L + 1460, probe.seq());
+        assertEquals(1, probe.payloadLength());
+        h.sent.clear();
+        h.send(2100 * MS, peer(ACK, R, L + 1461).window(8192));
+        h.expect(2100 * MS, ours(ACK, L + 1461, R, 8192).payload(slice(data, 1461, 2921)));
+        // the 79-byte tail was never sent (Nagle held it behind the outstanding data): it follows the next ACK
+        h.expectNothing(2150 * MS);
+        h.send(2200 * MS, peer(ACK, R, L + 2921).window(8192));
+        h.expect(2200 * MS, ours(ACK | PSH, L + 2921, R, 8192).payload(slice(data, 2921, 3000)));
+    }
 }
