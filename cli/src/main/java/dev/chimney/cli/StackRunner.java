@@ -64,7 +64,8 @@ public final class StackRunner implements AutoCloseable {
      * left open then.
      */
     public static StackRunner start(RunSettings settings) {
-        TapOptions options = TapOptions.named(settings.tapName()).withMtu(settings.mtuBytes());
+        TapOptions options = TapOptions.named(settings.tapName()).withMtu(settings.mtuBytes())
+                .withVnetHeader(settings.offloadInEffect());
         TapDevice tap = settings.netns() == null ? TapDevice.open(options)
                 : TapDevice.openInNamespace(settings.netns(), options);
         List<AutoCloseable> opened = new ArrayList<>(List.of(tap));
@@ -149,7 +150,8 @@ public final class StackRunner implements AutoCloseable {
         if (settings.netns() != null) {
             sb.append(" (netns ").append(settings.netns()).append(')');
         }
-        sb.append(" mac ").append(settings.mac()).append(" mtu ").append(tap.mtu()).append(" addresses ")
+        sb.append(" mac ").append(settings.mac()).append(" mtu ").append(tap.mtu())
+                .append(tap.offloads().tso() ? " tso" : "").append(" addresses ")
                 .append(settings.addresses());
         if (!settings.gateways().isEmpty()) {
             sb.append(" via ").append(settings.gateways());
