@@ -3,7 +3,9 @@ package dev.chimney.runtime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One event loop: the single owner of the state registered on it. A turn ({@link #runOnce}) reads the clock once,
@@ -21,8 +23,16 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * <p>Errors: an exception from a command, pollable, timer or hook is counted ({@link #errors()}) and passed to the
  * {@link LoopErrorHandler} (default: log and continue, so one bad handler never kills the loop).
  *
- * <p>The command queue is a {@link ConcurrentLinkedQueue}, which allocates one node per command: fine for
- * control-plane commands (offload requests, socket calls), not meant for per-packet traffic.
+ * <p>The command queue is intrusive: a {@link LoopCommand} is its own queue node, so a reused command (a blocking
+ * socket call's operation) is queued without allocating; a plain {@link Runnable} costs one small wrapper. Producers
+ * push onto a lock-free stack; the loop takes the whole stack at once and reverses it, so commands run in the order
+ * they were submitted. Meant for control-plane commands (offload requests, socket calls), not per-packet traffic.
+ *
+ * <p>Stopping: {@link #stop()} ends {@link #runUntilStopped()} after its current turn; the loop then runs its
+ * {@link #onStop stop hooks} on its own thread (e.g. the socket layer wakes every blocked caller) and rejects the
+ * commands still queued. From then on {@link #isTerminated()} is true and every command submitted is rejected: a
+ * {@link LoopCommand} hears {@link LoopCommand#onRejected}, a plain runnable is refused with a {@link
+ * RejectedExecutionException}. Nobody waits forever on a loop that will never run again.
  */
 public final class EventLoop {
     /** Most frames or commands handled per pollable / queue per turn, so one busy source cannot starve the others. */
@@ -35,7 +45,12 @@ public final class EventLoop {
     private final String name;
     private final Clock clock;
     private final TimerWheel timers = new TimerWheel();
-    private final ConcurrentLinkedQueue<Runnable> commands = new ConcurrentLinkedQueue<>();
+    /** Commands submitted and not yet taken by the loop, newest first (a Treiber stack). */
+    private final AtomicReference<LoopCommand> inbox = new AtomicReference<>();
+    /** Commands taken from the inbox, oldest first, not yet run (loop-owned). */
+    private LoopCommand batch;
+    private final List<Runnable> stopHooks = new CopyOnWriteArrayList<>();
+    private volatile boolean terminated;
     private final List<Pollable> pollables = new ArrayList<>();
     private final List<Runnable> flushHooks = new ArrayList<>();
     private LoopErrorHandler errorHandler = LoopErrorHandler.LOG;
@@ -67,13 +82,102 @@ public final class EventLoop {
         return timers;
     }
 
-    /** Queues a command to run on this loop's next turn, and wakes the loop if it is waiting. Safe from any thread. */
+    /**
+     * Queues a command to run on this loop's next turn, and wakes the loop if it is waiting. Safe from any thread.
+     * A {@link LoopCommand} is queued without allocating; once the loop has stopped it is rejected through {@link
+     * LoopCommand#onRejected} (never thrown at the caller).
+     *
+     * @throws RejectedExecutionException if {@code command} is a plain runnable and the loop has stopped (it will
+     *                                    never run)
+     * @throws IllegalStateException      if {@code command} is a {@link LoopCommand} that is already queued
+     */
     public void execute(Runnable command) {
-        commands.add(Objects.requireNonNull(command, "command"));
+        Objects.requireNonNull(command, "command");
+        LoopCommand c;
+        if (command instanceof LoopCommand lc) {
+            if (lc.queued) {
+                throw new IllegalStateException("command " + lc + " is already queued on loop " + name
+                        + "; submit a LoopCommand again only after it ran");
+            }
+            c = lc;
+        } else {
+            if (terminated) {
+                throw stoppedException();
+            }
+            c = new LoopCommand.Wrapped(command);
+        }
+        c.queued = true;
+        LoopCommand head;
+        do {
+            head = inbox.get();
+            c.next = head;
+        } while (!inbox.compareAndSet(head, c));
+        // Dekker with terminate(): it sets terminated, then empties the inbox. Either it sees our command, or we see
+        // terminated here and empty the inbox ourselves; getAndSet hands each command to exactly one of us.
+        if (terminated) {
+            boolean ours = rejectAll(reverse(inbox.getAndSet(null)), c);
+            if (ours && c instanceof LoopCommand.Wrapped) {
+                throw stoppedException();
+            }
+        }
         IoWaiter w = waiter;
         if (w != null) {
             w.wakeup();
         }
+    }
+
+    private RejectedExecutionException stoppedException() {
+        return new RejectedExecutionException("event loop " + name + " was stopped (the network stack is shut "
+                + "down); nothing submitted to it runs any more");
+    }
+
+    /** Reverses a stack-ordered chain of commands into submission order. */
+    private static LoopCommand reverse(LoopCommand head) {
+        LoopCommand prev = null;
+        while (head != null) {
+            LoopCommand n = head.next;
+            head.next = prev;
+            prev = head;
+            head = n;
+        }
+        return prev;
+    }
+
+    /** Rejects every command of a chain; returns whether {@code watch} was among them. */
+    private boolean rejectAll(LoopCommand chain, LoopCommand watch) {
+        boolean seen = false;
+        while (chain != null) {
+            LoopCommand c = chain;
+            chain = c.next;
+            c.next = null;
+            c.queued = false;
+            seen |= c == watch;
+            try {
+                c.onRejected(stoppedException());
+            } catch (Throwable t) {
+                LoopErrorHandler.LOG.onError(this, "rejected command", t); // any thread: not the loop's counters
+            }
+        }
+        return seen;
+    }
+
+    /**
+     * Registers an action run once on the loop's own thread when {@link #runUntilStopped()} ends (after the last
+     * turn, before the queued commands are rejected): the place to fail whatever waits for this loop. Safe from any
+     * thread; hooks run in registration order and an exception from one is reported, not propagated.
+     */
+    public void onStop(Runnable hook) {
+        stopHooks.add(Objects.requireNonNull(hook, "hook"));
+    }
+
+    /** True once {@link #stop()} was called (the loop may still be finishing its last turn). */
+    public boolean isStopped() {
+        return stopRequested;
+    }
+
+    /** True once a stopped loop ran its stop hooks: from then on every command submitted is rejected. */
+    public boolean isTerminated() {
+        return terminated;
     }
 
     /** Registers work polled on every turn (call from the loop's own thread or before it starts). */
@@ -120,10 +224,16 @@ public final class EventLoop {
         long now = clock.nanoTime();
         int work = 0;
         for (int i = 0; i < DEFAULT_BUDGET; i++) {
-            Runnable c = commands.poll();
+            LoopCommand c = batch;
             if (c == null) {
-                break;
+                c = reverse(inbox.getAndSet(null));
+                if (c == null) {
+                    break;
+                }
             }
+            batch = c.next;
+            c.next = null;
+            c.queued = false; // before it runs: a command may resubmit itself (or its caller may, once woken)
             work++;
             try {
                 c.run();
@@ -167,7 +277,7 @@ public final class EventLoop {
 
     /** Earliest time this loop has work: now if commands are queued, else the first timer or pollable event. */
     public long nextWakeupNs() {
-        if (!commands.isEmpty()) {
+        if (batch != null || inbox.get() != null) {
             return clock.nanoTime();
         }
         long t = timers.nextDeadlineNs();
@@ -180,7 +290,8 @@ public final class EventLoop {
     /**
      * Runs turns on the calling thread until {@link #stop()}: busy while there is work, otherwise waits in the
      * {@link IoWaiter} until the next wakeup time (at most {@link #maxIdleNs}). Use with a real clock; under the
-     * simulator drive loops with {@link Simulator} instead. Commands still queued at stop are left unrun.
+     * simulator drive loops with {@link Simulator} instead. When it ends (stop, or an exception escaping the error
+     * handler) the loop terminates: stop hooks run, then commands still queued are rejected (see the class comment).
      */
     public void runUntilStopped() {
         synchronized (this) {
@@ -209,10 +320,28 @@ public final class EventLoop {
                 }
             }
         } finally {
+            terminate();
             synchronized (this) {
                 runningThread = null;
             }
         }
+    }
+
+    /** On the loop's thread, after its last turn: no command runs again; wake whoever waits for one. */
+    private void terminate() {
+        stopRequested = true;
+        terminated = true;
+        for (Runnable hook : stopHooks) {
+            try {
+                hook.run();
+            } catch (Throwable t) {
+                LoopErrorHandler.LOG.onError(this, "stop hook", t); // must not stop the other hooks
+            }
+        }
+        LoopCommand pending = batch;
+        batch = null;
+        rejectAll(pending, null);
+        rejectAll(reverse(inbox.getAndSet(null)), null);
     }
 
     /**

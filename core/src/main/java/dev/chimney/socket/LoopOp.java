@@ -1,27 +1,40 @@
 package dev.chimney.socket;
 
 import dev.chimney.runtime.EventLoop;
+import dev.chimney.runtime.LoopCommand;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * One blocking call handed from an application thread to the loop: the caller fills the request fields, submits
  * the op with {@link EventLoop#execute} and parks; the loop does the work (at once or on a later readiness event)
  * and {@link #complete}s it, which unparks the caller. Ops are reused per socket (one caller at a time, guarded by
- * the socket's locks), so a blocking read or write allocates only the loop's queue node.
+ * the socket's locks), and an op is its own loop queue node ({@link LoopCommand}), so a blocking read or write
+ * allocates nothing.
+ *
+ * <p>Stopped loop: an op left pending on the loop is linked into its {@link SocketStack}'s list of parked ops, which
+ * the stack fails with "network stack stopped" when the loop stops; an op still queued (or submitted later) is
+ * rejected the same way. A caller therefore never waits for a loop that will not run again.
  *
  * <p>Memory visibility: request fields are written before {@code execute} (the queue publishes them); result fields
  * are written by the loop before the volatile {@link #done} store, and read by the caller after seeing it.
  */
-abstract class LoopOp implements Runnable {
+abstract class LoopOp extends LoopCommand {
     private volatile boolean done;
     private Thread waiter;
     IOException error;
+    /** The stack whose parked-op list holds this op while it waits on the loop (set per call). */
+    private SocketStack sockets;
+    /** Links in {@link SocketStack}'s parked-op list (loop-owned). */
+    LoopOp parkedPrev;
+    LoopOp parkedNext;
+    boolean parked;
 
     /** The work, on the loop: completes the op now or leaves it pending for a readiness event. */
     abstract void onLoop();
@@ -37,6 +50,22 @@ abstract class LoopOp implements Runnable {
             }
             throw e;
         }
+        if (!done && !parked && sockets != null) {
+            sockets.park(this); // waits for a readiness event; failed by the stack if the loop stops first
+        }
+    }
+
+    /** The loop stopped before this op ran: its caller must not wait any longer. */
+    @Override
+    protected final void onRejected(RejectedExecutionException reason) {
+        if (!done) {
+            complete(stopped());
+        }
+    }
+
+    static SocketException stopped() {
+        return new SocketException("network stack stopped: its event loop was stopped while this socket call was "
+                + "waiting for it; the connection is gone with the stack");
     }
 
     /** Prepares for a new call on the current thread (caller side). */
@@ -48,6 +77,9 @@ abstract class LoopOp implements Runnable {
 
     /** Finishes the call (loop side); {@code e} null means success. */
     final void complete(IOException e) {
+        if (parked) {
+            sockets.unpark(this);
+        }
         Thread w = waiter;
         error = e;
         done = true;
@@ -63,19 +95,25 @@ abstract class LoopOp implements Runnable {
      * the loop (which must complete the op, e.g. by aborting the socket) and ends in an {@link
      * InterruptedIOException}, with the thread's interrupt status kept.
      */
-    final void submitAndAwait(EventLoop loop, Runnable onInterrupt) throws IOException {
+    final void submitAndAwait(SocketStack stack, Runnable onInterrupt) throws IOException {
+        EventLoop loop = stack.loop();
         if (loop.inLoopThread()) {
             throw new IllegalStateException("blocking socket call on the event loop's own thread would deadlock; "
                     + "loop code must use TcpChannel and its handler callbacks");
         }
         begin();
-        loop.execute(this);
+        sockets = stack;
+        loop.execute(this); // never throws for a stopped loop: the op is rejected (completed) instead
         boolean interrupted = false;
         while (!done) {
             LockSupport.park(this);
             if (Thread.interrupted() && !interrupted) {
                 interrupted = true;
-                loop.execute(onInterrupt);
+                try {
+                    loop.execute(onInterrupt);
+                } catch (RejectedExecutionException stopped) {
+                    // the loop stopped: its stop hook or rejection completes this op
+                }
             }
         }
         if (interrupted) {

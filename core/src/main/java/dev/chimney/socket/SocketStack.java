@@ -43,6 +43,7 @@ public final class SocketStack {
         this.loop = Objects.requireNonNull(loop, "loop");
         this.tcp = Objects.requireNonNull(tcp, "tcp");
         this.sourceSelector = Objects.requireNonNull(sourceSelector, "sourceSelector");
+        loop.onStop(this::failParkedOps);
     }
 
     /** A socket layer whose connections leave from the first of {@code localAddresses} of the remote's family. */
@@ -80,6 +81,48 @@ public final class SocketStack {
     }
 
     // ------------------------------------------------------------------------------------------ loop side
+
+    /** Blocking calls waiting on the loop for a readiness event or timer (an intrusive list: no allocation). */
+    private LoopOp parkedHead;
+    private int parkedOps;
+
+    void park(LoopOp op) {
+        op.parked = true;
+        op.parkedPrev = null;
+        op.parkedNext = parkedHead;
+        if (parkedHead != null) {
+            parkedHead.parkedPrev = op;
+        }
+        parkedHead = op;
+        parkedOps++;
+    }
+
+    void unpark(LoopOp op) {
+        if (op.parkedPrev != null) {
+            op.parkedPrev.parkedNext = op.parkedNext;
+        } else {
+            parkedHead = op.parkedNext;
+        }
+        if (op.parkedNext != null) {
+            op.parkedNext.parkedPrev = op.parkedPrev;
+        }
+        op.parkedPrev = null;
+        op.parkedNext = null;
+        op.parked = false;
+        parkedOps--;
+    }
+
+    /** Blocking socket calls currently waiting on the loop (on the loop; for tests and diagnostics). */
+    public int parkedCalls() {
+        return parkedOps;
+    }
+
+    /** Stop hook: the loop will not run again, so every blocked application thread is woken with an error. */
+    private void failParkedOps() {
+        while (parkedHead != null) {
+            parkedHead.complete(LoopOp.stopped()); // complete unlinks it
+        }
+    }
 
     void channelOpened(TcpChannel ch) {
         openChannels.add(ch);

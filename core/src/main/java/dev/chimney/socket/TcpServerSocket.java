@@ -72,7 +72,7 @@ public final class TcpServerSocket implements AutoCloseable {
                             + "; close it first or pick another port");
                 }
             });
-            op.submitAndAwait(loop, () -> { });
+            op.submitAndAwait(sockets, () -> { });
             localAddress = local;
             localPort = port;
             bound = true;
@@ -97,7 +97,7 @@ public final class TcpServerSocket implements AutoCloseable {
             AcceptOp op = acceptOp;
             op.result = null;
             op.timeoutNs = acceptTimeout.toNanos();
-            op.submitAndAwait(loop, () -> failPending(new SocketException("accept interrupted")));
+            op.submitAndAwait(sockets, () -> failPending(new SocketException("accept interrupted")));
             TcpSocket s = op.result;
             op.result = null;
             return s;
@@ -221,7 +221,7 @@ public final class TcpServerSocket implements AutoCloseable {
             new Control(() -> {
                 action.run();
                 return null;
-            }).submitAndAwait(loop, () -> { });
+            }).submitAndAwait(sockets, () -> { });
         } catch (IOException e) {
             // closing never fails
         }

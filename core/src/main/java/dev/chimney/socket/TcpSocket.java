@@ -167,7 +167,7 @@ public final class TcpSocket implements AutoCloseable {
             connecting = true;
             ConnectOp op = new ConnectOp(address, port, options.withConnectTimeoutNs(timeout.toNanos()));
             try {
-                op.submitAndAwait(loop, this::abortOnLoop);
+                op.submitAndAwait(sockets, this::abortOnLoop);
             } catch (IOException | RuntimeException e) {
                 closed = true; // as java.net.Socket: a failed connect leaves the socket closed; open a new one
                 throw e;
@@ -230,7 +230,7 @@ public final class TcpSocket implements AutoCloseable {
             op.length = length;
             op.result = 0;
             try {
-                op.submitAndAwait(loop, this::abortOnLoop);
+                op.submitAndAwait(sockets, this::abortOnLoop);
             } finally {
                 op.dst = null;
             }
@@ -302,7 +302,7 @@ public final class TcpSocket implements AutoCloseable {
             return 0;
         }
         QueryOp op = new QueryOp(() -> channel.readableBytes());
-        op.submitAndAwait(loop, this::abortOnLoop);
+        op.submitAndAwait(sockets, this::abortOnLoop);
         return (int) op.value;
     }
 
@@ -332,7 +332,7 @@ public final class TcpSocket implements AutoCloseable {
             op.position = offset;
             op.end = offset + length;
             try {
-                op.submitAndAwait(loop, this::abortOnLoop);
+                op.submitAndAwait(sockets, this::abortOnLoop);
             } finally {
                 op.src = null;
             }
@@ -463,7 +463,7 @@ public final class TcpSocket implements AutoCloseable {
         new QueryOp(() -> {
             channel.shutdownOutput();
             return 0;
-        }).submitAndAwait(loop, this::abortOnLoop);
+        }).submitAndAwait(sockets, this::abortOnLoop);
     }
 
     /** Stops reading: reads return -1 and bytes still arriving are discarded. */
@@ -486,7 +486,7 @@ public final class TcpSocket implements AutoCloseable {
                 op.complete(null);
             }
             return 0;
-        }).submitAndAwait(loop, this::abortOnLoop);
+        }).submitAndAwait(sockets, this::abortOnLoop);
     }
 
     /**
@@ -556,7 +556,7 @@ public final class TcpSocket implements AutoCloseable {
             new QueryOp(() -> {
                 action.run();
                 return 0;
-            }).submitAndAwait(loop, () -> {
+            }).submitAndAwait(sockets, () -> {
             });
         } catch (IOException e) {
             // close never fails; an interrupt keeps the thread's interrupt status and the close still happened
@@ -581,7 +581,7 @@ public final class TcpSocket implements AutoCloseable {
                 new QueryOp(() -> {
                     channel.options(newOptions);
                     return 0;
-                }).submitAndAwait(loop, this::abortOnLoop);
+                }).submitAndAwait(sockets, this::abortOnLoop);
             }
         } finally {
             controlLock.unlock();
@@ -597,7 +597,7 @@ public final class TcpSocket implements AutoCloseable {
     public boolean getTcpNoDelay() throws IOException {
         if (connected && !closed) {
             QueryOp op = new QueryOp(() -> channel.connection().cached().naglingEnabled() ? 0 : 1);
-            op.submitAndAwait(loop, this::abortOnLoop);
+            op.submitAndAwait(sockets, this::abortOnLoop);
             return op.value == 1;
         }
         Boolean v = options.noDelay();

@@ -157,4 +157,94 @@ class LoopThreadTest {
         waiter.await(TimeUnit.SECONDS.toNanos(30));
         assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10), "a pending wakeup returns at once");
     }
+
+    @Test
+    void aStoppedLoopRunsItsStopHooksOnItsThreadAndRejectsEveryLaterCommand() throws Exception {
+        EventLoop loop = new EventLoop("rt", Clock.system());
+        AtomicLong hookRanOn = new AtomicLong();
+        loop.onStop(() -> hookRanOn.set(Thread.currentThread().threadId()));
+        LoopThread thread = LoopThread.start(loop);
+        assertFalse(loop.isStopped());
+        assertTrue(thread.stop(5, TimeUnit.SECONDS));
+        assertTrue(loop.isStopped());
+        assertTrue(loop.isTerminated());
+        assertEquals(thread.thread().threadId(), hookRanOn.get(), "stop hooks run on the loop's own thread");
+
+        java.util.concurrent.RejectedExecutionException plain = assertThrows(
+                java.util.concurrent.RejectedExecutionException.class, () -> loop.execute(() -> { }));
+        assertTrue(plain.getMessage().contains("event loop rt was stopped"), plain.getMessage());
+        AtomicInteger rejected = new AtomicInteger();
+        LoopCommand command = new LoopCommand() {
+            @Override
+            public void run() {
+                throw new AssertionError("a stopped loop runs nothing");
+            }
+
+            @Override
+            protected void onRejected(java.util.concurrent.RejectedExecutionException reason) {
+                rejected.incrementAndGet();
+            }
+        };
+        loop.execute(command); // a LoopCommand hears the rejection instead of an exception
+        assertEquals(1, rejected.get());
+        loop.execute(command); // and may be submitted again (it is not left "queued")
+        assertEquals(2, rejected.get());
+    }
+
+    @Test
+    void commandsStillQueuedAtStopAreRejectedNotDropped() throws Exception {
+        EventLoop loop = new EventLoop("rt", Clock.system());
+        CountDownLatch blocking = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        LoopThread thread = LoopThread.start(loop);
+        loop.execute(() -> {
+            blocking.countDown();
+            try {
+                release.await(); // hold the loop in this turn while more commands queue up behind
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertTrue(blocking.await(5, TimeUnit.SECONDS));
+        AtomicInteger ran = new AtomicInteger();
+        AtomicInteger rejected = new AtomicInteger();
+        int queued = EventLoop.DEFAULT_BUDGET * 3; // more than one turn takes: some sit in the loop's batch
+        for (int i = 0; i < queued; i++) {
+            loop.execute(new LoopCommand() {
+                @Override
+                public void run() {
+                    ran.incrementAndGet();
+                }
+
+                @Override
+                protected void onRejected(java.util.concurrent.RejectedExecutionException reason) {
+                    rejected.incrementAndGet();
+                }
+            });
+        }
+        loop.stop();
+        release.countDown();
+        assertTrue(thread.stop(5, TimeUnit.SECONDS));
+        assertEquals(queued, ran.get() + rejected.get(), "every queued command either ran or was rejected");
+        assertTrue(rejected.get() > 0, "a stop requested before they ran leaves some to reject");
+    }
+
+    @Test
+    void commandsRunInSubmissionOrderAcrossTurns() throws Exception {
+        EventLoop loop = new EventLoop("rt", Clock.system());
+        java.util.List<Integer> order = new java.util.ArrayList<>();
+        int n = EventLoop.DEFAULT_BUDGET * 5 + 3;
+        CountDownLatch done = new CountDownLatch(1);
+        try (LoopThread thread = LoopThread.start(loop)) {
+            for (int i = 0; i < n; i++) {
+                int v = i;
+                loop.execute(() -> order.add(v));
+            }
+            loop.execute(done::countDown);
+            assertTrue(done.await(5, TimeUnit.SECONDS));
+        }
+        for (int i = 0; i < n; i++) {
+            assertEquals(i, order.get(i), "FIFO at index " + i);
+        }
+    }
 }
