@@ -32,6 +32,8 @@ public final class TcpServerSocket implements AutoCloseable {
     private AcceptOp pendingAccept;
     private final Timer acceptTimer = Timer.of(this::onAcceptTimeout);
     private final AcceptOp acceptOp = new AcceptOp();
+    /** Held in a field: a capturing lambda at the call site would allocate one object per accept. */
+    private final Runnable failOnInterrupt = () -> failPending(new SocketException("accept interrupted"));
 
     TcpServerSocket(SocketStack sockets) {
         this.sockets = sockets;
@@ -97,7 +99,7 @@ public final class TcpServerSocket implements AutoCloseable {
             AcceptOp op = acceptOp;
             op.result = null;
             op.timeoutNs = acceptTimeout.toNanos();
-            op.submitAndAwait(sockets, () -> failPending(new SocketException("accept interrupted")));
+            op.submitAndAwait(sockets, failOnInterrupt);
             TcpSocket s = op.result;
             op.result = null;
             return s;

@@ -58,6 +58,11 @@ public final class TcpSocket implements AutoCloseable {
 
     private final ReadOp readOp = new ReadOp();
     private final WriteOp writeOp = new WriteOp();
+    /** Held in a field: a method reference written at each call site would allocate one object per call. */
+    private final Runnable abortOnInterrupt = this::abortOnLoop;
+    /** For the streams' one-byte read() and write(int), used under the read / write lock. */
+    private final byte[] oneByteIn = new byte[1];
+    private final byte[] oneByteOut = new byte[1];
     private InputStream in;
     private OutputStream out;
 
@@ -167,7 +172,7 @@ public final class TcpSocket implements AutoCloseable {
             connecting = true;
             ConnectOp op = new ConnectOp(address, port, options.withConnectTimeoutNs(timeout.toNanos()));
             try {
-                op.submitAndAwait(sockets, this::abortOnLoop);
+                op.submitAndAwait(sockets, abortOnInterrupt);
             } catch (IOException | RuntimeException e) {
                 closed = true; // as java.net.Socket: a failed connect leaves the socket closed; open a new one
                 throw e;
@@ -230,7 +235,7 @@ public final class TcpSocket implements AutoCloseable {
             op.length = length;
             op.result = 0;
             try {
-                op.submitAndAwait(sockets, this::abortOnLoop);
+                op.submitAndAwait(sockets, abortOnInterrupt);
             } finally {
                 op.dst = null;
             }
@@ -302,7 +307,7 @@ public final class TcpSocket implements AutoCloseable {
             return 0;
         }
         QueryOp op = new QueryOp(() -> channel.readableBytes());
-        op.submitAndAwait(sockets, this::abortOnLoop);
+        op.submitAndAwait(sockets, abortOnInterrupt);
         return (int) op.value;
     }
 
@@ -332,7 +337,7 @@ public final class TcpSocket implements AutoCloseable {
             op.position = offset;
             op.end = offset + length;
             try {
-                op.submitAndAwait(sockets, this::abortOnLoop);
+                op.submitAndAwait(sockets, abortOnInterrupt);
             } finally {
                 op.src = null;
             }
@@ -391,9 +396,13 @@ public final class TcpSocket implements AutoCloseable {
                 in = new InputStream() {
                     @Override
                     public int read() throws IOException {
-                        byte[] one = new byte[1];
-                        int n = TcpSocket.this.read(one, 0, 1);
-                        return n < 0 ? -1 : one[0] & 0xFF;
+                        readLock.lock(); // reentrant: read() takes it again; keeps the shared byte ours
+                        try {
+                            int n = TcpSocket.this.read(oneByteIn, 0, 1);
+                            return n < 0 ? -1 : oneByteIn[0] & 0xFF;
+                        } finally {
+                            readLock.unlock();
+                        }
                     }
 
                     @Override
@@ -426,7 +435,13 @@ public final class TcpSocket implements AutoCloseable {
                 out = new OutputStream() {
                     @Override
                     public void write(int b) throws IOException {
-                        TcpSocket.this.write(new byte[] {(byte) b}, 0, 1);
+                        writeLock.lock(); // reentrant: write() takes it again; keeps the shared byte ours
+                        try {
+                            oneByteOut[0] = (byte) b;
+                            TcpSocket.this.write(oneByteOut, 0, 1);
+                        } finally {
+                            writeLock.unlock();
+                        }
                     }
 
                     @Override
@@ -463,7 +478,7 @@ public final class TcpSocket implements AutoCloseable {
         new QueryOp(() -> {
             channel.shutdownOutput();
             return 0;
-        }).submitAndAwait(sockets, this::abortOnLoop);
+        }).submitAndAwait(sockets, abortOnInterrupt);
     }
 
     /** Stops reading: reads return -1 and bytes still arriving are discarded. */
@@ -486,7 +501,7 @@ public final class TcpSocket implements AutoCloseable {
                 op.complete(null);
             }
             return 0;
-        }).submitAndAwait(sockets, this::abortOnLoop);
+        }).submitAndAwait(sockets, abortOnInterrupt);
     }
 
     /**
@@ -581,7 +596,7 @@ public final class TcpSocket implements AutoCloseable {
                 new QueryOp(() -> {
                     channel.options(newOptions);
                     return 0;
-                }).submitAndAwait(sockets, this::abortOnLoop);
+                }).submitAndAwait(sockets, abortOnInterrupt);
             }
         } finally {
             controlLock.unlock();
@@ -597,7 +612,7 @@ public final class TcpSocket implements AutoCloseable {
     public boolean getTcpNoDelay() throws IOException {
         if (connected && !closed) {
             QueryOp op = new QueryOp(() -> channel.connection().cached().naglingEnabled() ? 0 : 1);
-            op.submitAndAwait(sockets, this::abortOnLoop);
+            op.submitAndAwait(sockets, abortOnInterrupt);
             return op.value == 1;
         }
         Boolean v = options.noDelay();
