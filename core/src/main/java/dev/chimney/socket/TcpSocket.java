@@ -477,6 +477,14 @@ public final class TcpSocket implements AutoCloseable {
         outputShutdown = true;
         new QueryOp(() -> {
             channel.shutdownOutput();
+            // the channel reports no more onWritable after this: a write blocked in another thread would wait
+            // forever; it fails instead (its bytes queued so far are still sent, before the FIN)
+            WriteOp w = pendingWrite;
+            if (w != null) {
+                pendingWrite = null;
+                w.complete(new SocketException("output shut down by another thread while this write was blocked; "
+                        + (w.position - w.offset) + " of " + (w.end - w.offset) + " bytes were queued"));
+            }
             return 0;
         }).submitAndAwait(sockets, abortOnInterrupt);
     }
