@@ -138,6 +138,8 @@ public final class HttpFileServer implements AutoCloseable {
         private boolean responding;
         private boolean closeAfterResponse;
         private boolean draining;
+        /** True while {@link #onReadable} runs: a response finished inside it lets its loop go on, no recursion. */
+        private boolean inReadLoop;
         private TcpChannel channel;
         private final Timer idle = Timer.of(this::onIdle);
 
@@ -164,7 +166,20 @@ public final class HttpFileServer implements AutoCloseable {
                 drainAfterClose(ch);
                 return;
             }
-            while (!responding && !ch.isClosed()) {
+            if (inReadLoop) {
+                return; // the running loop below picks up what is new
+            }
+            inReadLoop = true;
+            try {
+                readRequests(ch);
+            } finally {
+                inReadLoop = false;
+            }
+        }
+
+        /** Parses and answers buffered requests until one waits for send-buffer room or input runs dry. */
+        private void readRequests(TcpChannel ch) {
+            while (!responding && !ch.isClosed() && !draining) {
                 if (skipBody > 0 && requestLength > 0) {
                     int k = (int) Math.min(skipBody, requestLength); // body bytes read along with the head
                     System.arraycopy(request, k, request, 0, requestLength - k);
@@ -449,7 +464,9 @@ public final class HttpFileServer implements AutoCloseable {
                 drainAfterClose(ch);
                 return;
             }
-            onReadable(ch); // the next (pipelined) request may already be buffered
+            if (!inReadLoop) {
+                onReadable(ch); // resumed by onWritable: the next (pipelined) request may already be buffered
+            } // else the read loop that started this response goes on with the next request (no recursion)
         }
 
         private void drainAfterClose(TcpChannel ch) {

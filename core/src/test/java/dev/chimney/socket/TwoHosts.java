@@ -38,7 +38,12 @@ public final class TwoHosts implements AutoCloseable {
 
     /** A simulated pair with a one-way delay of {@code delayNs}. */
     public static TwoHosts simulated(long seed, TcpConfig config, long delayNs) {
-        return new TwoHosts(new Simulator(seed), config, delayNs);
+        return new TwoHosts(new Simulator(seed), config, delayNs, 0);
+    }
+
+    /** A simulated pair whose wire has an MTU of {@code mtuBytes} (up to 65535: very large segments). */
+    public static TwoHosts simulated(long seed, TcpConfig config, long delayNs, int mtuBytes) {
+        return new TwoHosts(new Simulator(seed), config, delayNs, mtuBytes);
     }
 
     /** A real-time pair on one loop thread (for the blocking API); the wire delivers on the next turn. */
@@ -51,12 +56,13 @@ public final class TwoHosts implements AutoCloseable {
         return TcpConfig.builder().sendBufferBytes(64 * 1024).receiveBufferBytes(64 * 1024).build();
     }
 
-    private TwoHosts(Simulator sim, TcpConfig config, long delayNs) {
+    private TwoHosts(Simulator sim, TcpConfig config, long delayNs, int mtuBytes) {
         this.sim = sim;
         EventLoop wireLoop = sim.newLoop("wire");
         this.loopA = sim.newLoop("a");
         this.loopB = sim.newLoop("b");
         this.wire = new Wire(sim.clock(), delayNs);
+        this.wire.mtuBytes = mtuBytes;
         wireLoop.register(wire);
         this.tcpA = new TcpStack(loopA, config, wire.output(0), sim.random().fork("a"));
         this.tcpB = new TcpStack(loopB, config, wire.output(1), sim.random().fork("b"));
@@ -129,6 +135,8 @@ public final class TwoHosts implements AutoCloseable {
         private final long delayNs;
         private final ArrayDeque<InFlight> queue = new ArrayDeque<>();
         final TcpStack[] stacks = new TcpStack[2];
+        /** The path MTU the stacks see (0: the TcpOutput default). */
+        int mtuBytes;
         /** While true every segment is lost (a dead link). */
         public boolean cut;
         public long segments;
@@ -139,10 +147,18 @@ public final class TwoHosts implements AutoCloseable {
         }
 
         TcpOutput output(int side) {
-            return (src, dst, seg, ip) -> {
-                segments++;
-                if (!cut) {
-                    queue.add(new InFlight(clock.nanoTime() + delayNs, src, dst, seg.copy(), 1 - side));
+            return new TcpOutput() {
+                @Override
+                public void transmit(IpAddress src, IpAddress dst, TcpSegment seg, dev.chimney.tcp.TcpCached ip) {
+                    segments++;
+                    if (!cut) {
+                        queue.add(new InFlight(clock.nanoTime() + delayNs, src, dst, seg.copy(), 1 - side));
+                    }
+                }
+
+                @Override
+                public int pathMtu(IpAddress source, IpAddress destination) {
+                    return mtuBytes > 0 ? mtuBytes : TcpOutput.super.pathMtu(source, destination);
                 }
             };
         }

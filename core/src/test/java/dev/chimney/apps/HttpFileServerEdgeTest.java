@@ -1,0 +1,92 @@
+package dev.chimney.apps;
+
+import static dev.chimney.socket.TwoHosts.B;
+import static dev.chimney.socket.TwoHosts.MS;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.chimney.socket.SocketOptions;
+import dev.chimney.socket.TwoHosts;
+import dev.chimney.tcp.TcpConfig;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Edge cases of the HTTP server found in review; each test failed before its fix. */
+class HttpFileServerEdgeTest {
+    static final long SEED = 9112L;
+
+    @TempDir
+    Path dir;
+    Path root;
+    byte[] small;
+
+    @BeforeEach
+    void files() throws IOException {
+        root = Files.createDirectories(dir.resolve("www"));
+        small = "hello, chimney\n".getBytes(StandardCharsets.UTF_8);
+        Files.write(root.resolve("hello.txt"), small);
+    }
+
+    HttpFileServer server;
+
+    HttpTestClient run(TwoHosts h, HttpTestClient client, int expected) throws IOException {
+        server = HttpFileServer.start(h.b, 80, root);
+        h.a.connect(B, 80, SocketOptions.defaults(), client);
+        assertTrue(h.runUntil(() -> client.responses.size() == expected && client.eof, 600_000 * MS),
+                "got " + client.responses.size() + " of " + expected + " responses; seed " + SEED);
+        return client;
+    }
+
+    /**
+     * Thousands of small pipelined requests arriving in one large segment (a 64 KiB MTU stands for GRO/LRO on a
+     * real NIC or TAP) are answered in order. Before, each answered request recursed into the next (finishResponse
+     * -> onReadable -> handle -> send -> finishResponse ...), so the loop's stack grew with the pipeline depth.
+     */
+    @Test
+    void thousandsOfPipelinedRequestsInOneSegmentDoNotRecurse() throws IOException {
+        TcpConfig config = TcpConfig.builder().sendBufferBytes(8 << 20).receiveBufferBytes(8 << 20).build();
+        TwoHosts h = TwoHosts.simulated(SEED, config, 2 * MS, 65_535);
+        int n = 20_000;
+        String request = "GET /hello.txt HTTP/1.1\n\n"; // bare-LF form (RFC 9112 §2.2): shortest valid request
+        HttpTestClient c = run(h, new HttpTestClient(Collections.nCopies(n, request),
+                Collections.nCopies(n, false), true), n);
+        for (int i = 0; i < n; i++) {
+            assertEquals(200, c.responses.get(i).status(), "response " + i + "; seed " + SEED);
+            assertArrayEquals(small, c.responses.get(i).body(), "response " + i + "; seed " + SEED);
+        }
+        assertNull(c.error);
+    }
+
+    /**
+     * A request with "Connection: close" followed by more pipelined requests: the server answers the first, sends
+     * FIN and ignores the rest (RFC 9112 §9.6). Before, the read loop went on parsing the buffered requests after
+     * the FIN: it opened the next file, counted a 200 it could never send, and was left "responding" forever.
+     */
+    @Test
+    void requestsPipelinedAfterConnectionCloseAreIgnored() throws IOException {
+        TwoHosts h = TwoHosts.simulated(SEED, TwoHosts.smallBuffers(), 2 * MS);
+        List<String> requests = List.of("GET /hello.txt HTTP/1.1\r\nConnection: close\r\n\r\n",
+                HttpTestClient.get("/hello.txt"), HttpTestClient.get("/hello.txt"));
+        HttpTestClient c = new HttpTestClient(requests, List.of(false, false, false), true);
+        run(h, c, 1);
+        assertEquals(1, c.responses.size());
+        assertEquals("close", c.responses.getFirst().headers().get("connection"));
+        assertArrayEquals(small, c.responses.getFirst().body());
+        assertTrue(h.runUntil(() -> c.closed, 60_000 * MS), "the connection ends; seed " + SEED);
+        assertEquals(0, h.loopB.errors(), "no exception on the server's loop");
+        assertEquals(1, server.requests(), "only the request answered counts");
+        assertEquals(1, server.responses(200));
+        assertTrue(h.runUntil(() -> server.openConnections() == 0, 600_000 * MS),
+                "the server's side ends too (after TIME_WAIT); seed " + SEED);
+    }
+}
