@@ -39,6 +39,7 @@ public final class TcpConfig {
     final long finWait2TimeoutNs;
     final long mslNs;
     final int challengeAcksPerSecond;
+    final long unacceptableAckIntervalNs;
     final int maxOutOfOrderRanges;
     final int synQueueLimit;
     final int acceptBacklog;
@@ -72,6 +73,7 @@ public final class TcpConfig {
         this.finWait2TimeoutNs = b.finWait2TimeoutNs;
         this.mslNs = b.mslNs;
         this.challengeAcksPerSecond = b.challengeAcksPerSecond;
+        this.unacceptableAckIntervalNs = b.unacceptableAckIntervalNs;
         this.maxOutOfOrderRanges = b.maxOutOfOrderRanges;
         this.synQueueLimit = b.synQueueLimit;
         this.acceptBacklog = b.acceptBacklog;
@@ -127,6 +129,7 @@ public final class TcpConfig {
         b.finWait2TimeoutNs = finWait2TimeoutNs;
         b.mslNs = mslNs;
         b.challengeAcksPerSecond = challengeAcksPerSecond;
+        b.unacceptableAckIntervalNs = unacceptableAckIntervalNs;
         b.maxOutOfOrderRanges = maxOutOfOrderRanges;
         b.synQueueLimit = synQueueLimit;
         b.acceptBacklog = acceptBacklog;
@@ -172,6 +175,10 @@ public final class TcpConfig {
         return finWait2TimeoutNs;
     }
 
+    public long unacceptableAckIntervalNs() {
+        return unacceptableAckIntervalNs;
+    }
+
     /** Fluent builder; {@link #build()} validates and fails with a message naming the bad setting. */
     public static final class Builder {
         private int ticksPerSecond = 1000;
@@ -194,6 +201,7 @@ public final class TcpConfig {
         private long finWait2TimeoutNs = 120_000_000_000L;
         private long mslNs = 30_000_000_000L;
         private int challengeAcksPerSecond = 1000;
+        private long unacceptableAckIntervalNs = 500_000_000L;
         private int maxOutOfOrderRanges = 16;
         private int synQueueLimit = 128;
         private int acceptBacklog = 128;
@@ -322,6 +330,20 @@ public final class TcpConfig {
             return this;
         }
 
+        /**
+         * Least time between two ACKs one connection sends in answer to unacceptable segments without data (RFC
+         * 9293 §3.10.7.4: out-of-window, PAWS-rejected, or acknowledging unsent data). The RFC answers each with an
+         * ACK; two ends that disagree about the window would then bounce ACKs at line rate, so further answers
+         * within the interval are suppressed and counted ({@link TcpCounter#UNACCEPTABLE_ACKS_SUPPRESSED}).
+         * Segments carrying data or a FIN are always answered: their sender needs the ACK to make progress. Default
+         * 500 ms (Linux tcp_invalid_ratelimit); 0 answers every one. RFC 5961 challenge ACKs have their own
+         * stack-wide limit ({@link #challengeAcksPerSecond}).
+         */
+        public Builder unacceptableAckIntervalNs(long v) {
+            this.unacceptableAckIntervalNs = v;
+            return this;
+        }
+
         /** Out-of-order ranges kept per connection; a segment needing one more is dropped (never ACKed). */
         public Builder maxOutOfOrderRanges(int v) {
             this.maxOutOfOrderRanges = v;
@@ -388,6 +410,10 @@ public final class TcpConfig {
             if (minRtoNs <= 0 || initialRtoNs < minRtoNs || maxRtoNs < initialRtoNs) {
                 throw new IllegalArgumentException("need 0 < minRtoNs <= initialRtoNs <= maxRtoNs, got " + minRtoNs
                         + ", " + initialRtoNs + ", " + maxRtoNs);
+            }
+            if (unacceptableAckIntervalNs < 0) {
+                throw new IllegalArgumentException("unacceptableAckIntervalNs must be >= 0 (0 = no throttling), got "
+                        + unacceptableAckIntervalNs);
             }
             if (maxOutOfOrderRanges < 1 || synQueueLimit < 1 || acceptBacklog < 1) {
                 throw new IllegalArgumentException("maxOutOfOrderRanges, synQueueLimit and acceptBacklog must be "

@@ -40,6 +40,8 @@ import java.util.List;
  *       from the next segment; until then the RFC 9293 default MSS is assumed, which can only make ACKs earlier.
  *   <li>The time data was last sent (RFC 5681 §4.1 idle restart): taken as the import time, so an idle period
  *       spanning the move restarts the window one RTO later than it would have.
+ *   <li>When an unacceptable segment was last answered (the ACK throttle): reset, so the first one after a move
+ *       is answered; the throttle only bounds a storm, its phase does not matter.
  * </ul>
  *
  * <p>Threading: every method must be called on the owning stack's loop.
@@ -139,6 +141,8 @@ public final class TcpConnection {
     private RtxKind armedKind = RtxKind.NONE;
     private CloseReason softError;
     private long reachabilityConfirmedNs = Long.MIN_VALUE / 4;
+    /** When an ACK last answered an unacceptable segment without data (see {@link #ackUnacceptable}). */
+    private long unacceptableAckSentNs = Long.MIN_VALUE / 4;
     private boolean passive;
     TcpListener owner;
     private boolean appClosed;
@@ -656,7 +660,7 @@ public final class TcpConnection {
         if (constants.timestamps() && seg.hasTimestamp() && !rst && lt(seg.tsVal(), d.tsRecent)) {
             if (nowNs - d.tsRecentNs <= PAWS_IDLE_NS) {
                 stack.count(TcpCounter.DROP_PAWS);
-                ackNow = true;
+                ackUnacceptable(nowNs, seg); // RFC 7323 §5.3 R1: send an acknowledgment and drop
                 return;
             }
             // RFC 7323 §5.5: TS.Recent idle for more than 24 days is invalid; accept and let R3 refresh it
@@ -672,7 +676,7 @@ public final class TcpConnection {
                 // RFC 9293 §3.10.7.4 eighth step, TIME-WAIT: acknowledge and restart the 2 MSL timeout
                 timeWaitDeadlineNs = nowNs + 2 * config.mslNs;
             }
-            ackNow = true;
+            ackUnacceptable(nowNs, seg);
             return;
         }
         // RFC 7323 §4.3 (R3): TS.Recent update rule for acceptable segments
@@ -782,7 +786,7 @@ public final class TcpConnection {
         if (gt(ack, d.sndMax)) {
             // acknowledges something not yet sent: send an ACK and drop
             stack.count(TcpCounter.DROP_BAD_ACK);
-            ackNow = true;
+            ackUnacceptable(nowNs, seg);
             return false;
         }
         if (lt(ack, d.sndUna - (int) Math.min(d.maxSndWnd, Integer.MAX_VALUE))) {
@@ -1058,6 +1062,25 @@ public final class TcpConnection {
         if (finAfterHandshake) {
             setState(TcpState.FIN_WAIT_1);
         }
+    }
+
+    /**
+     * RFC 9293 §3.10.7.4 "send an acknowledgment" for an unacceptable segment, throttled per connection: two ends
+     * that each find the other's pure ACKs unacceptable (a desynchronized peer, a middlebox rewriting sequence
+     * numbers) would otherwise answer each other at line rate. Only segments without data or FIN are throttled —
+     * a retransmission of data we already hold means our ACK was lost, and its sender needs the answer to move on.
+     * Linux does the same (tcp_oow_rate_limited, tcp_invalid_ratelimit).
+     */
+    private void ackUnacceptable(long nowNs, TcpSegment seg) {
+        long intervalNs = config.unacceptableAckIntervalNs;
+        if (intervalNs > 0 && seg.payloadLength() == 0 && !seg.has(TcpFlags.FIN)) {
+            if (nowNs - unacceptableAckSentNs < intervalNs) {
+                stack.count(TcpCounter.UNACCEPTABLE_ACKS_SUPPRESSED);
+                return;
+            }
+            unacceptableAckSentNs = nowNs;
+        }
+        ackNow = true;
     }
 
     /** RFC 5961 §3.2/§4.2/§5.2 challenge ACK, under the stack-wide rate limit of RFC 5961 §7. */
