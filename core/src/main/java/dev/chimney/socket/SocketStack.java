@@ -8,8 +8,10 @@ import dev.chimney.tcp.TcpStack;
 import dev.chimney.wire.IpAddress;
 import java.net.NoRouteToHostException;
 import java.net.SocketException;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -34,6 +36,8 @@ public final class SocketStack {
     private final TcpStack tcp;
     private final SourceAddressSelector sourceSelector;
     private final byte[] scratch = new byte[SCRATCH_BYTES];
+    /** Channels with a connection that have not yet reported onClosed: what {@link #closeAll()} closes. */
+    private final Set<TcpChannel> openChannels = new LinkedHashSet<>();
 
     public SocketStack(EventLoop loop, TcpStack tcp, SourceAddressSelector sourceSelector) {
         this.loop = Objects.requireNonNull(loop, "loop");
@@ -76,6 +80,36 @@ public final class SocketStack {
     }
 
     // ------------------------------------------------------------------------------------------ loop side
+
+    void channelOpened(TcpChannel ch) {
+        openChannels.add(ch);
+    }
+
+    void channelEnded(TcpChannel ch) {
+        openChannels.remove(ch);
+    }
+
+    /** Channels with a connection that has not closed yet (on the loop). */
+    public int openChannels() {
+        return openChannels.size();
+    }
+
+    /** A snapshot of the channels with a connection that has not closed yet (on the loop). */
+    public List<TcpChannel> openChannelList() {
+        return List.copyOf(openChannels);
+    }
+
+    /**
+     * Closes every open channel gracefully (on the loop): each sends FIN after its queued bytes, as {@link
+     * TcpChannel#close()} does, and its handler hears {@code onClosed} when the connection ends. For a host that
+     * shuts down: stop the servers first, then call this and let the loop run until {@link #openChannels()} is 0
+     * (or a deadline passes).
+     */
+    public void closeAll() {
+        for (TcpChannel ch : List.copyOf(openChannels)) {
+            ch.close();
+        }
+    }
 
     /**
      * Active open from an ephemeral port (on the loop). The channel is returned at once in SYN_SENT; {@code

@@ -86,6 +86,7 @@ public final class TcpChannel {
     /** Active open: the connection was created in SYN_SENT. */
     void attachConnecting(TcpConnection c) {
         this.connection = c;
+        sockets.channelOpened(this);
         applyOptions();
         if (options.connectTimeoutNs() > 0 && c.state() == TcpState.SYN_SENT) {
             connectTimer = Timer.of(this::onConnectTimeout);
@@ -96,6 +97,7 @@ public final class TcpChannel {
     /** Passive open: an established connection taken from the accept backlog. */
     void attachAccepted(TcpConnection c) {
         this.connection = c;
+        sockets.channelOpened(this);
         c.listener(events);
         applyOptions();
         connected = true;
@@ -141,6 +143,7 @@ public final class TcpChannel {
             return;
         }
         closedNotified = true;
+        sockets.channelEnded(this);
         cancelConnectTimer();
         error = pendingError != null ? pendingError : SocketErrors.of(reason, !connected, remoteAddress, remotePort);
         handler.onClosed(this, error);

@@ -50,6 +50,7 @@ public final class TcpConfig {
     final Supplier<CongestionControl> congestionControl;
     final CongestionControls.Algorithm congestionAlgorithm;
     final int initialWindowSegments;
+    final boolean tailLossProbe;
 
     private TcpConfig(Builder b) {
         this.ticksPerSecond = b.ticksPerSecond;
@@ -69,6 +70,7 @@ public final class TcpConfig {
         this.keepAlive = b.keepAlive;
         this.keepAliveIdleNs = b.keepAliveIdleNs;
         this.keepAliveIntervalNs = b.keepAliveIntervalNs;
+        this.tailLossProbe = b.tailLossProbe;
         this.keepAliveProbes = b.keepAliveProbes;
         this.finWait2TimeoutNs = b.finWait2TimeoutNs;
         this.mslNs = b.mslNs;
@@ -140,6 +142,7 @@ public final class TcpConfig {
         b.congestionControl = congestionControl;
         b.congestionAlgorithm = congestionAlgorithm;
         b.initialWindowSegments = initialWindowSegments;
+        b.tailLossProbe = tailLossProbe;
         return b;
     }
 
@@ -157,6 +160,11 @@ public final class TcpConfig {
 
     public long delayedAckNs() {
         return delayedAckNs;
+    }
+
+    /** Whether tail loss probes (RFC 8985 §7) are sent; see {@link Builder#tailLossProbe(boolean)}. */
+    public boolean tailLossProbe() {
+        return tailLossProbe;
     }
 
     public long minRtoNs() {
@@ -212,6 +220,20 @@ public final class TcpConfig {
         private Supplier<CongestionControl> congestionControl;
         private CongestionControls.Algorithm congestionAlgorithm = CongestionControls.Algorithm.NEWRENO;
         private int initialWindowSegments;
+        private boolean tailLossProbe;
+
+        /**
+         * Tail loss probe (RFC 8985 §7, off by default): when the last segments of a flight or their ACKs are lost,
+         * nothing triggers fast retransmit and only the RTO (at least 200 ms) would repair the tail. With this on,
+         * after a probe timeout of about two smoothed RTTs (at least 10 ms) without an ACK the sender transmits one
+         * segment — new data if the peer's window allows, else the last segment again — so the ACK it provokes
+         * starts SACK recovery. On a link with a sub-millisecond RTT and random loss this turns most 200 ms stalls
+         * into 10 ms ones.
+         */
+        public Builder tailLossProbe(boolean v) {
+            this.tailLossProbe = v;
+            return this;
+        }
 
         /** Timer and timestamp granularity (spec §6.0: 10, 100 or 1000; default 1000). */
         public Builder ticksPerSecond(int v) {

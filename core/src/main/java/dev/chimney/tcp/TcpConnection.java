@@ -127,6 +127,14 @@ public final class TcpConnection {
     private long lastDataSentNs;
     /** One output pass may ignore SWS avoidance and Nagle (the persist/override timer expired). */
     private boolean forceSend;
+    /**
+     * RFC 8985 §7 tail loss probe (config.tailLossProbe): when the probe timeout fires (Long.MAX_VALUE = not
+     * armed), whether a probe is out that no ACK has answered yet (one probe per tail, §7.3), and when SND.UNA last
+     * advanced. Engine-internal and derivable: not exported; after import the RTO alone covers the first tail.
+     */
+    private long probeDeadlineNs = Long.MAX_VALUE;
+    private boolean probeOutstanding;
+    private long lastAckAdvanceNs;
     private int unackedBytes;
     /** Largest in-order payload received: the estimate of the peer's full segment size (reset on import). */
     private int largestSegmentReceived;
@@ -166,6 +174,11 @@ public final class TcpConnection {
     };
 
     private enum RtxKind { NONE, SYN, RETRANSMIT, PERSIST, FIN_WAIT_2 }
+
+    /** RFC 8985 §7.2 WCDelAckT: the longest a peer may delay the ACK of a lone segment (RFC 5681 §4.2 allows 500 ms). */
+    private static final long WORST_CASE_DELAYED_ACK_NS = 200_000_000L;
+    /** Least probe timeout: a timer tick or two, and well above scheduling noise on a busy host. */
+    private static final long MIN_PTO_NS = 10_000_000L;
 
     TcpConnection(TcpStack stack, IpAddress localAddress, int localPort, IpAddress remoteAddress, int remotePort,
             int pathMtu, TcpCached cached) {
@@ -819,6 +832,8 @@ public final class TcpConnection {
             boolean finAcked = d.state.finUnacknowledged() && acked > bufLen;
             sendBuffer.consume(dataAcked);
             d.sndUna = ack;
+            probeOutstanding = false;
+            lastAckAdvanceNs = nowNs;
             if (nowNs - reachabilityConfirmedNs >= REACHABILITY_CONFIRM_INTERVAL_NS) {
                 reachabilityConfirmedNs = nowNs;
                 stack.output().forwardProgress(localAddress, remoteAddress, nowNs);
@@ -1514,11 +1529,70 @@ public final class TcpConnection {
         }
     }
 
+    /**
+     * RFC 8985 §7.2: (re)arms the probe timeout after new data went out or SND.UNA advanced — PTO = 2·SRTT, plus
+     * a worst-case delayed ACK when one segment is in flight, at least {@link #MIN_PTO_NS} — unless the RTO comes
+     * first anyway, a probe is already out, the connection is recovering (SACK/NewReno or after an RTO), or no RTT
+     * was measured yet.
+     */
+    private void armTailLossProbe() {
+        if (!config.tailLossProbe || armedKind != RtxKind.RETRANSMIT || d.retransmitCount > 0 || probeOutstanding
+                || inRecovery || (scoreboard != null && scoreboard.inRecovery()) || d.sRtt8 == 0
+                || d.sndMax == d.sndUna || d.retransmitDeadlineNs == Long.MAX_VALUE) {
+            probeDeadlineNs = Long.MAX_VALUE;
+            return;
+        }
+        long srttNs = d.sRtt8 * tickNs / 8;
+        long ptoNs = 2 * srttNs;
+        if (Integer.toUnsignedLong(d.sndMax - d.sndUna) <= sendMss()) {
+            ptoNs += WORST_CASE_DELAYED_ACK_NS; // RFC 8985 §7.2: the peer may hold a lone segment's ACK
+        }
+        long deadline = Math.max(lastDataSentNs, lastAckAdvanceNs) + Math.max(ptoNs, MIN_PTO_NS);
+        probeDeadlineNs = deadline < d.retransmitDeadlineNs ? deadline : Long.MAX_VALUE;
+    }
+
+    /**
+     * RFC 8985 §7.3: the probe timeout fired — send one segment to provoke an ACK: new data if there is some and the
+     * peer's window takes it, else the last segment sent again. Its ACK (with SACK) lets ordinary recovery repair
+     * the tail instead of waiting for the RTO, which is restarted from now. A FIN tail is left to the RTO.
+     */
+    private void onTailLossProbe(long nowNs) {
+        if (armedKind != RtxKind.RETRANSMIT || d.sndMax == d.sndUna || d.retransmitCount > 0
+                || !d.state.isSynchronized() || d.state.finUnacknowledged()) {
+            return;
+        }
+        int sent = d.sndNxt - d.sndUna;
+        int inFlight = d.sndMax - d.sndUna;
+        int unsent = sendBuffer.length() - sent;
+        if (unsent > 0 && d.sndNxt == d.sndMax && d.sndWnd > sent) {
+            int len = (int) Math.min(Math.min(segmentPayloadLimit(), unsent), d.sndWnd - sent);
+            emit(nowNs, d.sndNxt, TcpFlags.ACK | (len == unsent ? TcpFlags.PSH : 0), sent, len);
+            if (scoreboard != null) {
+                scoreboard.onTransmit(d.sndNxt, len);
+            }
+            d.sndNxt += len;
+            d.sndMax = d.sndNxt;
+            lastDataSentNs = nowNs;
+        } else if (inFlight > 0 && inFlight <= sendBuffer.length()) {
+            int len = Math.min(segmentPayloadLimit(), inFlight);
+            int index = inFlight - len;
+            stack.count(TcpCounter.RETRANSMITTED_SEGMENTS);
+            rttTiming = false; // Karn
+            emit(nowNs, d.sndUna + index, TcpFlags.ACK, index, len);
+        } else {
+            return;
+        }
+        stack.count(TcpCounter.TAIL_LOSS_PROBES);
+        probeOutstanding = true;
+        d.retransmitDeadlineNs = nowNs + backedOff(d.retransmitCount);
+    }
+
     private void rearmTimer() {
         if (detached) {
             return;
         }
-        long next = Math.min(Math.min(d.retransmitDeadlineNs, d.keepAliveDeadlineNs),
+        armTailLossProbe();
+        long next = Math.min(Math.min(Math.min(d.retransmitDeadlineNs, probeDeadlineNs), d.keepAliveDeadlineNs),
                 Math.min(delayedAckDeadlineNs, timeWaitDeadlineNs));
         if (next == Long.MAX_VALUE || d.state == TcpState.CLOSED) {
             stack.loop().timers().cancel(timer);
@@ -1541,6 +1615,12 @@ public final class TcpConnection {
             delayedAckDeadlineNs = Long.MAX_VALUE;
             stack.count(TcpCounter.DELAYED_ACKS);
             sendAck();
+        }
+        if (probeDeadlineNs <= nowNs) {
+            probeDeadlineNs = Long.MAX_VALUE;
+            if (d.retransmitDeadlineNs > nowNs) {
+                onTailLossProbe(nowNs);
+            }
         }
         if (d.retransmitDeadlineNs <= nowNs) {
             d.retransmitDeadlineNs = Long.MAX_VALUE;
@@ -1603,6 +1683,7 @@ public final class TcpConnection {
                 }
                 d.retransmitCount++;
                 stack.count(TcpCounter.RTO_EXPIRATIONS);
+                probeOutstanding = false;
                 // RFC 5681 §3.1 eq. 4 and RFC 6582 §4: loss window, recovery point = highest sequence sent
                 cc.onRetransmitTimeout(flightSize(), nowNs);
                 if (scoreboard != null) {

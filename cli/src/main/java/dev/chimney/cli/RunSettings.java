@@ -1,0 +1,83 @@
+package dev.chimney.cli;
+
+import dev.chimney.ip.IpCidr;
+import dev.chimney.runtime.SeededRandom;
+import dev.chimney.wire.IpAddress;
+import dev.chimney.wire.MacAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Everything {@code chimney run} needs to bring a stack up on a TAP device, validated: {@link StackRunner#start}
+ * takes one of these, so tests can start exactly what the command line would.
+ *
+ * @param tapName          TAP interface name (created if missing)
+ * @param netns            named network namespace to open the TAP in, or null for the current one
+ * @param addresses        the stack's addresses with prefix length (at least one)
+ * @param gateways         default gateways (at most one per address family)
+ * @param mtuBytes         MTU of the TAP and the stack's interface
+ * @param mac              the stack's MAC address
+ * @param serve            applications to serve (ports distinct)
+ * @param pcap             capture file for every frame in and out, or null
+ * @param seed             root seed of the stack's randomness (ISN keys, neighbor jitter, ...)
+ * @param shutdownTimeout  how long a clean shutdown waits for connections to close before giving up
+ */
+public record RunSettings(String tapName, String netns, List<IpCidr> addresses, List<IpAddress> gateways,
+                          int mtuBytes, MacAddress mac, List<ServeSpec> serve, Path pcap, long seed,
+                          Duration shutdownTimeout) {
+    public RunSettings {
+        Objects.requireNonNull(tapName, "tapName");
+        addresses = List.copyOf(addresses);
+        gateways = List.copyOf(gateways);
+        serve = List.copyOf(serve);
+        Objects.requireNonNull(mac, "mac");
+        Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
+        if (addresses.isEmpty()) {
+            throw new IllegalArgumentException("give the stack at least one --address CIDR (e.g. 10.77.0.2/24)");
+        }
+        if (!mac.isUnicast()) {
+            throw new IllegalArgumentException("--mac must be a unicast address (lowest bit of the first octet 0), got "
+                    + mac);
+        }
+        boolean v4 = false;
+        boolean v6 = false;
+        for (IpAddress gw : gateways) {
+            boolean isV4 = gw instanceof dev.chimney.wire.Ipv4Address;
+            if (isV4 ? v4 : v6) {
+                throw new IllegalArgumentException("at most one --gateway per address family, got " + gateways);
+            }
+            if (addresses.stream().noneMatch(a -> a.isIpv4() == isV4 && a.contains(gw))) {
+                throw new IllegalArgumentException("gateway " + gw + " is not on any --address subnet "
+                        + addresses + ": the stack could not reach it");
+            }
+            v4 |= isV4;
+            v6 |= !isV4;
+        }
+        Set<Integer> ports = new HashSet<>();
+        for (ServeSpec s : serve) {
+            if (!ports.add(s.port())) {
+                throw new IllegalArgumentException("port " + s.port() + " is served twice: give each --serve its own"
+                        + " port");
+            }
+        }
+        if (shutdownTimeout.isNegative()) {
+            throw new IllegalArgumentException("shutdown timeout must be >= 0, got " + shutdownTimeout);
+        }
+    }
+
+    /**
+     * A locally administered unicast MAC (RFC 7042 §2.1: first octet bit 1 set, bit 0 clear) derived from the seed
+     * and the TAP name, so runs with the same seed on the same device keep their MAC (kernel neighbor entries stay
+     * valid) while two devices of one run differ.
+     */
+    public static MacAddress derivedMac(long seed, String tapName) {
+        long bits = new SeededRandom(seed).fork("mac:" + tapName).nextLong() & 0xFFFF_FFFF_FFFFL;
+        long firstOctetMask = 0xFFL << 40;
+        long first = ((bits >>> 40) & 0xFC) | 0x02;
+        return new MacAddress((bits & ~firstOctetMask) | (first << 40));
+    }
+}

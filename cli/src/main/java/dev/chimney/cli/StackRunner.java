@@ -1,0 +1,312 @@
+package dev.chimney.cli;
+
+import dev.chimney.ip.InterfaceConfig;
+import dev.chimney.ip.IpCidr;
+import dev.chimney.host.NetworkStack;
+import dev.chimney.socket.SocketStack;
+import dev.chimney.socket.TcpChannel;
+import dev.chimney.tcp.TcpConfig;
+import dev.chimney.tcp.TcpState;
+import dev.chimney.link.NetworkPort;
+import dev.chimney.link.PcapTap;
+import dev.chimney.link.PcapWriter;
+import dev.chimney.link.tap.TapDevice;
+import dev.chimney.link.tap.TapOptions;
+import dev.chimney.runtime.Clock;
+import dev.chimney.runtime.EventLoop;
+import dev.chimney.runtime.LoopThread;
+import dev.chimney.runtime.Timer;
+import dev.chimney.wire.IpAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+/**
+ * A Chimney stack running for real on a TAP device: what {@code chimney run} starts. {@link #start} opens (or
+ * creates) the TAP, sets it up, attaches an IP stack with the given addresses and routes, starts the served
+ * applications and runs everything on one {@link LoopThread} whose idle wait is ppoll(2) on the TAP. {@link #close}
+ * shuts down cleanly: listeners close, every connection sends its FIN after its queued bytes, and the loop keeps
+ * running until every FIN is acknowledged or the shutdown timeout passes; then the TAP and the capture file are
+ * closed.
+ */
+public final class StackRunner implements AutoCloseable {
+    /** How often the capture file is flushed to disk while running (a crash loses at most this much). */
+    private static final long PCAP_FLUSH_INTERVAL_NS = 1_000_000_000L;
+
+    private final RunSettings settings;
+    private final TapDevice tap;
+    private final PcapTap pcapTap;
+    private final EventLoop loop;
+    private final NetworkStack stack;
+    private final SocketStack sockets;
+    private final LoopThread thread;
+    /** The running applications, in --serve order (touched only on the loop). */
+    private final List<Apps.Running> apps = new ArrayList<>();
+    private boolean closed;
+    private String summary = "";
+
+    private StackRunner(RunSettings settings, TapDevice tap, PcapTap pcapTap, NetworkStack stack,
+                        SocketStack sockets, LoopThread thread) {
+        this.sockets = sockets;
+        this.settings = settings;
+        this.tap = tap;
+        this.pcapTap = pcapTap;
+        this.stack = stack;
+        this.loop = stack.loop();
+        this.thread = thread;
+    }
+
+    /**
+     * Brings the stack up. Throws {@link dev.chimney.link.tap.TapException} when the device cannot be opened (no
+     * privilege, busy, bad name) and {@link IllegalArgumentException} for settings the stack rejects; nothing is
+     * left open then.
+     */
+    public static StackRunner start(RunSettings settings) {
+        TapOptions options = TapOptions.named(settings.tapName()).withMtu(settings.mtuBytes());
+        TapDevice tap = settings.netns() == null ? TapDevice.open(options)
+                : TapDevice.openInNamespace(settings.netns(), options);
+        List<AutoCloseable> opened = new ArrayList<>(List.of(tap));
+        try {
+            tap.setLinkUp(true);
+            Clock clock = Clock.system();
+            EventLoop loop = new EventLoop("run-" + tap.name(), clock);
+            loop.ioWaiter(tap.ioWaiter());
+            NetworkPort port = tap;
+            PcapTap pcapTap = null;
+            if (settings.pcap() != null) {
+                // Wall-clock timestamps: the loop's clock is monotonic, so add the offset to the Unix epoch once.
+                long epochOffsetNs = System.currentTimeMillis() * 1_000_000L - clock.nanoTime();
+                PcapWriter writer = new PcapWriter(java.nio.file.Files.newOutputStream(settings.pcap()), clock,
+                        epochOffsetNs, PcapWriter.DEFAULT_SNAPLEN);
+                pcapTap = new PcapTap(tap, writer);
+                opened.addFirst(pcapTap);
+                port = pcapTap;
+            }
+            InterfaceConfig config = InterfaceConfig.of(tap.name(), settings.mac()).withMtu(settings.mtuBytes());
+            for (IpCidr cidr : settings.addresses()) {
+                config = cidr.isIpv4() ? config.withIpv4(cidr.toString()) : config.withIpv6(cidr.toString());
+            }
+            // Tail loss probes: on a TAP the RTT is well under a millisecond, so the 200 ms minimum RTO would
+            // otherwise dominate every transfer that loses the last segments of a flight (RFC 8985 §7).
+            TcpConfig tcpConfig = TcpConfig.builder().tailLossProbe(true).build();
+            NetworkStack.Builder builder = NetworkStack.builder(loop).seed(settings.seed()).tcpConfig(tcpConfig)
+                    .iface(port, config);
+            for (IpAddress gateway : settings.gateways()) {
+                builder.gateway(gateway);
+            }
+            NetworkStack stack = builder.build();
+            SocketStack sockets = SocketStack.of(stack);
+            if (pcapTap != null) {
+                PcapTap flushed = pcapTap;
+                Timer flush = new Timer() {
+                    @Override
+                    protected void onExpired(long nowNs) {
+                        flushed.flush();
+                        loop.timers().schedule(this, nowNs + PCAP_FLUSH_INTERVAL_NS);
+                    }
+                };
+                loop.timers().schedule(flush, clock.nanoTime() + PCAP_FLUSH_INTERVAL_NS);
+            }
+            LoopThread thread = stack.start();
+            StackRunner runner = new StackRunner(settings, tap, pcapTap, stack, sockets, thread);
+            try {
+                runner.onLoop(() -> {
+                    for (ServeSpec spec : settings.serve()) {
+                        runner.apps.add(Apps.start(sockets, spec));
+                    }
+                    return null;
+                });
+            } catch (RuntimeException | Error e) {
+                runner.stack.close();
+                throw e;
+            }
+            return runner;
+        } catch (java.io.IOException e) {
+            closeAll(opened);
+            throw new java.io.UncheckedIOException("cannot create capture file " + settings.pcap() + ": " + e, e);
+        } catch (RuntimeException | Error e) {
+            closeAll(opened);
+            throw e;
+        }
+    }
+
+    private static void closeAll(List<AutoCloseable> resources) {
+        for (AutoCloseable c : resources) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // already failing: the original exception is the one to report
+            }
+        }
+    }
+
+    /** One line saying what runs where, printed by {@code chimney run} at start. */
+    public String describe() {
+        StringBuilder sb = new StringBuilder("chimney run: ").append(tap.name());
+        if (settings.netns() != null) {
+            sb.append(" (netns ").append(settings.netns()).append(')');
+        }
+        sb.append(" mac ").append(settings.mac()).append(" mtu ").append(tap.mtu()).append(" addresses ")
+                .append(settings.addresses());
+        if (!settings.gateways().isEmpty()) {
+            sb.append(" via ").append(settings.gateways());
+        }
+        sb.append(settings.serve().isEmpty() ? " serving nothing (ping only)" : " serving " + settings.serve());
+        if (settings.pcap() != null) {
+            sb.append(" capture ").append(settings.pcap());
+        }
+        return sb.append(" seed ").append(settings.seed()).toString();
+    }
+
+    public RunSettings settings() {
+        return settings;
+    }
+
+    public TapDevice tap() {
+        return tap;
+    }
+
+    public EventLoop loop() {
+        return loop;
+    }
+
+    /** The host stack (IP, TCP); reach it only on its loop ({@link #onLoop}). */
+    public NetworkStack stack() {
+        return stack;
+    }
+
+    /** The socket layer the applications run on; reach it only on its loop ({@link #onLoop}). */
+    public SocketStack sockets() {
+        return sockets;
+    }
+
+    /** The application serving {@code port}, or null (call on the loop). */
+    public Apps.Running app(int port) {
+        for (Apps.Running a : apps) {
+            if (a.spec().port() == port) {
+                return a;
+            }
+        }
+        return null;
+    }
+
+    /** Runs {@code query} on the loop thread and waits for its result (state is owned by the loop). */
+    public <T> T onLoop(Supplier<T> query) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        loop.execute(() -> {
+            try {
+                result.complete(query.get());
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            }
+        });
+        try {
+            return result.get(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the loop", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re; // as if called here: its message is what the user needs (e.g. an unreadable --serve dir)
+            }
+            throw new IllegalStateException("query on the loop failed: " + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("loop " + loop.name() + " did not answer within 10 s", e);
+        }
+    }
+
+    /**
+     * Shuts down cleanly (see the class comment); idempotent.
+     *
+     * @return true if every connection closed within the shutdown timeout
+     */
+    public boolean shutdown() {
+        if (closed) {
+            return true;
+        }
+        closed = true;
+        boolean clean;
+        try {
+            clean = closeConnections();
+            summary = onLoop(this::describeTraffic);
+        } catch (RuntimeException e) {
+            clean = false; // the loop died: nothing left to close cleanly
+        }
+        try {
+            // Stops the loop thread, then closes the port (the PcapTap closes the TAP and the capture file).
+            stack.close();
+        } finally {
+            closeAll(List.of(tap));
+        }
+        return clean;
+    }
+
+    /** Per application, what it did: "echo:7 1 connection, 100 bytes echoed; ..." (on the loop). */
+    private String describeTraffic() {
+        StringBuilder sb = new StringBuilder();
+        for (Apps.Running a : apps) {
+            sb.append(sb.isEmpty() ? "" : "; ").append(a.traffic());
+        }
+        return sb.toString();
+    }
+
+    /** After {@link #shutdown()}: what each application did (connections, bytes), or "" if none ran. */
+    public String summary() {
+        return summary;
+    }
+
+    /**
+     * Stops accepting, closes every connection with a FIN after its queued bytes, and lets the loop run until they
+     * are all closed (TIME_WAIT counts as closed) or the shutdown timeout passes.
+     */
+    private boolean closeConnections() {
+        onLoop(() -> {
+            for (Apps.Running a : apps) {
+                a.stopAccepting();
+            }
+            sockets.closeAll();
+            return null;
+        });
+        long deadlineNs = System.nanoTime() + settings.shutdownTimeout().toNanos();
+        while (true) {
+            int open = onLoop(this::channelsNotDone);
+            if (open == 0) {
+                return true;
+            }
+            if (System.nanoTime() - deadlineNs >= 0) {
+                return false;
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+    }
+
+    /**
+     * Connections whose FIN the peer has not acknowledged yet. FIN_WAIT_2 counts as done: everything we sent,
+     * FIN included, arrived; the peer may keep its half open as long as it likes (RFC 9293 §3.6), and a shutdown
+     * must not wait for that.
+     */
+    private int channelsNotDone() {
+        int n = 0;
+        for (TcpChannel ch : sockets.openChannelList()) {
+            TcpState state = ch.state();
+            if (state != TcpState.FIN_WAIT_2 && state != TcpState.TIME_WAIT && state != TcpState.CLOSED) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    @Override
+    public void close() {
+        shutdown();
+    }
+}

@@ -1,0 +1,95 @@
+package dev.chimney.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.chimney.wire.MacAddress;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code chimney run} argument handling: every mistake is one line on stderr and exit 2, before any TAP opens. */
+class RunCommandTest {
+
+    private record Outcome(int exitCode, String out, String err) {
+    }
+
+    private static Outcome run(String... args) {
+        CommandLine cli = Main.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        int code = cli.execute(args);
+        return new Outcome(code, out.toString(), err.toString());
+    }
+
+    private static void assertUsageError(String expectedFragment, String... args) {
+        Outcome o = run(args);
+        assertEquals(2, o.exitCode(), "exit code for " + String.join(" ", args) + ": " + o);
+        String err = o.err().strip();
+        assertEquals(1, err.lines().count(), "one line on stderr, got: " + err);
+        assertTrue(err.startsWith("chimney run: ") && err.contains(expectedFragment), err);
+        assertTrue(!err.contains("Exception") && !err.contains("\tat "), "no stack trace: " + err);
+    }
+
+    @Test
+    void badArgumentsAreOneLineErrorsWithExitTwo(@TempDir Path dir) {
+        assertUsageError("--tap", "run", "--address", "10.77.0.2/24");
+        assertUsageError("--address", "run", "--tap", "chy0");
+        assertUsageError("prefix length", "run", "--tap", "chy0", "--address", "10.77.0.2/33");
+        assertUsageError("--address nonsense", "run", "--tap", "chy0", "--address", "nonsense");
+        assertUsageError("not on any --address subnet", "run", "--tap", "chy0", "--address", "10.77.0.2/24",
+                "--gateway", "10.78.0.1");
+        assertUsageError("at most one --gateway", "run", "--tap", "chy0", "--address", "10.77.0.2/24",
+                "--gateway", "10.77.0.1", "--gateway", "10.77.0.3");
+        assertUsageError("unknown application 'ftp'", "run", "--tap", "chy0", "--address", "10.77.0.2/24",
+                "--serve", "ftp:21");
+        assertUsageError("outside 1..65535", "run", "--tap", "chy0", "--address", "10.77.0.2/24",
+                "--serve", "echo:70000");
+        assertUsageError("not a directory", "run", "--tap", "chy0", "--address", "10.77.0.2/24",
+                "--serve", "http:8080:" + dir.resolve("missing"));
+        assertUsageError("served twice", "run", "--tap", "chy0", "--address", "10.77.0.2/24",
+                "--serve", "echo:7", "--serve", "discard:7");
+        assertUsageError("--mtu", "run", "--tap", "chy0", "--address", "10.77.0.2/24", "--mtu", "40");
+        assertUsageError("unicast", "run", "--tap", "chy0", "--address", "10.77.0.2/24", "--mac",
+                "01:00:5e:00:00:01");
+    }
+
+    @Test
+    void helpExplainsTheKernelSideAddress() {
+        Outcome o = run("run", "--help");
+        assertEquals(0, o.exitCode(), o.toString());
+        assertTrue(o.out().contains("ip addr add") && o.out().contains("--serve"), o.out());
+    }
+
+    @Test
+    void serveSpecsParse(@TempDir Path dir) {
+        assertEquals(new ServeSpec(ServeSpec.Kind.ECHO, 7, null), ServeSpec.parse("echo:7"));
+        assertEquals(new ServeSpec(ServeSpec.Kind.CHARGEN, 19, null), ServeSpec.parse("CHARGEN:19"));
+        ServeSpec http = ServeSpec.parse("http:8080:" + dir);
+        assertEquals(ServeSpec.Kind.HTTP, http.kind());
+        assertEquals(dir.toAbsolutePath().normalize(), http.directory());
+        assertThrows(IllegalArgumentException.class, () -> ServeSpec.parse("echo"));
+        assertThrows(IllegalArgumentException.class, () -> ServeSpec.parse("echo:7:/tmp"));
+        assertThrows(IllegalArgumentException.class, () -> ServeSpec.parse("http:80"));
+        assertThrows(IllegalArgumentException.class, () -> ServeSpec.parse("discard:0"));
+    }
+
+    @Test
+    void derivedMacIsLocallyAdministeredUnicastStablePerSeedAndDevice() {
+        for (long seed = 0; seed < 200; seed++) {
+            MacAddress mac = RunSettings.derivedMac(seed, "chy0");
+            long firstOctet = mac.bits() >>> 40;
+            assertEquals(0x02, firstOctet & 0x03, "seed " + seed + ": locally administered unicast " + mac);
+            assertEquals(mac, RunSettings.derivedMac(seed, "chy0"), "seed " + seed);
+        }
+        assertNotEquals(RunSettings.derivedMac(1, "chy0"), RunSettings.derivedMac(1, "chy1"));
+        assertNotEquals(RunSettings.derivedMac(1, "chy0"), RunSettings.derivedMac(2, "chy0"));
+    }
+}
