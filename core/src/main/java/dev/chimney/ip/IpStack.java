@@ -1111,6 +1111,9 @@ public final class IpStack implements Pollable {
         private int ipHeader;
         private boolean fragmentable;
         private boolean open;
+        private int ttlOrHopLimit;
+        private int tosOrTrafficClass;
+        private int flowLabel;
 
         Outbound(MemorySegment buffer) {
             this.buffer = buffer;
@@ -1124,9 +1127,54 @@ public final class IpStack implements Pollable {
             protocol = proto;
             pmtu = pathMtu;
             fragmentable = frag;
+            ttlOrHopLimit = config.defaultTtl();
+            tosOrTrafficClass = 0;
+            flowLabel = 0;
             linkHeader = l.iface.tagsFrames() ? EthernetView.TAGGED_HEADER_LENGTH : EthernetView.HEADER_LENGTH;
             ipHeader = dst.isIpv4() ? Ipv4View.HEADER_LENGTH : Ipv6View.HEADER_LENGTH;
             open = true;
+        }
+
+        /**
+         * IPv4 TTL / IPv6 hop limit of this packet (spec §2.6 TtlOrHopLimit), instead of the stack default; reset by
+         * every {@link IpStack#beginSend}.
+         *
+         * @param value 1..255
+         */
+        public Outbound ttlOrHopLimit(int value) {
+            if (value < 1 || value > 255) {
+                throw new IllegalArgumentException("TTL / hop limit must be 1..255, got " + value);
+            }
+            ttlOrHopLimit = value;
+            return this;
+        }
+
+        /**
+         * IPv4 TOS / IPv6 traffic class octet of this packet (spec §2.6 TosOrTrafficClass: DSCP and ECN bits, RFC
+         * 2474, RFC 3168); 0 unless set; reset by every {@link IpStack#beginSend}.
+         *
+         * @param value 0..255
+         */
+        public Outbound tosOrTrafficClass(int value) {
+            if (value < 0 || value > 255) {
+                throw new IllegalArgumentException("TOS / traffic class is one octet (0..255), got " + value);
+            }
+            tosOrTrafficClass = value;
+            return this;
+        }
+
+        /**
+         * IPv6 flow label of this packet (spec §2.6 FlowLabel, RFC 6437); ignored for IPv4; 0 unless set; reset by
+         * every {@link IpStack#beginSend}.
+         *
+         * @param value 0..0xFFFFF (20 bits)
+         */
+        public Outbound flowLabel(int value) {
+            if ((value & ~0xF_FFFF) != 0) {
+                throw new IllegalArgumentException("the IPv6 flow label has 20 bits (0..0xFFFFF), got " + value);
+            }
+            flowLabel = value;
+            return this;
         }
 
         /** The whole transmit buffer (write the transport message at {@link #payloadOffset()}). */
@@ -1203,16 +1251,16 @@ public final class IpStack implements Pollable {
                 etherType = EtherType.IPV4;
                 // RFC 1191: DF on everything we originate unfragmented; RFC 6864 §4.1 lets the ID of atomic
                 // datagrams be anything, a per-stack counter keeps it simple.
-                txV4.wrap(buffer, linkHeader, ipLen).versionAndHeaderLen(Ipv4View.HEADER_LENGTH).tos(0)
+                txV4.wrap(buffer, linkHeader, ipLen).versionAndHeaderLen(Ipv4View.HEADER_LENGTH).tos(tosOrTrafficClass)
                         .totalLength(ipLen).identification(nextIpv4Id++ & 0xFFFF).fragment(true, false, 0)
-                        .ttl(config.defaultTtl()).protocol(protocol).sourceBits(((Ipv4Address) source).bits())
+                        .ttl(ttlOrHopLimit).protocol(protocol).sourceBits(((Ipv4Address) source).bits())
                         .destinationBits(d.bits()).fillChecksum();
             } else {
                 etherType = EtherType.IPV6;
                 Ipv6Address s = (Ipv6Address) source;
                 Ipv6Address d = (Ipv6Address) destination;
-                txV6.wrap(buffer, linkHeader, ipLen).versionTrafficClassFlowLabel(0, 0).payloadLength(payloadBytes)
-                        .nextHeader(protocol).hopLimit(config.defaultTtl()).source(s.hi(), s.lo())
+                txV6.wrap(buffer, linkHeader, ipLen).versionTrafficClassFlowLabel(tosOrTrafficClass, flowLabel)
+                        .payloadLength(payloadBytes).nextHeader(protocol).hopLimit(ttlOrHopLimit).source(s.hi(), s.lo())
                         .destination(d.hi(), d.lo());
             }
             writeEthernet(link.iface, buffer, 0, etherType);
@@ -1253,15 +1301,16 @@ public final class IpStack implements Pollable {
                 int ipLen = ipHeader + fragHeader + n;
                 MemorySegment.copy(buffer, payloadOffset() + off, f, l2 + ipHeader + fragHeader, n);
                 if (v4) {
-                    txV4.wrap(f, l2, ipLen).versionAndHeaderLen(Ipv4View.HEADER_LENGTH).tos(0).totalLength(ipLen)
-                            .identification(id).fragment(false, more, off).ttl(config.defaultTtl())
+                    txV4.wrap(f, l2, ipLen).versionAndHeaderLen(Ipv4View.HEADER_LENGTH).tos(tosOrTrafficClass)
+                            .totalLength(ipLen).identification(id).fragment(false, more, off).ttl(ttlOrHopLimit)
                             .protocol(protocol).sourceBits(((Ipv4Address) source).bits())
                             .destinationBits(((Ipv4Address) destination).bits()).fillChecksum();
                 } else {
                     Ipv6Address s = (Ipv6Address) source;
                     Ipv6Address d = (Ipv6Address) destination;
-                    txV6.wrap(f, l2, ipLen).versionTrafficClassFlowLabel(0, 0).payloadLength(fragHeader + n)
-                            .nextHeader(IpProtocol.IPV6_FRAGMENT).hopLimit(config.defaultTtl()).source(s.hi(), s.lo())
+                    txV6.wrap(f, l2, ipLen).versionTrafficClassFlowLabel(tosOrTrafficClass, flowLabel)
+                            .payloadLength(fragHeader + n).nextHeader(IpProtocol.IPV6_FRAGMENT).hopLimit(ttlOrHopLimit)
+                            .source(s.hi(), s.lo())
                             .destination(d.hi(), d.lo());
                     long fh = l2 + Ipv6View.HEADER_LENGTH;
                     Bytes.u8(f, fh, protocol);

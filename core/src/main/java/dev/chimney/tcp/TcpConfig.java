@@ -396,7 +396,11 @@ public final class TcpConfig {
             return this;
         }
 
-        /** Default TtlOrHopLimit (spec §2.6). */
+        /**
+         * Default TtlOrHopLimit (spec §2.6) of a new connection's packets, 1..255; change one connection's with
+         * {@link TcpConnection#updateCached}. Segments sent for no connection (RST to a closed port) use the IP
+         * stack's default.
+         */
         public Builder ttl(int v) {
             this.ttl = v;
             return this;
@@ -432,6 +436,9 @@ public final class TcpConfig {
             if (minRtoNs <= 0 || initialRtoNs < minRtoNs || maxRtoNs < initialRtoNs) {
                 throw new IllegalArgumentException("need 0 < minRtoNs <= initialRtoNs <= maxRtoNs, got " + minRtoNs
                         + ", " + initialRtoNs + ", " + maxRtoNs);
+            }
+            if (ttl < 1 || ttl > 255) {
+                throw new IllegalArgumentException("ttl (IPv4 TTL / IPv6 hop limit) must be 1..255, got " + ttl);
             }
             if (unacceptableAckIntervalNs < 0) {
                 throw new IllegalArgumentException("unacceptableAckIntervalNs must be >= 0 (0 = no throttling), got "
