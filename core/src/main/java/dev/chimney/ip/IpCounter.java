@@ -60,7 +60,9 @@ public enum IpCounter {
     ROUTER_ADVERTISEMENTS_APPLIED(52, "router advertisements that set a default router or prefix"),
     ICMP_DROP_UNMATCHED(53, "ICMP error quoting a packet we did not send (RFC 5927 checks)"),
     ICMP_ERRORS_SENT(54, "ICMP destination-unreachable / parameter-problem errors sent"),
-    ICMP_ERRORS_RATE_LIMITED(55, "ICMP errors not sent: rate limit (RFC 4443 §2.4(f), RFC 1812 §4.3.2.8)");
+    ICMP_ERRORS_RATE_LIMITED(55, "ICMP errors not sent: rate limit (RFC 4443 §2.4(f), RFC 1812 §4.3.2.8)"),
+    SEGMENTED_FRAMES_SENT(56, "TCP super-frames handed to a port with segmentation offload (TSO)"),
+    SEGMENTED_FRAMES_RECEIVED(57, "GSO super-frames received from a port (larger than the MTU, gso_size set)");
 
     private final int id;
     private final String description;

@@ -22,6 +22,8 @@ public final class IpPacketInfo {
     int interfaceIndex;
     boolean reassembled;
     boolean dstMulticast;
+    int checksumState;
+    int segmentBytes;
 
     /** 4 or 6. */
     public int version() {
@@ -87,6 +89,31 @@ public final class IpPacketInfo {
         return dstMulticast;
     }
 
+    /**
+     * What the port said about the transport checksum ({@link dev.chimney.link.NetworkPort#RX_CHECKSUM_UNKNOWN},
+     * {@code _VALID}, {@code _PARTIAL}); always UNKNOWN for a reassembled packet.
+     */
+    public int checksumState() {
+        return checksumState;
+    }
+
+    /**
+     * True when the transport must not verify its checksum: the port verified it, or the sender left it partial
+     * for an offload that never ran (a local kernel through a virtio-net TAP). Verifying a partial checksum would
+     * drop every segment.
+     */
+    public boolean transportChecksumTrusted() {
+        return checksumState != dev.chimney.link.NetworkPort.RX_CHECKSUM_UNKNOWN;
+    }
+
+    /**
+     * For a GSO super-frame (one TCP segment standing for several, larger than the MTU), the payload bytes per
+     * segment the sender used (its MSS); 0 for an ordinary packet.
+     */
+    public int segmentBytes() {
+        return segmentBytes;
+    }
+
     /** The source as a value object (allocates; for control paths and tests). */
     public IpAddress sourceAddress() {
         return version == 4 ? new Ipv4Address((int) srcLo) : new Ipv6Address(srcHi, srcLo);
@@ -109,6 +136,8 @@ public final class IpPacketInfo {
         interfaceIndex = iface;
         reassembled = false;
         dstMulticast = false;
+        checksumState = 0;
+        segmentBytes = 0;
     }
 
     void setV6(long sHi, long sLo, long dHi, long dLo, int proto, int hops, int tc, int iface) {
@@ -123,6 +152,8 @@ public final class IpPacketInfo {
         interfaceIndex = iface;
         reassembled = false;
         dstMulticast = false;
+        checksumState = 0;
+        segmentBytes = 0;
     }
 
     @Override

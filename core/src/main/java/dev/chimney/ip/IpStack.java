@@ -1,6 +1,7 @@
 package dev.chimney.ip;
 
 import dev.chimney.link.FrameSink;
+import dev.chimney.link.LinkOffloads;
 import dev.chimney.link.NetworkPort;
 import dev.chimney.runtime.EventLoop;
 import dev.chimney.runtime.Pollable;
@@ -91,7 +92,9 @@ public final class IpStack implements Pollable {
     final MemorySegment controlBuffer;
     private final MemorySegment fragmentBuffer;
     /** Cached 0..n slices of the three transmit buffers, indexed by length (up to a 9000-byte jumbo frame). */
-    private final MemorySegment[] outboundSlices = new MemorySegment[9000 + MAX_LINK_HEADER + 1];
+    /** Up to a 64 KiB TSO super-frame: the transport's frames are the ones that may be that large. */
+    private final MemorySegment[] outboundSlices =
+            new MemorySegment[MAX_LINK_HEADER + FragmentReassembler.MAX_DATAGRAM_BYTES + Ipv6View.HEADER_LENGTH + 1];
     private final MemorySegment[] controlSlices = new MemorySegment[9000 + MAX_LINK_HEADER + 1];
     private final MemorySegment[] fragmentSlices = new MemorySegment[9000 + MAX_LINK_HEADER + 1];
     private final long[] echoSentNs = new long[256];
@@ -99,6 +102,9 @@ public final class IpStack implements Pollable {
     private int nextIpv4Id;
     private int nextIpv6FragmentId;
     long nowNs;
+    // Receive offload metadata of the frame being processed (NetworkPort.rxChecksumState / rxSegmentBytes).
+    private int rxChecksumState;
+    private int rxSegmentBytes;
     // The packet being dispatched to a transport handler, so the handler can report it unreachable.
     private Link rxLink;
     private MemorySegment rxFrame;
@@ -232,6 +238,27 @@ public final class IpStack implements Pollable {
         return src == null ? null : paths.getOrCreate(src, remote, r.effectiveMtuBytes());
     }
 
+    /**
+     * The largest TCP message (header + data) one super-segment towards {@code remote} may carry through the
+     * interface's segmentation offload ({@link Outbound#maxSegmentedPayloadBytes()}), or 0 when the route's port has
+     * no TSO or there is no route. TCP sizes its super-segments from it when a connection is created.
+     */
+    public int segmentationOffloadBytes(IpAddress remote) {
+        Route r = routes.lookup(remote);
+        if (r == null) {
+            return 0;
+        }
+        Link link = links.get(r.iface().index());
+        LinkOffloads o = link.port.offloads();
+        if (!o.tso()) {
+            return 0;
+        }
+        int linkHeader = link.iface.tagsFrames() ? EthernetView.TAGGED_HEADER_LENGTH : EthernetView.HEADER_LENGTH;
+        int ipHeader = remote.isIpv4() ? Ipv4View.HEADER_LENGTH : Ipv6View.HEADER_LENGTH;
+        int byIp = remote.isIpv4() ? 0xFFFF - ipHeader : 0xFFFF;
+        return Math.max(0, Math.min(o.tsoMaxBytes() - linkHeader - ipHeader, byIp));
+    }
+
     /** The path MTU towards {@code remote}: the cached PMTU, else the route's MTU; 0 when there is no route. */
     public int pathMtu(IpAddress remote) {
         Route r = routes.lookup(remote);
@@ -262,7 +289,18 @@ public final class IpStack implements Pollable {
 
     /** Processes one received frame as if it arrived on {@code iface} (tests and custom ports use it directly). */
     public void receiveFrame(NetInterface iface, MemorySegment frame) {
-        links.get(iface.index()).onFrame(frame);
+        receiveFrame(iface, frame, NetworkPort.RX_CHECKSUM_UNKNOWN, 0);
+    }
+
+    /**
+     * As {@link #receiveFrame(NetInterface, MemorySegment)} with the receive-offload metadata a port would give
+     * ({@link NetworkPort#rxChecksumState()}, {@link NetworkPort#rxSegmentBytes()}), for tests and custom ports.
+     */
+    public void receiveFrame(NetInterface iface, MemorySegment frame, int checksumState, int segmentBytes) {
+        Link link = links.get(iface.index());
+        rxChecksumState = checksumState;
+        rxSegmentBytes = segmentBytes;
+        onFrame(link, frame);
     }
 
     private void onFrame(Link link, MemorySegment frame) {
@@ -392,12 +430,26 @@ public final class IpStack implements Pollable {
             pOff = 0;
             pLen = (int) seg.byteSize();
             info.reassembled = true;
+        } else {
+            applyRxOffload(info);
         }
         if (protocol == IpProtocol.ICMP) {
             receiveIcmpv4(link, info, seg.asSlice(pOff, pLen));
             return;
         }
         dispatch(link, info, seg, pOff, pLen, frame, off, (int) ip.length());
+    }
+
+    /**
+     * Passes the port's checksum verdict and GSO segment size to the transport. Only an unfragmented packet
+     * carries them: a reassembled one was checked piecewise by nobody, so the transport verifies it.
+     */
+    private void applyRxOffload(IpPacketInfo info) {
+        info.checksumState = rxChecksumState;
+        info.segmentBytes = rxSegmentBytes;
+        if (rxSegmentBytes > 0) {
+            counters.increment(IpCounter.SEGMENTED_FRAMES_RECEIVED);
+        }
     }
 
     /** Hands a packet to its transport, remembering it so the handler may answer with an ICMP error. */
@@ -487,6 +539,8 @@ public final class IpStack implements Pollable {
             pOff = skip;
             pLen = (int) (whole.byteSize() - skip);
             info.protocol = protocol;
+        } else {
+            applyRxOffload(info);
         }
         switch (protocol) {
             case IpProtocol.ICMPV6 -> receiveIcmpv6(link, info, seg.asSlice(pOff, pLen));
@@ -1202,6 +1256,118 @@ public final class IpStack implements Pollable {
             return pmtu;
         }
 
+        /**
+         * The largest TCP message {@link #commitSegmented} takes on this route: what the port's segmentation
+         * offload accepts (at most a 64 KiB IP packet), or {@link #maxPayloadBytes()} when the port has no TSO, the
+         * protocol is not TCP, or the packet may be fragmented. TCP sizes super-segments from it.
+         */
+        public int maxSegmentedPayloadBytes() {
+            LinkOffloads o = link.port.offloads();
+            if (!o.tso() || protocol != IpProtocol.TCP || fragmentable) {
+                return maxPayloadBytes();
+            }
+            int byPort = o.tsoMaxBytes() - linkHeader - ipHeader;
+            // RFC 791 total length / RFC 8200 payload length are 16 bits.
+            int byIp = destination.isIpv4() ? 0xFFFF - ipHeader : 0xFFFF;
+            return Math.max(maxPayloadBytes(), Math.min(byPort, byIp));
+        }
+
+        /**
+         * True when the port computes TCP checksums ({@link LinkOffloads#txChecksum()}): the transport may then
+         * leave the checksum partial and send through {@link #commitSegmented}.
+         */
+        public boolean checksumOffload() {
+            return link.port.offloads().txChecksum();
+        }
+
+        /**
+         * Completes a TCP packet whose checksum (and, above {@code segmentPayloadBytes} of payload, whose
+         * segmentation) the port performs: a TSO super-segment standing for ceil(data / segmentPayloadBytes)
+         * segments that are exactly the bytes the transport would have sent one by one. The transport has written
+         * its header with the checksum field holding the folded pseudo-header sum over the whole TCP length
+         * ({@link #pseudoHeaderSum}, not complemented). Writes the IP header (IPv4: DF, the first of as many
+         * identifications as segments) and the Ethernet header, then hands the frame to
+         * {@link NetworkPort#transmitSegmented}. Only when {@link #checksumOffload()} is true.
+         *
+         * <p>While the next hop is unresolved the frame is queued like any other and later sent whole; a port then
+         * refuses it (too big, or a checksum left partial), which TCP sees as a loss and repairs by retransmission.
+         *
+         * @param payloadBytes        TCP header + data bytes written at {@link #payloadOffset()}
+         * @param tcpHeaderBytes      the TCP header length (with options)
+         * @param segmentPayloadBytes data bytes per segment (the MSS the segments are cut to)
+         * @return false when the packet was refused (too big, port refused); counted
+         */
+        public boolean commitSegmented(int payloadBytes, int tcpHeaderBytes, int segmentPayloadBytes) {
+            if (!open) {
+                throw new IllegalStateException("commitSegmented without beginSend: call IpStack.beginSend for every"
+                        + " packet");
+            }
+            if (!checksumOffload()) {
+                throw new IllegalStateException("port " + link.port.name() + " has no checksum offload; check "
+                        + "Outbound.checksumOffload() and use commit(int) with a full checksum");
+            }
+            if (tcpHeaderBytes < 20 || tcpHeaderBytes > payloadBytes || segmentPayloadBytes <= 0) {
+                throw new IllegalArgumentException("need 20 <= tcpHeaderBytes <= payloadBytes and segmentPayloadBytes"
+                        + " > 0, got " + tcpHeaderBytes + ", " + payloadBytes + ", " + segmentPayloadBytes);
+            }
+            open = false;
+            if (payloadBytes > maxSegmentedPayloadBytes()) {
+                counters.increment(IpCounter.TX_DROP_TOO_BIG);
+                return false;
+            }
+            int dataBytes = payloadBytes - tcpHeaderBytes;
+            int segments = Math.max(1, (dataBytes + segmentPayloadBytes - 1) / segmentPayloadBytes);
+            if (segments > 1 && segmentPayloadBytes + tcpHeaderBytes + ipHeader > pmtu) {
+                // Each resulting segment must itself fit the path (RFC 1191): the transport's MSS is stale.
+                counters.increment(IpCounter.TX_DROP_TOO_BIG);
+                return false;
+            }
+            int ipLen = ipHeader + payloadBytes;
+            int etherType = writeIpHeader(ipLen, payloadBytes, segments);
+            writeEthernet(link.iface, buffer, 0, etherType);
+            if (multicastMac(destination, route) < 0 && !nextHopResolved()) {
+                return queueWithoutOffload(payloadBytes, tcpHeaderBytes, segmentPayloadBytes, segments);
+            }
+            segmentedTcpHeader = tcpHeaderBytes;
+            segmentedPayload = segmentPayloadBytes;
+            try {
+                return resolveAndSend(buffer, linkHeader + ipLen);
+            } finally {
+                segmentedPayload = 0;
+            }
+        }
+
+        /**
+         * The frame will wait in the neighbor entry and leave later as a plain frame with no offload to finish it,
+         * so finish it now: a super-segment is cut to its first segment (the rest is what TCP retransmits once
+         * the neighbor answers; the queued piece starts resolution), and the checksum is completed in software.
+         */
+        private boolean queueWithoutOffload(int payloadBytes, int tcpHeaderBytes, int segmentPayloadBytes,
+                int segments) {
+            long tcpOff = linkHeader + ipHeader;
+            int tcpLen = payloadBytes;
+            if (segments > 1) {
+                tcpLen = tcpHeaderBytes + segmentPayloadBytes;
+                writeIpHeader(ipHeader + tcpLen, tcpLen, 1);
+                int flags = Bytes.u8(buffer, tcpOff + 13);
+                Bytes.u8(buffer, tcpOff + 13, flags & ~0x09); // FIN and PSH belong to the last piece only
+                Bytes.u16(buffer, tcpOff + 16, pseudoHeaderSum(tcpLen));
+            }
+            // The field holds the pseudo-header sum, so the sum over the whole message includes it (RFC 1071).
+            Bytes.u16(buffer, tcpOff + 16, Checksum.finish(Checksum.sum(buffer, tcpOff, tcpLen)));
+            return resolveAndSend(buffer, linkHeader + ipHeader + tcpLen);
+        }
+
+        /** True when a frame to the next hop would be sent now rather than queued (RFC 4861 §7.2.2 INCOMPLETE). */
+        private boolean nextHopResolved() {
+            NeighborEntry e = (destination.isIpv4() ? link.arp : link.ndp).lookup(route.nextHop(destination));
+            return e != null && e.state() != NeighborState.INCOMPLETE;
+        }
+
+        private int segmentedTcpHeader;
+        /** Non-zero while {@link #commitSegmented} sends: the frame goes out through the port's offload. */
+        private int segmentedPayload;
+
         public IpAddress source() {
             return source;
         }
@@ -1246,25 +1412,31 @@ public final class IpStack implements Pollable {
             if (ipLen > pmtu) {
                 return fragmentAndSend(payloadBytes);
             }
-            int etherType;
-            if (destination instanceof Ipv4Address d) {
-                etherType = EtherType.IPV4;
-                // RFC 1191: DF on everything we originate unfragmented; RFC 6864 §4.1 lets the ID of atomic
-                // datagrams be anything, a per-stack counter keeps it simple.
-                txV4.wrap(buffer, linkHeader, ipLen).versionAndHeaderLen(Ipv4View.HEADER_LENGTH).tos(tosOrTrafficClass)
-                        .totalLength(ipLen).identification(nextIpv4Id++ & 0xFFFF).fragment(true, false, 0)
-                        .ttl(ttlOrHopLimit).protocol(protocol).sourceBits(((Ipv4Address) source).bits())
-                        .destinationBits(d.bits()).fillChecksum();
-            } else {
-                etherType = EtherType.IPV6;
-                Ipv6Address s = (Ipv6Address) source;
-                Ipv6Address d = (Ipv6Address) destination;
-                txV6.wrap(buffer, linkHeader, ipLen).versionTrafficClassFlowLabel(tosOrTrafficClass, flowLabel)
-                        .payloadLength(payloadBytes).nextHeader(protocol).hopLimit(ttlOrHopLimit).source(s.hi(), s.lo())
-                        .destination(d.hi(), d.lo());
-            }
+            int etherType = writeIpHeader(ipLen, payloadBytes, 1);
             writeEthernet(link.iface, buffer, 0, etherType);
             return resolveAndSend(buffer, linkHeader + ipLen);
+        }
+
+        /** Writes the unfragmented IP header; returns the EtherType. */
+        private int writeIpHeader(int ipLen, int payloadBytes, int identifications) {
+            if (destination instanceof Ipv4Address d) {
+                // RFC 1191: DF on everything we originate unfragmented; RFC 6864 §4.1 lets the ID of atomic
+                // datagrams be anything, a per-stack counter keeps it simple (a super-segment uses one per
+                // segment the port cuts it into, as the port increments it).
+                int id = nextIpv4Id & 0xFFFF;
+                nextIpv4Id += identifications;
+                txV4.wrap(buffer, linkHeader, ipLen).versionAndHeaderLen(Ipv4View.HEADER_LENGTH).tos(tosOrTrafficClass)
+                        .totalLength(ipLen).identification(id).fragment(true, false, 0)
+                        .ttl(ttlOrHopLimit).protocol(protocol).sourceBits(((Ipv4Address) source).bits())
+                        .destinationBits(d.bits()).fillChecksum();
+                return EtherType.IPV4;
+            }
+            Ipv6Address s = (Ipv6Address) source;
+            Ipv6Address d = (Ipv6Address) destination;
+            txV6.wrap(buffer, linkHeader, ipLen).versionTrafficClassFlowLabel(tosOrTrafficClass, flowLabel)
+                    .payloadLength(payloadBytes).nextHeader(protocol).hopLimit(ttlOrHopLimit).source(s.hi(), s.lo())
+                    .destination(d.hi(), d.lo());
+            return EtherType.IPV6;
         }
 
         private boolean resolveAndSend(MemorySegment f, int frameLen) {
@@ -1279,6 +1451,12 @@ public final class IpStack implements Pollable {
                 }
             }
             Bytes.macBits(f, EthernetView.DST_OFFSET, mac);
+            if (segmentedPayload > 0) {
+                boolean ok = link.port.transmitSegmented(frameSlice(f, frameLen), !destination.isIpv4(),
+                        linkHeader + ipHeader, linkHeader + ipHeader + segmentedTcpHeader, segmentedPayload);
+                counters.increment(ok ? IpCounter.SEGMENTED_FRAMES_SENT : IpCounter.FRAME_DROP_PORT_REFUSED);
+                return ok;
+            }
             return transmit(link, f, frameLen);
         }
 
@@ -1360,6 +1538,8 @@ public final class IpStack implements Pollable {
 
         @Override
         public void onFrame(MemorySegment frame) {
+            rxChecksumState = port.rxChecksumState();
+            rxSegmentBytes = port.rxSegmentBytes();
             IpStack.this.onFrame(this, frame);
         }
     }

@@ -163,8 +163,8 @@ public final class TcpConnection {
     private CloseReason closeReason;
     private final TcpSegment tx = new TcpSegment();
     private final TcpSegment rxAdjusted = new TcpSegment();
-    private final byte[] scratch;
-    private final MemorySegment scratchMemory;
+    /** Data bytes per TSO super-segment the output takes (0: none); {@link TcpOutput#segmentationOffloadBytes}. */
+    private final int segmentationOffloadBytes;
 
     private final Timer timer = new Timer() {
         @Override
@@ -195,8 +195,8 @@ public final class TcpConnection {
         this.sendBuffer = new SendBuffer(config.sendBufferBytes);
         this.receiveBuffer = new ReceiveBuffer(Math.max(config.receiveBufferBytes, cached.initialRcvWnd()));
         this.outOfOrder = new OutOfOrderRanges(config.maxOutOfOrderRanges);
-        this.scratch = new byte[Math.max(pathMtu, 1280)];
-        this.scratchMemory = MemorySegment.ofArray(scratch);
+        this.segmentationOffloadBytes = Math.max(0, stack.output().segmentationOffloadBytes(localAddress,
+                remoteAddress));
         // provisional constants until the handshake negotiates the real ones
         this.constants = new TcpConst(localPort, remotePort, false, false, false, 0, 0, defaultMss(), 0);
     }
@@ -1151,6 +1151,9 @@ public final class TcpConnection {
             sentSomething = sackRecoveryOutput(nowNs);
         } else if (d.state.isSynchronized() && d.state != TcpState.TIME_WAIT && armedKind != RtxKind.PERSIST) {
             int mss = segmentPayloadLimit();
+            // With segmentation offload one emitted segment may stand for several full-sized ones (TSO); the
+            // offload cuts it back into MSS pieces, so Nagle and SWS below still reason in MSS units.
+            int burst = segmentationOffloadBytes > mss ? segmentationOffloadBytes / mss * mss : mss;
             if (d.sndMax == d.sndUna && sendBuffer.length() > 0 && nowNs - lastDataSentNs > rtoNs()
                     && lastDataSentNs != 0) {
                 cc.onIdleRestart(nowNs); // RFC 5681 §4.1: idle longer than an RTO → restart window
@@ -1166,7 +1169,7 @@ public final class TcpConnection {
                 if (forceSend && usable == 0 && !sentSomething) {
                     usable = 1; // a timeout into a zero window: one octet (or the FIN) probes it
                 }
-                int len = (int) Math.min(Math.min(mss, unsent), usable);
+                int len = (int) Math.min(Math.min(burst, unsent), usable);
                 boolean fin = finPending && len == unsent && usable > len;
                 if (len == 0 && !fin) {
                     break;
@@ -1388,8 +1391,16 @@ public final class TcpConnection {
             if (sendBuffer.contiguous(index, len)) {
                 tx.payload(sendBuffer.memory(), sendBuffer.offsetOf(index), len);
             } else {
-                sendBuffer.copyTo(index, len, scratch, 0);
-                tx.payload(scratchMemory, 0, len);
+                // The ring wraps inside the segment: one stack-wide scratch (the loop is single-threaded and the
+                // output copies before returning) instead of a per-connection copy buffer.
+                sendBuffer.copyTo(index, len, stack.scratch(len), 0);
+                tx.payload(stack.scratchMemory(), 0, len);
+            }
+            int pieceBytes = segmentPayloadLimit();
+            if (len > pieceBytes) {
+                // A TSO super-segment: the output cuts it into pieces that each carry these options (SACK blocks
+                // included) and this much data, so each piece fits the path MTU.
+                tx.segmentBytes(pieceBytes);
             }
         }
         lastAckSent = d.rcvNxt;

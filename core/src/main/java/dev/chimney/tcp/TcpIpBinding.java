@@ -127,7 +127,9 @@ public final class TcpIpBinding implements TransportHandler, TcpOutput {
                 ? Checksum.pseudoHeaderV4(info.sourceV4(), info.destinationV4(), IpProtocol.TCP, length)
                 : Checksum.pseudoHeaderV6(info.sourceHi(), info.sourceLo(), info.destinationHi(),
                         info.destinationLo(), IpProtocol.TCP, length);
-        if (!v.checksumOk(pseudo)) {
+        // A checksum the port verified, or one a local kernel left partial for an offload (virtio NEEDS_CSUM: the
+        // bytes never crossed a wire), is not verified again; a partial one would never verify.
+        if (!info.transportChecksumTrusted() && !v.checksumOk(pseudo)) {
             count(TcpIpCounter.DROP_BAD_CHECKSUM);
             return;
         }
@@ -164,6 +166,9 @@ public final class TcpIpBinding implements TransportHandler, TcpOutput {
             seg.addSack(o.sackLeft(i), o.sackRight(i));
         }
         seg.payload(frame, offset + headerLen, length - headerLen);
+        if (info.segmentBytes() > 0) {
+            seg.segmentBytes(info.segmentBytes()); // a GSO super-segment: the sender's MSS, for accounting
+        }
         IpAddress source;
         IpAddress destination;
         if (info.isIpv4()) {
@@ -271,7 +276,13 @@ public final class TcpIpBinding implements TransportHandler, TcpOutput {
         int headerLen = TcpView.HEADER_LENGTH + o.length();
         int payloadLen = seg.payloadLength();
         int total = headerLen + payloadLen;
-        if (total > out.maxPayloadBytes()) {
+        boolean superSegment = seg.segmentBytes() > 0;
+        // A super-segment is too big when the whole exceeds what the offload takes, or when one of its pieces
+        // (header + segmentBytes) no longer fits the path: the connection's MSS is stale either way.
+        boolean tooBig = superSegment
+                ? total > out.maxSegmentedPayloadBytes() || headerLen + seg.segmentBytes() > out.maxPayloadBytes()
+                : total > out.maxPayloadBytes();
+        if (tooBig) {
             // The path MTU shrank below what this connection segments for (an ICMP error about another connection
             // to the same peer, or a route change): drop this copy and let the connection re-segment; RFC 1191
             // §6.5 — the new PMTU applies to every connection on the path. The connection is looked up after this
@@ -297,8 +308,17 @@ public final class TcpIpBinding implements TransportHandler, TcpOutput {
         if (payloadLen > 0) {
             MemorySegment.copy(seg.payloadMemory(), seg.payloadOffset(), buf, off + headerLen, payloadLen);
         }
-        v.fillChecksum(out.pseudoHeaderSum(total));
-        if (out.commit(total)) {
+        boolean sent;
+        if (out.checksumOffload()) {
+            // The port completes the checksum (and cuts a super-segment into segmentBytes pieces): leave the
+            // folded pseudo-header sum in the field (virtio NEEDS_CSUM, as Linux does for CHECKSUM_PARTIAL).
+            Bytes.u16(buf, off + TcpView.CHECKSUM_OFFSET, out.pseudoHeaderSum(total));
+            sent = out.commitSegmented(total, headerLen, superSegment ? seg.segmentBytes() : Math.max(1, payloadLen));
+        } else {
+            v.fillChecksum(out.pseudoHeaderSum(total));
+            sent = out.commit(total);
+        }
+        if (sent) {
             count(TcpIpCounter.SEGMENTS_SENT);
         } else {
             count(TcpIpCounter.TX_DROP_REFUSED);
@@ -309,6 +329,16 @@ public final class TcpIpBinding implements TransportHandler, TcpOutput {
     public void forwardProgress(IpAddress source, IpAddress destination, long nowNs) {
         count(TcpIpCounter.REACHABILITY_CONFIRMATIONS);
         ip.confirmReachable(destination);
+    }
+
+    /**
+     * The interface's segmentation offload size towards {@code destination} less the largest TCP header, so a
+     * super-segment with any options fits what the port accepts; 0 without TSO (the virtual network).
+     */
+    @Override
+    public int segmentationOffloadBytes(IpAddress source, IpAddress destination) {
+        int bytes = ip.segmentationOffloadBytes(destination);
+        return bytes > TcpView.MAX_HEADER_LENGTH ? bytes - TcpView.MAX_HEADER_LENGTH : 0;
     }
 
     @Override

@@ -19,6 +19,18 @@ public interface TcpOutput {
     void transmit(IpAddress source, IpAddress destination, TcpSegment segment, TcpCached ipParams);
 
     /**
+     * Largest TCP data the output can hand to a segmentation offload (TSO) in one super-segment towards
+     * {@code destination}, or 0 when the interface has none (the default, and the virtual network). When it is
+     * larger than the MSS the engine sends super-segments of up to this many data bytes, a whole number of MSS-sized
+     * segments, with {@link TcpSegment#segmentBytes()} set to the MSS; the output must have them cut into exactly
+     * those segments (Linux TSO/GSO semantics: options copied into every piece, FIN and PSH only on the last).
+     * Queried when a connection is created.
+     */
+    default int segmentationOffloadBytes(IpAddress source, IpAddress destination) {
+        return 0;
+    }
+
+    /**
      * A connection saw new data acknowledged: forward progress that proves the peer (its next hop) reachable
      * (RFC 4861 §7.3.1). Called at most once per {@link TcpConnection#REACHABILITY_CONFIRM_INTERVAL_NS} per
      * connection; the IP binding passes it to neighbor discovery.

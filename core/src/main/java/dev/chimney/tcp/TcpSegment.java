@@ -41,6 +41,7 @@ public final class TcpSegment {
     private MemorySegment payload = EMPTY;
     private long payloadOffset;
     private int payloadLength;
+    private int segmentBytes;
 
     /** Resets every field to "absent/zero" so the instance can be refilled. */
     public TcpSegment clear() {
@@ -54,6 +55,24 @@ public final class TcpSegment {
         payload = EMPTY;
         payloadOffset = 0;
         payloadLength = 0;
+        segmentBytes = 0;
+        return this;
+    }
+
+    /**
+     * For a super-segment (TSO on transmit, a GSO super-frame on receive): the data bytes per wire segment it
+     * stands for, the MSS; 0 for an ordinary segment. On transmit the output must cut the payload into pieces of
+     * this size (see {@link TcpOutput#segmentationOffloadBytes}).
+     */
+    public int segmentBytes() {
+        return segmentBytes;
+    }
+
+    public TcpSegment segmentBytes(int bytes) {
+        if (bytes < 0 || bytes > 0xFFFF) {
+            throw new IllegalArgumentException("segmentBytes must be 0 (ordinary segment) or 1..65535, got " + bytes);
+        }
+        this.segmentBytes = bytes;
         return this;
     }
 
@@ -265,6 +284,7 @@ public final class TcpSegment {
         payload = other.payload;
         payloadOffset = other.payloadOffset;
         payloadLength = other.payloadLength;
+        segmentBytes = other.segmentBytes;
         return this;
     }
 

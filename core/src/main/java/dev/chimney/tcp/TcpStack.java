@@ -3,6 +3,7 @@ package dev.chimney.tcp;
 import dev.chimney.runtime.EventLoop;
 import dev.chimney.runtime.SeededRandom;
 import dev.chimney.wire.IpAddress;
+import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
 import java.util.Objects;
 
@@ -58,6 +59,9 @@ public final class TcpStack {
     private final long[] counters = new long[TcpCounter.values().length];
     private final TcpSegment rst = new TcpSegment();
     private RateLimiter challengeAcks;
+    /** Copy space for a segment whose data wraps a send ring; shared by all connections of this loop. */
+    private byte[] scratch = new byte[0];
+    private MemorySegment scratchMemory = MemorySegment.ofArray(scratch);
 
     /** A stack with RFC 6528 initial sequence numbers ({@link IsnGenerator} keyed from {@code random}). */
     public TcpStack(EventLoop loop, TcpConfig config, TcpOutput output, SeededRandom random) {
@@ -265,6 +269,23 @@ public final class TcpStack {
         count(TcpCounter.RESETS_SENT);
         count(TcpCounter.SEGMENTS_OUT);
         output.transmit(local, remote, rst, null);
+    }
+
+    /**
+     * A copy buffer of at least {@code len} bytes, grown on demand (to 64 KiB with TSO) and reused for every
+     * segment: valid until the next call, i.e. during one {@link TcpOutput#transmit}.
+     */
+    byte[] scratch(int len) {
+        if (scratch.length < len) {
+            scratch = new byte[Math.max(len, 2048)];
+            scratchMemory = MemorySegment.ofArray(scratch);
+        }
+        return scratch;
+    }
+
+    /** {@link #scratch(int)}'s buffer as a segment. */
+    MemorySegment scratchMemory() {
+        return scratchMemory;
     }
 
     /** RFC 5961 §7: a stack-wide budget of challenge ACKs per second. */

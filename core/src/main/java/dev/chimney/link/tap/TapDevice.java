@@ -1,6 +1,7 @@
 package dev.chimney.link.tap;
 
 import dev.chimney.link.FrameSink;
+import dev.chimney.link.LinkOffloads;
 import dev.chimney.link.NetworkPort;
 import dev.chimney.link.ffm.LibC;
 import dev.chimney.link.ffm.NetNamespace;
@@ -33,6 +34,9 @@ public final class TapDevice implements NetworkPort {
     private static final int MIN_FRAME_BYTES = 14;
     /** Buffer for the largest frame a TAP can carry: 64 KiB GSO super-frames or MTU 65535 plus headers. */
     private static final int MAX_FRAME_BYTES = TapOptions.MAX_MTU_BYTES + L2_OVERHEAD_BYTES;
+    /** The TCP checksum field's offset in the TCP header (RFC 9293 §3.1). */
+    private static final int TCP_CHECKSUM_OFFSET = 16;
+    private static final LinkOffloads OFFLOADS = new LinkOffloads(MAX_FRAME_BYTES, true, true);
 
     private final String name;
     private final String netns;
@@ -268,16 +272,22 @@ public final class TapDevice implements NetworkPort {
      * With a GSO type the frame may be a super-frame of up to 64 KiB which the kernel segments.
      */
     public boolean transmit(VirtioNetHeader header, MemorySegment frame) {
+        if (!vnet && header != VirtioNetHeader.NONE && !header.equals(VirtioNetHeader.NONE)) {
+            throw new IllegalStateException("device " + name + " was opened without a virtio-net header: open it with"
+                    + " TapOptions.withVnetHeader(true) to pass offload metadata");
+        }
+        return send(header.flags(), header.gsoType(), header.hdrLen(), header.gsoSize(), header.csumStart(),
+                header.csumOffset(), frame);
+    }
+
+    private boolean send(int flags, int gsoType, int hdrLen, int gsoSize, int csumStart, int csumOffset,
+            MemorySegment frame) {
         if (closed) {
             txErrors++;
             return false;
         }
         long length = frame.byteSize();
-        boolean gso = header.gsoType() != VirtioNetHeader.GSO_NONE;
-        if (!vnet && header != VirtioNetHeader.NONE && !header.equals(VirtioNetHeader.NONE)) {
-            throw new IllegalStateException("device " + name + " was opened without a virtio-net header: open it with"
-                    + " TapOptions.withVnetHeader(true) to pass offload metadata");
-        }
+        boolean gso = gsoType != VirtioNetHeader.GSO_NONE;
         if (length < MIN_FRAME_BYTES) {
             txErrors++;
             return false;
@@ -287,7 +297,7 @@ public final class TapDevice implements NetworkPort {
             return false;
         }
         if (vnet) {
-            header.writeTo(txHeader);
+            VirtioNetHeader.write(txHeader, flags, gsoType, hdrLen, gsoSize, csumStart, csumOffset);
         }
         // The kernel reads only native memory: copy heap frames (and place any frame after the header).
         MemorySegment out;
@@ -313,6 +323,59 @@ public final class TapDevice implements NetworkPort {
         txFrames++;
         txBytes += length;
         return true;
+    }
+
+    /**
+     * With a virtio-net header: TCP segmentation (super-frames up to 64 KiB) and checksum offload both ways, as
+     * enabled by {@code TUNSETOFFLOAD(CSUM|TSO4|TSO6)} on open; without one, {@link LinkOffloads#NONE}.
+     */
+    @Override
+    public LinkOffloads offloads() {
+        return vnet ? OFFLOADS : LinkOffloads.NONE;
+    }
+
+    /**
+     * Sends a TCP frame whose checksum (and, when it carries more than {@code segmentPayloadBytes}, whose
+     * segmentation) the kernel completes: virtio NEEDS_CSUM with csum_start at the TCP header and csum_offset 16
+     * (RFC 9293 §3.1 checksum field), GSO TCPV4/TCPV6 with gso_size = the MSS for a super-frame (virtio 1.x
+     * §5.1.6.2). Nothing is allocated.
+     */
+    @Override
+    public boolean transmitSegmented(MemorySegment frame, boolean ipv6, int tcpOffset, int headerBytes,
+            int segmentPayloadBytes) {
+        if (!vnet) {
+            throw new IllegalStateException("device " + name + " was opened without a virtio-net header: open it with"
+                    + " TapOptions.withVnetHeader(true) for segmentation offload");
+        }
+        if (segmentPayloadBytes <= 0 || segmentPayloadBytes > 0xFFFF) {
+            throw new IllegalArgumentException("segmentPayloadBytes must be 1..65535, got " + segmentPayloadBytes);
+        }
+        boolean gso = frame.byteSize() - headerBytes > segmentPayloadBytes;
+        return send(VirtioNetHeader.FLAG_NEEDS_CSUM,
+                gso ? (ipv6 ? VirtioNetHeader.GSO_TCPV6 : VirtioNetHeader.GSO_TCPV4) : VirtioNetHeader.GSO_NONE,
+                headerBytes, gso ? segmentPayloadBytes : 0, tcpOffset, TCP_CHECKSUM_OFFSET, frame);
+    }
+
+    /** The checksum state the kernel put in the current frame's virtio-net header (NEEDS_CSUM / DATA_VALID). */
+    @Override
+    public int rxChecksumState() {
+        if (!vnet) {
+            return RX_CHECKSUM_UNKNOWN;
+        }
+        int flags = VirtioNetHeader.flags(rxHeader);
+        if ((flags & VirtioNetHeader.FLAG_NEEDS_CSUM) != 0) {
+            return RX_CHECKSUM_PARTIAL;
+        }
+        return (flags & VirtioNetHeader.FLAG_DATA_VALID) != 0 ? RX_CHECKSUM_VALID : RX_CHECKSUM_UNKNOWN;
+    }
+
+    /** gso_size of the current frame when the kernel handed over a GSO super-frame, else 0. */
+    @Override
+    public int rxSegmentBytes() {
+        if (!vnet || (VirtioNetHeader.gsoType(rxHeader) & ~VirtioNetHeader.GSO_ECN) == VirtioNetHeader.GSO_NONE) {
+            return 0;
+        }
+        return VirtioNetHeader.gsoSize(rxHeader);
     }
 
     /**

@@ -62,6 +62,12 @@ public record VirtioNetHeader(int flags, int gsoType, int hdrLen, int gsoSize, i
 
     /** Writes this header at offset 0 of {@code header} (at least {@link #BYTES} long). */
     public void writeTo(MemorySegment header) {
+        write(header, flags, gsoType, hdrLen, gsoSize, csumStart, csumOffset);
+    }
+
+    /** Writes a header from its fields without a record (the transmit data path; values are not range-checked). */
+    public static void write(MemorySegment header, int flags, int gsoType, int hdrLen, int gsoSize, int csumStart,
+            int csumOffset) {
         header.set(ValueLayout.JAVA_BYTE, FLAGS_OFFSET, (byte) flags);
         header.set(ValueLayout.JAVA_BYTE, GSO_TYPE_OFFSET, (byte) gsoType);
         header.set(U16, HDR_LEN_OFFSET, (short) hdrLen);
