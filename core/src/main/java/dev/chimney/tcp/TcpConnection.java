@@ -11,6 +11,7 @@ import dev.chimney.wire.IpAddress;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * One TCP connection (the TCB): RFC 9293 state machine, RFC 7323 window scaling / timestamps / PAWS, RFC 2018
@@ -340,19 +341,35 @@ public final class TcpConnection {
      * @throws IllegalStateException if the send side was shut down or the connection is closed
      */
     public int write(MemorySegment src, long offset, int length) {
+        checkWritable();
+        return afterWrite(sendBuffer.write(src, offset, length));
+    }
+
+    /**
+     * As {@link #write(MemorySegment, long, int)} from a heap array, copied straight into the send buffer (no
+     * per-call wrapper object, so a steady writer allocates nothing).
+     *
+     * @throws IndexOutOfBoundsException if {@code offset}/{@code length} lie outside {@code src}
+     * @throws IllegalStateException if the send side was shut down or the connection is closed
+     */
+    public int write(byte[] src, int offset, int length) {
+        Objects.checkFromIndexSize(offset, length, src.length);
+        checkWritable();
+        return afterWrite(sendBuffer.write(src, offset, length));
+    }
+
+    private void checkWritable() {
         if (!d.state.canSend() || finAfterHandshake) {
             throw new IllegalStateException("cannot write in state " + d.state
                     + ": the send side is shut down or the connection closed; check writableBytes() first");
         }
-        int n = sendBuffer.write(src, offset, length);
+    }
+
+    private int afterWrite(int n) {
         if (n > 0 && d.state.isSynchronized()) {
             afterApiCall();
         }
         return n;
-    }
-
-    public int write(byte[] src, int offset, int length) {
-        return write(MemorySegment.ofArray(src), offset, length);
     }
 
     public int write(byte[] src) {
@@ -1955,7 +1972,7 @@ public final class TcpConnection {
         c.cc.init(c.sendMss(), now);
         c.cc.restore(del.cWnd(), del.ssThresh(), now);
         byte[] send = del.sendData();
-        c.sendBuffer.write(MemorySegment.ofArray(send), 0, send.length);
+        c.sendBuffer.write(send, 0, send.length);
         byte[] received = del.receivedData();
         c.receiveBuffer.store(0, MemorySegment.ofArray(received), 0, received.length);
         c.receiveBuffer.commit(received.length);
