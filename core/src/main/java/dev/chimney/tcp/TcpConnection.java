@@ -156,6 +156,8 @@ public final class TcpConnection {
     TcpListener owner;
     private boolean appClosed;
     private boolean finAfterHandshake;
+    /** Text of a simultaneous-open SYN, stored at RCV.NXT and waiting for ESTABLISHED (RFC 9293 §3.10.7.3). */
+    private int queuedSynTextBytes;
     private boolean inInput;
     private boolean detached;
 
@@ -653,7 +655,14 @@ public final class TcpConnection {
             armedKind = RtxKind.NONE;
             establish(nowNs);
             ackNow = true;
-            // data carried by the SYN-ACK is not queued; it was not acknowledged so the peer will resend it
+            // RFC 9293 §3.10.7.3: "if there are other controls or text in the segment, then continue processing at
+            // the sixth step" — text carried by the SYN,ACK is received now (it starts one after the SYN)
+            // (a FIN cannot be here: the stack drops SYN+FIN as an impossible header)
+            if (seg.payloadLength() > 0) {
+                TcpSegment text = rxAdjusted.set(seg);
+                text.flags(text.flags() & ~TcpFlags.SYN).seq(irs + 1);
+                receiveData(nowNs, text);
+            }
         } else {
             // simultaneous open (RFC 9293 §3.5 figure 7): SYN_RECEIVED, send SYN,ACK with our original ISN
             d.sndWnd = seg.window();
@@ -661,7 +670,31 @@ public final class TcpConnection {
             d.sndWl1 = seg.seq();
             sndWl2 = seg.ack();
             setState(TcpState.SYN_RECEIVED);
+            queueSynText(seg);
             sendSyn(nowNs, true);
+        }
+    }
+
+    /**
+     * RFC 9293 §3.10.7.3 simultaneous open: text on the peer's SYN is "queued for processing after the
+     * ESTABLISHED state has been reached". It is stored at RCV.NXT now but neither acknowledged nor readable until
+     * {@link #processQueuedSynText}. Only active opens get here: a listener's embryos keep no SYN text, so a SYN
+     * flood cannot make each half-open connection allocate a receive buffer (the peer resends unacknowledged data).
+     */
+    private void queueSynText(TcpSegment syn) {
+        int len = Math.min(syn.payloadLength(), d.rcvWnd);
+        receiveBuffer.store(0, syn.payloadMemory(), syn.payloadOffset(), len);
+        queuedSynTextBytes = len;
+    }
+
+    /** Delivers the text queued by {@link #queueSynText} once ESTABLISHED (RFC 9293 §3.10.7.4 seventh step). */
+    private void processQueuedSynText() {
+        int len = queuedSynTextBytes;
+        queuedSynTextBytes = 0;
+        if (len > 0) {
+            advanceRcvNxt(len);
+            pendingEvents |= EVENT_READABLE;
+            ackNow = true;
         }
     }
 
@@ -765,6 +798,7 @@ public final class TcpConnection {
             d.retransmitDeadlineNs = Long.MAX_VALUE;
             armedKind = RtxKind.NONE;
             establish(nowNs);
+            processQueuedSynText();
             if (owner != null) {
                 owner.established(this);
             }
