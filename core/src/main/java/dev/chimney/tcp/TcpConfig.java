@@ -40,6 +40,7 @@ public final class TcpConfig {
     final long mslNs;
     final int challengeAcksPerSecond;
     final long unacceptableAckIntervalNs;
+    final long synChallengeAckIntervalNs;
     final int maxOutOfOrderRanges;
     final int synQueueLimit;
     final int acceptBacklog;
@@ -76,6 +77,7 @@ public final class TcpConfig {
         this.mslNs = b.mslNs;
         this.challengeAcksPerSecond = b.challengeAcksPerSecond;
         this.unacceptableAckIntervalNs = b.unacceptableAckIntervalNs;
+        this.synChallengeAckIntervalNs = b.synChallengeAckIntervalNs;
         this.maxOutOfOrderRanges = b.maxOutOfOrderRanges;
         this.synQueueLimit = b.synQueueLimit;
         this.acceptBacklog = b.acceptBacklog;
@@ -132,6 +134,7 @@ public final class TcpConfig {
         b.mslNs = mslNs;
         b.challengeAcksPerSecond = challengeAcksPerSecond;
         b.unacceptableAckIntervalNs = unacceptableAckIntervalNs;
+        b.synChallengeAckIntervalNs = synChallengeAckIntervalNs;
         b.maxOutOfOrderRanges = maxOutOfOrderRanges;
         b.synQueueLimit = synQueueLimit;
         b.acceptBacklog = acceptBacklog;
@@ -210,6 +213,7 @@ public final class TcpConfig {
         private long mslNs = 30_000_000_000L;
         private int challengeAcksPerSecond = 1000;
         private long unacceptableAckIntervalNs = 500_000_000L;
+        private long synChallengeAckIntervalNs = 3_000_000_000L;
         private int maxOutOfOrderRanges = 16;
         private int synQueueLimit = 128;
         private int acceptBacklog = 128;
@@ -366,6 +370,17 @@ public final class TcpConfig {
             return this;
         }
 
+        /**
+         * Least time between two challenge ACKs one connection sends for in-window SYNs (RFC 5961 §4.2; chimney spec
+         * §6.11.1 / R-BLIND-6: one per 3 s, the default). 0 leaves only the stack-wide {@link
+         * #challengeAcksPerSecond}. In-window RSTs get one challenge ACK per validation period, which the next
+         * acceptable segment ends (R-BLIND-3).
+         */
+        public Builder synChallengeAckIntervalNs(long v) {
+            this.synChallengeAckIntervalNs = v;
+            return this;
+        }
+
         /** Out-of-order ranges kept per connection; a segment needing one more is dropped (never ACKed). */
         public Builder maxOutOfOrderRanges(int v) {
             this.maxOutOfOrderRanges = v;
@@ -439,6 +454,10 @@ public final class TcpConfig {
             }
             if (ttl < 1 || ttl > 255) {
                 throw new IllegalArgumentException("ttl (IPv4 TTL / IPv6 hop limit) must be 1..255, got " + ttl);
+            }
+            if (synChallengeAckIntervalNs < 0) {
+                throw new IllegalArgumentException("synChallengeAckIntervalNs must be >= 0 (0 = only the stack-wide "
+                        + "limit), got " + synChallengeAckIntervalNs);
             }
             if (unacceptableAckIntervalNs < 0) {
                 throw new IllegalArgumentException("unacceptableAckIntervalNs must be >= 0 (0 = no throttling), got "

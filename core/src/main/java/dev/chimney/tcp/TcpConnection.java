@@ -41,8 +41,9 @@ import java.util.Objects;
  *       from the next segment; until then the RFC 9293 default MSS is assumed, which can only make ACKs earlier.
  *   <li>The time data was last sent (RFC 5681 §4.1 idle restart): taken as the import time, so an idle period
  *       spanning the move restarts the window one RTO later than it would have.
- *   <li>When an unacceptable segment was last answered (the ACK throttle): reset, so the first one after a move
- *       is answered; the throttle only bounds a storm, its phase does not matter.
+ *   <li>When an unacceptable segment was last answered (the ACK throttle), and the RST / SYN challenge-ACK
+ *       throttles of spec §6.11.1: reset, so the first one after a move is answered; they bound storms and their
+ *       phase does not matter.
  * </ul>
  *
  * <p>Threading: every method must be called on the owning stack's loop.
@@ -150,6 +151,10 @@ public final class TcpConnection {
     private RtxKind armedKind = RtxKind.NONE;
     private CloseReason softError;
     private long reachabilityConfirmedNs = Long.MIN_VALUE / 4;
+    /** A challenge ACK answered an in-window RST and no acceptable segment has arrived since (R-BLIND-3). */
+    private boolean rstChallengeSent;
+    /** When a challenge ACK last answered an in-window SYN (R-BLIND-6). */
+    private long synChallengeSentNs = Long.MIN_VALUE / 4;
     /** When an ACK last answered an unacceptable segment without data (see {@link #ackUnacceptable}). */
     private long unacceptableAckSentNs = Long.MIN_VALUE / 4;
     private boolean passive;
@@ -751,7 +756,12 @@ public final class TcpConnection {
         // second: check the RST bit (RFC 5961 §3.2)
         if (rst) {
             if (seg.seq() != d.rcvNxt) {
-                challengeAck(nowNs);
+                // R-BLIND-3: one challenge ACK per RST validation period, which an acceptable segment ends
+                if (rstChallengeSent) {
+                    stack.count(TcpCounter.CHALLENGE_ACKS_SUPPRESSED);
+                } else if (challengeAck(nowNs)) {
+                    rstChallengeSent = true;
+                }
                 return;
             }
             stack.count(TcpCounter.RESETS_RECEIVED);
@@ -770,9 +780,16 @@ public final class TcpConnection {
         }
         // fourth: check the SYN bit (RFC 5961 §4.2: any SYN in a synchronized state gets a challenge ACK)
         if (seg.has(TcpFlags.SYN)) {
-            challengeAck(nowNs);
+            // R-BLIND-6: at most one challenge ACK per synChallengeAckIntervalNs for in-window SYNs
+            long intervalNs = config.synChallengeAckIntervalNs;
+            if (intervalNs > 0 && nowNs - synChallengeSentNs < intervalNs) {
+                stack.count(TcpCounter.CHALLENGE_ACKS_SUPPRESSED);
+            } else if (challengeAck(nowNs)) {
+                synChallengeSentNs = nowNs;
+            }
             return;
         }
+        rstChallengeSent = false; // an acceptable segment ends the RST validation period (spec §6.11.1)
         // fifth: check the ACK field
         if (!seg.has(TcpFlags.ACK)) {
             return;
@@ -1139,7 +1156,9 @@ public final class TcpConnection {
      */
     private void ackUnacceptable(long nowNs, TcpSegment seg) {
         long intervalNs = config.unacceptableAckIntervalNs;
-        if (intervalNs > 0 && seg.payloadLength() == 0 && !seg.has(TcpFlags.FIN)) {
+        // a SYN is never throttled here: R-BLIND-4 wants every out-of-window SYN answered, and nobody sends a SYN
+        // in answer to an ACK, so SYNs cannot feed an ACK storm
+        if (intervalNs > 0 && seg.payloadLength() == 0 && !seg.has(TcpFlags.FIN) && !seg.has(TcpFlags.SYN)) {
             if (nowNs - unacceptableAckSentNs < intervalNs) {
                 stack.count(TcpCounter.UNACCEPTABLE_ACKS_SUPPRESSED);
                 return;
@@ -1149,14 +1168,18 @@ public final class TcpConnection {
         ackNow = true;
     }
 
-    /** RFC 5961 §3.2/§4.2/§5.2 challenge ACK, under the stack-wide rate limit of RFC 5961 §7. */
-    private void challengeAck(long nowNs) {
+    /**
+     * RFC 5961 §3.2/§4.2/§5.2 challenge ACK, under the stack-wide rate limit of RFC 5961 §7; returns whether it was
+     * sent.
+     */
+    private boolean challengeAck(long nowNs) {
         if (stack.allowChallengeAck(nowNs)) {
             stack.count(TcpCounter.CHALLENGE_ACKS);
             sendAck();
-        } else {
-            stack.count(TcpCounter.CHALLENGE_ACKS_SUPPRESSED);
+            return true;
         }
+        stack.count(TcpCounter.CHALLENGE_ACKS_SUPPRESSED);
+        return false;
     }
 
     // =============================================================================================================

@@ -289,14 +289,17 @@ class TcpStateMachineTest {
     @Test
     void challengeAcksAreRateLimited() {
         // RFC 5961 §7: at most challengeAcksPerSecond per second, stack-wide
+        // (each RST follows an acceptable segment, so the per-connection R-BLIND-3 period does not interfere)
         TcpHarness t = new TcpHarness(TcpHarness.plain().challengeAcksPerSecond(2).build());
         t.establishedPassive();
         for (int i = 0; i < 5; i++) {
+            t.send(20 * MS, peer(ACK, R, L));
             t.send(20 * MS, peer(RST, R + 100 + i, 0));
         }
         assertEquals(2, t.sent.size());
         assertEquals(3, t.stack.counter(TcpCounter.CHALLENGE_ACKS_SUPPRESSED));
         t.sent.clear();
+        t.send(1020 * MS, peer(ACK, R, L));
         t.send(1020 * MS, peer(RST, R + 100, 0));
         assertEquals(1, t.sent.size());
     }
