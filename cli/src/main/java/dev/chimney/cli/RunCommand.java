@@ -29,7 +29,8 @@ import picocli.CommandLine.Spec;
                     + "with 'ip addr add'. Example, all inside a throw-away namespace:",
             "",
             "  ip netns add demo",
-            "  ip netns exec demo ./chimney run --tap chy0 --address 10.77.0.2/24 --serve http:8080:/srv &",
+            "  ip netns exec demo ./chimney run --tap chy0 --address 10.77.0.2/24 \\",
+            "      --serve http:8080:/srv &",
             "  ip netns exec demo ip addr add 10.77.0.1/24 dev chy0",
             "  ip netns exec demo curl http://10.77.0.2:8080/",
             "",
@@ -80,6 +81,11 @@ public final class RunCommand implements Callable<Integer> {
             + "(default ${DEFAULT-VALUE}).")
     long seed = 1;
 
+    @Option(names = "--offload", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Let the kernel segment and checksum TCP super-frames (virtio-net header, TSO); on by "
+                    + "default, off with --no-offload or --pcap.")
+    boolean offload = true;
+
     @Option(names = "--shutdown-timeout-ms", paramLabel = "MS",
             description = "How long shutdown waits for the peers to acknowledge our FINs (default ${DEFAULT-VALUE}).")
     long shutdownTimeoutMs = 3000;
@@ -123,7 +129,7 @@ public final class RunCommand implements Callable<Integer> {
         }
         try {
             return new RunSettings(tap, netns, cidrs, gws, mtu, macAddress, specs, pcap, seed,
-                    Duration.ofMillis(shutdownTimeoutMs));
+                    Duration.ofMillis(shutdownTimeoutMs), offload);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, e.getMessage());
         }

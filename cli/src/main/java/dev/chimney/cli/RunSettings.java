@@ -25,10 +25,13 @@ import java.util.Set;
  * @param pcap             capture file for every frame in and out, or null
  * @param seed             root seed of the stack's randomness (ISN keys, neighbor jitter, ...)
  * @param shutdownTimeout  how long a clean shutdown waits for connections to close before giving up
+ * @param offload          open the TAP with a virtio-net header so the kernel segments and checksums our TCP
+ *                         super-frames (TSO) and hands us coalesced ones; ignored with a capture file, which records
+ *                         frames as they are on the wire
  */
 public record RunSettings(String tapName, String netns, List<IpCidr> addresses, List<IpAddress> gateways,
                           int mtuBytes, MacAddress mac, List<ServeSpec> serve, Path pcap, long seed,
-                          Duration shutdownTimeout) {
+                          Duration shutdownTimeout, boolean offload) {
     public RunSettings {
         Objects.requireNonNull(tapName, "tapName");
         addresses = List.copyOf(addresses);
@@ -67,6 +70,17 @@ public record RunSettings(String tapName, String netns, List<IpCidr> addresses, 
         if (shutdownTimeout.isNegative()) {
             throw new IllegalArgumentException("shutdown timeout must be >= 0, got " + shutdownTimeout);
         }
+    }
+
+    /** Whether the TAP is opened with segmentation/checksum offload (asked for, and no capture file). */
+    public boolean offloadInEffect() {
+        return offload && pcap == null;
+    }
+
+    /** The same settings with the TAP opened in named namespace {@code newNetns}. */
+    public RunSettings inNetns(String newNetns) {
+        return new RunSettings(tapName, newNetns, addresses, gateways, mtuBytes, mac, serve, pcap, seed,
+                shutdownTimeout, offload);
     }
 
     /**

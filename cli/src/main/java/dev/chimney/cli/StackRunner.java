@@ -39,7 +39,6 @@ public final class StackRunner implements AutoCloseable {
 
     private final RunSettings settings;
     private final TapDevice tap;
-    private final PcapTap pcapTap;
     private final EventLoop loop;
     private final NetworkStack stack;
     private final SocketStack sockets;
@@ -49,12 +48,11 @@ public final class StackRunner implements AutoCloseable {
     private boolean closed;
     private String summary = "";
 
-    private StackRunner(RunSettings settings, TapDevice tap, PcapTap pcapTap, NetworkStack stack,
-                        SocketStack sockets, LoopThread thread) {
+    private StackRunner(RunSettings settings, TapDevice tap, NetworkStack stack, SocketStack sockets,
+                        LoopThread thread) {
         this.sockets = sockets;
         this.settings = settings;
         this.tap = tap;
-        this.pcapTap = pcapTap;
         this.stack = stack;
         this.loop = stack.loop();
         this.thread = thread;
@@ -66,7 +64,8 @@ public final class StackRunner implements AutoCloseable {
      * left open then.
      */
     public static StackRunner start(RunSettings settings) {
-        TapOptions options = TapOptions.named(settings.tapName()).withMtu(settings.mtuBytes());
+        TapOptions options = TapOptions.named(settings.tapName()).withMtu(settings.mtuBytes())
+                .withVnetHeader(settings.offloadInEffect());
         TapDevice tap = settings.netns() == null ? TapDevice.open(options)
                 : TapDevice.openInNamespace(settings.netns(), options);
         List<AutoCloseable> opened = new ArrayList<>(List.of(tap));
@@ -90,9 +89,10 @@ public final class StackRunner implements AutoCloseable {
             for (IpCidr cidr : settings.addresses()) {
                 config = cidr.isIpv4() ? config.withIpv4(cidr.toString()) : config.withIpv6(cidr.toString());
             }
-            // Tail loss probes: on a TAP the RTT is well under a millisecond, so the 200 ms minimum RTO would
-            // otherwise dominate every transfer that loses the last segments of a flight (RFC 8985 §7).
-            TcpConfig tcpConfig = TcpConfig.builder().tailLossProbe(true).build();
+            // On a TAP the RTT is well under a millisecond, so the 200 ms minimum RTO would dominate every transfer
+            // that loses the tail of a flight or a retransmission: probe tails (RFC 8985 §7) and resend lost
+            // retransmissions of SND.UNA instead of waiting for the timer.
+            TcpConfig tcpConfig = TcpConfig.builder().tailLossProbe(true).lostRetransmitDetection(true).build();
             NetworkStack.Builder builder = NetworkStack.builder(loop).seed(settings.seed()).tcpConfig(tcpConfig)
                     .iface(port, config);
             for (IpAddress gateway : settings.gateways()) {
@@ -112,7 +112,7 @@ public final class StackRunner implements AutoCloseable {
                 loop.timers().schedule(flush, clock.nanoTime() + PCAP_FLUSH_INTERVAL_NS);
             }
             LoopThread thread = stack.start();
-            StackRunner runner = new StackRunner(settings, tap, pcapTap, stack, sockets, thread);
+            StackRunner runner = new StackRunner(settings, tap, stack, sockets, thread);
             try {
                 runner.onLoop(() -> {
                     for (ServeSpec spec : settings.serve()) {
@@ -150,7 +150,8 @@ public final class StackRunner implements AutoCloseable {
         if (settings.netns() != null) {
             sb.append(" (netns ").append(settings.netns()).append(')');
         }
-        sb.append(" mac ").append(settings.mac()).append(" mtu ").append(tap.mtu()).append(" addresses ")
+        sb.append(" mac ").append(settings.mac()).append(" mtu ").append(tap.mtu())
+                .append(tap.offloads().tso() ? " tso" : "").append(" addresses ")
                 .append(settings.addresses());
         if (!settings.gateways().isEmpty()) {
             sb.append(" via ").append(settings.gateways());

@@ -92,4 +92,25 @@ class RunCommandTest {
         assertNotEquals(RunSettings.derivedMac(1, "chy0"), RunSettings.derivedMac(1, "chy1"));
         assertNotEquals(RunSettings.derivedMac(1, "chy0"), RunSettings.derivedMac(2, "chy0"));
     }
+
+    private static RunSettings parsed(String... args) {
+        CommandLine cli = Main.commandLine();
+        CommandLine.ParseResult result = cli.parseArgs(args);
+        RunCommand run = (RunCommand) result.subcommand().commandSpec().userObject();
+        return run.settings();
+    }
+
+    @Test
+    void offloadIsOnByDefaultOffWithNoOffloadAndWithACapture(@TempDir Path dir) {
+        RunSettings plain = parsed("run", "--tap", "chy0", "--address", "10.77.0.2/24");
+        assertTrue(plain.offload() && plain.offloadInEffect(), plain.toString());
+        RunSettings off = parsed("run", "--tap", "chy0", "--address", "10.77.0.2/24", "--no-offload");
+        assertTrue(!off.offload() && !off.offloadInEffect(), off.toString());
+        RunSettings captured = parsed("run", "--tap", "chy0", "--address", "10.77.0.2/24", "--pcap",
+                dir.resolve("x.pcap").toString());
+        assertTrue(captured.offload() && !captured.offloadInEffect(), "a capture records real frames: " + captured);
+        assertEquals(RunSettings.derivedMac(1, "chy0"), plain.mac(), "default MAC from seed 1 and the TAP name");
+        assertEquals(MacAddress.parse("02:00:00:00:00:07"),
+                parsed("run", "--tap", "chy0", "--address", "10.77.0.2/24", "--mac", "02:00:00:00:00:07").mac());
+    }
 }

@@ -52,6 +52,7 @@ public final class TcpConfig {
     final CongestionControls.Algorithm congestionAlgorithm;
     final int initialWindowSegments;
     final boolean tailLossProbe;
+    final boolean lostRetransmitDetection;
 
     private TcpConfig(Builder b) {
         this.ticksPerSecond = b.ticksPerSecond;
@@ -72,6 +73,7 @@ public final class TcpConfig {
         this.keepAliveIdleNs = b.keepAliveIdleNs;
         this.keepAliveIntervalNs = b.keepAliveIntervalNs;
         this.tailLossProbe = b.tailLossProbe;
+        this.lostRetransmitDetection = b.lostRetransmitDetection;
         this.keepAliveProbes = b.keepAliveProbes;
         this.finWait2TimeoutNs = b.finWait2TimeoutNs;
         this.mslNs = b.mslNs;
@@ -146,6 +148,7 @@ public final class TcpConfig {
         b.congestionAlgorithm = congestionAlgorithm;
         b.initialWindowSegments = initialWindowSegments;
         b.tailLossProbe = tailLossProbe;
+        b.lostRetransmitDetection = lostRetransmitDetection;
         return b;
     }
 
@@ -168,6 +171,11 @@ public final class TcpConfig {
     /** Whether tail loss probes (RFC 8985 §7) are sent; see {@link Builder#tailLossProbe(boolean)}. */
     public boolean tailLossProbe() {
         return tailLossProbe;
+    }
+
+    /** Whether a lost retransmission of SND.UNA is retransmitted again; see the builder method. */
+    public boolean lostRetransmitDetection() {
+        return lostRetransmitDetection;
     }
 
     public long minRtoNs() {
@@ -225,6 +233,7 @@ public final class TcpConfig {
         private CongestionControls.Algorithm congestionAlgorithm = CongestionControls.Algorithm.NEWRENO;
         private int initialWindowSegments;
         private boolean tailLossProbe;
+        private boolean lostRetransmitDetection;
 
         /**
          * Tail loss probe (RFC 8985 §7, off by default): when the last segments of a flight or their ACKs are lost,
@@ -236,6 +245,18 @@ public final class TcpConfig {
          */
         public Builder tailLossProbe(boolean v) {
             this.tailLossProbe = v;
+            return this;
+        }
+
+        /**
+         * Lost retransmission detection (off by default), the time-ordering idea of RFC 8985 (RACK) applied to the
+         * first hole: RFC 6675 retransmits a hole once, so a lost retransmission otherwise waits for the RTO. With
+         * this on, when the peer SACKs at least DupThresh (3) segments that were sent after SND.UNA was last
+         * retransmitted while SND.UNA itself is still missing, that retransmission is taken as lost and SND.UNA is
+         * sent again.
+         */
+        public Builder lostRetransmitDetection(boolean v) {
+            this.lostRetransmitDetection = v;
             return this;
         }
 

@@ -137,6 +137,12 @@ public final class TcpConnection {
     private long probeDeadlineNs = Long.MAX_VALUE;
     private boolean probeOutstanding;
     private long lastAckAdvanceNs;
+    /**
+     * Lost-retransmission detection (config.lostRetransmitDetection): SND.MAX when SND.UNA was last retransmitted,
+     * valid while headRetransmitted (cleared when SND.UNA advances or the RTO fires). Engine-internal, not exported.
+     */
+    private boolean headRetransmitted;
+    private int headRetransmitSndMax;
     private int unackedBytes;
     /** Largest in-order payload received: the estimate of the peer's full segment size (reset on import). */
     private int largestSegmentReceived;
@@ -183,7 +189,7 @@ public final class TcpConnection {
 
     private enum RtxKind { NONE, SYN, RETRANSMIT, PERSIST, FIN_WAIT_2 }
 
-    /** RFC 8985 §7.2 WCDelAckT: the longest a peer may delay the ACK of a lone segment (RFC 5681 §4.2 allows 500 ms). */
+    /** RFC 8985 §7.2 WCDelAckT: how long a peer may hold the ACK of a lone segment (200 ms, as Linux assumes). */
     private static final long WORST_CASE_DELAYED_ACK_NS = 200_000_000L;
     /** Least probe timeout: a timer tick or two, and well above scheduling noise on a busy host. */
     private static final long MIN_PTO_NS = 10_000_000L;
@@ -893,6 +899,13 @@ public final class TcpConnection {
                 sackBlocks[2 * i + 1] = seg.sackRight(i);
             }
             sb.update(ack, sackBlocks, n);
+            if (config.lostRetransmitDetection && headRetransmitted && ack == d.sndUna && sb.inRecovery()
+                    && sb.highestSackedEnd() - headRetransmitSndMax >= SackScoreboard.DUP_THRESH * sendMss()) {
+                // Segments sent after our retransmission of SND.UNA arrived, the retransmission did not: it was
+                // lost too (RFC 8985 §6 time ordering, with DupThresh segments of reordering allowance).
+                stack.count(TcpCounter.LOST_RETRANSMITS);
+                retransmitHead(nowNs);
+            }
         }
         if (acked > 0) {
             int bufLen = sendBuffer.length();
@@ -902,6 +915,7 @@ public final class TcpConnection {
             d.sndUna = ack;
             probeOutstanding = false;
             lastAckAdvanceNs = nowNs;
+            headRetransmitted = false;
             if (nowNs - reachabilityConfirmedNs >= REACHABILITY_CONFIRM_INTERVAL_NS) {
                 reachabilityConfirmedNs = nowNs;
                 stack.output().forwardProgress(localAddress, remoteAddress, nowNs);
@@ -1331,6 +1345,10 @@ public final class TcpConnection {
         if (retransmission) {
             stack.count(TcpCounter.RETRANSMITTED_SEGMENTS);
             rttTiming = false; // Karn
+            if (start == d.sndUna) {
+                headRetransmitted = true;
+                headRetransmitSndMax = d.sndMax;
+            }
         }
         emit(nowNs, start, TcpFlags.ACK | (fin ? TcpFlags.FIN : 0), index, dataLen);
         scoreboard.onTransmit(start, dataLen + (fin ? 1 : 0), rule);
@@ -1370,6 +1388,8 @@ public final class TcpConnection {
         }
         stack.count(TcpCounter.RETRANSMITTED_SEGMENTS);
         rttTiming = false; // Karn
+        headRetransmitted = true;
+        headRetransmitSndMax = d.sndMax;
         emit(nowNs, d.sndUna, TcpFlags.ACK | (fin ? TcpFlags.FIN : 0), 0, len);
         d.retransmitDeadlineNs = nowNs + rtoNs();
         armedKind = RtxKind.RETRANSMIT;
@@ -1769,6 +1789,7 @@ public final class TcpConnection {
                 d.retransmitCount++;
                 stack.count(TcpCounter.RTO_EXPIRATIONS);
                 probeOutstanding = false;
+                headRetransmitted = false;
                 // RFC 5681 §3.1 eq. 4 and RFC 6582 §4: loss window, recovery point = highest sequence sent
                 cc.onRetransmitTimeout(flightSize(), nowNs);
                 if (scoreboard != null) {
