@@ -10,8 +10,16 @@ import static dev.chimney.tcp.TcpHarness.bytes;
 import static dev.chimney.tcp.TcpHarness.ours;
 import static dev.chimney.tcp.TcpHarness.peer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.chimney.runtime.EventLoop;
+import dev.chimney.runtime.SeededRandom;
+import dev.chimney.runtime.VirtualClock;
+import dev.chimney.wire.IpAddress;
+import java.util.ArrayDeque;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * RFC 9293 §3.10.7.4 answers an unacceptable segment with an ACK; the engine throttles those answers per connection
@@ -109,6 +117,77 @@ class UnacceptableAckThrottleTest {
         h.expect(21 * MS, ours(ACK, L, R, 8192));
         assertEquals(1, h.stack.counter(TcpCounter.CHALLENGE_ACKS));
         assertEquals(TcpState.ESTABLISHED, c.state());
+    }
+
+    /**
+     * The storm itself: a middlebox starts shifting every sequence number by 2^30 in both directions, so each end
+     * finds all of the other's segments unacceptable and answers each with an ACK. Without the throttle one segment
+     * would start an endless ACK ping-pong at the wire's round-trip rate (1 ms here: ~2,000 segments a second);
+     * with it, each retransmission of the stuck byte costs a few ACKs.
+     */
+    @ParameterizedTest(name = "intervalNs={0}")
+    @ValueSource(longs = {500_000_000L, 0L})
+    void confusedEndsDoNotPingPongAcks(long intervalNs) {
+        long seed = 11;
+        VirtualClock clock = new VirtualClock();
+        EventLoop loop = new EventLoop("storm", clock);
+        TcpConfig config = TcpHarness.plain().unacceptableAckIntervalNs(intervalNs).build();
+        record InFlight(long atNs, int toSide, TcpSegment segment) {
+        }
+        ArrayDeque<InFlight> wire = new ArrayDeque<>(); // constant delay: FIFO is time order
+        boolean[] confused = {false};
+        long[] segments = new long[2];
+        TcpStack[] stacks = new TcpStack[2];
+        for (int side = 0; side < 2; side++) {
+            int from = side;
+            TcpOutput out = (src, dst, seg, ip) -> {
+                TcpSegment copy = seg.copy();
+                if (confused[0]) {
+                    copy.seq(copy.seq() + (1 << 30));
+                }
+                segments[from]++;
+                wire.add(new InFlight(clock.nanoTime() + MS, 1 - from, copy));
+            };
+            stacks[side] = new TcpStack(loop, config, out, new SeededRandom(seed + side));
+        }
+        IpAddress[] addresses = {TcpHarness.LOCAL, TcpHarness.REMOTE};
+        stacks[1].listen(TcpHarness.REMOTE, 80, l -> l.accept());
+        TcpConnection c = stacks[0].connect(TcpHarness.LOCAL, 40000, TcpHarness.REMOTE, 80, null);
+        long endNs = 20_000 * MS;
+        boolean triggered = false;
+        while (clock.nanoTime() < endNs) {
+            if (!triggered && c.state() == TcpState.ESTABLISHED && clock.nanoTime() >= 100 * MS) {
+                triggered = true;
+                confused[0] = true;
+                segments[0] = 0;
+                segments[1] = 0;
+                c.write(new byte[] {42}); // one byte the peer will never accept
+            }
+            long next = Math.min(wire.isEmpty() ? Long.MAX_VALUE : wire.peek().atNs(),
+                    loop.timers().nextDeadlineNs());
+            next = Math.min(Math.max(next, clock.nanoTime()), endNs);
+            if (!triggered) {
+                next = Math.min(next, Math.max(clock.nanoTime(), 100 * MS));
+            }
+            clock.advanceTo(next);
+            loop.runOnce();
+            while (!wire.isEmpty() && wire.peek().atNs() <= clock.nanoTime()) {
+                InFlight f = wire.poll();
+                stacks[f.toSide()].onSegment(clock.nanoTime(), addresses[1 - f.toSide()], addresses[f.toSide()],
+                        f.segment());
+            }
+        }
+        assertTrue(triggered, "the connection was established: " + c);
+        long total = segments[0] + segments[1];
+        String why = "seed " + seed + " intervalNs=" + intervalNs + ": " + total + " segments in 20 s, " + c;
+        if (intervalNs > 0) {
+            assertTrue(total < 100, why);
+            assertTrue(stacks[0].counter(TcpCounter.UNACCEPTABLE_ACKS_SUPPRESSED)
+                    + stacks[1].counter(TcpCounter.UNACCEPTABLE_ACKS_SUPPRESSED) > 0, why);
+        } else {
+            // the control: without the throttle the storm is real, so the assertion above can fail
+            assertTrue(total > 10_000, why);
+        }
     }
 
     @Test
