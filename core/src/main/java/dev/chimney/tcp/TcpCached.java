@@ -61,6 +61,12 @@ public record TcpCached(boolean keepAliveEnabled, boolean naglingEnabled, int in
                 kaTimeoutTicks, kaIntervalTicks, maxRtTicks, flowLabel, ttlOrHopLimit, tosOrTrafficClass, userPriority);
     }
 
+    /** InitialRcvWnd (spec §2.6); applied with TCP_FLAG_UPDATE_RCV_WND semantics by {@code updateCached}. */
+    public TcpCached withInitialRcvWnd(int bytes) {
+        return new TcpCached(keepAliveEnabled, naglingEnabled, bytes, rcvIndicationSize, kaProbeCount,
+                kaTimeoutTicks, kaIntervalTicks, maxRtTicks, flowLabel, ttlOrHopLimit, tosOrTrafficClass, userPriority);
+    }
+
     public TcpCached withMaxRtTicks(long ticks) {
         return new TcpCached(keepAliveEnabled, naglingEnabled, initialRcvWnd, rcvIndicationSize, kaProbeCount,
                 kaTimeoutTicks, kaIntervalTicks, ticks, flowLabel, ttlOrHopLimit, tosOrTrafficClass, userPriority);

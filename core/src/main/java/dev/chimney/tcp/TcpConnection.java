@@ -86,6 +86,8 @@ public final class TcpConnection {
     /** Smallest peer MSS we honour. */
     private static final int MIN_SEND_MSS = 64;
     private static final int TIMESTAMP_OPTION_BYTES = 12;
+    /** RFC 7323 §2.3: 65535 << 14 rounded to a power of two; also TcpConfig's receive buffer limit. */
+    private static final int MAX_RECEIVE_WINDOW_BYTES = 1 << 30;
     /**
      * Least time between two forward-progress hints to neighbor discovery (RFC 4861 §7.3.1): a neighbor stays
      * REACHABLE for ~30 s, so one hint a second keeps it fresh without a route lookup per ACK.
@@ -452,8 +454,19 @@ public final class TcpConnection {
         dispatchEvents();
     }
 
-    /** Replaces the cached variables (spec §3.3 update offload), applying the spec §2.6 update rules. */
+    /**
+     * Replaces the cached variables (spec §3.3 update offload), applying the spec §2.6 update rules. A larger
+     * InitialRcvWnd grows the receive buffer and is advertised at once (TCP_FLAG_UPDATE_RCV_WND, R-STATE-11), up to
+     * what the negotiated window scale can express; a smaller one keeps the buffer, since a window must not shrink
+     * (RFC 9293 §3.8.6.2.2).
+     *
+     * @throws IllegalArgumentException if InitialRcvWnd exceeds 2^30 bytes (the largest window TCP can express)
+     */
     public void updateCached(TcpCached newCached, boolean keepAliveRestart, boolean maxRtRestart) {
+        if (newCached.initialRcvWnd() > MAX_RECEIVE_WINDOW_BYTES) {
+            throw new IllegalArgumentException("initialRcvWnd " + newCached.initialRcvWnd() + " exceeds the largest "
+                    + "TCP window (2^30 bytes, RFC 7323 §2.3); use at most " + MAX_RECEIVE_WINDOW_BYTES);
+        }
         TcpCached old = this.cached;
         this.cached = newCached;
         long now = stack.nowNs();
@@ -466,6 +479,7 @@ public final class TcpConnection {
             restartKeepAlive(now);
         }
         if (newCached.initialRcvWnd() != old.initialRcvWnd()) {
+            receiveBuffer.grow(newCached.initialRcvWnd());
             ackNow = true; // TCP_FLAG_UPDATE_RCV_WND: advertise the new window
         }
         afterApiCall();

@@ -426,6 +426,50 @@ class TcpConformanceTest {
         e.ack(325, 350); // row 11
     }
 
+    // ----------------------------------------------------------------------------------------------- §2.6 cached
+
+    @Test
+    void rState11LargerInitialRcvWndIsAdvertisedAtOnceAndUsable() {
+        // R-STATE-11: TCP_FLAG_UPDATE_RCV_WND with a new InitialRcvWnd → the new window goes to the peer; the
+        // buffer really grows, keeping unread and out-of-order bytes in place
+        TcpConnection c = h.establishedPassive();
+        byte[] a = bytes(3000, 1);
+        byte[] b = bytes(1000, 2);
+        byte[] gap = bytes(500, 3);
+        h.send(20 * MS, peer(ACK, R, L).payload(slice(a, 0, 1460)));
+        h.send(21 * MS, peer(ACK, R + 1460, L).payload(slice(a, 1460, 2920)));
+        h.expect(21 * MS, ours(ACK, L, R + 2920, 8192 - 2920));
+        h.send(22 * MS, peer(ACK, R + 2920, L).payload(slice(a, 2920, 3000)));
+        byte[] first = new byte[1000];
+        assertEquals(1000, c.read(first, 0, 1000)); // the ring's head moves
+        h.send(23 * MS, peer(ACK, R + 3500, L).payload(b)); // out of order, a 500-byte hole before it
+        h.expect(23 * MS, ours(ACK, L, R + 3000, 8192 - 3000));
+        c.updateCached(c.cached().withInitialRcvWnd(40_000), false, false);
+        h.expect(23 * MS, ours(ACK, L, R + 3000, 40_000 - 2000));
+        h.send(24 * MS, peer(ACK, R + 3000, L).payload(gap));
+        h.expect(24 * MS, ours(ACK, L, R + 4500, 40_000 - 3500));
+        byte[] rest = new byte[3500];
+        assertEquals(3500, c.read(rest, 0, 4000));
+        byte[] expected = new byte[4500];
+        System.arraycopy(a, 0, expected, 0, 3000);
+        System.arraycopy(gap, 0, expected, 3000, 500);
+        System.arraycopy(b, 0, expected, 3500, 1000);
+        assertTrue(Arrays.equals(slice(expected, 0, 1000), first) && Arrays.equals(slice(expected, 1000, 4500),
+                rest), "bytes intact across the buffer growth");
+        // a window this large is used: 30 kB in flight are accepted
+        h.send(30 * MS, peer(ACK, R + 4500, L).payload(bytes(30_000, 4)));
+        h.expect(30 * MS, ours(ACK, L, R + 34_500, 10_000));
+    }
+
+    @Test
+    void rState11WindowBeyondTwoToTheThirtyIsRefusedWithTheLimit() {
+        TcpConnection c = h.establishedPassive();
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> c.updateCached(c.cached().withInitialRcvWnd((1 << 30) + 1), false, false));
+        assertTrue(e.getMessage().contains("2^30"), e.getMessage());
+        assertEquals(TcpState.ESTABLISHED, c.state());
+    }
+
     // ------------------------------------------------------------------------------------------ §2.5 constants
 
     @Test
