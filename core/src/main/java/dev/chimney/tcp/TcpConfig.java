@@ -41,6 +41,7 @@ public final class TcpConfig {
     final int challengeAcksPerSecond;
     final long unacceptableAckIntervalNs;
     final long synChallengeAckIntervalNs;
+    final long challengeKeepAliveNs;
     final int maxOutOfOrderRanges;
     final int synQueueLimit;
     final int acceptBacklog;
@@ -80,6 +81,7 @@ public final class TcpConfig {
         this.challengeAcksPerSecond = b.challengeAcksPerSecond;
         this.unacceptableAckIntervalNs = b.unacceptableAckIntervalNs;
         this.synChallengeAckIntervalNs = b.synChallengeAckIntervalNs;
+        this.challengeKeepAliveNs = b.challengeKeepAliveNs;
         this.maxOutOfOrderRanges = b.maxOutOfOrderRanges;
         this.synQueueLimit = b.synQueueLimit;
         this.acceptBacklog = b.acceptBacklog;
@@ -137,6 +139,7 @@ public final class TcpConfig {
         b.challengeAcksPerSecond = challengeAcksPerSecond;
         b.unacceptableAckIntervalNs = unacceptableAckIntervalNs;
         b.synChallengeAckIntervalNs = synChallengeAckIntervalNs;
+        b.challengeKeepAliveNs = challengeKeepAliveNs;
         b.maxOutOfOrderRanges = maxOutOfOrderRanges;
         b.synQueueLimit = synQueueLimit;
         b.acceptBacklog = acceptBacklog;
@@ -222,6 +225,7 @@ public final class TcpConfig {
         private int challengeAcksPerSecond = 1000;
         private long unacceptableAckIntervalNs = 500_000_000L;
         private long synChallengeAckIntervalNs = 3_000_000_000L;
+        private long challengeKeepAliveNs = 300_000_000_000L;
         private int maxOutOfOrderRanges = 16;
         private int synQueueLimit = 128;
         private int acceptBacklog = 128;
@@ -402,6 +406,17 @@ public final class TcpConfig {
             return this;
         }
 
+        /**
+         * Blind-attack mitigation (chimney spec §6.11.1, R-BLIND-7..9): after a challenge ACK for an RST or SYN, the
+         * keepalive timer expires within this time (started if idle, shortened if later), then probes every
+         * KaInterval up to KaProbeCount (10 probes 1 s apart when both are 0) and closes TIMED_OUT if none is
+         * answered; any acceptable segment ends it. Default 5 min as the spec; 0 turns it off (plain RFC 5961).
+         */
+        public Builder challengeKeepAliveNs(long v) {
+            this.challengeKeepAliveNs = v;
+            return this;
+        }
+
         /** Out-of-order ranges kept per connection; a segment needing one more is dropped (never ACKed). */
         public Builder maxOutOfOrderRanges(int v) {
             this.maxOutOfOrderRanges = v;
@@ -475,6 +490,10 @@ public final class TcpConfig {
             }
             if (ttl < 1 || ttl > 255) {
                 throw new IllegalArgumentException("ttl (IPv4 TTL / IPv6 hop limit) must be 1..255, got " + ttl);
+            }
+            if (challengeKeepAliveNs < 0) {
+                throw new IllegalArgumentException("challengeKeepAliveNs must be >= 0 (0 = no mitigation keepalive), "
+                        + "got " + challengeKeepAliveNs);
             }
             if (synChallengeAckIntervalNs < 0) {
                 throw new IllegalArgumentException("synChallengeAckIntervalNs must be >= 0 (0 = only the stack-wide "

@@ -41,6 +41,9 @@ import java.util.Objects;
  *       from the next segment; until then the RFC 9293 default MSS is assumed, which can only make ACKs earlier.
  *   <li>The time data was last sent (RFC 5681 §4.1 idle restart): taken as the import time, so an idle period
  *       spanning the move restarts the window one RTO later than it would have.
+ *   <li>Whether the keepalive timer runs for blind-attack mitigation: derived — it does when the timer runs while
+ *       KEEP_ALIVE_ENABLED is clear; with keepalive enabled a shortened mitigation deadline continues as ordinary
+ *       keepalive (probe count and deadline carried exactly).
  *   <li>When an unacceptable segment was last answered (the ACK throttle), and the RST / SYN challenge-ACK
  *       throttles of spec §6.11.1: reset, so the first one after a move is answered; they bound storms and their
  *       phase does not matter.
@@ -86,6 +89,9 @@ public final class TcpConnection {
     /** Smallest peer MSS we honour. */
     private static final int MIN_SEND_MSS = 64;
     private static final int TIMESTAMP_OPTION_BYTES = 12;
+    /** Spec §6.11.1: mitigation keepalive when KaProbeCount and KaInterval are both 0. */
+    private static final int MITIGATION_DEFAULT_PROBES = 10;
+    private static final long MITIGATION_DEFAULT_INTERVAL_NS = 1_000_000_000L;
     /** RFC 7323 §2.3: 65535 << 14 rounded to a power of two; also TcpConfig's receive buffer limit. */
     private static final int MAX_RECEIVE_WINDOW_BYTES = 1 << 30;
     /**
@@ -161,6 +167,8 @@ public final class TcpConnection {
     private long reachabilityConfirmedNs = Long.MIN_VALUE / 4;
     /** A challenge ACK answered an in-window RST and no acceptable segment has arrived since (R-BLIND-3). */
     private boolean rstChallengeSent;
+    /** The keepalive timer runs for blind-attack mitigation (spec §6.11.1); an acceptable segment ends it. */
+    private boolean mitigationKeepAlive;
     /** When a challenge ACK last answered an in-window SYN (R-BLIND-6). */
     private long synChallengeSentNs = Long.MIN_VALUE / 4;
     /** When an ACK last answered an unacceptable segment without data (see {@link #ackUnacceptable}). */
@@ -781,6 +789,7 @@ public final class TcpConnection {
                     stack.count(TcpCounter.CHALLENGE_ACKS_SUPPRESSED);
                 } else if (challengeAck(nowNs)) {
                     rstChallengeSent = true;
+                    armMitigationKeepAlive(nowNs);
                 }
                 return;
             }
@@ -806,6 +815,7 @@ public final class TcpConnection {
                 stack.count(TcpCounter.CHALLENGE_ACKS_SUPPRESSED);
             } else if (challengeAck(nowNs)) {
                 synChallengeSentNs = nowNs;
+                armMitigationKeepAlive(nowNs);
             }
             return;
         }
@@ -1640,6 +1650,7 @@ public final class TcpConnection {
     }
 
     private void restartKeepAlive(long nowNs) {
+        mitigationKeepAlive = false;
         d.keepAliveProbeCount = 0;
         if (cached.keepAliveEnabled() && d.state.isSynchronized() && d.state != TcpState.TIME_WAIT) {
             d.keepAliveDeadlineNs = nowNs + cached.kaTimeoutTicks() * tickNs;
@@ -1858,12 +1869,19 @@ public final class TcpConnection {
     }
 
     private void onKeepAliveTimer(long nowNs) {
+        int maxProbes = cached.kaProbeCount();
+        long intervalNs = cached.kaIntervalTicks() * tickNs;
+        if (mitigationKeepAlive && maxProbes == 0 && intervalNs == 0) {
+            // spec §6.11.1 (R-BLIND-8): with both unset, mitigation probes 10 times, 1 s apart
+            maxProbes = MITIGATION_DEFAULT_PROBES;
+            intervalNs = MITIGATION_DEFAULT_INTERVAL_NS;
+        }
         if (d.sndMax != d.sndUna) {
             // data outstanding: the retransmission timer watches the peer
-            d.keepAliveDeadlineNs = nowNs + cached.kaTimeoutTicks() * tickNs;
+            d.keepAliveDeadlineNs = nowNs + (mitigationKeepAlive ? intervalNs : cached.kaTimeoutTicks() * tickNs);
             return;
         }
-        if (d.keepAliveProbeCount >= cached.kaProbeCount()) {
+        if (d.keepAliveProbeCount >= maxProbes) {
             timeOut();
             return;
         }
@@ -1871,7 +1889,25 @@ public final class TcpConnection {
         stack.count(TcpCounter.KEEPALIVE_PROBES);
         // RFC 1122 §4.2.3.6: SEG.SEQ = SND.NXT − 1 with no data, which elicits an ACK
         emit(nowNs, d.sndNxt - 1, TcpFlags.ACK, 0, 0);
-        d.keepAliveDeadlineNs = nowNs + cached.kaIntervalTicks() * tickNs;
+        d.keepAliveDeadlineNs = nowNs + intervalNs;
+    }
+
+    /**
+     * Spec §6.11.1 (R-BLIND-7): after a challenge ACK the keepalive timer expires within {@link
+     * TcpConfig.Builder#challengeKeepAliveNs} — started if idle, shortened if it would expire later — so a peer that
+     * really reset (and whose RSTs we doubt) is found dead by unanswered probes; any acceptable segment ends it
+     * (R-BLIND-9, {@link #restartKeepAlive}).
+     */
+    private void armMitigationKeepAlive(long nowNs) {
+        long delayNs = config.challengeKeepAliveNs;
+        if (delayNs <= 0 || !d.state.isSynchronized() || d.state == TcpState.TIME_WAIT) {
+            return;
+        }
+        long deadlineNs = nowNs + delayNs;
+        if (d.keepAliveDeadlineNs > deadlineNs) {
+            d.keepAliveDeadlineNs = deadlineNs;
+            mitigationKeepAlive = true;
+        }
     }
 
     private void timeOut() {
@@ -2080,6 +2116,8 @@ public final class TcpConnection {
         c.lastDataSentNs = now;
         c.lastAckSent = s.rcvNxt;
         c.recover = s.sndMax;
+        // a keepalive timer running with keepalive disabled can only be blind-attack mitigation (spec §6.11.1)
+        c.mitigationKeepAlive = !c.cached.keepAliveEnabled() && s.keepAliveDeadlineNs != Long.MAX_VALUE;
         c.peerFinReceived = switch (s.state) {
             case CLOSE_WAIT, CLOSING, LAST_ACK -> true;
             default -> false;

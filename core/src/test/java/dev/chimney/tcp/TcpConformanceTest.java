@@ -120,6 +120,83 @@ class TcpConformanceTest {
         assertEquals(2, h.stack.counter(TcpCounter.CHALLENGE_ACKS_SUPPRESSED));
     }
 
+    @Test
+    void rBlind7And8ChallengeAckArmsKeepaliveForFiveMinutesThenTenProbesOneSecondApart() {
+        // R-BLIND-7: keepalive (disabled here) is started to expire 5 min after the challenge ACK; R-BLIND-8: then
+        // probes every KaInterval up to KaProbeCount — both 0 here, so 10 probes 1 s apart — and CLOSED when none is
+        // answered (TIMED_OUT, no RST)
+        TcpConnection c = h.establishedPassive();
+        c.updateCached(c.cached().withKeepAlive(false, 0, 7_200_000, 0), false, false);
+        h.send(20 * MS, peer(RST, R + 100, 0));
+        h.expect(20 * MS, ours(ACK, L, R, 8192));
+        h.expectNothing(300_019 * MS);
+        for (int i = 0; i < 10; i++) {
+            h.expect((300_020 + i * 1000) * MS, ours(ACK, L - 1, R, 8192));
+        }
+        h.advanceTo(310_019 * MS);
+        assertEquals(TcpState.ESTABLISHED, c.state());
+        h.advanceTo(310_020 * MS);
+        assertEquals(List.of(CloseReason.TIMED_OUT), h.closed);
+        assertNoRst(h);
+    }
+
+    @Test
+    void rBlind7RunningKeepaliveIsShortenedToFiveMinutesAndUsesItsOwnInterval() {
+        // R-BLIND-7 "shortened if it would expire later"; R-BLIND-8 with non-zero KaInterval/KaProbeCount (75 s, 2)
+        TcpHarness t = new TcpHarness(TcpHarness.plain().keepAlive(true).keepAliveIntervalNs(75 * S)
+                .keepAliveProbes(2).build());
+        TcpConnection c = t.establishedPassive(); // normal keepalive due at 10 ms + 2 h
+        t.send(20 * MS, peer(SYN, R + 10, 0)); // in-window SYN: challenge ACK
+        t.expect(20 * MS, ours(ACK, L, R, 8192));
+        t.expectNothing(300_019 * MS);
+        t.expect(300_020 * MS, ours(ACK, L - 1, R, 8192));
+        t.expect(375_020 * MS, ours(ACK, L - 1, R, 8192));
+        t.advanceTo(450_020 * MS);
+        assertEquals(TcpState.CLOSED, c.state());
+    }
+
+    @Test
+    void rBlind9AnAcceptableSegmentEndsMitigation() {
+        // R-BLIND-9: keepalive disabled → the mitigation timer is cancelled; enabled → normal keepalive resumes
+        TcpConnection c = h.establishedPassive();
+        h.send(20 * MS, peer(RST, R + 100, 0));
+        h.expect(20 * MS, ours(ACK, L, R, 8192));
+        h.send(1000 * MS, peer(ACK, R, L));
+        h.expectNothing(3 * 3600 * S);
+        assertEquals(TcpState.ESTABLISHED, c.state());
+
+        TcpHarness t = new TcpHarness(TcpHarness.plain().keepAlive(true).build());
+        TcpConnection k = t.establishedPassive();
+        t.send(20 * MS, peer(RST, R + 100, 0));
+        t.expect(20 * MS, ours(ACK, L, R, 8192));
+        t.send(1000 * MS, peer(ACK, R, L));
+        t.expectNothing((1000 + 7_200_000 - 1) * MS);
+        t.expect((1000 + 7_200_000) * MS, ours(ACK, L - 1, R, 8192));
+        assertEquals(TcpState.ESTABLISHED, k.state());
+    }
+
+    @Test
+    void rBlind10MovedDuringMitigationCarriesProbeCountAndDeadline() {
+        // R-BLIND-10: an export during mitigation reports the probes sent and the time to the next; the importer
+        // carries on (the remaining 8 of 10 probes, then TIMED_OUT)
+        TcpHarness a = new TcpHarness(TcpHarness.plain().timestamps(true).build());
+        TcpConnection c = timestamped(a, 10 * MS);
+        c.updateCached(c.cached().withKeepAlive(false, 0, 7_200_000, 0), false, false);
+        a.send(20 * MS, peer(RST, R + 100, 0));
+        a.advanceTo(301_520 * MS); // probes at 300 020 and 301 020 ms
+        assertEquals(2, a.stack.counter(TcpCounter.KEEPALIVE_PROBES));
+        TcpSnapshot s = c.export();
+        assertEquals(2, s.delegated().keepAliveProbeCount());
+        assertEquals(500, s.delegated().keepAliveTimeoutDelta());
+        TcpConnection[] moved = new TcpConnection[1];
+        TcpHarness b = move(c, s, 0, moved);
+        b.advanceTo(8_499 * MS);
+        assertEquals(8, b.stack.counter(TcpCounter.KEEPALIVE_PROBES), "probes at 500, 1500, ... 7500 ms");
+        assertEquals(TcpState.ESTABLISHED, moved[0].state());
+        b.advanceTo(8_500 * MS);
+        assertEquals(List.of(CloseReason.TIMED_OUT), b.closed);
+    }
+
     // ---------------------------------------------------------------------------------------------- §6 timers
 
     @Test
