@@ -1894,8 +1894,8 @@ public final class TcpConnection {
 
     /**
      * Spec §6.11.1 (R-BLIND-7): after a challenge ACK the keepalive timer expires within {@link
-     * TcpConfig.Builder#challengeKeepAliveNs} — started if idle, shortened if it would expire later — so a peer that
-     * really reset (and whose RSTs we doubt) is found dead by unanswered probes; any acceptable segment ends it
+     * TcpConfig.Builder#challengeKeepAliveNs} — started if idle, shortened if it would expire later — so a peer
+     * that really reset (and whose RSTs we doubt) is found dead by unanswered probes; any acceptable segment ends it
      * (R-BLIND-9, {@link #restartKeepAlive}).
      */
     private void armMitigationKeepAlive(long nowNs) {

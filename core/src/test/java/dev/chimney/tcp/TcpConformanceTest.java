@@ -123,8 +123,8 @@ class TcpConformanceTest {
     @Test
     void rBlind7And8ChallengeAckArmsKeepaliveForFiveMinutesThenTenProbesOneSecondApart() {
         // R-BLIND-7: keepalive (disabled here) is started to expire 5 min after the challenge ACK; R-BLIND-8: then
-        // probes every KaInterval up to KaProbeCount — both 0 here, so 10 probes 1 s apart — and CLOSED when none is
-        // answered (TIMED_OUT, no RST)
+        // probes every KaInterval up to KaProbeCount — both 0 here, so 10 probes 1 s apart — and CLOSED when none
+        // is answered (TIMED_OUT, no RST)
         TcpConnection c = h.establishedPassive();
         c.updateCached(c.cached().withKeepAlive(false, 0, 7_200_000, 0), false, false);
         h.send(20 * MS, peer(RST, R + 100, 0));
