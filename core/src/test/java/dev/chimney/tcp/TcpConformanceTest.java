@@ -506,6 +506,26 @@ class TcpConformanceTest {
     // ----------------------------------------------------------------------------------------------- §2.6 cached
 
     @Test
+    void rState1TrafficNeverChangesTheCachedVariables() {
+        // R-STATE-1: only an update changes cached state — data both ways, an RTO, keepalive, a window probe and a
+        // PMTU drop leave it exactly as set (a query, export, shows the same values)
+        TcpHarness t = new TcpHarness(TcpHarness.plain().keepAlive(true).keepAliveIdleNs(5 * S).build());
+        TcpConnection c = t.establishedPassive();
+        TcpCached set = c.cached();
+        c.write(bytes(3000, 1));
+        t.send(20 * MS, peer(ACK, R, L + 1460).payload(bytes(100, 2)).window(0));
+        t.advanceTo(3 * S);
+        t.send(3 * S, peer(ACK, R + 100, L + 1460).window(8192));
+        c.onPathMtuDecrease(1000);
+        assertEquals(100, c.read(new byte[200], 0, 200));
+        t.advanceTo(30 * S);
+        assertTrue(t.stack.counter(TcpCounter.KEEPALIVE_PROBES) + t.stack.counter(TcpCounter.WINDOW_PROBES)
+                + t.stack.counter(TcpCounter.RTO_EXPIRATIONS) > 0, "timers ran: " + c);
+        assertTrue(set == c.cached(), "the same cached object");
+        assertEquals(set, c.export().cached());
+    }
+
+    @Test
     void rState11LargerInitialRcvWndIsAdvertisedAtOnceAndUsable() {
         // R-STATE-11: TCP_FLAG_UPDATE_RCV_WND with a new InitialRcvWnd → the new window goes to the peer; the
         // buffer really grows, keeping unread and out-of-order bytes in place
