@@ -1165,6 +1165,9 @@ public final class IpStack implements Pollable {
         private int ipHeader;
         private boolean fragmentable;
         private boolean open;
+        private int ttlOrHopLimit;
+        private int tosOrTrafficClass;
+        private int flowLabel;
 
         Outbound(MemorySegment buffer) {
             this.buffer = buffer;
@@ -1178,9 +1181,54 @@ public final class IpStack implements Pollable {
             protocol = proto;
             pmtu = pathMtu;
             fragmentable = frag;
+            ttlOrHopLimit = config.defaultTtl();
+            tosOrTrafficClass = 0;
+            flowLabel = 0;
             linkHeader = l.iface.tagsFrames() ? EthernetView.TAGGED_HEADER_LENGTH : EthernetView.HEADER_LENGTH;
             ipHeader = dst.isIpv4() ? Ipv4View.HEADER_LENGTH : Ipv6View.HEADER_LENGTH;
             open = true;
+        }
+
+        /**
+         * IPv4 TTL / IPv6 hop limit of this packet (spec §2.6 TtlOrHopLimit), instead of the stack default; reset by
+         * every {@link IpStack#beginSend}.
+         *
+         * @param value 1..255
+         */
+        public Outbound ttlOrHopLimit(int value) {
+            if (value < 1 || value > 255) {
+                throw new IllegalArgumentException("TTL / hop limit must be 1..255, got " + value);
+            }
+            ttlOrHopLimit = value;
+            return this;
+        }
+
+        /**
+         * IPv4 TOS / IPv6 traffic class octet of this packet (spec §2.6 TosOrTrafficClass: DSCP and ECN bits, RFC
+         * 2474, RFC 3168); 0 unless set; reset by every {@link IpStack#beginSend}.
+         *
+         * @param value 0..255
+         */
+        public Outbound tosOrTrafficClass(int value) {
+            if (value < 0 || value > 255) {
+                throw new IllegalArgumentException("TOS / traffic class is one octet (0..255), got " + value);
+            }
+            tosOrTrafficClass = value;
+            return this;
+        }
+
+        /**
+         * IPv6 flow label of this packet (spec §2.6 FlowLabel, RFC 6437); ignored for IPv4; 0 unless set; reset by
+         * every {@link IpStack#beginSend}.
+         *
+         * @param value 0..0xFFFFF (20 bits)
+         */
+        public Outbound flowLabel(int value) {
+            if ((value & ~0xF_FFFF) != 0) {
+                throw new IllegalArgumentException("the IPv6 flow label has 20 bits (0..0xFFFFF), got " + value);
+            }
+            flowLabel = value;
+            return this;
         }
 
         /** The whole transmit buffer (write the transport message at {@link #payloadOffset()}). */
@@ -1377,16 +1425,16 @@ public final class IpStack implements Pollable {
                 // segment the port cuts it into, as the port increments it).
                 int id = nextIpv4Id & 0xFFFF;
                 nextIpv4Id += identifications;
-                txV4.wrap(buffer, linkHeader, ipLen).versionAndHeaderLen(Ipv4View.HEADER_LENGTH).tos(0)
+                txV4.wrap(buffer, linkHeader, ipLen).versionAndHeaderLen(Ipv4View.HEADER_LENGTH).tos(tosOrTrafficClass)
                         .totalLength(ipLen).identification(id).fragment(true, false, 0)
-                        .ttl(config.defaultTtl()).protocol(protocol).sourceBits(((Ipv4Address) source).bits())
+                        .ttl(ttlOrHopLimit).protocol(protocol).sourceBits(((Ipv4Address) source).bits())
                         .destinationBits(d.bits()).fillChecksum();
                 return EtherType.IPV4;
             }
             Ipv6Address s = (Ipv6Address) source;
             Ipv6Address d = (Ipv6Address) destination;
-            txV6.wrap(buffer, linkHeader, ipLen).versionTrafficClassFlowLabel(0, 0).payloadLength(payloadBytes)
-                    .nextHeader(protocol).hopLimit(config.defaultTtl()).source(s.hi(), s.lo())
+            txV6.wrap(buffer, linkHeader, ipLen).versionTrafficClassFlowLabel(tosOrTrafficClass, flowLabel)
+                    .payloadLength(payloadBytes).nextHeader(protocol).hopLimit(ttlOrHopLimit).source(s.hi(), s.lo())
                     .destination(d.hi(), d.lo());
             return EtherType.IPV6;
         }
@@ -1431,15 +1479,16 @@ public final class IpStack implements Pollable {
                 int ipLen = ipHeader + fragHeader + n;
                 MemorySegment.copy(buffer, payloadOffset() + off, f, l2 + ipHeader + fragHeader, n);
                 if (v4) {
-                    txV4.wrap(f, l2, ipLen).versionAndHeaderLen(Ipv4View.HEADER_LENGTH).tos(0).totalLength(ipLen)
-                            .identification(id).fragment(false, more, off).ttl(config.defaultTtl())
+                    txV4.wrap(f, l2, ipLen).versionAndHeaderLen(Ipv4View.HEADER_LENGTH).tos(tosOrTrafficClass)
+                            .totalLength(ipLen).identification(id).fragment(false, more, off).ttl(ttlOrHopLimit)
                             .protocol(protocol).sourceBits(((Ipv4Address) source).bits())
                             .destinationBits(((Ipv4Address) destination).bits()).fillChecksum();
                 } else {
                     Ipv6Address s = (Ipv6Address) source;
                     Ipv6Address d = (Ipv6Address) destination;
-                    txV6.wrap(f, l2, ipLen).versionTrafficClassFlowLabel(0, 0).payloadLength(fragHeader + n)
-                            .nextHeader(IpProtocol.IPV6_FRAGMENT).hopLimit(config.defaultTtl()).source(s.hi(), s.lo())
+                    txV6.wrap(f, l2, ipLen).versionTrafficClassFlowLabel(tosOrTrafficClass, flowLabel)
+                            .payloadLength(fragHeader + n).nextHeader(IpProtocol.IPV6_FRAGMENT).hopLimit(ttlOrHopLimit)
+                            .source(s.hi(), s.lo())
                             .destination(d.hi(), d.lo());
                     long fh = l2 + Ipv6View.HEADER_LENGTH;
                     Bytes.u8(f, fh, protocol);

@@ -9,7 +9,7 @@ import java.lang.foreign.ValueLayout;
  * OutOfOrderRanges}. One preallocated ring; no allocation per segment.
  */
 final class ReceiveBuffer {
-    private final int capacity;
+    private int capacity;
     /** Allocated when the first byte arrives: half-open and send-only connections cost no receive memory. */
     private byte[] ring;
     private int head;
@@ -21,6 +21,25 @@ final class ReceiveBuffer {
 
     int capacity() {
         return capacity;
+    }
+
+    /**
+     * Raises the capacity (an InitialRcvWnd update, spec §2.6); never shrinks it. Stored bytes — readable and
+     * out of order — keep their distance from the first readable byte.
+     */
+    void grow(int newCapacity) {
+        if (newCapacity <= capacity) {
+            return;
+        }
+        if (ring != null) {
+            byte[] bigger = new byte[newCapacity];
+            int first = ring.length - head;
+            System.arraycopy(ring, head, bigger, 0, first);
+            System.arraycopy(ring, 0, bigger, first, head);
+            ring = bigger;
+            head = 0;
+        }
+        capacity = newCapacity;
     }
 
     /** Bytes of backing storage allocated so far (0 until first use). */

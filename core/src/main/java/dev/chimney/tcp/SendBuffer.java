@@ -42,10 +42,7 @@ final class SendBuffer {
         if (n <= 0) {
             return 0;
         }
-        if (ring == null) {
-            ring = new byte[capacity];
-            memory = MemorySegment.ofArray(ring);
-        }
+        ensureAllocated();
         int tail = (head + length) % ring.length;
         int first = Math.min(n, ring.length - tail);
         MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOffset, ring, tail, first);
@@ -54,6 +51,30 @@ final class SendBuffer {
         }
         length += n;
         return n;
+    }
+
+    /** Appends up to {@code len} bytes of a heap array (no segment wrapper: allocation-free); returns how many fit. */
+    int write(byte[] src, int srcOffset, int len) {
+        int n = Math.min(len, free());
+        if (n <= 0) {
+            return 0;
+        }
+        ensureAllocated();
+        int tail = (head + length) % ring.length;
+        int first = Math.min(n, ring.length - tail);
+        System.arraycopy(src, srcOffset, ring, tail, first);
+        if (n > first) {
+            System.arraycopy(src, srcOffset + first, ring, 0, n - first);
+        }
+        length += n;
+        return n;
+    }
+
+    private void ensureAllocated() {
+        if (ring == null) {
+            ring = new byte[capacity];
+            memory = MemorySegment.ofArray(ring);
+        }
     }
 
     /** Drops the first {@code n} bytes (they were acknowledged). */

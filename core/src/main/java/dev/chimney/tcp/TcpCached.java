@@ -27,6 +27,12 @@ public record TcpCached(boolean keepAliveEnabled, boolean naglingEnabled, int in
                     + " kaProbeCount=" + kaProbeCount + " kaTimeoutTicks=" + kaTimeoutTicks + " kaIntervalTicks="
                     + kaIntervalTicks + " maxRtTicks=" + maxRtTicks + " (MaxRT: -1 no limit, 0 count, >0 ticks)");
         }
+        if (ttlOrHopLimit < 1 || ttlOrHopLimit > 255 || tosOrTrafficClass < 0 || tosOrTrafficClass > 255
+                || (flowLabel & ~0xF_FFFF) != 0) {
+            throw new IllegalArgumentException("bad cached IP fields: ttlOrHopLimit=" + ttlOrHopLimit
+                    + " (1..255) tosOrTrafficClass=" + tosOrTrafficClass + " (0..255) flowLabel=" + flowLabel
+                    + " (20 bits)");
+        }
         if (userPriority < 0 || userPriority > 7) {
             throw new IllegalArgumentException("userPriority is 3 bits (0..7), got " + userPriority);
         }
@@ -47,6 +53,18 @@ public record TcpCached(boolean keepAliveEnabled, boolean naglingEnabled, int in
         return new TcpCached(keepAliveEnabled, enabled, initialRcvWnd, rcvIndicationSize, kaProbeCount,
                 kaTimeoutTicks, kaIntervalTicks, maxRtTicks, flowLabel, ttlOrHopLimit, tosOrTrafficClass,
                 userPriority);
+    }
+
+    /** The per-packet IP fields (spec §2.6): TTL / hop limit, TOS / traffic class, IPv6 flow label. */
+    public TcpCached withIpFields(int ttlOrHopLimit, int tosOrTrafficClass, int flowLabel) {
+        return new TcpCached(keepAliveEnabled, naglingEnabled, initialRcvWnd, rcvIndicationSize, kaProbeCount,
+                kaTimeoutTicks, kaIntervalTicks, maxRtTicks, flowLabel, ttlOrHopLimit, tosOrTrafficClass, userPriority);
+    }
+
+    /** InitialRcvWnd (spec §2.6); applied with TCP_FLAG_UPDATE_RCV_WND semantics by {@code updateCached}. */
+    public TcpCached withInitialRcvWnd(int bytes) {
+        return new TcpCached(keepAliveEnabled, naglingEnabled, bytes, rcvIndicationSize, kaProbeCount,
+                kaTimeoutTicks, kaIntervalTicks, maxRtTicks, flowLabel, ttlOrHopLimit, tosOrTrafficClass, userPriority);
     }
 
     public TcpCached withMaxRtTicks(long ticks) {

@@ -39,6 +39,9 @@ public final class TcpConfig {
     final long finWait2TimeoutNs;
     final long mslNs;
     final int challengeAcksPerSecond;
+    final long unacceptableAckIntervalNs;
+    final long synChallengeAckIntervalNs;
+    final long challengeKeepAliveNs;
     final int maxOutOfOrderRanges;
     final int synQueueLimit;
     final int acceptBacklog;
@@ -76,6 +79,9 @@ public final class TcpConfig {
         this.finWait2TimeoutNs = b.finWait2TimeoutNs;
         this.mslNs = b.mslNs;
         this.challengeAcksPerSecond = b.challengeAcksPerSecond;
+        this.unacceptableAckIntervalNs = b.unacceptableAckIntervalNs;
+        this.synChallengeAckIntervalNs = b.synChallengeAckIntervalNs;
+        this.challengeKeepAliveNs = b.challengeKeepAliveNs;
         this.maxOutOfOrderRanges = b.maxOutOfOrderRanges;
         this.synQueueLimit = b.synQueueLimit;
         this.acceptBacklog = b.acceptBacklog;
@@ -131,6 +137,9 @@ public final class TcpConfig {
         b.finWait2TimeoutNs = finWait2TimeoutNs;
         b.mslNs = mslNs;
         b.challengeAcksPerSecond = challengeAcksPerSecond;
+        b.unacceptableAckIntervalNs = unacceptableAckIntervalNs;
+        b.synChallengeAckIntervalNs = synChallengeAckIntervalNs;
+        b.challengeKeepAliveNs = challengeKeepAliveNs;
         b.maxOutOfOrderRanges = maxOutOfOrderRanges;
         b.synQueueLimit = synQueueLimit;
         b.acceptBacklog = acceptBacklog;
@@ -188,6 +197,10 @@ public final class TcpConfig {
         return finWait2TimeoutNs;
     }
 
+    public long unacceptableAckIntervalNs() {
+        return unacceptableAckIntervalNs;
+    }
+
     /** Fluent builder; {@link #build()} validates and fails with a message naming the bad setting. */
     public static final class Builder {
         private int ticksPerSecond = 1000;
@@ -210,6 +223,9 @@ public final class TcpConfig {
         private long finWait2TimeoutNs = 120_000_000_000L;
         private long mslNs = 30_000_000_000L;
         private int challengeAcksPerSecond = 1000;
+        private long unacceptableAckIntervalNs = 500_000_000L;
+        private long synChallengeAckIntervalNs = 3_000_000_000L;
+        private long challengeKeepAliveNs = 300_000_000_000L;
         private int maxOutOfOrderRanges = 16;
         private int synQueueLimit = 128;
         private int acceptBacklog = 128;
@@ -365,6 +381,42 @@ public final class TcpConfig {
             return this;
         }
 
+        /**
+         * Least time between two ACKs one connection sends in answer to unacceptable segments without data (RFC
+         * 9293 §3.10.7.4: out-of-window, PAWS-rejected, or acknowledging unsent data). The RFC answers each with an
+         * ACK; two ends that disagree about the window would then bounce ACKs at line rate, so further answers
+         * within the interval are suppressed and counted ({@link TcpCounter#UNACCEPTABLE_ACKS_SUPPRESSED}).
+         * Segments carrying data or a FIN are always answered: their sender needs the ACK to make progress. Default
+         * 500 ms (Linux tcp_invalid_ratelimit); 0 answers every one. RFC 5961 challenge ACKs have their own
+         * stack-wide limit ({@link #challengeAcksPerSecond}).
+         */
+        public Builder unacceptableAckIntervalNs(long v) {
+            this.unacceptableAckIntervalNs = v;
+            return this;
+        }
+
+        /**
+         * Least time between two challenge ACKs one connection sends for in-window SYNs (RFC 5961 §4.2; chimney spec
+         * §6.11.1 / R-BLIND-6: one per 3 s, the default). 0 leaves only the stack-wide {@link
+         * #challengeAcksPerSecond}. In-window RSTs get one challenge ACK per validation period, which the next
+         * acceptable segment ends (R-BLIND-3).
+         */
+        public Builder synChallengeAckIntervalNs(long v) {
+            this.synChallengeAckIntervalNs = v;
+            return this;
+        }
+
+        /**
+         * Blind-attack mitigation (chimney spec §6.11.1, R-BLIND-7..9): after a challenge ACK for an RST or SYN, the
+         * keepalive timer expires within this time (started if idle, shortened if later), then probes every
+         * KaInterval up to KaProbeCount (10 probes 1 s apart when both are 0) and closes TIMED_OUT if none is
+         * answered; any acceptable segment ends it. Default 5 min as the spec; 0 turns it off (plain RFC 5961).
+         */
+        public Builder challengeKeepAliveNs(long v) {
+            this.challengeKeepAliveNs = v;
+            return this;
+        }
+
         /** Out-of-order ranges kept per connection; a segment needing one more is dropped (never ACKed). */
         public Builder maxOutOfOrderRanges(int v) {
             this.maxOutOfOrderRanges = v;
@@ -395,7 +447,11 @@ public final class TcpConfig {
             return this;
         }
 
-        /** Default TtlOrHopLimit (spec §2.6). */
+        /**
+         * Default TtlOrHopLimit (spec §2.6) of a new connection's packets, 1..255; change one connection's with
+         * {@link TcpConnection#updateCached}. Segments sent for no connection (RST to a closed port) use the IP
+         * stack's default.
+         */
         public Builder ttl(int v) {
             this.ttl = v;
             return this;
@@ -431,6 +487,21 @@ public final class TcpConfig {
             if (minRtoNs <= 0 || initialRtoNs < minRtoNs || maxRtoNs < initialRtoNs) {
                 throw new IllegalArgumentException("need 0 < minRtoNs <= initialRtoNs <= maxRtoNs, got " + minRtoNs
                         + ", " + initialRtoNs + ", " + maxRtoNs);
+            }
+            if (ttl < 1 || ttl > 255) {
+                throw new IllegalArgumentException("ttl (IPv4 TTL / IPv6 hop limit) must be 1..255, got " + ttl);
+            }
+            if (challengeKeepAliveNs < 0) {
+                throw new IllegalArgumentException("challengeKeepAliveNs must be >= 0 (0 = no mitigation keepalive), "
+                        + "got " + challengeKeepAliveNs);
+            }
+            if (synChallengeAckIntervalNs < 0) {
+                throw new IllegalArgumentException("synChallengeAckIntervalNs must be >= 0 (0 = only the stack-wide "
+                        + "limit), got " + synChallengeAckIntervalNs);
+            }
+            if (unacceptableAckIntervalNs < 0) {
+                throw new IllegalArgumentException("unacceptableAckIntervalNs must be >= 0 (0 = no throttling), got "
+                        + unacceptableAckIntervalNs);
             }
             if (maxOutOfOrderRanges < 1 || synQueueLimit < 1 || acceptBacklog < 1) {
                 throw new IllegalArgumentException("maxOutOfOrderRanges, synQueueLimit and acceptBacklog must be "

@@ -11,6 +11,7 @@ import dev.chimney.wire.IpAddress;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * One TCP connection (the TCB): RFC 9293 state machine, RFC 7323 window scaling / timestamps / PAWS, RFC 2018
@@ -40,6 +41,12 @@ import java.util.List;
  *       from the next segment; until then the RFC 9293 default MSS is assumed, which can only make ACKs earlier.
  *   <li>The time data was last sent (RFC 5681 §4.1 idle restart): taken as the import time, so an idle period
  *       spanning the move restarts the window one RTO later than it would have.
+ *   <li>Whether the keepalive timer runs for blind-attack mitigation: derived — it does when the timer runs while
+ *       KEEP_ALIVE_ENABLED is clear; with keepalive enabled a shortened mitigation deadline continues as ordinary
+ *       keepalive (probe count and deadline carried exactly).
+ *   <li>When an unacceptable segment was last answered (the ACK throttle), and the RST / SYN challenge-ACK
+ *       throttles of spec §6.11.1: reset, so the first one after a move is answered; they bound storms and their
+ *       phase does not matter.
  * </ul>
  *
  * <p>Threading: every method must be called on the owning stack's loop.
@@ -82,6 +89,11 @@ public final class TcpConnection {
     /** Smallest peer MSS we honour. */
     private static final int MIN_SEND_MSS = 64;
     private static final int TIMESTAMP_OPTION_BYTES = 12;
+    /** Spec §6.11.1: mitigation keepalive when KaProbeCount and KaInterval are both 0. */
+    private static final int MITIGATION_DEFAULT_PROBES = 10;
+    private static final long MITIGATION_DEFAULT_INTERVAL_NS = 1_000_000_000L;
+    /** RFC 7323 §2.3: 65535 << 14 rounded to a power of two; also TcpConfig's receive buffer limit. */
+    private static final int MAX_RECEIVE_WINDOW_BYTES = 1 << 30;
     /**
      * Least time between two forward-progress hints to neighbor discovery (RFC 4861 §7.3.1): a neighbor stays
      * REACHABLE for ~30 s, so one hint a second keeps it fresh without a route lookup per ACK.
@@ -153,10 +165,20 @@ public final class TcpConnection {
     private RtxKind armedKind = RtxKind.NONE;
     private CloseReason softError;
     private long reachabilityConfirmedNs = Long.MIN_VALUE / 4;
+    /** A challenge ACK answered an in-window RST and no acceptable segment has arrived since (R-BLIND-3). */
+    private boolean rstChallengeSent;
+    /** The keepalive timer runs for blind-attack mitigation (spec §6.11.1); an acceptable segment ends it. */
+    private boolean mitigationKeepAlive;
+    /** When a challenge ACK last answered an in-window SYN (R-BLIND-6). */
+    private long synChallengeSentNs = Long.MIN_VALUE / 4;
+    /** When an ACK last answered an unacceptable segment without data (see {@link #ackUnacceptable}). */
+    private long unacceptableAckSentNs = Long.MIN_VALUE / 4;
     private boolean passive;
     TcpListener owner;
     private boolean appClosed;
     private boolean finAfterHandshake;
+    /** Text of a simultaneous-open SYN, stored at RCV.NXT and waiting for ESTABLISHED (RFC 9293 §3.10.7.3). */
+    private int queuedSynTextBytes;
     private boolean inInput;
     private boolean detached;
 
@@ -342,19 +364,35 @@ public final class TcpConnection {
      * @throws IllegalStateException if the send side was shut down or the connection is closed
      */
     public int write(MemorySegment src, long offset, int length) {
+        checkWritable();
+        return afterWrite(sendBuffer.write(src, offset, length));
+    }
+
+    /**
+     * As {@link #write(MemorySegment, long, int)} from a heap array, copied straight into the send buffer (no
+     * per-call wrapper object, so a steady writer allocates nothing).
+     *
+     * @throws IndexOutOfBoundsException if {@code offset}/{@code length} lie outside {@code src}
+     * @throws IllegalStateException if the send side was shut down or the connection is closed
+     */
+    public int write(byte[] src, int offset, int length) {
+        Objects.checkFromIndexSize(offset, length, src.length);
+        checkWritable();
+        return afterWrite(sendBuffer.write(src, offset, length));
+    }
+
+    private void checkWritable() {
         if (!d.state.canSend() || finAfterHandshake) {
             throw new IllegalStateException("cannot write in state " + d.state
                     + ": the send side is shut down or the connection closed; check writableBytes() first");
         }
-        int n = sendBuffer.write(src, offset, length);
+    }
+
+    private int afterWrite(int n) {
         if (n > 0 && d.state.isSynchronized()) {
             afterApiCall();
         }
         return n;
-    }
-
-    public int write(byte[] src, int offset, int length) {
-        return write(MemorySegment.ofArray(src), offset, length);
     }
 
     public int write(byte[] src) {
@@ -424,8 +462,19 @@ public final class TcpConnection {
         dispatchEvents();
     }
 
-    /** Replaces the cached variables (spec §3.3 update offload), applying the spec §2.6 update rules. */
+    /**
+     * Replaces the cached variables (spec §3.3 update offload), applying the spec §2.6 update rules. A larger
+     * InitialRcvWnd grows the receive buffer and is advertised at once (TCP_FLAG_UPDATE_RCV_WND, R-STATE-11), up to
+     * what the negotiated window scale can express; a smaller one keeps the buffer, since a window must not shrink
+     * (RFC 9293 §3.8.6.2.2).
+     *
+     * @throws IllegalArgumentException if InitialRcvWnd exceeds 2^30 bytes (the largest window TCP can express)
+     */
     public void updateCached(TcpCached newCached, boolean keepAliveRestart, boolean maxRtRestart) {
+        if (newCached.initialRcvWnd() > MAX_RECEIVE_WINDOW_BYTES) {
+            throw new IllegalArgumentException("initialRcvWnd " + newCached.initialRcvWnd() + " exceeds the largest "
+                    + "TCP window (2^30 bytes, RFC 7323 §2.3); use at most " + MAX_RECEIVE_WINDOW_BYTES);
+        }
         TcpCached old = this.cached;
         this.cached = newCached;
         long now = stack.nowNs();
@@ -438,6 +487,7 @@ public final class TcpConnection {
             restartKeepAlive(now);
         }
         if (newCached.initialRcvWnd() != old.initialRcvWnd()) {
+            receiveBuffer.grow(newCached.initialRcvWnd());
             ackNow = true; // TCP_FLAG_UPDATE_RCV_WND: advertise the new window
         }
         afterApiCall();
@@ -638,7 +688,14 @@ public final class TcpConnection {
             armedKind = RtxKind.NONE;
             establish(nowNs);
             ackNow = true;
-            // data carried by the SYN-ACK is not queued; it was not acknowledged so the peer will resend it
+            // RFC 9293 §3.10.7.3: "if there are other controls or text in the segment, then continue processing at
+            // the sixth step" — text carried by the SYN,ACK is received now (it starts one after the SYN)
+            // (a FIN cannot be here: the stack drops SYN+FIN as an impossible header)
+            if (seg.payloadLength() > 0) {
+                TcpSegment text = rxAdjusted.set(seg);
+                text.flags(text.flags() & ~TcpFlags.SYN).seq(irs + 1);
+                receiveData(nowNs, text);
+            }
         } else {
             // simultaneous open (RFC 9293 §3.5 figure 7): SYN_RECEIVED, send SYN,ACK with our original ISN
             d.sndWnd = seg.window();
@@ -646,7 +703,31 @@ public final class TcpConnection {
             d.sndWl1 = seg.seq();
             sndWl2 = seg.ack();
             setState(TcpState.SYN_RECEIVED);
+            queueSynText(seg);
             sendSyn(nowNs, true);
+        }
+    }
+
+    /**
+     * RFC 9293 §3.10.7.3 simultaneous open: text on the peer's SYN is "queued for processing after the
+     * ESTABLISHED state has been reached". It is stored at RCV.NXT now but neither acknowledged nor readable until
+     * {@link #processQueuedSynText}. Only active opens get here: a listener's embryos keep no SYN text, so a SYN
+     * flood cannot make each half-open connection allocate a receive buffer (the peer resends unacknowledged data).
+     */
+    private void queueSynText(TcpSegment syn) {
+        int len = Math.min(syn.payloadLength(), d.rcvWnd);
+        receiveBuffer.store(0, syn.payloadMemory(), syn.payloadOffset(), len);
+        queuedSynTextBytes = len;
+    }
+
+    /** Delivers the text queued by {@link #queueSynText} once ESTABLISHED (RFC 9293 §3.10.7.4 seventh step). */
+    private void processQueuedSynText() {
+        int len = queuedSynTextBytes;
+        queuedSynTextBytes = 0;
+        if (len > 0) {
+            advanceRcvNxt(len);
+            pendingEvents |= EVENT_READABLE;
+            ackNow = true;
         }
     }
 
@@ -675,7 +756,7 @@ public final class TcpConnection {
         if (constants.timestamps() && seg.hasTimestamp() && !rst && lt(seg.tsVal(), d.tsRecent)) {
             if (nowNs - d.tsRecentNs <= PAWS_IDLE_NS) {
                 stack.count(TcpCounter.DROP_PAWS);
-                ackNow = true;
+                ackUnacceptable(nowNs, seg); // RFC 7323 §5.3 R1: send an acknowledgment and drop
                 return;
             }
             // RFC 7323 §5.5: TS.Recent idle for more than 24 days is invalid; accept and let R3 refresh it
@@ -691,7 +772,7 @@ public final class TcpConnection {
                 // RFC 9293 §3.10.7.4 eighth step, TIME-WAIT: acknowledge and restart the 2 MSL timeout
                 timeWaitDeadlineNs = nowNs + 2 * config.mslNs;
             }
-            ackNow = true;
+            ackUnacceptable(nowNs, seg);
             return;
         }
         // RFC 7323 §4.3 (R3): TS.Recent update rule for acceptable segments
@@ -703,7 +784,13 @@ public final class TcpConnection {
         // second: check the RST bit (RFC 5961 §3.2)
         if (rst) {
             if (seg.seq() != d.rcvNxt) {
-                challengeAck(nowNs);
+                // R-BLIND-3: one challenge ACK per RST validation period, which an acceptable segment ends
+                if (rstChallengeSent) {
+                    stack.count(TcpCounter.CHALLENGE_ACKS_SUPPRESSED);
+                } else if (challengeAck(nowNs)) {
+                    rstChallengeSent = true;
+                    armMitigationKeepAlive(nowNs);
+                }
                 return;
             }
             stack.count(TcpCounter.RESETS_RECEIVED);
@@ -722,9 +809,17 @@ public final class TcpConnection {
         }
         // fourth: check the SYN bit (RFC 5961 §4.2: any SYN in a synchronized state gets a challenge ACK)
         if (seg.has(TcpFlags.SYN)) {
-            challengeAck(nowNs);
+            // R-BLIND-6: at most one challenge ACK per synChallengeAckIntervalNs for in-window SYNs
+            long intervalNs = config.synChallengeAckIntervalNs;
+            if (intervalNs > 0 && nowNs - synChallengeSentNs < intervalNs) {
+                stack.count(TcpCounter.CHALLENGE_ACKS_SUPPRESSED);
+            } else if (challengeAck(nowNs)) {
+                synChallengeSentNs = nowNs;
+                armMitigationKeepAlive(nowNs);
+            }
             return;
         }
+        rstChallengeSent = false; // an acceptable segment ends the RST validation period (spec §6.11.1)
         // fifth: check the ACK field
         if (!seg.has(TcpFlags.ACK)) {
             return;
@@ -750,6 +845,7 @@ public final class TcpConnection {
             d.retransmitDeadlineNs = Long.MAX_VALUE;
             armedKind = RtxKind.NONE;
             establish(nowNs);
+            processQueuedSynText();
             if (owner != null) {
                 owner.established(this);
             }
@@ -801,7 +897,7 @@ public final class TcpConnection {
         if (gt(ack, d.sndMax)) {
             // acknowledges something not yet sent: send an ACK and drop
             stack.count(TcpCounter.DROP_BAD_ACK);
-            ackNow = true;
+            ackUnacceptable(nowNs, seg);
             return false;
         }
         if (lt(ack, d.sndUna - (int) Math.min(d.maxSndWnd, Integer.MAX_VALUE))) {
@@ -1089,14 +1185,39 @@ public final class TcpConnection {
         }
     }
 
-    /** RFC 5961 §3.2/§4.2/§5.2 challenge ACK, under the stack-wide rate limit of RFC 5961 §7. */
-    private void challengeAck(long nowNs) {
+    /**
+     * RFC 9293 §3.10.7.4 "send an acknowledgment" for an unacceptable segment, throttled per connection: two ends
+     * that each find the other's pure ACKs unacceptable (a desynchronized peer, a middlebox rewriting sequence
+     * numbers) would otherwise answer each other at line rate. Only segments without data or FIN are throttled —
+     * a retransmission of data we already hold means our ACK was lost, and its sender needs the answer to move on.
+     * Linux does the same (tcp_oow_rate_limited, tcp_invalid_ratelimit).
+     */
+    private void ackUnacceptable(long nowNs, TcpSegment seg) {
+        long intervalNs = config.unacceptableAckIntervalNs;
+        // a SYN is never throttled here: R-BLIND-4 wants every out-of-window SYN answered, and nobody sends a SYN
+        // in answer to an ACK, so SYNs cannot feed an ACK storm
+        if (intervalNs > 0 && seg.payloadLength() == 0 && !seg.has(TcpFlags.FIN) && !seg.has(TcpFlags.SYN)) {
+            if (nowNs - unacceptableAckSentNs < intervalNs) {
+                stack.count(TcpCounter.UNACCEPTABLE_ACKS_SUPPRESSED);
+                return;
+            }
+            unacceptableAckSentNs = nowNs;
+        }
+        ackNow = true;
+    }
+
+    /**
+     * RFC 5961 §3.2/§4.2/§5.2 challenge ACK, under the stack-wide rate limit of RFC 5961 §7; returns whether it was
+     * sent.
+     */
+    private boolean challengeAck(long nowNs) {
         if (stack.allowChallengeAck(nowNs)) {
             stack.count(TcpCounter.CHALLENGE_ACKS);
             sendAck();
-        } else {
-            stack.count(TcpCounter.CHALLENGE_ACKS_SUPPRESSED);
+            return true;
         }
+        stack.count(TcpCounter.CHALLENGE_ACKS_SUPPRESSED);
+        return false;
     }
 
     // =============================================================================================================
@@ -1529,6 +1650,7 @@ public final class TcpConnection {
     }
 
     private void restartKeepAlive(long nowNs) {
+        mitigationKeepAlive = false;
         d.keepAliveProbeCount = 0;
         if (cached.keepAliveEnabled() && d.state.isSynchronized() && d.state != TcpState.TIME_WAIT) {
             d.keepAliveDeadlineNs = nowNs + cached.kaTimeoutTicks() * tickNs;
@@ -1747,12 +1869,19 @@ public final class TcpConnection {
     }
 
     private void onKeepAliveTimer(long nowNs) {
+        int maxProbes = cached.kaProbeCount();
+        long intervalNs = cached.kaIntervalTicks() * tickNs;
+        if (mitigationKeepAlive && maxProbes == 0 && intervalNs == 0) {
+            // spec §6.11.1 (R-BLIND-8): with both unset, mitigation probes 10 times, 1 s apart
+            maxProbes = MITIGATION_DEFAULT_PROBES;
+            intervalNs = MITIGATION_DEFAULT_INTERVAL_NS;
+        }
         if (d.sndMax != d.sndUna) {
             // data outstanding: the retransmission timer watches the peer
-            d.keepAliveDeadlineNs = nowNs + cached.kaTimeoutTicks() * tickNs;
+            d.keepAliveDeadlineNs = nowNs + (mitigationKeepAlive ? intervalNs : cached.kaTimeoutTicks() * tickNs);
             return;
         }
-        if (d.keepAliveProbeCount >= cached.kaProbeCount()) {
+        if (d.keepAliveProbeCount >= maxProbes) {
             timeOut();
             return;
         }
@@ -1760,7 +1889,25 @@ public final class TcpConnection {
         stack.count(TcpCounter.KEEPALIVE_PROBES);
         // RFC 1122 §4.2.3.6: SEG.SEQ = SND.NXT − 1 with no data, which elicits an ACK
         emit(nowNs, d.sndNxt - 1, TcpFlags.ACK, 0, 0);
-        d.keepAliveDeadlineNs = nowNs + cached.kaIntervalTicks() * tickNs;
+        d.keepAliveDeadlineNs = nowNs + intervalNs;
+    }
+
+    /**
+     * Spec §6.11.1 (R-BLIND-7): after a challenge ACK the keepalive timer expires within {@link
+     * TcpConfig.Builder#challengeKeepAliveNs} — started if idle, shortened if it would expire later — so a peer
+     * that really reset (and whose RSTs we doubt) is found dead by unanswered probes; any acceptable segment ends it
+     * (R-BLIND-9, {@link #restartKeepAlive}).
+     */
+    private void armMitigationKeepAlive(long nowNs) {
+        long delayNs = config.challengeKeepAliveNs;
+        if (delayNs <= 0 || !d.state.isSynchronized() || d.state == TcpState.TIME_WAIT) {
+            return;
+        }
+        long deadlineNs = nowNs + delayNs;
+        if (d.keepAliveDeadlineNs > deadlineNs) {
+            d.keepAliveDeadlineNs = deadlineNs;
+            mitigationKeepAlive = true;
+        }
     }
 
     private void timeOut() {
@@ -1953,7 +2100,7 @@ public final class TcpConnection {
         c.cc.init(c.sendMss(), now);
         c.cc.restore(del.cWnd(), del.ssThresh(), now);
         byte[] send = del.sendData();
-        c.sendBuffer.write(MemorySegment.ofArray(send), 0, send.length);
+        c.sendBuffer.write(send, 0, send.length);
         byte[] received = del.receivedData();
         c.receiveBuffer.store(0, MemorySegment.ofArray(received), 0, received.length);
         c.receiveBuffer.commit(received.length);
@@ -1969,6 +2116,8 @@ public final class TcpConnection {
         c.lastDataSentNs = now;
         c.lastAckSent = s.rcvNxt;
         c.recover = s.sndMax;
+        // a keepalive timer running with keepalive disabled can only be blind-attack mitigation (spec §6.11.1)
+        c.mitigationKeepAlive = !c.cached.keepAliveEnabled() && s.keepAliveDeadlineNs != Long.MAX_VALUE;
         c.peerFinReceived = switch (s.state) {
             case CLOSE_WAIT, CLOSING, LAST_ACK -> true;
             default -> false;

@@ -30,7 +30,9 @@ public enum TcpCounter {
     KEEPALIVE_PROBES("keepalive probes (RFC 1122 §4.2.3.6)"),
     TIMEOUTS("connections closed by a timer (TIMED_OUT)"),
     EXPORTS("connections exported"),
-    IMPORTS("connections imported");
+    IMPORTS("connections imported"),
+    UNACCEPTABLE_ACKS_SUPPRESSED("ACKs for unacceptable segments without data withheld by the per-connection "
+            + "interval (TcpConfig.unacceptableAckIntervalNs)");
 
     private final String description;
 

@@ -27,7 +27,8 @@ import java.util.Objects;
  * names a live connection and the quoted sequence number lies in SND.UNA..SND.MAX (RFC 5927 §4.1, §4.3).
  *
  * <p>Transmit ({@link TcpOutput}): writes header, options and payload straight into IP's reusable transmit buffer
- * and fills the checksum; a steady stream of segments allocates nothing (address objects for received packets come
+ * and fills the checksum, with the IP fields (TTL / hop limit, TOS / traffic class, flow label) of the connection's
+ * cached state (spec §2.6); a steady stream of segments allocates nothing (address objects for received packets come
  * from a small cache, see {@link #addressV4}).
  *
  * <p>Owned by the IP stack's loop: every method runs there.
@@ -252,6 +253,11 @@ public final class TcpIpBinding implements TransportHandler, TcpOutput {
         if (out == null) {
             count(TcpIpCounter.TX_DROP_NO_ROUTE);
             return;
+        }
+        if (ipParams != null) {
+            // spec §2.6 / R-STATE-12: every packet of a connection carries its cached IP fields
+            out.ttlOrHopLimit(ipParams.ttlOrHopLimit()).tosOrTrafficClass(ipParams.tosOrTrafficClass())
+                    .flowLabel(ipParams.flowLabel());
         }
         TcpOptions o = txOptions.clear();
         if (seg.mss() >= 0) {

@@ -28,6 +28,7 @@ class TcpOptionsTest {
 
     @Test
     void mssIsClampedToPeerOfferAndPathMtu() {
+        // R-STATE-13 (RemoteMss)
         // RFC 9293 §3.7.1: Eff.snd.MSS = min(SendMSS, MTU − headers); we offer path MTU − 40 (IPv4)
         TcpHarness h = new TcpHarness(TcpHarness.plain().build());
         h.stack.listen(TcpHarness.LOCAL, 80, l -> h.accepted.add(l.accept()));
@@ -52,6 +53,7 @@ class TcpOptionsTest {
 
     @Test
     void windowScalingNegotiatedAndApplied() {
+        // R-STATE-8
         // RFC 7323 §2.2: answer WS only if offered, SYN windows unscaled; §2.3 scale every later window
         TcpHarness h = new TcpHarness(TcpHarness.plain().windowScaling(true).receiveBufferBytes(1 << 20).build());
         h.stack.listen(TcpHarness.LOCAL, 80, l -> h.accepted.add(l.accept()));
@@ -108,6 +110,7 @@ class TcpOptionsTest {
 
     @Test
     void pawsDropsOldTimestampAndAcks() {
+        // R-TS-7 (TsRecent)
         // RFC 7323 §5.3 R1: TSval < TS.Recent → send ACK, drop the segment
         TcpHarness h = new TcpHarness(TcpHarness.plain().timestamps(true).build());
         TcpConnection c = timestamped(h);
@@ -120,6 +123,7 @@ class TcpOptionsTest {
 
     @Test
     void pawsIgnoresTsRecentIdleForMoreThan24Days() {
+        // R-TS-7 (TsRecentAge)
         // RFC 7323 §5.5: TS.Recent is invalid after 24 days idle, the segment is accepted
         TcpHarness h = new TcpHarness(TcpHarness.plain().timestamps(true).build());
         TcpConnection c = timestamped(h);
@@ -140,6 +144,7 @@ class TcpOptionsTest {
 
     @Test
     void rttIsMeasuredFromTimestampEcho() {
+        // R-TS-3
         // RFC 7323 §4.1 / RFC 6298 §2.2: first sample R → SRTT = R, RTTVAR = R/2, RTO = SRTT + 4·RTTVAR
         TcpHarness h = new TcpHarness(TcpHarness.plain().timestamps(true).minRtoNs(10 * MS).build());
         TcpConnection c = timestamped(h);

@@ -27,6 +27,7 @@ class TcpSpecOraclesTest {
 
     @Test
     void rttEstimatorFollowsRfc6298ScaledAsSpecCarriesIt() {
+        // R-STATE-4 (returned as 8×SRTT / 4×RTTVAR)
         // RFC 6298 §2.2: first sample R → SRTT = R, RTTVAR = R/2; §2.3: RTTVAR = 3/4·RTTVAR + 1/4·|SRTT − R'|,
         // SRTT = 7/8·SRTT + 1/8·R'. Spec §2.7 carries 8×SRTT and 4×RTTVAR in ticks.
         TcpHarness h = new TcpHarness(TcpHarness.plain().timestamps(true).build());
@@ -47,6 +48,7 @@ class TcpSpecOraclesTest {
 
     @Test
     void timestampsStayMonotonicAndMrttExactAcrossMovesWithDriftingClocks() {
+        // R-TS-2, R-TS-3, R-TS-6
         // spec §6.10 example 2: the host clock drifts between offload and upload; TSvals on the wire stay monotonic
         // and every merged RTT (MRTT = now + delta − TSecr) is exact. Our "host" and "NIC" are two stacks whose
         // clocks differ by an arbitrary, changing amount.

@@ -103,6 +103,7 @@ class TcpStateMachineTest {
 
     @Test
     void simultaneousOpen() {
+        // R-RFC-1 (simultaneous open)
         // RFC 9293 §3.5 figure 7: SYN-SENT → SYN-RECEIVED on a bare SYN → ESTABLISHED on the peer's SYN,ACK
         TcpConnection c = h.stack.connect(TcpHarness.LOCAL, 80, TcpHarness.REMOTE, TcpHarness.REMOTE_PORT,
                 h.events);
@@ -117,6 +118,7 @@ class TcpStateMachineTest {
 
     @Test
     void dataIsDeliveredAndAckedAfterDelayedAckTimeout() {
+        // R-TIMER-14 (no later than the delayed-ACK time)
         // RFC 1122 §4.2.3.2 delayed ACK (40 ms configured), RFC 9293 §3.10.7.4 seventh step
         TcpConnection c = h.establishedPassive();
         byte[] data = bytes(100, 3);
@@ -131,6 +133,7 @@ class TcpStateMachineTest {
 
     @Test
     void everySecondFullSegmentIsAckedAtOnce() {
+        // R-TIMER-14 (ACK frequency 2)
         // RFC 5681 §4.2: an ACK at least every second full-sized segment
         h.establishedPassive();
         h.send(20 * MS, peer(ACK, R, L).payload(bytes(1460, 1)));
@@ -158,6 +161,7 @@ class TcpStateMachineTest {
 
     @Test
     void retransmissionLimitAbortsWithTimedOut() {
+        // R-TIMER-4 (engine part: count limit → TIMED_OUT)
         // spec §6.1: MaxRT = 0 → TcpMaximumRetransmissions count limit, then TIMED_OUT to the application
         TcpHarness t = new TcpHarness(TcpHarness.plain().maxRetransmissions(2).build());
         TcpConnection c = t.establishedPassive();
@@ -170,6 +174,7 @@ class TcpStateMachineTest {
 
     @Test
     void maxRtTimeBudgetAbortsAndSoftErrorIsReported() {
+        // R-TIMER-4 (engine part: MaxRT time budget)
         // spec §6.1: MaxRT ≠ 0 is a time budget against TotalRT; RFC 1122 §4.2.3.9: report the soft error
         TcpConnection c = h.establishedPassive();
         c.updateCached(c.cached().withMaxRtTicks(2500), false, false);
@@ -185,6 +190,7 @@ class TcpStateMachineTest {
 
     @Test
     void activeCloseThroughFinWait2AndTimeWait() {
+        // R-RFC-1 (active close)
         // RFC 9293 §3.6 case 1: ESTABLISHED → FIN-WAIT-1 → FIN-WAIT-2 → TIME-WAIT → (2 MSL) CLOSED
         TcpConnection c = h.establishedPassive();
         h.advanceTo(20 * MS);
@@ -209,6 +215,7 @@ class TcpStateMachineTest {
 
     @Test
     void passiveCloseThroughCloseWaitAndLastAck() {
+        // R-RFC-1 (passive close, half-close: still sending after the peer's FIN)
         // RFC 9293 §3.6 case 2: FIN received → CLOSE-WAIT; close → LAST-ACK; ACK of FIN → CLOSED
         TcpConnection c = h.establishedPassive();
         h.send(20 * MS, peer(ACK | FIN, R, L));
@@ -227,6 +234,7 @@ class TcpStateMachineTest {
 
     @Test
     void simultaneousCloseGoesThroughClosing() {
+        // R-RFC-1 (simultaneous close)
         // RFC 9293 §3.6 case 3: FIN-WAIT-1 + FIN → CLOSING; ACK of our FIN → TIME-WAIT
         TcpConnection c = h.establishedPassive();
         h.advanceTo(20 * MS);
@@ -241,6 +249,7 @@ class TcpStateMachineTest {
 
     @Test
     void finWait2TimesOut() {
+        // R-TIMER-12 (default 120 s, restarted by an acceptable segment, CLOSED on expiry)
         // spec §6.5: the FIN_WAIT_2 timer (120 s) closes the connection, restarted by acceptable segments
         TcpConnection c = h.establishedPassive();
         h.advanceTo(20 * MS);
@@ -257,6 +266,7 @@ class TcpStateMachineTest {
 
     @Test
     void exactRstResetsConnection() {
+        // R-BLIND-2
         // RFC 5961 §3.2: RST with SEG.SEQ == RCV.NXT resets the connection
         TcpConnection c = h.establishedPassive();
         h.send(20 * MS, peer(RST, R, 0));
@@ -267,6 +277,7 @@ class TcpStateMachineTest {
 
     @Test
     void inWindowRstGetsChallengeAckAndOutOfWindowRstIsIgnored() {
+        // R-BLIND-1, R-BLIND-3 (first challenge ACK)
         // RFC 5961 §3.2: in-window but not exact → challenge ACK; outside the window → silently dropped
         TcpConnection c = h.establishedPassive();
         h.send(20 * MS, peer(RST, R + 100, 0));
@@ -279,6 +290,7 @@ class TcpStateMachineTest {
 
     @Test
     void synInEstablishedGetsChallengeAck() {
+        // R-BLIND-6 (first challenge ACK)
         // RFC 5961 §4.2: any SYN in a synchronized state → challenge ACK, connection untouched
         TcpConnection c = h.establishedPassive();
         h.send(20 * MS, peer(SYN, R + 10, 0));
@@ -289,14 +301,17 @@ class TcpStateMachineTest {
     @Test
     void challengeAcksAreRateLimited() {
         // RFC 5961 §7: at most challengeAcksPerSecond per second, stack-wide
+        // (each RST follows an acceptable segment, so the per-connection R-BLIND-3 period does not interfere)
         TcpHarness t = new TcpHarness(TcpHarness.plain().challengeAcksPerSecond(2).build());
         t.establishedPassive();
         for (int i = 0; i < 5; i++) {
+            t.send(20 * MS, peer(ACK, R, L));
             t.send(20 * MS, peer(RST, R + 100 + i, 0));
         }
         assertEquals(2, t.sent.size());
         assertEquals(3, t.stack.counter(TcpCounter.CHALLENGE_ACKS_SUPPRESSED));
         t.sent.clear();
+        t.send(1020 * MS, peer(ACK, R, L));
         t.send(1020 * MS, peer(RST, R + 100, 0));
         assertEquals(1, t.sent.size());
     }
@@ -327,6 +342,7 @@ class TcpStateMachineTest {
 
     @Test
     void outOfOrderDataIsHeldAndDeliveredWhenHoleFills() {
+        // R-RFC-2
         // RFC 9293 §3.10.7.4 (hold for later), RFC 5681 §4.2 immediate ACKs for out-of-order and hole filling
         TcpConnection c = h.establishedPassive();
         byte[] a = bytes(100, 1);

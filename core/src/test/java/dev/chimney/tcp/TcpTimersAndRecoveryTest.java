@@ -28,6 +28,7 @@ class TcpTimersAndRecoveryTest {
 
     @Test
     void zeroWindowProbesBackOffPerRoundAndStopWhenWindowOpens() {
+        // R-TIMER-6 (first rounds), R-TIMER-7
         // spec §6.3 persist algorithm; RFC 9293 §3.8.6.1 zero-window probing; RFC 1122 §4.2.2.17
         TcpHarness h = new TcpHarness(TcpHarness.plain().build());
         TcpConnection c = h.establishedPassive();
@@ -67,6 +68,7 @@ class TcpTimersAndRecoveryTest {
 
     @Test
     void keepaliveProbesIdleConnectionAndTimesOut() {
+        // R-TIMER-10
         // RFC 1122 §4.2.3.6: after KaTimeout idle, probes <SEQ=SND.NXT−1> every KaInterval, KaProbeCount of them
         TcpHarness h = new TcpHarness(TcpHarness.plain().keepAlive(true).keepAliveIdleNs(10_000 * MS)
                 .keepAliveIntervalNs(1000 * MS).keepAliveProbes(2).build());
@@ -123,6 +125,7 @@ class TcpTimersAndRecoveryTest {
 
     @Test
     void senderSwsAvoidanceWaitsForUsefulWindow() {
+        // R-TIMER-16 (held back: < MSS, more queued, < MaxSndWnd/2)
         // RFC 1122 §4.2.3.4: do not send a tiny segment into a tiny window when more data is queued
         TcpHarness h = new TcpHarness(TcpHarness.plain().build());
         TcpConnection c = h.establishedPassive();
@@ -187,6 +190,7 @@ class TcpTimersAndRecoveryTest {
 
     @Test
     void pathMtuDecreaseResegmentsInFlightData() {
+        // R-STATE-13 (current PathMtu)
         // RFC 1191 §6.5 / RFC 8201 §5.4: a smaller PMTU re-segments and resends what is in flight
         TcpHarness h = new TcpHarness(TcpHarness.plain().build());
         TcpConnection c = h.establishedPassive();
@@ -313,6 +317,7 @@ class TcpTimersAndRecoveryTest {
 
     @Test
     void smallWindowRefusedBySwsAvoidanceIsOverriddenByPersistTimer() {
+        // R-TIMER-16 (released when the timer fires)
         // RFC 1122 §4.2.3.4 override timeout: the peer's window is too small to use and its later window update
         // was lost; with nothing in flight the persist timer must eventually send what the window allows
         TcpHarness h = new TcpHarness(TcpHarness.plain().nagle(false).build());
