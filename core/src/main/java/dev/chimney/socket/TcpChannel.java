@@ -35,6 +35,9 @@ public final class TcpChannel {
     private IOException pendingError;
     private Timer connectTimer;
     private Object attachment;
+    /** The last direct buffer written and a segment over it, so rewriting the same buffer allocates nothing. */
+    private ByteBuffer lastDirectBuffer;
+    private MemorySegment lastDirectSegment;
 
     private final TcpConnection.Listener events = new TcpConnection.Listener() {
         @Override
@@ -348,7 +351,10 @@ public final class TcpChannel {
      */
     public int write(byte[] src, int offset, int length) {
         java.util.Objects.checkFromIndexSize(offset, length, src.length);
-        return write(MemorySegment.ofArray(src), offset, length);
+        checkCanWrite();
+        int n = Math.min(length, writableBytes());
+        // straight from the array: a MemorySegment.ofArray wrapper per call costs ~72 bytes (not scalar-replaced)
+        return n == 0 ? 0 : connection.write(src, offset, n);
     }
 
     /** As {@link #write(byte[], int, int)}, from a heap or native memory segment. */
@@ -358,14 +364,27 @@ public final class TcpChannel {
         return n == 0 ? 0 : connection.write(src, offset, n);
     }
 
-    /** Writes from {@code src}'s remaining bytes (heap or direct), advancing its position. */
+    /**
+     * Writes from {@code src}'s remaining bytes (heap or direct), advancing its position. Allocates nothing per call
+     * when the same buffer is written again (the channel keeps a segment over the last direct buffer it saw).
+     */
     public int write(ByteBuffer src) {
         checkCanWrite();
         int n = Math.min(src.remaining(), writableBytes());
         if (n == 0) {
             return 0;
         }
-        int written = connection.write(MemorySegment.ofBuffer(src), 0, n);
+        int written;
+        if (src.hasArray()) {
+            written = connection.write(src.array(), src.arrayOffset() + src.position(), n);
+        } else {
+            if (src != lastDirectBuffer) {
+                // a segment over the whole buffer, independent of its position and limit at this call
+                lastDirectSegment = MemorySegment.ofBuffer(src.duplicate().clear());
+                lastDirectBuffer = src;
+            }
+            written = connection.write(lastDirectSegment, src.position(), n);
+        }
         src.position(src.position() + written);
         return written;
     }
