@@ -220,6 +220,7 @@ public final class HttpFileServer implements AutoCloseable {
 
         /** Parses and starts one buffered request if a complete head is there; returns whether it did. */
         private boolean tryRequest(TcpChannel ch) {
+            skipLeadingEmptyLines();
             int end = headEnd();
             if (end < 0) {
                 return false;
@@ -230,6 +231,24 @@ public final class HttpFileServer implements AutoCloseable {
             requestLength -= consumed;
             handle(ch, text);
             return true;
+        }
+
+        /** RFC 9112 §2.2: a server ignores empty lines (CRLF or LF) received before the request line. */
+        private void skipLeadingEmptyLines() {
+            int skip = 0;
+            while (true) {
+                if (skip < requestLength && request[skip] == '\n') {
+                    skip++;
+                } else if (skip + 1 < requestLength && request[skip] == '\r' && request[skip + 1] == '\n') {
+                    skip += 2;
+                } else {
+                    break;
+                }
+            }
+            if (skip > 0) {
+                System.arraycopy(request, skip, request, 0, requestLength - skip);
+                requestLength -= skip;
+            }
         }
 
         /** Index of the blank line ending the head (CRLF CRLF, or bare LF LF per RFC 9112 §2.2), or -1. */
@@ -262,10 +281,13 @@ public final class HttpFileServer implements AutoCloseable {
             }
             boolean keepAlive = http11;
             long contentLength = 0;
+            boolean contentLengthSeen = false;
             for (int i = 1; i < lines.length; i++) {
                 String line = lines[i];
                 int colon = line.indexOf(':');
-                if (colon <= 0 || Character.isWhitespace(line.charAt(colon - 1))) {
+                // RFC 9112 §5.2: obsolete line folding (a line starting with SP/HTAB) is rejected
+                if (colon <= 0 || Character.isWhitespace(line.charAt(colon - 1)) || line.charAt(0) == ' '
+                        || line.charAt(0) == '\t') {
                     respondError(ch, 400, "Bad Request", true); // RFC 9112 §5.1: no space before the colon
                     return;
                 }
@@ -281,15 +303,15 @@ public final class HttpFileServer implements AutoCloseable {
                         }
                     }
                     case "content-length" -> {
-                        try {
-                            contentLength = Long.parseLong(value);
-                        } catch (NumberFormatException e) {
-                            contentLength = -1;
-                        }
-                        if (contentLength < 0) {
+                        // RFC 9112 §6.3: Content-Length is 1*DIGIT ("+5", "5, 5" are not), and differing values
+                        // leave the framing ambiguous: an unrecoverable error, answered with 400 and close
+                        long v = digits(value);
+                        if (v < 0 || (contentLengthSeen && v != contentLength)) {
                             respondError(ch, 400, "Bad Request", true);
                             return;
                         }
+                        contentLength = v;
+                        contentLengthSeen = true;
                     }
                     case "transfer-encoding" -> {
                         // RFC 9112 §6.1: a coding we do not implement → 501, and the framing is lost: close
@@ -496,6 +518,22 @@ public final class HttpFileServer implements AutoCloseable {
             closeFile();
             sockets.loop().timers().cancel(idle);
         }
+    }
+
+    /** The value of a non-empty run of at most 18 ASCII digits, or -1 for anything else. */
+    static long digits(String s) {
+        if (s.isEmpty() || s.length() > 18) {
+            return -1;
+        }
+        long v = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            v = v * 10 + (c - '0');
+        }
+        return v;
     }
 
     /** Decodes %XX escapes (RFC 3986 §2.1) as UTF-8; null when an escape is malformed. */

@@ -89,4 +89,39 @@ class HttpFileServerEdgeTest {
         assertTrue(h.runUntil(() -> server.openConnections() == 0, 600_000 * MS),
                 "the server's side ends too (after TIME_WAIT); seed " + SEED);
     }
+
+    /**
+     * Framing that two parsers could read differently is refused with 400 and close (RFC 9112 §6.3: conflicting
+     * Content-Length values are an unrecoverable error; Content-Length is 1*DIGIT, so "+5" is not one; §5.2: a
+     * server rejects obsolete line folding or replaces it). Before, the last Content-Length won, "+5" parsed as 5 and
+     * a folded line was taken as a header: a request-smuggling gap when a proxy reads the other way.
+     */
+    @Test
+    void ambiguousFramingIs400AndClose() throws IOException {
+        for (String bad : List.of(
+                "GET /hello.txt HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\nabcdefg",
+                "GET /hello.txt HTTP/1.1\r\nContent-Length: +5\r\n\r\nabcde",
+                "GET /hello.txt HTTP/1.1\r\nContent-Length: 5, 5\r\n\r\nabcde",
+                "GET /hello.txt HTTP/1.1\r\nX-A: a\r\n b: c\r\n\r\n")) {
+            TwoHosts h = TwoHosts.simulated(SEED, TwoHosts.smallBuffers(), 2 * MS);
+            HttpTestClient c = new HttpTestClient(List.of(bad), List.of(false), false);
+            HttpFileServer s = HttpFileServer.start(h.b, 80, root);
+            h.a.connect(B, 80, SocketOptions.defaults(), c);
+            assertTrue(h.runUntil(() -> c.responses.size() == 1 && c.eof, 10_000 * MS), "answered: " + bad);
+            assertEquals(400, c.responses.getFirst().status(), bad);
+            assertEquals(1, s.responses(400), bad);
+        }
+    }
+
+    /** RFC 9112 §2.2: empty lines before a request line are ignored (some clients send CRLF after a body). */
+    @Test
+    void emptyLinesBeforeTheRequestLineAreIgnored() throws IOException {
+        TwoHosts h = TwoHosts.simulated(SEED, TwoHosts.smallBuffers(), 2 * MS);
+        List<String> requests = List.of("\r\n" + HttpTestClient.get("/hello.txt"),
+                "\r\n\n" + HttpTestClient.get("/hello.txt"));
+        HttpTestClient c = run(h, new HttpTestClient(requests, List.of(false, false), true), 2);
+        assertEquals(200, c.responses.get(0).status());
+        assertEquals(200, c.responses.get(1).status());
+        assertArrayEquals(small, c.responses.get(1).body());
+    }
 }
