@@ -32,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The host stack on a virtio-net TAP (TSO and checksum offload on) against the Linux kernel in a test-made
- * namespace, over IPv4 and IPv6: socat sends 8 MB of random bytes to the stack and receives 8 MB from it. The kernel hands GSO
+ * namespace, over IPv4 and IPv6: socat sends 8 MB of random bytes to the stack and receives 8 MB from it. The kernel
+ * hands GSO
  * super-frames with partial checksums to the stack, which must take them whole; the stack hands super-segments to
  * the kernel, which must cut them and deliver exactly the bytes sent. Needs root and socat; skips with the reason
  * otherwise and fails instead when CI=true.
@@ -110,7 +111,8 @@ class OffloadInteropTest {
                 for (int i = 0; i < 50 && !ns.exec("ss", "-ltn").stdout().contains(":5002 "); i++) {
                     Thread.sleep(100);
                 }
-                loop.execute(() -> host.connect(IpAddress.parse(ipv6 ? "fd77:3::1" : "10.77.3.1"), 5002, new TcpConnection.Listener() {
+                loop.execute(() -> host.connect(IpAddress.parse(ipv6 ? "fd77:3::1" : "10.77.3.1"), 5002,
+                        new TcpConnection.Listener() {
                     private int written;
 
                     @Override

@@ -165,7 +165,8 @@ final class StreamEndpoint implements TcpConnection.Listener {
     public String toString() {
         return (client ? "client#" : "server#") + id + " " + (connection == null ? "-" : connection.state())
                 + " sent " + written + "/" + sendBytes + " got " + received + "/" + expectBytes + (eof ? " eof" : "")
-                + (mismatchAt >= 0 ? " MISMATCH@" + mismatchAt + mismatchDetail : "") + (closed != null ? " closed " + closed : "");
+                + (mismatchAt >= 0 ? " MISMATCH@" + mismatchAt + mismatchDetail : "")
+                + (closed != null ? " closed " + closed : "");
     }
 
     private static void putInt(byte[] b, int off, int v) {

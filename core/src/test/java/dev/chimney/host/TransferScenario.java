@@ -159,7 +159,8 @@ final class TransferScenario {
                         .withIpv6("fd77::1/64"))
                 .build();
         b = NetworkStack.builder(sim.newLoop("b")).random(sim.random().fork("b")).tcpConfig(tcp)
-                .iface(p.bridged ? wire2.b() : wire.b(), InterfaceConfig.of("b0", MAC_B).withMtu(p.mtuBytes).withIpv4("10.77.0.2/24")
+                .iface(p.bridged ? wire2.b() : wire.b(), InterfaceConfig.of("b0", MAC_B).withMtu(p.mtuBytes)
+                        .withIpv4("10.77.0.2/24")
                         .withIpv6("fd77::2/64"))
                 .build();
         b.listen(PORT, this::acceptAll);

@@ -69,7 +69,8 @@ class RateLimiterTest {
 
     @Property(tries = 200)
     void neverGrantsMoreThanBurstPlusRateTimesElapsed(@ForAll final long seed,
-            @ForAll @IntRange(min = 1, max = 2000) final int perSecond, @ForAll @IntRange(min = 1, max = 50) final int burst) {
+            @ForAll @IntRange(min = 1, max = 2000) final int perSecond,
+            @ForAll @IntRange(min = 1, max = 50) final int burst) {
         final SeededRandom random = new SeededRandom(seed);
         final RateLimiter limiter = new RateLimiter(perSecond, SECOND, burst, 0);
         long nowNs = 0;

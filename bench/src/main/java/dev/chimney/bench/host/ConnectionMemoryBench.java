@@ -22,7 +22,8 @@ import java.util.Locale;
 /**
  * Heap bytes per idle established TCP connection, buffers excluded: two TCP engines on a simulated clock open N
  * connections to each other (2N connection objects), and the retained heap after a full GC, minus the heap before,
- * minus the send/receive ring arrays the connections hold (allocated on first use), is divided by 2N. The Linux kernel's per-socket slab object sizes from
+ * minus the send/receive ring arrays the connections hold (allocated on first use), is divided by 2N. The Linux
+ * kernel's per-socket slab object sizes from
  * /proc/slabinfo (TCP, TCPv6) are printed beside it as the baseline of the same run, and the 4 KiB target.
  *
  * <p>Usage: {@code java -Xmx4g -cp bench/target/benchmarks.jar dev.chimney.bench.host.ConnectionMemoryBench

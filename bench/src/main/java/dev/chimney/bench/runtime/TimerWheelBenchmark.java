@@ -20,7 +20,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The TCP timer pattern: many timers, each packet re-arms one (retransmit / delayed ACK) 200 ms ahead, time
- * advances 1 us per operation, and timers not re-armed within 200 ms expire (and stay disarmed until re-armed). {@link #timerWheel} uses the loop's intrusive indexed heap; the baseline
+ * advances 1 us per operation, and timers not re-armed within 200 ms expire (and stay disarmed until re-armed). {@link
+ * #timerWheel} uses the loop's intrusive indexed heap; the baseline
  * {@link #priorityQueue} is {@link java.util.PriorityQueue} with remove + add for a re-arm (what a plain JDK
  * implementation would do); {@link #hashedWheel} is the O(1) candidate {@link HashedWheelCandidate}. All three see
  * the same operation sequence.
