@@ -124,4 +124,59 @@ class HttpFileServerEdgeTest {
         assertEquals(200, c.responses.get(1).status());
         assertArrayEquals(small, c.responses.get(1).body());
     }
+
+    /** HEAD of a large file answers its length and no body; the next request on the connection still works. */
+    @Test
+    void headOfALargeFileSendsNoBodyAndKeepsTheConnectionUsable() throws IOException {
+        byte[] big = new byte[8 << 20];
+        new dev.chimney.runtime.SeededRandom(SEED).nextBytes(big);
+        Files.write(root.resolve("big.bin"), big);
+        TwoHosts h = TwoHosts.simulated(SEED, TwoHosts.smallBuffers(), 2 * MS);
+        HttpTestClient c = run(h, new HttpTestClient(List.of("HEAD /big.bin HTTP/1.1\r\nHost: t\r\n\r\n",
+                HttpTestClient.get("/hello.txt")), List.of(true, false), true), 2);
+        assertEquals(200, c.responses.get(0).status());
+        assertEquals(String.valueOf(big.length), c.responses.get(0).headers().get("content-length"));
+        assertEquals(0, c.responses.get(0).body().length);
+        assertArrayEquals(small, c.responses.get(1).body(), "the body after HEAD is the next response's");
+        assertTrue(server.bytesSent() < 4096, "HEAD sent only headers: " + server.bytesSent());
+    }
+
+    /** A client that resets the connection in the middle of a large body: the server forgets it cleanly. */
+    @Test
+    void aClientResettingMidResponseIsForgotten() throws IOException {
+        Files.write(root.resolve("big.bin"), new byte[16 << 20]);
+        TwoHosts h = TwoHosts.simulated(SEED, TwoHosts.smallBuffers(), 2 * MS);
+        HttpFileServer s = HttpFileServer.start(h.b, 80, root);
+        long[] received = new long[1];
+        dev.chimney.socket.TcpChannel ch = h.a.connect(B, 80, SocketOptions.defaults(),
+                new dev.chimney.socket.TcpChannelHandler() {
+                    @Override
+                    public void onConnected(dev.chimney.socket.TcpChannel c) {
+                        byte[] req = HttpTestClient.get("/big.bin").getBytes(StandardCharsets.ISO_8859_1);
+                        c.write(req, 0, req.length);
+                    }
+
+                    @Override
+                    public void onReadable(dev.chimney.socket.TcpChannel c) {
+                        byte[] buf = new byte[16384];
+                        int n;
+                        while (!c.isClosed() && (n = c.read(buf, 0, buf.length)) > 0) {
+                            received[0] += n;
+                            if (received[0] > 1 << 20) {
+                                c.abort();
+                                return;
+                            }
+                        }
+                    }
+                });
+        assertTrue(h.runUntil(() -> ch.isClosed() && s.openConnections() == 0, 60_000 * MS),
+                "the server let go of the reset connection; seed " + SEED);
+        assertEquals(0, h.loopB.errors());
+        assertTrue(s.bytesSent() < 4 << 20, "it stopped sending: " + s.bytesSent());
+        // and it still serves
+        HttpTestClient c = new HttpTestClient(List.of(HttpTestClient.get("/hello.txt")), List.of(false), true);
+        h.a.connect(B, 80, SocketOptions.defaults(), c);
+        assertTrue(h.runUntil(() -> c.responses.size() == 1, 60_000 * MS));
+        assertArrayEquals(small, c.responses.getFirst().body());
+    }
 }
