@@ -179,4 +179,30 @@ class HttpFileServerEdgeTest {
         assertTrue(h.runUntil(() -> c.responses.size() == 1, 60_000 * MS));
         assertArrayEquals(small, c.responses.getFirst().body());
     }
+
+    /** A request arriving one byte per segment (a blocking client with Nagle off) is parsed like a whole one. */
+    @Test
+    void aRequestSplitIntoOneByteSegmentsIsAnswered() throws Exception {
+        try (TwoHosts h = TwoHosts.realTime(SEED, TwoHosts.smallBuffers())) {
+            h.onLoop(() -> {
+                try {
+                    HttpFileServer.start(h.b, 80, root);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            try (dev.chimney.socket.TcpSocket s = h.a.newSocket()) {
+                s.connect(B, 80);
+                s.setTcpNoDelay(true);
+                byte[] req = "GET /hello.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+                        .getBytes(StandardCharsets.ISO_8859_1);
+                for (byte b : req) {
+                    s.getOutputStream().write(b);
+                }
+                String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                assertTrue(response.startsWith("HTTP/1.1 200 OK\r\n"), response);
+                assertTrue(response.endsWith("\r\n\r\n" + new String(small, StandardCharsets.UTF_8)), response);
+            }
+        }
+    }
 }
