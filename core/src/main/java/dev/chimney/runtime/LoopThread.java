@@ -5,7 +5,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs one {@link EventLoop} on its own platform thread (real time). {@link #close()} stops the loop after its
- * current turn and joins the thread.
+ * current turn and joins the thread. A stopped loop (or one whose thread died) terminates: its stop hooks wake
+ * whoever waits on it (blocked socket calls throw "network stack stopped") and later commands are rejected.
  *
  * <pre>{@code
  * EventLoop loop = new EventLoop("host", Clock.system());

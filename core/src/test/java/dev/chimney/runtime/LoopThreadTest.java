@@ -247,4 +247,21 @@ class LoopThreadTest {
             assertEquals(i, order.get(i), "FIFO at index " + i);
         }
     }
+
+    @Test
+    void aLoopEndedByAnExceptionAlsoTerminatesSoNobodyWaitsForIt() throws Exception {
+        EventLoop loop = new EventLoop("rt", Clock.system());
+        loop.errorHandler(LoopErrorHandler.RETHROW); // an escaping exception ends the loop's thread
+        CountDownLatch hookRan = new CountDownLatch(1);
+        loop.onStop(hookRan::countDown);
+        LoopThread thread = LoopThread.start(loop);
+        loop.execute(() -> {
+            throw new IllegalStateException("boom");
+        });
+        assertTrue(hookRan.await(5, TimeUnit.SECONDS), "stop hooks run when the loop dies");
+        thread.thread().join(5_000);
+        assertTrue(loop.isTerminated());
+        assertTrue(thread.failure() instanceof IllegalStateException, String.valueOf(thread.failure()));
+        assertThrows(java.util.concurrent.RejectedExecutionException.class, () -> loop.execute(() -> { }));
+    }
 }
