@@ -1,7 +1,7 @@
 package dev.chimney.ip;
 
 import dev.chimney.runtime.Timer;
-import dev.chimney.runtime.TimerWheel;
+import dev.chimney.runtime.TimerQueue;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 
@@ -66,7 +66,7 @@ public final class FragmentReassembler {
 
     private final Config config;
     private final boolean protocolInKey;
-    private final TimerWheel timers;
+    private final TimerQueue timers;
     private final IpCounters counters;
     private final Slot[] slots;
     private int bytesHeld;
@@ -80,7 +80,7 @@ public final class FragmentReassembler {
     /**
      * @param ipv4 true for IPv4 (the protocol is part of the key), false for IPv6
      */
-    public FragmentReassembler(boolean ipv4, Config config, TimerWheel timers, IpCounters counters) {
+    public FragmentReassembler(boolean ipv4, Config config, TimerQueue timers, IpCounters counters) {
         this.config = config;
         this.protocolInKey = ipv4;
         this.timers = timers;

@@ -1,7 +1,7 @@
 package dev.chimney.ip;
 
 import dev.chimney.runtime.SeededRandom;
-import dev.chimney.runtime.TimerWheel;
+import dev.chimney.runtime.TimerQueue;
 import dev.chimney.wire.IpAddress;
 import dev.chimney.wire.MacAddress;
 import java.lang.foreign.MemorySegment;
@@ -22,7 +22,7 @@ import java.util.Map;
  * {@link #onLinkAddressHint} handles link-layer addresses learned from other messages (NS/RS/RA/redirect source
  * options, ARP requests). Upper layers call {@link #confirmReachable} on forward progress (RFC 4861 §7.3.1).
  *
- * <p>Timers come from the loop's {@link TimerWheel}, one per entry; ReachableTime is randomized from a
+ * <p>Timers come from the loop's {@link TimerQueue}, one per entry; ReachableTime is randomized from a
  * {@link SeededRandom} (RFC 4861 §6.3.2), so runs replay from the seed.
  */
 public final class NeighborCache {
@@ -76,7 +76,7 @@ public final class NeighborCache {
     }
 
     private final NetInterface iface;
-    private final TimerWheel timers;
+    private final TimerQueue timers;
     private ReachabilityOracle oracle = e -> Long.MIN_VALUE;
     private final SeededRandom random;
     private final NeighborConfig config;
@@ -102,7 +102,7 @@ public final class NeighborCache {
     private int queuedTotal;
     private long sequence;
 
-    public NeighborCache(NetInterface iface, TimerWheel timers, SeededRandom random, NeighborConfig config,
+    public NeighborCache(NetInterface iface, TimerQueue timers, SeededRandom random, NeighborConfig config,
             Solicitor solicitor, QueuedFrameSender sender, IpCounters counters) {
         this.iface = iface;
         this.timers = timers;

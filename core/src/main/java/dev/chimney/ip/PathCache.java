@@ -1,6 +1,6 @@
 package dev.chimney.ip;
 
-import dev.chimney.runtime.TimerWheel;
+import dev.chimney.runtime.TimerQueue;
 import dev.chimney.wire.IpAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,7 +35,7 @@ public final class PathCache {
         void onPathMtuChanged(PathEntry path, int oldMtuBytes, int newMtuBytes);
     }
 
-    private final TimerWheel timers;
+    private final TimerQueue timers;
     private final IpCounters counters;
     private final int maxEntries;
     private final long agingNs;
@@ -43,11 +43,11 @@ public final class PathCache {
     private final List<Listener> listeners = new ArrayList<>();
     private final LruList<PathEntry> lru = new LruList<>();
 
-    public PathCache(TimerWheel timers, IpCounters counters) {
+    public PathCache(TimerQueue timers, IpCounters counters) {
         this(timers, counters, 1024, DEFAULT_AGING_NS);
     }
 
-    public PathCache(TimerWheel timers, IpCounters counters, int maxEntries, long agingNs) {
+    public PathCache(TimerQueue timers, IpCounters counters, int maxEntries, long agingNs) {
         if (maxEntries < 1 || agingNs <= 0) {
             throw new IllegalArgumentException("PathCache needs maxEntries >= 1 and a positive aging time, got "
                     + maxEntries + " and " + agingNs + "ns");

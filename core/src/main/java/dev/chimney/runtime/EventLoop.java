@@ -44,7 +44,7 @@ public final class EventLoop {
 
     private final String name;
     private final Clock clock;
-    private final TimerWheel timers = new TimerWheel();
+    private final TimerQueue timers = new TimerQueue();
     /** Commands submitted and not yet taken by the loop, newest first (a Treiber stack). */
     private final AtomicReference<LoopCommand> inbox = new AtomicReference<>();
     /** Commands taken from the inbox, oldest first, not yet run (loop-owned). */
@@ -78,7 +78,7 @@ public final class EventLoop {
         return clock.nanoTime();
     }
 
-    public TimerWheel timers() {
+    public TimerQueue timers() {
         return timers;
     }
 

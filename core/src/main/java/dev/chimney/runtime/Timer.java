@@ -1,16 +1,16 @@
 package dev.chimney.runtime;
 
 /**
- * A re-armable timer owned by one {@link TimerWheel}. Protocol objects keep their timers as fields and re-arm
- * them with {@link TimerWheel#schedule}, so arming a timer on the data path allocates nothing.
+ * A re-armable timer owned by one {@link TimerQueue}. Protocol objects keep their timers as fields and re-arm
+ * them with {@link TimerQueue#schedule}, so arming a timer on the data path allocates nothing.
  */
 public abstract class Timer {
     /** Deadline in ns of the loop clock; meaningful only while armed. */
     long deadlineNs;
-    /** Position in the wheel's structure, or -1 when not armed (owned by TimerWheel). */
+    /** Position in the wheel's structure, or -1 when not armed (owned by TimerQueue). */
     int index = -1;
-    /** The wheel this timer is armed on, or null (owned by TimerWheel; catches arming on two wheels). */
-    TimerWheel wheel;
+    /** The wheel this timer is armed on, or null (owned by TimerQueue; catches arming on two wheels). */
+    TimerQueue wheel;
 
     /** Called by the wheel's loop when the deadline has passed; the timer is no longer armed at that point. */
     protected abstract void onExpired(long nowNs);

@@ -69,7 +69,7 @@ public final class TcpStack {
     }
 
     /**
-     * @param loop the loop that owns every connection of this stack (its clock and timer wheel are used)
+     * @param loop the loop that owns every connection of this stack (its clock and timer queue are used)
      * @param random the stack's random stream (ephemeral ports, timestamp offsets)
      * @param isnSource initial sequence numbers (RFC 6528)
      */

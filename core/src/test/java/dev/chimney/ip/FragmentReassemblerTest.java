@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.chimney.ip.FragmentReassembler.Result;
 import dev.chimney.runtime.SeededRandom;
-import dev.chimney.runtime.TimerWheel;
+import dev.chimney.runtime.TimerQueue;
 import dev.chimney.runtime.VirtualClock;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -25,7 +25,7 @@ class FragmentReassemblerTest {
     private static final long DST = 0x0A00_0002L;
 
     private final VirtualClock clock = new VirtualClock();
-    private final TimerWheel timers = new TimerWheel();
+    private final TimerQueue timers = new TimerQueue();
     private final IpCounters counters = new IpCounters();
 
     private FragmentReassembler v4() {
@@ -166,7 +166,7 @@ class FragmentReassemblerTest {
     void anyArrivalOrderWithDuplicatesReassemblesExactly(@ForAll @IntRange(min = 1, max = 20000) int length,
             @ForAll @IntRange(min = 1, max = 200) int chunkUnits, @ForAll long seed) {
         FragmentReassembler r = new FragmentReassembler(false, new FragmentReassembler.Config(4, 1 << 20, 4096,
-                Duration.ofSeconds(60).toNanos()), new TimerWheel(), new IpCounters());
+                Duration.ofSeconds(60).toNanos()), new TimerQueue(), new IpCounters());
         byte[] d = datagram(length, seed);
         int chunk = chunkUnits * 8;
         List<int[]> frags = new ArrayList<>();

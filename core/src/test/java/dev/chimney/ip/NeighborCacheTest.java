@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.chimney.runtime.SeededRandom;
-import dev.chimney.runtime.TimerWheel;
+import dev.chimney.runtime.TimerQueue;
 import dev.chimney.runtime.VirtualClock;
 import dev.chimney.wire.IpAddress;
 import dev.chimney.wire.MacAddress;
@@ -31,7 +31,7 @@ class NeighborCacheTest {
     private static final IpAddress N = IpAddress.parse("fd00::9");
 
     private final VirtualClock clock = new VirtualClock();
-    private final TimerWheel timers = new TimerWheel();
+    private final TimerQueue timers = new TimerQueue();
     private final IpCounters counters = new IpCounters();
     private final List<String> solicits = new ArrayList<>();
     private final List<Integer> sent = new ArrayList<>();

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.chimney.runtime.TimerWheel;
+import dev.chimney.runtime.TimerQueue;
 import dev.chimney.runtime.VirtualClock;
 import dev.chimney.wire.IpAddress;
 import java.util.ArrayList;
@@ -20,7 +20,7 @@ class PathCacheTest {
     private static final IpAddress DST6 = IpAddress.parse("2001:db8::7");
 
     private final VirtualClock clock = new VirtualClock();
-    private final TimerWheel timers = new TimerWheel();
+    private final TimerQueue timers = new TimerQueue();
     private final IpCounters counters = new IpCounters();
     private final PathCache cache = new PathCache(timers, counters);
     private final List<String> changes = new ArrayList<>();

@@ -106,7 +106,7 @@ class EventLoopTest {
     void aTimerBelongsToOneWheelAtATime() {
         Timer t = Timer.of(() -> { });
         loop.timers().schedule(t, 5_000);
-        TimerWheel other = new TimerWheel();
+        TimerQueue other = new TimerQueue();
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> other.schedule(t, 1));
         assertTrue(e.getMessage().contains("cancel it there first"), e.getMessage());
         loop.timers().cancel(t);

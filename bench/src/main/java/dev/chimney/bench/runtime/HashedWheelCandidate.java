@@ -4,7 +4,7 @@ package dev.chimney.bench.runtime;
  * A single-level hashed timer wheel (Varghese and Lauck, 1987; the Netty/Kafka design) kept in the bench module
  * only as the candidate the loop's heap is measured against. Re-arming is O(1) (unlink + link), but timers that fall
  * in the same tick fire in list order, not exact deadline order, and a deadline is only honoured to the tick; the
- * loop's {@code TimerWheel} keeps exact (deadline, arming order), which the simulator's replay depends on.
+ * loop's {@code TimerQueue} keeps exact (deadline, arming order), which the simulator's replay depends on.
  */
 final class HashedWheelCandidate {
     /** An intrusive timer node. */

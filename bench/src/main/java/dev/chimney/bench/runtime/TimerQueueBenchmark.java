@@ -1,7 +1,7 @@
 package dev.chimney.bench.runtime;
 
 import dev.chimney.runtime.Timer;
-import dev.chimney.runtime.TimerWheel;
+import dev.chimney.runtime.TimerQueue;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -32,11 +32,11 @@ import java.util.concurrent.TimeUnit;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
-public class TimerWheelBenchmark {
+public class TimerQueueBenchmark {
     @Param({"1000", "100000"})
     int timers;
 
-    private TimerWheel wheel;
+    private TimerQueue wheel;
     private Timer[] wheelTimers;
     private PriorityQueue<Entry> queue;
     private Entry[] entries;
@@ -61,7 +61,7 @@ public class TimerWheelBenchmark {
     @Setup
     public void setup() {
         random = new SplittableRandom(1);
-        wheel = new TimerWheel();
+        wheel = new TimerQueue();
         wheelTimers = new Timer[timers];
         queue = new PriorityQueue<>(timers);
         entries = new Entry[timers];

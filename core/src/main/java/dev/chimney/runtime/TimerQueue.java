@@ -12,10 +12,10 @@ import java.util.Arrays;
  *
  * <p>Implementation note: an indexed binary heap of intrusive {@link Timer} nodes. A hashed wheel would make
  * arming O(1) but loses the exact (deadline, arming order) tie order unless each slot is sorted, and the
- * simulator depends on that order; see {@code TimerWheelBenchmark} in the bench module for the comparison.
+ * simulator depends on that order; see {@code TimerQueueBenchmark} in the bench module for the comparison.
  * Not thread-safe: used only by its loop's thread.
  */
-public final class TimerWheel {
+public final class TimerQueue {
     private Timer[] heap = new Timer[64];
     private long[] order = new long[64];
     private int size;

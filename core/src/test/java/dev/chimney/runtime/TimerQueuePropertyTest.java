@@ -13,11 +13,11 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * The heap-based {@link TimerWheel} against an obviously-correct model (a list scanned for the minimum
+ * The heap-based {@link TimerQueue} against an obviously-correct model (a list scanned for the minimum
  * (deadline, arming order)), over random schedule / re-arm / cancel / poll sequences, including callbacks that
  * re-arm themselves and callbacks that cancel or re-arm other timers.
  */
-class TimerWheelPropertyTest {
+class TimerQueuePropertyTest {
     private static final int TIMERS = 8;
 
     sealed interface Op permits Schedule, Cancel, Poll {
@@ -127,7 +127,7 @@ class TimerWheelPropertyTest {
 
     @Property(tries = 400)
     void wheelMatchesModel(@ForAll("ops") List<Op> ops) {
-        TimerWheel wheel = new TimerWheel();
+        TimerQueue wheel = new TimerQueue();
         List<String> log = new ArrayList<>();
         Timer[] timers = new Timer[TIMERS];
         Effects real = new Effects() {
