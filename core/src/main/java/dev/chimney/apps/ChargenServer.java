@@ -4,17 +4,14 @@ import dev.chimney.runtime.SeededRandom;
 import dev.chimney.socket.SocketOptions;
 import dev.chimney.socket.SocketStack;
 import dev.chimney.socket.TcpChannel;
-import dev.chimney.socket.TcpChannelHandler;
-import dev.chimney.socket.TcpChannelServer;
 import dev.chimney.wire.IpAddress;
-import java.io.IOException;
 
 /**
  * RFC 864 character generator: sends a pattern as fast as the peer takes it, endlessly until the peer closes, or
  * exactly {@code limitBytes} and then FIN. Bytes received are thrown away (RFC 864 "any data received is thrown
  * away"). The pattern is periodic and precomputed, so sending allocates nothing.
  */
-public final class ChargenServer implements AutoCloseable {
+public final class ChargenServer extends TcpService {
     /** RFC 864: TCP port 19. */
     public static final int PORT = 19;
 
@@ -63,13 +60,10 @@ public final class ChargenServer implements AutoCloseable {
         }
     }
 
-    private final TcpChannelServer server;
     private final Pattern pattern;
     private final long limitBytes;
     private final byte[] sink = new byte[4096];
     private long bytesSent;
-    private long connections;
-    private int open;
 
     private ChargenServer(SocketStack sockets, IpAddress local, int port, SocketOptions options, Pattern pattern,
             long limitBytes) {
@@ -78,7 +72,7 @@ public final class ChargenServer implements AutoCloseable {
         }
         this.pattern = pattern;
         this.limitBytes = limitBytes;
-        this.server = sockets.serve(local, port, options, ch -> new Connection());
+        super(sockets, local, port, options); // argument checks first (flexible constructor bodies, Java 25)
     }
 
     /**
@@ -100,30 +94,16 @@ public final class ChargenServer implements AutoCloseable {
         return bytesSent;
     }
 
-    public long connections() {
-        return connections;
-    }
-
-    public int openConnections() {
-        return open;
-    }
-
-    public int port() {
-        return server.localPort();
-    }
-
     @Override
-    public void close() {
-        server.close();
+    protected Connection newConnection() {
+        return new Handler();
     }
 
-    private final class Connection implements TcpChannelHandler {
+    private final class Handler extends Connection {
         private long position;
 
         @Override
-        public void onConnected(TcpChannel ch) {
-            connections++;
-            open++;
+        protected void connected(TcpChannel ch) {
             fill(ch);
         }
 
@@ -161,11 +141,6 @@ public final class ChargenServer implements AutoCloseable {
             if (n < 0 && !ch.isClosed()) {
                 ch.close(); // the user terminated the connection
             }
-        }
-
-        @Override
-        public void onClosed(TcpChannel ch, IOException error) {
-            open--;
         }
     }
 }

@@ -3,10 +3,7 @@ package dev.chimney.apps;
 import dev.chimney.socket.SocketOptions;
 import dev.chimney.socket.SocketStack;
 import dev.chimney.socket.TcpChannel;
-import dev.chimney.socket.TcpChannelHandler;
-import dev.chimney.socket.TcpChannelServer;
 import dev.chimney.wire.IpAddress;
-import java.io.IOException;
 
 /**
  * RFC 862 echo service: every byte received is sent back; when the client half-closes, the echo finishes and the
@@ -16,19 +13,16 @@ import java.io.IOException;
  * (into one loop-owned array), so each read is written back whole. While the client does not read, our send buffer
  * fills, we stop reading, our receive window closes, and the client is slowed — nothing is dropped.
  */
-public final class EchoServer implements AutoCloseable {
+public final class EchoServer extends TcpService {
     /** RFC 862: TCP port 7. */
     public static final int PORT = 7;
     private static final int CHUNK_BYTES = 16 * 1024;
 
-    private final TcpChannelServer server;
     private final byte[] chunk = new byte[CHUNK_BYTES];
     private long bytesEchoed;
-    private long connections;
-    private int open;
 
     private EchoServer(SocketStack sockets, IpAddress local, int port, SocketOptions options) {
-        this.server = sockets.serve(local, port, options, ch -> new Connection());
+        super(sockets, local, port, options);
     }
 
     /** Starts echo on {@code port} at {@code local} (null = every address). Call on the stack's loop. */
@@ -45,33 +39,12 @@ public final class EchoServer implements AutoCloseable {
         return bytesEchoed;
     }
 
-    /** Connections accepted. */
-    public long connections() {
-        return connections;
-    }
-
-    /** Connections not yet closed. */
-    public int openConnections() {
-        return open;
-    }
-
-    public int port() {
-        return server.localPort();
-    }
-
-    /** Stops listening (connections in progress finish). */
     @Override
-    public void close() {
-        server.close();
+    protected Connection newConnection() {
+        return new Handler();
     }
 
-    private final class Connection implements TcpChannelHandler {
-        @Override
-        public void onConnected(TcpChannel ch) {
-            connections++;
-            open++;
-        }
-
+    private final class Handler extends Connection {
         @Override
         public void onReadable(TcpChannel ch) {
             pump(ch);
@@ -99,11 +72,6 @@ public final class EchoServer implements AutoCloseable {
                 ch.write(chunk, 0, n); // fits: n <= writableBytes
                 bytesEchoed += n;
             }
-        }
-
-        @Override
-        public void onClosed(TcpChannel ch, IOException error) {
-            open--;
         }
     }
 }
