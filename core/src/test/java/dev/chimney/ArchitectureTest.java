@@ -10,8 +10,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Keeps the packages layered as the design says (wire → link → ip → tcp → host → socket → apps, runtime beside
- * them): dependencies point one way only, so the TCP engine can later run inside an offload target without
+ * Keeps the packages layered as the design says (wire → link → ip → tcp → chimney → host → socket → apps, runtime
+ * beside them): dependencies point one way only, so the TCP engine can later run inside an offload target without
  * dragging the host along, and wire formats stay usable on their own.
  */
 class ArchitectureTest {
@@ -34,15 +34,17 @@ class ArchitectureTest {
                 .layer("link").definedBy("dev.chimney.link..")
                 .layer("ip").definedBy("dev.chimney.ip..")
                 .layer("tcp").definedBy("dev.chimney.tcp..")
+                .layer("chimney").definedBy("dev.chimney.chimney..")
                 .layer("host").definedBy("dev.chimney.host..")
                 .layer("socket").definedBy("dev.chimney.socket..")
                 .layer("apps").definedBy("dev.chimney.apps..")
                 .whereLayer("apps").mayNotBeAccessedByAnyLayer()
                 .whereLayer("socket").mayOnlyBeAccessedByLayers("apps")
                 .whereLayer("host").mayOnlyBeAccessedByLayers("socket", "apps")
-                .whereLayer("tcp").mayOnlyBeAccessedByLayers("host", "socket", "apps")
-                .whereLayer("ip").mayOnlyBeAccessedByLayers("tcp", "host", "socket", "apps")
-                .whereLayer("link").mayOnlyBeAccessedByLayers("ip", "tcp", "host", "socket", "apps")
+                .whereLayer("chimney").mayOnlyBeAccessedByLayers("host", "socket", "apps")
+                .whereLayer("tcp").mayOnlyBeAccessedByLayers("chimney", "host", "socket", "apps")
+                .whereLayer("ip").mayOnlyBeAccessedByLayers("tcp", "chimney", "host", "socket", "apps")
+                .whereLayer("link").mayOnlyBeAccessedByLayers("ip", "tcp", "chimney", "host", "socket", "apps")
                 .check(classes);
     }
 
