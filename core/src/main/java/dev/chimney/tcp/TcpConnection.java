@@ -2371,6 +2371,11 @@ public final class TcpConnection {
         return snap;
     }
 
+    /** An ACK is owed (delayed-ACK timer running or due now): exporting or parking now would send it. Tests. */
+    boolean ackPending() {
+        return delayedAckDeadlineNs != Long.MAX_VALUE || ackNow;
+    }
+
     /** True between {@link #park} and {@link #unpark()}/{@link #resume}/{@link #closeParked}. */
     public boolean isParked() {
         return dataPath != null;
@@ -2403,7 +2408,22 @@ public final class TcpConnection {
         if (!peerFinReceived && windowUpdateWorthSending()) {
             ackNow = true; // the application read while parked: tell the peer the window opened (RFC 1122 §4.2.3.3)
         }
-        afterApiCall();
+        restartEngine();
+    }
+
+    /**
+     * Starts the engine again after a park: a timer whose deadline passed meanwhile fires first (then output runs,
+     * as after any timer), else output runs now; either way the timer is re-armed for the next deadline.
+     */
+    private void restartEngine() {
+        long now = stack.nowNs();
+        long due = Math.min(Math.min(d.retransmitDeadlineNs, d.keepAliveDeadlineNs),
+                Math.min(delayedAckDeadlineNs, timeWaitDeadlineNs));
+        if (due <= now) {
+            onTimer(now);
+        } else {
+            afterApiCall();
+        }
     }
 
     /**
@@ -2525,7 +2545,7 @@ public final class TcpConnection {
             events |= EVENT_CLOSED;
         }
         pendingEvents |= events;
-        afterApiCall();
+        restartEngine();
     }
 
     /**
