@@ -50,6 +50,11 @@ import java.util.Objects;
  *       phase does not matter.
  * </ul>
  *
+ * <p>Offloaded, the host's connection is <em>parked</em> ({@link #park}): the object the application talks to
+ * stays, with its buffers and 4-tuple, while its protocol engine stops and a {@link DataPath} (the offload manager)
+ * carries the data to the target; {@link #unpark()} undoes a failed offload and {@link #resume} takes the
+ * connection back from a terminate through the same routine {@link #importFrom} uses.
+ *
  * <p>Threading: every method must be called on the owning stack's loop.
  */
 public final class TcpConnection {

@@ -186,6 +186,10 @@ class ParkedConnectionTest {
         assertEquals(2030 - 35, del.keepAliveTimeoutDelta(), "keepalive idle timer (restarted at 30 ms) carried");
         assertArrayEquals(data, del.sendData(), "send data from SND.UNA (spec §3.1.6)");
         assertEquals(0, del.receivedDataLength(), "the 10 unread bytes stay on the host");
+        TcpDelegated chainless = del.withData(new byte[0], del.receivedData());
+        assertEquals(0, chainless.sendDataLength());
+        assertEquals(del.sndUna(), chainless.sndUna());
+        assertEquals(del.retransmitTimeoutDelta(), chainless.retransmitTimeoutDelta());
         assertEquals(10, c.readableBytes());
         assertTrue(c.isParked());
 
