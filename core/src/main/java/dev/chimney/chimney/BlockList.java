@@ -39,6 +39,14 @@ public final class BlockList {
     public static final int DELEGATED = 4;
     public static final int ALL = CONST | CACHED | DELEGATED;
 
+    /**
+     * {@link #tcpUpdateFlags()} bits: the TCP cached {@code Flags} that are events rather than values (spec §2.6,
+     * §3.3.4), so {@link TcpCached} cannot carry them. {@code TCP_FLAG_UPDATE_RCV_WND} needs no bit: it is an
+     * InitialRcvWnd that differs from the one the target holds.
+     */
+    public static final int TCP_FLAG_KEEP_ALIVE_RESTART = 1;
+    public static final int TCP_FLAG_MAX_RT_RESTART = 2;
+
     private final StateLayer layer;
     private int parts;
     private BlockList next;
@@ -55,6 +63,7 @@ public final class BlockList {
     private TcpCached tcpCached;
     private TcpDelegated tcpDelegated;
     private SendRequest sendChain;
+    private int tcpUpdateFlags;
 
     /** Scratch space for the target while it owns the node ({@code MiniportReserved}/{@code Scratch}). */
     public Object targetScratch;
@@ -273,6 +282,20 @@ public final class BlockList {
     public BlockList tcpDelegated(TcpDelegated v) {
         tcpDelegated = v;
         parts |= DELEGATED;
+        return this;
+    }
+
+    /** With a TCP cached update: {@link #TCP_FLAG_KEEP_ALIVE_RESTART} and {@link #TCP_FLAG_MAX_RT_RESTART} (0: none). */
+    public int tcpUpdateFlags() {
+        return tcpUpdateFlags;
+    }
+
+    public BlockList tcpUpdateFlags(int flags) {
+        if ((flags & ~(TCP_FLAG_KEEP_ALIVE_RESTART | TCP_FLAG_MAX_RT_RESTART)) != 0) {
+            throw new IllegalArgumentException("unknown TCP update flags " + Integer.toHexString(flags)
+                    + "; use TCP_FLAG_KEEP_ALIVE_RESTART and TCP_FLAG_MAX_RT_RESTART");
+        }
+        tcpUpdateFlags = flags;
         return this;
     }
 

@@ -1293,6 +1293,7 @@ public final class TcpConnection {
         if (finAfterHandshake) {
             setState(TcpState.FIN_WAIT_1);
         }
+        stack.established(this);
     }
 
     /**
