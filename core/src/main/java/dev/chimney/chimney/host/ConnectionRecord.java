@@ -1,21 +1,22 @@
 package dev.chimney.chimney.host;
 
+import dev.chimney.chimney.SendRequest;
 import dev.chimney.chimney.StateLayer;
 import dev.chimney.tcp.TcpConnection;
 import dev.chimney.tcp.TcpSegment;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The host's record of one TCP connection state object (spec §2.5-§2.7) and of its logical switch (spec §1.1): while
- * the connection is offloaded its {@link TcpConnection} is parked and every application step arrives here, to be
- * carried to the target as chimney requests.
+ * the connection is offloaded its {@link TcpConnection} is parked and every application step arrives at the manager,
+ * which carries it to the target as chimney requests.
  *
  * <p>Send side: the connection's send buffer holds every byte from SND.UNA until the target completes it, so the
- * record only tracks how many of those bytes have been posted ({@link #postedBytes}, counted from the first byte
- * not yet released). Receive side: the connection's receive ring is the only receive buffer; an indication is taken
- * up to its free space and, after a refusal, one zero-byte receive request re-enables indications once the
- * application has read (see {@link OffloadManager}).
+ * record only tracks how many of those bytes are posted ({@link #postedBytes}, counted from the first byte not yet
+ * released) and which requests are outstanding, oldest first. Receive side: the connection's receive ring is the
+ * only receive buffer; see {@link OffloadManager} for indications and the zero-byte receive request.
  */
 public final class ConnectionRecord extends OffloadObject {
     final TcpConnection connection;
@@ -23,22 +24,31 @@ public final class ConnectionRecord extends OffloadObject {
     PathRecord path;
 
     // ---- send side
-    /** Send bytes posted to the target and not yet completed, counted from the first byte not yet released. */
+    /** Send bytes posted to the target and not completed, counted from the first byte not yet released. */
     int postedBytes;
-    /** The application's FIN was passed as a graceful disconnect request (spec §4.5.3). */
+    /** Outstanding send requests in posting order (completions must come in this order, spec §4.1.3). */
+    final ArrayDeque<SendRequest> outstandingSends = new ArrayDeque<>();
+    /** A send completed other than SUCCESS: post nothing more; the host re-drives the bytes after the terminate. */
+    boolean sendsStopped;
+    /** The snapshot already had our FIN queued (offloaded in FIN_WAIT_1, FIN_WAIT_2, CLOSING or LAST_ACK). */
+    boolean finInSnapshot;
+    /** The application shut its output down while parked: a graceful disconnect follows the posted bytes. */
+    boolean finWanted;
     boolean disconnectPosted;
-    /** The graceful disconnect completed SUCCESS: our FIN is acknowledged. */
+    /** The graceful disconnect completed SUCCESS: our FIN and every byte before it are acknowledged. */
     boolean finAcknowledged;
-    /** An abortive disconnect is wanted (the application aborted); issued once offloaded. */
+    /** The application aborted while parked: an abortive disconnect (spec §4.5.2). */
     boolean abortWanted;
     boolean abortPosted;
+    /** The abortive disconnect completed SUCCESS: the target sent the RST. */
+    boolean abortSent;
 
     // ---- receive side
     /** An indication was refused in whole or in part: the target waits for a receive request (spec §4.3.3). */
     boolean receiveRefused;
     /** A zero-byte receive request is outstanding. */
     boolean receivePosted;
-    /** TcpIndicateDisconnect arrived: the peer's FIN, after every byte before it. */
+    /** The peer's FIN is known: in the snapshot, or TcpIndicateDisconnect (after every byte before it). */
     boolean peerFin;
 
     // ---- segments the host saw for the connection (spec §4.7, R-HOST-8)
@@ -46,15 +56,15 @@ public final class ConnectionRecord extends OffloadObject {
     final List<TcpSegment> heldSegments = new ArrayList<>();
 
     // ---- requests that wait for a state change
-    boolean updatePending;
     boolean keepAliveRestartPending;
     boolean maxRtRestartPending;
-    /** A terminate is wanted as soon as the connection is idle (R-HOST-6). */
-    boolean terminatePending;
-    /** The terminate was asked for by an abort (TcpIndicateAbort): close with RESET afterwards. */
+    /** The terminate was asked for by a reset (TcpIndicateAbort): close with RESET afterwards. */
     boolean resetAfterTerminate;
-    /** Wants to be offloaded again once a lower object it needs finishes its initiate or terminate. */
+    /** Wants to be offloaded once a path or neighbor it needs has finished its own initiate or terminate. */
     boolean waitingForLower;
+    /** Bytes the connection had carried when the after-bytes policy started watching it (see OffloadPolicy). */
+    int watchSndUna;
+    int watchRcvNxt;
 
     ConnectionRecord(TcpConnection connection) {
         super(StateLayer.TCP);
@@ -72,19 +82,23 @@ public final class ConnectionRecord extends OffloadObject {
     /** Clears the per-offload data-path state before a new initiate. */
     void resetDataPath() {
         postedBytes = 0;
+        outstandingSends.clear();
+        sendsStopped = false;
+        finInSnapshot = false;
+        finWanted = false;
         disconnectPosted = false;
         finAcknowledged = false;
         abortWanted = false;
         abortPosted = false;
+        abortSent = false;
         receiveRefused = false;
         receivePosted = false;
         peerFin = false;
         heldSegments.clear();
-        updatePending = false;
         keepAliveRestartPending = false;
         maxRtRestartPending = false;
-        terminatePending = false;
         resetAfterTerminate = false;
+        waitingForLower = false;
     }
 
     @Override

@@ -6,6 +6,7 @@ import dev.chimney.ip.NeighborEntry;
 import dev.chimney.runtime.Timer;
 import dev.chimney.wire.IpAddress;
 import dev.chimney.wire.MacAddress;
+import java.util.function.Consumer;
 
 /**
  * The host's record of one neighbor state object (spec §2.3): the next hop {@link #ip()} in one interface's neighbor
@@ -23,16 +24,12 @@ public final class NeighborRecord extends OffloadObject {
     int indicatedNrdTicks;
     /** The §5.2.4 follow-up query timer (armed after answering a reachability query with 0). */
     final Timer followUp;
-    /** An update with the current MAC is wanted once the outstanding one completes. */
-    boolean updatePending;
-    /** A terminate is wanted as soon as the object is idle (dependents gone, nothing outstanding). */
-    boolean terminatePending;
 
-    NeighborRecord(NeighborCache cache, IpAddress ip, Timer followUp) {
+    NeighborRecord(NeighborCache cache, IpAddress ip, Consumer<NeighborRecord> onFollowUp) {
         super(StateLayer.NEIGHBOR);
         this.cache = cache;
         this.ip = ip;
-        this.followUp = followUp;
+        this.followUp = Timer.of(() -> onFollowUp.accept(this));
     }
 
     public IpAddress ip() {

@@ -33,6 +33,10 @@ public abstract sealed class OffloadObject permits NeighborRecord, PathRecord, C
     private boolean invalidating;
     private boolean invalidated;
     private int dependents;
+    /** An update with the current cached values is wanted once the object can take one (R-HOST-4). */
+    boolean updatePending;
+    /** A terminate is wanted as soon as the object is idle (R-HOST-6) and, for a parent, has no dependents. */
+    boolean terminatePending;
 
     OffloadObject(StateLayer layer) {
         this.layer = layer;
@@ -113,6 +117,8 @@ public abstract sealed class OffloadObject permits NeighborRecord, PathRecord, C
         queries = 0;
         invalidating = false;
         invalidated = false;
+        updatePending = false;
+        terminatePending = false;
         return handle;
     }
 
@@ -226,6 +232,8 @@ public abstract sealed class OffloadObject permits NeighborRecord, PathRecord, C
         queries = 0;
         invalidating = false;
         invalidated = false;
+        updatePending = false;
+        terminatePending = false;
         if (handle != null) {
             handle.miniportContext(null); // the slot is the host's again (OffloadHandle javadoc)
         }

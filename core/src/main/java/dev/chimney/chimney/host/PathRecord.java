@@ -14,8 +14,6 @@ public final class PathRecord extends OffloadObject {
     NeighborRecord neighbor;
     /** The PathMtu the target was last given. */
     int offloadedMtu;
-    boolean updatePending;
-    boolean terminatePending;
 
     PathRecord(IpAddress source, IpAddress destination) {
         super(source.isIpv4() ? StateLayer.IPV4_PATH : StateLayer.IPV6_PATH);
