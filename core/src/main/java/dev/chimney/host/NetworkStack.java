@@ -1,5 +1,9 @@
 package dev.chimney.host;
 
+import dev.chimney.chimney.OffloadParameters;
+import dev.chimney.chimney.OffloadTarget;
+import dev.chimney.chimney.host.OffloadManager;
+import dev.chimney.chimney.host.OffloadPolicy;
 import dev.chimney.ip.InterfaceConfig;
 import dev.chimney.ip.IpCidr;
 import dev.chimney.ip.IpStack;
@@ -35,6 +39,10 @@ import java.util.Objects;
  * TcpConnection c = host.connect(Ipv4Address.parse("10.77.0.2"), 7, myListener);
  * }</pre>
  *
+ * <p>With an offload target ({@link Builder#offload}) the host runs the TCP chimney: an {@link OffloadManager} hands
+ * connections to the target as its policy says and takes them back; the target is usually also the interface's
+ * port (the soft target's host port), as a NIC is.
+ *
  * <p>Under a {@code Simulator} the loop is the simulator's; in real time, build on an {@link EventLoop} with the
  * system clock and {@link #start()} it on its own thread. Like every piece of the stack, it is owned by its loop:
  * call its methods on that loop (from a listener callback, or through {@code loop().execute}).
@@ -46,6 +54,7 @@ public final class NetworkStack implements AutoCloseable {
     private final TcpIpBinding binding;
     private final List<NetInterface> interfaces;
     private final List<NetworkPort> ports;
+    private final OffloadManager offload;
     private LoopThread thread;
     private boolean closed;
 
@@ -68,6 +77,8 @@ public final class NetworkStack implements AutoCloseable {
             ip.routes().add(new Route(r.destination, r.gateway, iface, 0, 0, null, Route.Origin.STATIC));
         }
         this.binding = TcpIpBinding.install(ip, b.tcpConfig, random.fork("tcp"));
+        this.offload = b.offloadTarget == null ? null
+                : OffloadManager.install(ip, binding.tcp(), b.offloadTarget, b.offloadPolicy, b.offloadParameters);
     }
 
     /** Starts configuring a host on {@code loop} (a simulator loop, or one on the system clock). */
@@ -92,6 +103,11 @@ public final class NetworkStack implements AutoCloseable {
     /** The TCP/IP glue and its counters (malformed segments, ICMP errors applied). */
     public TcpIpBinding binding() {
         return binding;
+    }
+
+    /** The offload manager (the TCP chimney's host side), or null when the host was built without a target. */
+    public OffloadManager offload() {
+        return offload;
     }
 
     /** The attached interfaces in the order they were configured. */
@@ -164,6 +180,9 @@ public final class NetworkStack implements AutoCloseable {
         private final List<NetworkPort> ports = new ArrayList<>();
         private final List<InterfaceConfig> interfaceConfigs = new ArrayList<>();
         private final List<RouteSpec> routes = new ArrayList<>();
+        private OffloadTarget offloadTarget;
+        private OffloadPolicy offloadPolicy;
+        private OffloadParameters offloadParameters = OffloadParameters.DEFAULTS;
 
         private Builder(EventLoop loop) {
             this.loop = Objects.requireNonNull(loop, "loop (a simulator loop, or new EventLoop(name, clock))");
@@ -207,6 +226,23 @@ public final class NetworkStack implements AutoCloseable {
         /** A default route (0.0.0.0/0 or ::/0, by the gateway's family) through {@code gateway}. */
         public Builder gateway(IpAddress gateway) {
             return route(gateway.isIpv4() ? "0.0.0.0/0" : "::/0", gateway);
+        }
+
+        /**
+         * Runs the TCP chimney with {@code target}: connections go to it as {@code policy} says (spec §1.1). The
+         * target's host-facing port is normally one of the interfaces ({@link #iface}).
+         */
+        public Builder offload(OffloadTarget target, OffloadPolicy policy) {
+            this.offloadTarget = Objects.requireNonNull(target, "target");
+            this.offloadPolicy = Objects.requireNonNull(policy, "policy (OffloadPolicy.explicit() to decide per "
+                    + "connection)");
+            return this;
+        }
+
+        /** The parameters set on the offload target (spec §7.2); their tick must be the TCP config's. */
+        public Builder offloadParameters(OffloadParameters parameters) {
+            this.offloadParameters = Objects.requireNonNull(parameters, "parameters");
+            return this;
         }
 
         public NetworkStack build() {

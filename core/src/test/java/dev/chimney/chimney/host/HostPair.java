@@ -90,9 +90,11 @@ final class HostPair {
         wire = VirtualWire.builder("w", sim.clock(), sim.random().fork("w")).both(Impairments.NONE.withDelay(
                 100_000, 0)).build();
         TcpConfig tcp = TcpConfig.builder().sendBufferBytes(64 * 1024).receiveBufferBytes(64 * 1024).build();
+        configure.accept(target);
         a = NetworkStack.builder(sim.newLoop("a")).random(sim.random().fork("a")).tcpConfig(tcp)
                 .iface(wire.a(), InterfaceConfig.of("a0", MAC_A).withIpv4("10.77.0.1/24").withIpv6("fd77::1/64"))
-                .route("10.88.0.0/16", B4).build();
+                .route("10.88.0.0/16", B4).offload(target, policy).offloadParameters(OffloadParameters.DEFAULTS)
+                .build();
         b = NetworkStack.builder(sim.newLoop("b")).random(sim.random().fork("b")).tcpConfig(tcp)
                 .iface(wire.b(), InterfaceConfig.of("b0", MAC_B).withIpv4("10.77.0.2/24").withIpv4("10.88.0.1/16")
                         .withIpv6("fd77::2/64"))
@@ -107,8 +109,7 @@ final class HostPair {
                 p.drain();
             }
         });
-        configure.accept(target);
-        manager = OffloadManager.install(a.ip(), a.tcp(), target, policy, OffloadParameters.DEFAULTS);
+        manager = a.offload();
         manager.addListener(new OffloadManager.Listener() {
             @Override
             public void onUploaded(TcpConnection connection) {
