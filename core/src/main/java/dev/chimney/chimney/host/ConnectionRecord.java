@@ -58,6 +58,8 @@ public final class ConnectionRecord extends OffloadObject {
     // ---- requests that wait for a state change
     boolean keepAliveRestartPending;
     boolean maxRtRestartPending;
+    /** The InitialRcvWnd the target was last given: a change is an update with TCP_FLAG_UPDATE_RCV_WND. */
+    int offloadedRcvWnd;
     /** The terminate was asked for by a reset (TcpIndicateAbort): close with RESET afterwards. */
     boolean resetAfterTerminate;
     /** Wants to be offloaded once a path or neighbor it needs has finished its own initiate or terminate. */

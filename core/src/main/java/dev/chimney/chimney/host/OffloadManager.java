@@ -29,6 +29,7 @@ import dev.chimney.runtime.EventLoop;
 import dev.chimney.runtime.LoopCommand;
 import dev.chimney.runtime.Timer;
 import dev.chimney.tcp.CloseReason;
+import dev.chimney.tcp.TcpCached;
 import dev.chimney.tcp.TcpConnection;
 import dev.chimney.tcp.TcpDelegated;
 import dev.chimney.tcp.TcpSegment;
@@ -743,6 +744,7 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
             cr.outstandingSends.add(chain);
             cr.postedBytes = d.sendDataLength();
         }
+        cr.offloadedRcvWnd = s.cached().initialRcvWnd();
         cr.path = pr;
         pr.addDependent();
         heldConnections++;
@@ -1242,11 +1244,14 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
                 node.pathCached(new PathOffloadState.Cached(mtu));
             }
             case ConnectionRecord cr -> {
-                node.tcpCached(cr.connection.cached()).tcpUpdateFlags(
+                TcpCached k = cr.connection.cached();
+                node.tcpCached(k).tcpUpdateFlags(
                         (cr.keepAliveRestartPending ? BlockList.TCP_FLAG_KEEP_ALIVE_RESTART : 0)
-                        | (cr.maxRtRestartPending ? BlockList.TCP_FLAG_MAX_RT_RESTART : 0));
+                        | (cr.maxRtRestartPending ? BlockList.TCP_FLAG_MAX_RT_RESTART : 0)
+                        | (k.initialRcvWnd() != cr.offloadedRcvWnd ? BlockList.TCP_FLAG_UPDATE_RCV_WND : 0));
                 cr.keepAliveRestartPending = false;
                 cr.maxRtRestartPending = false;
+                cr.offloadedRcvWnd = k.initialRcvWnd();
             }
         }
         o.beginUpdate();

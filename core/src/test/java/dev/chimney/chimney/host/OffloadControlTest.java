@@ -203,6 +203,11 @@ class OffloadControlTest {
         BlockList u2 = h.target.updates.getLast();
         assertTrue(u2.tcpCached().keepAliveEnabled());
         assertEquals(BlockList.TCP_FLAG_KEEP_ALIVE_RESTART, u2.tcpUpdateFlags());
+        h.target.complete(u2, OffloadOperation.UPDATE, OffloadStatus.SUCCESS);
+        c.updateCached(c.cached().withInitialRcvWnd(128 * 1024), false, false); // SO_RCVBUF
+        BlockList u3 = h.target.updates.getLast();
+        assertEquals(128 * 1024, u3.tcpCached().initialRcvWnd());
+        assertEquals(BlockList.TCP_FLAG_UPDATE_RCV_WND, u3.tcpUpdateFlags(), "spec §3.3.4: advertise it");
     }
 
     // -------------------------------------------------------------------------------------- query, invalidate
