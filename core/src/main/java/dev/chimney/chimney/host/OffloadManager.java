@@ -365,8 +365,9 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
     /**
      * Offloads {@code connection} (explicit policy, or on top of any policy). Returns true when it went into an
      * initiate, false when it stays on the host because the admission state, the target's capabilities or an
-     * unresolved next hop do not allow it (fail closed); a connection whose path or neighbor is in the middle of
-     * its own initiate or terminate is offloaded when that completes (true).
+     * unresolved next hop do not allow it (fail closed), and for a connection in CLOSING or LAST_ACK (see {@link
+     * #worthOffloading}); a connection whose path or neighbor is in the middle of its own initiate or terminate is
+     * offloaded when that completes (true).
      *
      * @throws IllegalStateException if the connection is already offloaded or being offloaded (R-HOST-3), or is
      *     not in ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING or LAST_ACK (R-HOST-1)
@@ -491,11 +492,23 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
     // Policy
     // =============================================================================================================
 
+    /** The states the spec allows a connection to be offloaded in (spec §1.2, R-HOST-1). */
     private static boolean offloadable(TcpState s) {
         return switch (s) {
             case ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK -> true;
             default -> false;
         };
+    }
+
+    /**
+     * The states this host offloads in: CLOSING and LAST_ACK are left out (a choice the spec leaves open: R-HOST-1
+     * only forbids the others). Both FINs are then under way and all that remains is the acknowledgment of ours,
+     * which no chimney completion or event would report (there is no disconnect request to complete, and the
+     * peer's FIN was delivered before), so the host could not tell when to take the connection back.
+     */
+    private static boolean worthOffloading(TcpState s) {
+        return s == TcpState.ESTABLISHED || s == TcpState.FIN_WAIT_1 || s == TcpState.FIN_WAIT_2
+                || s == TcpState.CLOSE_WAIT;
     }
 
     /** TcpStack observer: a connection completed its handshake (inside input processing: queue the work). */
@@ -568,6 +581,10 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
             ConnectionRecord existing = connections.get(c);
             if (existing != null && existing.isOffloadedOrPending() || c.isParked() || !offloadable(c.state())) {
                 continue; // already moving (the policy and an explicit call may name it twice), or no longer open
+            }
+            if (!worthOffloading(c.state())) {
+                count(OffloadCounter.STAYED_ON_HOST);
+                continue;
             }
             if (!admits(c, chosen.size())) {
                 count(OffloadCounter.STAYED_ON_HOST);

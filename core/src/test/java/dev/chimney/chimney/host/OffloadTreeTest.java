@@ -321,4 +321,38 @@ class OffloadTreeTest {
         assertThrows(IllegalStateException.class, () -> h.manager.terminate(d.connection));
         assertEquals(CloseReason.ABORTED, d.closed);
     }
+
+    @Test
+    void rHost1_halfClosedConnectionsAreOffloadedButNotOnceBothFinsAreUnderWay() {
+        HostPair h = new HostPair(11, OffloadPolicy.explicit());
+        Peer closeWait = h.connect(B4);
+        h.serverOf(closeWait).connection.shutdownOutput();
+        h.run(5 * MS);
+        assertEquals(TcpState.CLOSE_WAIT, closeWait.connection.state());
+        assertTrue(h.manager.offload(closeWait.connection));
+        BlockList root = h.target.lastInitiate();
+        assertEquals(TcpState.CLOSE_WAIT, root.nodes().getLast().tcpDelegated().state());
+        h.target.succeed(root);
+        assertTrue(h.manager.record(closeWait.connection).peerFin, "the peer's FIN came with the snapshot");
+
+        Peer finWait = h.connect(B4);
+        h.serverOf(finWait).reading = false;
+        finWait.connection.shutdownOutput();
+        assertEquals(TcpState.FIN_WAIT_1, finWait.connection.state());
+        assertTrue(h.manager.offload(finWait.connection), "FIN_WAIT_1: the FIN rides in the snapshot");
+        h.target.succeed(h.target.lastInitiate());
+        assertTrue(h.manager.record(finWait.connection).finInSnapshot);
+        assertTrue(h.target.disconnects.isEmpty(), "no disconnect request for a FIN already queued");
+
+        // LAST_ACK: both FINs under way; nothing would tell the host when the last ACK came (a documented choice)
+        Peer lastAck = h.connect(B4);
+        h.serverOf(lastAck).connection.shutdownOutput();
+        h.run(5 * MS);
+        lastAck.connection.close();
+        assertEquals(TcpState.LAST_ACK, lastAck.connection.state());
+        assertFalse(h.manager.offload(lastAck.connection));
+        assertEquals(2, h.target.initiates.size());
+        h.run(50 * MS);
+        assertEquals(CloseReason.NORMAL, lastAck.closed, "closed on the host as usual");
+    }
 }
