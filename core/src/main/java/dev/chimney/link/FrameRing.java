@@ -29,8 +29,8 @@ import java.nio.ByteOrder;
  * side's private cells and counters on another, so per frame the threads share only the lines they must.
  *
  * <p>Idle handshake (so a busy consumer is never woken, and an idle one always is): before it reports "nothing
- * queued" to a loop about to idle, the consumer sets {@code idle} and reads {@code tail} again; after publishing, the producer reads {@code
- * idle} and, if set, clears it and wakes the consumer. Both pairs are volatile (sequentially consistent) accesses,
+ * queued" to a loop about to idle, the consumer sets {@code idle} and reads {@code tail} again; after publishing,
+ * the producer reads {@code idle} and, if set, clears it and wakes the consumer. Both pairs are volatile accesses,
  * so at least one side sees the other's write (the Dekker pattern, as in {@code ParkingWaiter}): either the
  * consumer sees the new frame, or the producer sees the flag.
  */
@@ -174,7 +174,8 @@ final class FrameRing {
         I16.set(slot, SEGMENT_PAYLOAD_OFFSET, (short) segmentPayloadBytes);
         slot[FLAGS_OFFSET] = (byte) flags;
         slot[CHECKSUM_STATE_OFFSET] = (byte) checksumState;
-        // Volatile, not just release: the idle check below must not be reordered before it (Dekker, class comment).
+        // Volatile, not just release: the idle check that follows (consumerNeedsWakeup) must not be done before it
+        // (Dekker, class comment).
         CELL.setVolatile(cells, TAIL, t + 1);
         cells[SENT_FRAMES]++;
         cells[SENT_BYTES] += frameBytes;
@@ -294,7 +295,7 @@ final class FrameRing {
         return v;
     }
 
-    /** Frees every slot before {@code newHead} for the producer, counting {@code frames} and {@code bytes} delivered. */
+    /** Frees every slot before {@code newHead} for the producer; counts {@code frames} and {@code bytes} delivered. */
     void release(long newHead, int frames, long bytes) {
         cells[DELIVERED_FRAMES] += frames;
         cells[DELIVERED_BYTES] += bytes;

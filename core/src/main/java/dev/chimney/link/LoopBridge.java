@@ -282,7 +282,8 @@ public final class LoopBridge {
         /**
          * Queues a frame received on another port together with that port's receive metadata: the other end reports
          * {@code checksumState} as its {@link #rxChecksumState()} and {@code segmentBytes} as its {@link
-         * #rxSegmentBytes()}. A GSO super-frame ({@code segmentBytes > 0}) may be up to {@link LoopBridge#MAX_FRAME_BYTES}.
+         * #rxSegmentBytes()}. A GSO super-frame ({@code segmentBytes > 0}) may be up to {@link
+         * LoopBridge#MAX_FRAME_BYTES}.
          *
          * @param checksumState {@link #RX_CHECKSUM_UNKNOWN}, {@link #RX_CHECKSUM_VALID} or {@link
          *                      #RX_CHECKSUM_PARTIAL}
