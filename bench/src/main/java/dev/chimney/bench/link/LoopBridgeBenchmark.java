@@ -29,7 +29,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Frames per second through a {@link LoopBridge}: one thread transmitting into end a, another receiving from end b
  * ({@code crossThread}: the producer retries while the ring is full, so its rate is the rate frames cross; the
- * consumer's {@code frames} counter shows the same rate delivered), next to the same ports driven by one thread
+ * consumer's {@code frames} counter shows the same rate delivered). Both yield when they cannot progress (ring full,
+ * ring empty), as the loops park: on a machine with fewer free cores than threads, spinning would measure the
+ * scheduler's time slices instead of the ring. Next to it, the same ports driven by one thread
  * ({@code sameThread}: the ring's own cost, no cache-line transfer) and the floor of any store-and-forward link, a
  * copy into a preallocated buffer plus one sink call ({@code baselineCopy}). The loops are not run, so this is the
  * ring and its wakeup check, not the idle/wake path (see LoopBridgeThreadsTest for that). Run with {@code -prof gc}:
@@ -91,7 +93,7 @@ public class LoopBridgeBenchmark {
             if (control.stopMeasurement) {
                 return false;
             }
-            Thread.onSpinWait();
+            Thread.yield(); // ring full: let the consumer run if it shares this core
         }
         return true;
     }
@@ -103,7 +105,7 @@ public class LoopBridgeBenchmark {
     public int receive(Consumer consumer, Received received) {
         int n = bridge.b().receive(consumer.sink, 64);
         if (n == 0) {
-            Thread.onSpinWait(); // a polling loop with nothing to do; not hammering the producer's line
+            Thread.yield(); // ring empty: let the producer run if it shares this core
         }
         received.frames += n;
         return n;
