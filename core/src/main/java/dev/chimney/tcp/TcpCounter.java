@@ -32,7 +32,9 @@ public enum TcpCounter {
     EXPORTS("connections exported"),
     IMPORTS("connections imported"),
     UNACCEPTABLE_ACKS_SUPPRESSED("ACKs for unacceptable segments without data withheld by the per-connection "
-            + "interval (TcpConfig.unacceptableAckIntervalNs)");
+            + "interval (TcpConfig.unacceptableAckIntervalNs)"),
+    OUT_OF_WINDOW_ACKS("ACK fields processed from segments unacceptable only because of the receive window "
+            + "(RFC 9293 §3.10.7.4: valid ACKs must be taken even when RCV.WND = 0)");
 
     private final String description;
 
