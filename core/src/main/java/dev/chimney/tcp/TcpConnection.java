@@ -1546,7 +1546,7 @@ public final class TcpConnection {
         // the peer shrank its window, puts SND.MAX past it, and a peer whose window is zero accepts only SEG.SEQ =
         // RCV.NXT. An ACK it drops unread is an ACK that never frees its send buffer (issue 9).
         int rightEdge = d.sndUna + (int) Math.min(d.sndWnd, Integer.MAX_VALUE);
-        int seq = gt(d.sndMax, rightEdge) ? rightEdge : d.sndMax;
+        int seq = d.state.isSynchronized() && gt(d.sndMax, rightEdge) ? rightEdge : d.sndMax;
         emit(stack.nowNs(), seq, TcpFlags.ACK, 0, 0);
     }
 
