@@ -1865,7 +1865,7 @@ public final class TcpConnection {
             }
             case PERSIST -> {
                 // spec §6.3 steps 2-4: send a window probe, back off within the round
-                if (d.retransmitCount > config.maxRetransmissions) {
+                if (persistBudgetExhausted(nowNs)) {
                     timeOut();
                     return;
                 }
@@ -1876,6 +1876,9 @@ public final class TcpConnection {
                     d.sndWndProbeCount = 0;
                     forceSend = true;
                     return;
+                }
+                if (d.retransmitCount == 0) {
+                    d.firstRetransmitNs = nowNs; // TotalRT of this round: its probes are unanswered since then
                 }
                 d.retransmitCount++;
                 stack.count(TcpCounter.WINDOW_PROBES);
@@ -1927,6 +1930,24 @@ public final class TcpConnection {
         }
         if (maxRt == 0) {
             return d.retransmitCount >= config.maxRetransmissions;
+        }
+        return d.retransmitCount > 0 && (nowNs - d.firstRetransmitNs) / tickNs >= maxRt;
+    }
+
+    /**
+     * Spec §6.3: more probes in one round than TcpMaximumRetransmissions end the connection. A non-zero MaxRT
+     * overrides that count with a time budget (spec §6.1), here the time the round's probes have gone unanswered
+     * (an answer starts a new round), as Linux's TCP_USER_TIMEOUT bounds unanswered probes; MaxRT = -1 is no limit
+     * (R-TIMER-5). A peer that answers keeps the connection open however long its window stays shut (RFC 1122
+     * §4.2.2.17).
+     */
+    private boolean persistBudgetExhausted(long nowNs) {
+        long maxRt = cached.maxRtTicks();
+        if (maxRt == -1) {
+            return false;
+        }
+        if (maxRt == 0) {
+            return d.retransmitCount > config.maxRetransmissions;
         }
         return d.retransmitCount > 0 && (nowNs - d.firstRetransmitNs) / tickNs >= maxRt;
     }
@@ -2105,7 +2126,7 @@ public final class TcpConnection {
             ooo.add(new TcpDelegated.OutOfOrderData(d.rcvNxt + start, data));
         }
         long tsRecentAge = constants.timestamps() ? (now - d.tsRecentNs) / tickNs : 0;
-        long totalRt = d.retransmitCount > 0 && armedKind == RtxKind.RETRANSMIT
+        long totalRt = d.retransmitCount > 0 && (armedKind == RtxKind.RETRANSMIT || armedKind == RtxKind.PERSIST)
                 ? (now - d.firstRetransmitNs) / tickNs : 0;
         TcpDelegated del = new TcpDelegated(s, d.rcvNxt, d.rcvWnd, d.sndUna, d.sndNxt, d.sndMax, d.sndWnd,
                 d.maxSndWnd, d.sndWl1, cc.cwnd(), cc.ssthresh(), d.sRtt8, d.rttVar4, d.tsRecent, tsRecentAge,

@@ -125,7 +125,7 @@ class ZeroWindowStallTest {
         assertEquals(TcpState.ESTABLISHED, c.state());
     }
 
-    // ------------------------------------------------------------------ relatives: FIN, RST, window updates at RCV.WND = 0
+    // -------------------------------------------------------- relatives: FIN, RST and window updates at RCV.WND = 0
 
     @Test
     void bareFinAtAZeroWindowIsTaken() {
@@ -374,5 +374,62 @@ class ZeroWindowStallTest {
             assertEquals(0, a.counter(TcpCounter.TIMEOUTS) + b.counter(TcpCounter.TIMEOUTS), where);
             assertFalse(appA.closed == CloseReason.TIMED_OUT || appB.closed == CloseReason.TIMED_OUT, where);
         }
+    }
+
+    // ------------------------------------------------------------------ a connection that truly cannot progress
+
+    @Test
+    void persistToAVanishedPeerTimesOutWithinMaxRt() {
+        // R-TIMER-8 with a MaxRT time budget (spec §6.1: a non-zero MaxRT overrides TcpMaximumRetransmissions):
+        // the peer vanished while its window was closed, so no probe is ever answered; 2.5 s after the round's
+        // first probe the next expiry ends the connection (TIMED_OUT, no RST), not 15 probes and ~15 minutes later
+        TcpHarness h = new TcpHarness(TcpHarness.plain().build());
+        TcpConnection c = h.establishedPassive();
+        c.updateCached(c.cached().withMaxRtTicks(2500), false, false);
+        h.send(20 * MS, peer(ACK, R, L).window(0));
+        h.advanceTo(30 * MS);
+        c.write(bytes(100, 1));
+        h.advanceTo(4029 * MS); // probes at 1030 (the round's first), 2030 and 4030 ms
+        assertEquals(TcpState.ESTABLISHED, c.state());
+        assertEquals(2, h.stack.counter(TcpCounter.WINDOW_PROBES));
+        h.advanceTo(4030 * MS); // 3000 ms ≥ MaxRT since the first unanswered probe
+        assertEquals(List.of(CloseReason.TIMED_OUT), h.closed);
+        for (TcpHarness.Sent s : h.sent) {
+            assertFalse(s.segment().has(RST), "R-TIMER-4: never an RST: " + s.segment());
+        }
+    }
+
+    @Test
+    void persistAnsweredForAnHourStaysOpenThenTimesOutWhenThePeerVanishes() {
+        // RFC 1122 §4.2.2.17: "As long as the receiving TCP continues to send acknowledgments in response to the
+        // probe segments, the sending TCP MUST allow the connection to stay open" — then, once nothing answers,
+        // R-TIMER-8: more than TcpMaximumRetransmissions (3) probes in the round end it
+        TcpHarness h = new TcpHarness(TcpHarness.plain().maxRetransmissions(3).build());
+        TcpConnection c = h.establishedPassive();
+        h.send(20 * MS, peer(ACK, R, L).window(0));
+        h.advanceTo(30 * MS);
+        c.write(bytes(100, 1));
+        long t = 30 * MS;
+        int answered = 0;
+        while (t < 3_600_000 * MS) {
+            t += 1000 * MS;
+            h.advanceTo(t);
+            if (!h.sent.isEmpty()) {
+                h.sent.clear();
+                h.send(t, peer(ACK, R, L).window(0)); // the probe's answer: window still closed
+                answered++;
+            }
+        }
+        assertEquals(TcpState.ESTABLISHED, c.state(), "answered probes keep it open: " + c);
+        assertTrue(answered >= 55, "probed about once a minute (the maximum RTO) for an hour: " + answered);
+        long vanished = t;
+        while (c.state() != TcpState.CLOSED && t < vanished + 3_600_000 * MS) {
+            t += 1000 * MS;
+            h.advanceTo(t);
+        }
+        assertEquals(List.of(CloseReason.TIMED_OUT), h.closed);
+        assertEquals(answered + 4, h.stack.counter(TcpCounter.WINDOW_PROBES), "4 unanswered probes, then the end");
+        // persist at most 60 s (maximum RTO), then probes at most 60 s apart: the end within 5 minutes
+        assertTrue(t - vanished <= 300_000 * MS, "timed out " + (t - vanished) / MS + " ms after the peer vanished");
     }
 }
