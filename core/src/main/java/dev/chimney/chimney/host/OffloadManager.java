@@ -629,7 +629,8 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
                 boolean pathCounted = pr != null && groupsContain(groups, pr);
                 boolean neighborCounted = nr != null && groups.containsKey(nr);
                 if (!pathCounted && heldPaths + newPaths >= capabilities.maxPaths()
-                        || newNeighbor && !neighborCounted && heldNeighbors + newNeighbors >= capabilities.maxNeighbors()
+                        || newNeighbor && !neighborCounted
+                                && heldNeighbors + newNeighbors >= capabilities.maxNeighbors()
                         || ip.pathMtu(c.remoteAddress()) > capabilities.maxPathMtu()) {
                     count(OffloadCounter.STAYED_ON_HOST);
                     continue;
@@ -765,8 +766,8 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         cr.path = pr;
         pr.addDependent();
         heldConnections++;
-        BlockList node = BlockList.newTcp(cr.beginInitiate(), s.constants(), s.cached(), d.withData(new byte[0], d.receivedData()), chain);
-        return node;
+        return BlockList.newTcp(cr.beginInitiate(), s.constants(), s.cached(),
+                d.withData(new byte[0], d.receivedData()), chain);
     }
 
     private int ticks(long ns) {
