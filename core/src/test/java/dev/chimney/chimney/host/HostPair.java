@@ -1,6 +1,7 @@
 package dev.chimney.chimney.host;
 
 import dev.chimney.chimney.OffloadParameters;
+import dev.chimney.chimney.conformance.HostContractChecker;
 import dev.chimney.host.NetworkStack;
 import dev.chimney.ip.InterfaceConfig;
 import dev.chimney.link.Impairments;
@@ -41,6 +42,8 @@ final class HostPair {
     final NetworkStack a;
     final NetworkStack b;
     final RecordingTarget target = new RecordingTarget();
+    /** Between A's manager and the recording target: checks every host rule independently (spec §3.8). */
+    final HostContractChecker checker = new HostContractChecker(target);
     final OffloadManager manager;
     final List<Peer> accepted = new ArrayList<>();
     final List<TcpConnection> uploaded = new ArrayList<>();
@@ -85,7 +88,23 @@ final class HostPair {
         this(seed, policy, t -> { });
     }
 
+    /** Pairs made by the running test, whose host rules {@link #assertContractsKept} checks afterwards. */
+    private static final List<HostPair> MADE = new ArrayList<>();
+
+    /** Fails if any pair made since the last call broke a host rule (spec §3.8); for an {@code @AfterEach}. */
+    static void assertContractsKept() {
+        List<String> broken = new ArrayList<>();
+        for (HostPair h : MADE) {
+            broken.addAll(h.checker.violations());
+        }
+        MADE.clear();
+        if (!broken.isEmpty()) {
+            throw new AssertionError("host rules broken: " + broken);
+        }
+    }
+
     HostPair(long seed, OffloadPolicy policy, Consumer<RecordingTarget> configure) {
+        MADE.add(this);
         sim = new Simulator(seed);
         wire = VirtualWire.builder("w", sim.clock(), sim.random().fork("w")).both(Impairments.NONE.withDelay(
                 100_000, 0)).build();
@@ -93,7 +112,7 @@ final class HostPair {
         configure.accept(target);
         a = NetworkStack.builder(sim.newLoop("a")).random(sim.random().fork("a")).tcpConfig(tcp)
                 .iface(wire.a(), InterfaceConfig.of("a0", MAC_A).withIpv4("10.77.0.1/24").withIpv6("fd77::1/64"))
-                .route("10.88.0.0/16", B4).offload(target, policy).offloadParameters(OffloadParameters.DEFAULTS)
+                .route("10.88.0.0/16", B4).offload(checker, policy).offloadParameters(OffloadParameters.DEFAULTS)
                 .build();
         b = NetworkStack.builder(sim.newLoop("b")).random(sim.random().fork("b")).tcpConfig(tcp)
                 .iface(wire.b(), InterfaceConfig.of("b0", MAC_B).withIpv4("10.77.0.2/24").withIpv4("10.88.0.1/16")

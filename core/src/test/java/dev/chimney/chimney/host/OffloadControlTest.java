@@ -33,6 +33,7 @@ import dev.chimney.tcp.TcpConfig;
 import dev.chimney.wire.MacAddress;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -41,6 +42,13 @@ import org.junit.jupiter.api.Test;
  * from a target: each gets a clear answer and leaves both sides consistent.
  */
 class OffloadControlTest {
+
+    /** Whatever a test does, the host kept every rule of spec §3.8 towards the target (an independent check). */
+    @AfterEach
+    void hostRulesKept() {
+        HostPair.assertContractsKept();
+    }
+
 
     private static HostPair withOffloaded(long seed, Peer[] out) {
         HostPair h = new HostPair(seed, OffloadPolicy.explicit());

@@ -25,6 +25,7 @@ import dev.chimney.tcp.TcpState;
 import dev.chimney.wire.TcpView;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,6 +34,13 @@ import org.junit.jupiter.api.Test;
  * R-HOST-14).
  */
 class OffloadDataPathTest {
+
+    /** Whatever a test does, the host kept every rule of spec §3.8 towards the target (an independent check). */
+    @AfterEach
+    void hostRulesKept() {
+        HostPair.assertContractsKept();
+    }
+
 
     private static HostPair offloaded(long seed, Peer[] out) {
         HostPair h = new HostPair(seed, OffloadPolicy.explicit());

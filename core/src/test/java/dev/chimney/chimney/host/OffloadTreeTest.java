@@ -21,6 +21,7 @@ import dev.chimney.tcp.CloseReason;
 import dev.chimney.tcp.TcpConnection;
 import dev.chimney.tcp.TcpState;
 import java.util.List;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,6 +30,13 @@ import org.junit.jupiter.api.Test;
  * working on the host.
  */
 class OffloadTreeTest {
+
+    /** Whatever a test does, the host kept every rule of spec §3.8 towards the target (an independent check). */
+    @AfterEach
+    void hostRulesKept() {
+        HostPair.assertContractsKept();
+    }
+
 
     /** Sends {@code n} bytes each way over {@code client} and its server end and checks both arrive intact. */
     private static void exchange(HostPair h, Peer client, int n) {
