@@ -757,7 +757,9 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         SendRequest chain = null;
         if (d.sendDataLength() > 0) {
             // spec §3.1.6: the outstanding bytes from SND.UNA as the send chain; completed like any later send
-            chain = SendRequest.of(d.sendData());
+            byte[] data = new byte[d.sendDataLength()];
+            c.copySendData(0, data.length, data, 0); // one copy, straight from the send buffer
+            chain = SendRequest.of(data);
             chain.hostContext = cr;
             cr.outstandingSends.add(chain);
             cr.postedBytes = d.sendDataLength();
