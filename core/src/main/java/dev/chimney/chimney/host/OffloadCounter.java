@@ -16,6 +16,7 @@ public enum OffloadCounter {
     NEIGHBORS_TERMINATED("neighbor objects terminated"),
     UPDATES("update requests issued"),
     UPDATES_FAILED("update completions with FAILURE (the objects are then terminated, spec §3.3.5)"),
+    RELINKS("paths moved to a new neighbor after a next-hop change (spec §3.3.3)"),
     INVALIDATES("invalidate requests issued"),
     QUERIES("query requests issued"),
     SEND_REQUESTS("send requests posted"),

@@ -240,6 +240,7 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         m.capabilities = target.capabilities();
         target.configure(m.capabilities, parameters);
         ip.paths().addListener(m::onPathMtuChanged);
+        ip.routes().addListener(m::onRoutesChanged);
         for (NetInterface iface : ip.interfaces()) {
             m.watchNeighbors(ip.neighbors(iface, false));
             m.watchNeighbors(ip.neighbors(iface, true));
@@ -796,6 +797,7 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
                         heldNeighbors--;
                     }
                     parents.add(nr);
+                    driveRelinksTo(nr);
                 }
                 case PathRecord pr -> {
                     if (ok) {
@@ -961,6 +963,9 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
             return;
         }
         boolean parent = !(o instanceof ConnectionRecord);
+        if (o.terminatePending && o instanceof PathRecord pr) {
+            cancelRelink(pr); // a path on its way out is not moved
+        }
         if (o.terminatePending && (!parent || o.dependents() == 0)) {
             if (o.isIdle()) {
                 terminateTree(o instanceof ConnectionRecord cr ? List.of(cr) : List.of(),
@@ -969,9 +974,19 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
             }
             return;
         }
-        if (o.updatePending && !o.isUpdating() && !o.isInvalidated() && o.state() != OffloadState.INVALIDATING) {
+        if (o instanceof PathRecord pr && pr.relinkTo != null) {
+            if (pr.relinkTo.isOffloaded() && !pr.relinkTo.isUpdating() && canUpdate(pr)) {
+                issueRelink(pr);
+            }
+            return; // its cached update follows the relink
+        }
+        if (o.updatePending && canUpdate(o)) {
             issueUpdate(o);
         }
+    }
+
+    private static boolean canUpdate(OffloadObject o) {
+        return o.isOffloaded() && !o.isUpdating() && !o.isInvalidated() && o.state() != OffloadState.INVALIDATING;
     }
 
     /** A path or neighbor without dependents is useless: terminate it (spec §3.2.3), now or when idle. */
@@ -1282,7 +1297,28 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
 
     @Override
     public void updateOffloadComplete(BlockList root) {
+        Pending p = pending.get(root);
         if (!takePending(root, OffloadOperation.UPDATE)) {
+            return;
+        }
+        if (p.result() != null) {
+            // a relink (spec §3.3.3): its statuses decide the move, not the fate of the objects
+            for (BlockList b : root.nodes()) {
+                OffloadObject o = owner(b.handle());
+                if (o != null && o.isUpdating()) {
+                    o.endUpdate();
+                }
+            }
+            p.result().accept(root);
+            for (BlockList b : root.nodes()) {
+                OffloadObject o = owner(b.handle());
+                if (o != null) {
+                    drive(o);
+                    if (o instanceof NeighborRecord nr) {
+                        driveRelinksTo(nr);
+                    }
+                }
+            }
             return;
         }
         for (BlockList b : root.nodes()) {
@@ -1303,6 +1339,9 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
                 uploadDependentsAndSelf(o);
             }
             drive(o);
+            if (o instanceof NeighborRecord nr) {
+                driveRelinksTo(nr);
+            }
         }
     }
 
@@ -1363,11 +1402,25 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         if (!(o instanceof ConnectionRecord)) {
             o.terminatePending = true;
             if (o instanceof NeighborRecord nr) {
+                List<PathRecord> moving = new ArrayList<>();
+                for (PathRecord pr : paths.values()) {
+                    if (pr.relinkTo == nr) {
+                        moving.add(pr);
+                    }
+                }
+                for (PathRecord pr : moving) {
+                    cancelRelink(pr); // it will not be moved to a neighbor on its way out
+                    uploadDependentsAndSelf(pr);
+                }
+                List<PathRecord> linked = new ArrayList<>();
                 for (PathRecord pr : paths.values()) {
                     if (pr.neighbor == nr && pr.isOffloaded()) {
-                        pr.terminatePending = true;
-                        drive(pr);
+                        linked.add(pr);
                     }
+                }
+                for (PathRecord pr : linked) {
+                    pr.terminatePending = true;
+                    drive(pr);
                 }
             }
             drive(o);
@@ -1385,14 +1438,138 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
     }
 
     // =============================================================================================================
+    // Next-hop changes (spec §3.3.3)
+    // =============================================================================================================
+
+    /**
+     * The route table changed (a route added or removed, an ICMP redirect): every offloaded path whose next hop is
+     * now another neighbor is relinked to it — the neighbor offloaded first if it is not, then an update tree whose
+     * root references the new neighbor and whose dependents reference the paths (spec §3.3.3); the old neighbor is
+     * terminated when its last path has left (R-HOST-5). A path whose destination has no route, or whose new next
+     * hop is unresolved, invalidated or beyond the target's capacity, is uploaded with its connections instead: the
+     * host resolves and reports as for any connection of its own.
+     */
+    private void onRoutesChanged() {
+        List<PathRecord> affected = new ArrayList<>();
+        for (PathRecord pr : paths.values()) {
+            if (!pr.isOffloaded() || pr.neighbor == null || pr.terminatePending) {
+                continue;
+            }
+            NeighborRecord wanted = pr.relinkTo != null ? pr.relinkTo : pr.neighbor;
+            Route r = ip.routes().lookup(pr.destination());
+            if (r == null || r.iface() == null || ip.neighbors(r.iface(), !pr.destination().isIpv4()) != wanted.cache
+                    || !r.nextHop(pr.destination()).equals(wanted.ip())) {
+                affected.add(pr);
+            }
+        }
+        for (PathRecord pr : affected) {
+            relinkOrUpload(pr);
+        }
+    }
+
+    private void relinkOrUpload(PathRecord pr) {
+        Route r = ip.routes().lookup(pr.destination());
+        NeighborCache cache = r == null ? null : ip.neighbors(r.iface(), !pr.destination().isIpv4());
+        IpAddress hop = r == null ? null : r.nextHop(pr.destination());
+        NeighborEntry e = cache == null ? null : cache.lookup(hop);
+        if (cache == pr.neighbor.cache && hop.equals(pr.neighbor.ip())) {
+            cancelRelink(pr); // back to where it is linked
+            return;
+        }
+        cancelRelink(pr);
+        NeighborKey k = cache == null ? null : new NeighborKey(cache, hop);
+        NeighborRecord nr = k == null ? null : neighbors.get(k);
+        boolean fresh = nr == null || !nr.isOffloadedOrPending();
+        if (e == null || e.linkAddress() == null || nr != null && (nr.isTerminating() || nr.isInvalidated()
+                || nr.state() == OffloadState.INVALIDATING)
+                || fresh && (admission != Admission.OPEN || heldNeighbors >= capabilities.maxNeighbors())) {
+            uploadDependentsAndSelf(pr);
+            return;
+        }
+        if (nr == null) {
+            nr = new NeighborRecord(cache, hop, this::reachabilityFollowUp);
+            neighbors.put(k, nr);
+        }
+        pr.relinkTo = nr;
+        nr.addDependent();
+        if (fresh) {
+            BlockList root = newNeighborNode(nr, loop.nowNs()); // a new neighbor with no dependents of its own
+            count(OffloadCounter.INITIATES);
+            issue(root, OffloadOperation.INITIATE, null);
+            target.initiateOffload(root);
+            return; // the relink follows its initiate
+        }
+        drive(pr);
+    }
+
+    private void cancelRelink(PathRecord pr) {
+        NeighborRecord nr = pr.relinkTo;
+        if (nr != null) {
+            pr.relinkTo = null;
+            nr.removeDependent();
+            retireIfUseless(nr);
+        }
+    }
+
+    private void issueRelink(PathRecord pr) {
+        NeighborRecord nr = pr.relinkTo;
+        BlockList root = BlockList.reference(StateLayer.NEIGHBOR, nr.handle(), 0);
+        root.dependent(BlockList.reference(pr.layer(), pr.handle(), 0));
+        nr.beginUpdate();
+        pr.beginUpdate();
+        count(OffloadCounter.UPDATES);
+        issue(root, OffloadOperation.UPDATE, done -> relinkCompleted(pr, nr, done.dependents()));
+        target.updateOffload(root);
+    }
+
+    private void relinkCompleted(PathRecord pr, NeighborRecord nr, BlockList pathNode) {
+        if (pr.relinkTo != nr) {
+            return; // given up meanwhile
+        }
+        if (pathNode != null && pathNode.status() == OffloadStatus.SUCCESS) {
+            NeighborRecord old = pr.neighbor;
+            pr.neighbor = nr; // the reservation becomes the dependency
+            pr.relinkTo = null;
+            old.removeDependent();
+            retireIfUseless(old);
+            count(OffloadCounter.RELINKS);
+        } else {
+            cancelRelink(pr); // spec §3.3.5: the target runs on with the old link; the host takes the path back
+            uploadDependentsAndSelf(pr);
+        }
+    }
+
+    /** Paths waiting to move to {@code nr}: after its initiate (moved or given up) or its update. */
+    private void driveRelinksTo(NeighborRecord nr) {
+        List<PathRecord> waiting = new ArrayList<>();
+        for (PathRecord pr : paths.values()) {
+            if (pr.relinkTo == nr) {
+                waiting.add(pr);
+            }
+        }
+        for (PathRecord pr : waiting) {
+            if (nr.isOffloaded()) {
+                drive(pr);
+            } else if (!nr.isOffloadedOrPending()) {
+                cancelRelink(pr); // the new neighbor could not be offloaded
+                uploadDependentsAndSelf(pr);
+            }
+        }
+    }
+
+    // =============================================================================================================
     // Cached-value changes
     // =============================================================================================================
 
     private void onPathMtuChanged(PathEntry entry, int oldMtu, int newMtu) {
+        List<PathRecord> changed = new ArrayList<>();
         for (PathRecord pr : paths.values()) {
             if (pr.destination().equals(entry.destinationAddress()) && pr.offloadedMtu != newMtu) {
-                requestUpdate(pr); // spec §3.3.1: PathMtu after an ICMP message (or PMTU aging)
+                changed.add(pr);
             }
+        }
+        for (PathRecord pr : changed) {
+            requestUpdate(pr); // spec §3.3.1: PathMtu after an ICMP message (or PMTU aging)
         }
     }
 

@@ -12,6 +12,11 @@ public final class PathRecord extends OffloadObject {
     private final IpAddress destination;
     /** The neighbor this path is linked to (on the target once offloaded); changes only by a relink (§3.3.3). */
     NeighborRecord neighbor;
+    /**
+     * The neighbor this path is being moved to after a next-hop change (spec §3.3.3), or null; it counts this path
+     * as a dependent from the moment the move is decided, so it is neither retired nor terminated meanwhile.
+     */
+    NeighborRecord relinkTo;
     /** The PathMtu the target was last given. */
     int offloadedMtu;
 

@@ -39,7 +39,8 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
     /** What the checker knows of one object, by its handle. */
     private static final class Obj {
         final StateLayer layer;
-        final OffloadHandle parent;
+        /** The object this one hangs on (its path, or its neighbor: a relink changes it). */
+        OffloadHandle parent;
         Phase phase = Phase.INITIATING;
         boolean updating;
         int queries;
@@ -338,6 +339,13 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
             Obj o = b.handle() == null ? null : objects.get(b.handle());
             if (o != null) {
                 o.updating = false;
+            }
+            // a relink (spec §3.3.3): paths under a neighbor reference now hang on that neighbor
+            for (BlockList d = b.dependents(); d != null && b.handle() != null; d = d.next()) {
+                Obj moved = d.handle() == null ? null : objects.get(d.handle());
+                if (moved != null && d.status() == dev.chimney.chimney.OffloadStatus.SUCCESS) {
+                    moved.parent = b.handle();
+                }
             }
         }
         host.updateOffloadComplete(root);

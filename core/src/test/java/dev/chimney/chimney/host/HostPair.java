@@ -23,7 +23,8 @@ import java.util.function.Consumer;
 /**
  * Host A (with an offload manager over a {@link RecordingTarget}) and peer B on one virtual wire under a simulator.
  * B listens on {@link #PORT} on 10.77.0.2 (on-link), 10.88.0.1 (reached from A through the next hop 10.77.0.2, so
- * its path shares B's neighbor) and fd77::2; each connection B accepts becomes a {@link Peer}.
+ * its path shares B's neighbor) and fd77::2; each connection B accepts becomes a {@link Peer}. B also answers as
+ * 10.77.0.3, a second next hop towards 10.88.0.1 for route changes.
  */
 final class HostPair {
     static final long MS = 1_000_000L;
@@ -34,6 +35,7 @@ final class HostPair {
     static final Ipv4Address A4 = Ipv4Address.parse("10.77.0.1");
     static final Ipv4Address B4 = Ipv4Address.parse("10.77.0.2");
     static final Ipv4Address B4_FAR = Ipv4Address.parse("10.88.0.1");
+    static final Ipv4Address B4_OTHER_HOP = Ipv4Address.parse("10.77.0.3");
     static final Ipv6Address A6 = Ipv6Address.parse("fd77::1");
     static final Ipv6Address B6 = Ipv6Address.parse("fd77::2");
 
@@ -115,7 +117,8 @@ final class HostPair {
                 .route("10.88.0.0/16", B4).offload(checker, policy).offloadParameters(OffloadParameters.DEFAULTS)
                 .build();
         b = NetworkStack.builder(sim.newLoop("b")).random(sim.random().fork("b")).tcpConfig(tcp)
-                .iface(wire.b(), InterfaceConfig.of("b0", MAC_B).withIpv4("10.77.0.2/24").withIpv4("10.88.0.1/16")
+                .iface(wire.b(), InterfaceConfig.of("b0", MAC_B).withIpv4("10.77.0.2/24").withIpv4("10.77.0.3/24")
+                        .withIpv4("10.88.0.1/16")
                         .withIpv6("fd77::2/64"))
                 .build();
         b.listen(PORT, l -> {

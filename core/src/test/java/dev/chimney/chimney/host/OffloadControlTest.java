@@ -218,6 +218,75 @@ class OffloadControlTest {
         assertEquals(BlockList.TCP_FLAG_UPDATE_RCV_WND, u3.tcpUpdateFlags(), "spec §3.3.4: advertise it");
     }
 
+    // -------------------------------------------------------------------------------------------- next hops
+
+    /** Makes 10.77.0.3 (B too) the next hop towards {@code 10.88.0.1}, as an ICMP redirect's host route would. */
+    private static void moveFarNextHop(HostPair h) {
+        var iface = h.a.interfaces().getFirst();
+        h.a.ip().neighbors(iface, false).addStatic(HostPair.B4_OTHER_HOP, HostPair.MAC_B, h.sim.nowNs());
+        h.a.ip().routes().add(new dev.chimney.ip.Route(dev.chimney.ip.IpCidr.parse("10.88.0.1/32"),
+                HostPair.B4_OTHER_HOP, iface, 0, 0, null, dev.chimney.ip.Route.Origin.REDIRECT));
+    }
+
+    @Test
+    void spec333_aNextHopChangeRelinksThePathToTheNewNeighbor() {
+        HostPair h = new HostPair(53, OffloadPolicy.explicit());
+        Peer near = h.connect(B4);
+        Peer far = h.connect(HostPair.B4_FAR);
+        h.manager.offload(List.of(near.connection, far.connection));
+        h.target.succeed(h.target.lastInitiate());
+        PathRecord farPath = h.manager.path(A4, HostPair.B4_FAR);
+        NeighborRecord oldHop = farPath.neighbor();
+        assertEquals(2, oldHop.dependents());
+
+        moveFarNextHop(h);
+        BlockList newNeighbor = h.target.lastInitiate();
+        assertTrue(newNeighbor.isNewOffload(), "the new next hop is offloaded first (spec §3.3.3 step 2)");
+        assertEquals(StateLayer.NEIGHBOR, newNeighbor.layer());
+        assertNull(newNeighbor.dependents());
+        assertTrue(h.target.updates.isEmpty());
+        h.target.succeed(newNeighbor);
+        BlockList relink = h.target.updates.getFirst();
+        assertSame(newNeighbor.handle(), relink.handle(), "the update's root references the new neighbor");
+        assertSame(farPath.handle(), relink.dependents().handle(), "its dependent references the path to move");
+        assertEquals(OffloadState.UPDATING, farPath.state());
+        h.target.complete(relink, OffloadOperation.UPDATE, OffloadStatus.SUCCESS);
+        assertEquals(HostPair.B4_OTHER_HOP, farPath.neighbor().ip());
+        assertEquals(1, farPath.neighbor().dependents());
+        assertEquals(1, oldHop.dependents(), "the near path stays on the old neighbor");
+        assertTrue(h.target.terminates.isEmpty());
+        assertEquals(1, h.manager.counter(OffloadCounter.RELINKS));
+        assertEquals(2, h.manager.offloadedNeighbors());
+        // when the near connection goes, the old neighbor goes with its last path (R-HOST-5)
+        h.manager.terminate(near.connection);
+        BlockList t = h.target.lastTerminate();
+        assertSame(oldHop.handle(), t.handle());
+        h.target.succeedTerminate(t);
+        assertEquals(1, h.manager.offloadedNeighbors());
+        assertEquals(OffloadState.OFFLOADED, h.manager.state(far.connection));
+    }
+
+    @Test
+    void aFailedRelinkUploadsThePathAndReleasesTheNewNeighbor() {
+        HostPair h = new HostPair(54, OffloadPolicy.explicit());
+        Peer far = h.connect(HostPair.B4_FAR);
+        h.manager.offload(far.connection);
+        h.target.succeed(h.target.lastInitiate());
+        moveFarNextHop(h);
+        h.target.succeed(h.target.lastInitiate());
+        h.target.complete(h.target.updates.getFirst(), OffloadOperation.UPDATE, OffloadStatus.FAILURE);
+        // spec §3.3.5: the connection is uploaded; the new neighbor, now useless, is terminated
+        assertEquals(2, h.target.terminates.size());
+        for (BlockList t : List.copyOf(h.target.terminates)) {
+            h.target.succeedTerminate(t);
+        }
+        assertEquals(0, h.manager.offloadedConnections() + h.manager.offloadedPaths()
+                + h.manager.offloadedNeighbors());
+        far.connection.write(HostPair.pattern(500, 1));
+        h.run(20 * MS);
+        assertEquals(500, h.serverOf(far).received.size(), "on the host, through the new next hop");
+    }
+
     // -------------------------------------------------------------------------------------- query, invalidate
 
     @Test
