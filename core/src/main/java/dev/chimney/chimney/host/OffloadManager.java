@@ -889,6 +889,7 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
             if (cr.finWanted) {
                 postDisconnect(cr);
             }
+            postReceiveIfRefused(cr); // an indication refused during the initiate (a target's mistake)
         }
         // R-HOST-8: segments that arrived during the initiate are forwarded now that it completed (spec §4.7)
         if (!cr.heldSegments.isEmpty()) {
@@ -910,7 +911,9 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         TcpConnection c = cr.connection;
         // spec §3.1.4: the send data remains the host's; the engine carries on from its parked state (sending what
         // was written meanwhile, a FIN or RST asked for meanwhile), then processes what arrived meanwhile
-        c.unpark();
+        if (c.isParked()) {
+            c.unpark();
+        }
         replayHeld(cr);
         for (Listener l : listeners) {
             l.onOffloadFailed(c, status);
@@ -1849,6 +1852,12 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         if (cr.outstandingSends.peekFirst() != r) {
             count(OffloadCounter.PROTOCOL_VIOLATIONS); // spec §4.1.3: completions come in posting order
         }
+        if (cr.isInitiating()) {
+            // a request of the initiate's send chain completed before the initiate did: not allowed (spec §3.1.4:
+            // a failed initiate leaves its send data alone). Ignored: the bytes stay, a terminate trims them
+            count(OffloadCounter.PROTOCOL_VIOLATIONS);
+            return;
+        }
         cr.outstandingSends.remove(r);
         cr.postedBytes -= r.length(); // no longer at the target, whatever the status
         OffloadStatus st = r.status();
@@ -1921,10 +1930,15 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
             count(OffloadCounter.PROTOCOL_VIOLATIONS);
             return ReceiveIndication.Result.NONE;
         }
-        if (cr.isInitiating()) {
-            count(OffloadCounter.PROTOCOL_VIOLATIONS); // spec §3.1.7: none before the initiate completed; taken anyway
-        }
         int len = data.length();
+        if (cr.isInitiating()) {
+            // spec §3.1.7: no indication before the initiate completed. Refused, not taken: should the initiate
+            // still fail, the connection must carry on on the host exactly as parked (a zero-byte receive request
+            // re-enables indications once it succeeded)
+            count(OffloadCounter.PROTOCOL_VIOLATIONS);
+            cr.receiveRefused = true;
+            return ReceiveIndication.Result.NONE;
+        }
         int n = deliver(cr, data.buffer(), data.offset(), len);
         if (n == len) {
             if (len > 0) {
@@ -1999,6 +2013,11 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
     @Override
     public void tcpEvent(OffloadHandle handle, TcpEvent event) {
         if (!(owner(handle) instanceof ConnectionRecord cr) || !cr.owns(handle) || event == null) {
+            count(OffloadCounter.PROTOCOL_VIOLATIONS);
+            return;
+        }
+        if (cr.isInitiating() && event.type() != dev.chimney.chimney.TcpEventType.ABORT) {
+            // spec §3.1.7: no event before the initiate completed; one now could not be undone if it failed
             count(OffloadCounter.PROTOCOL_VIOLATIONS);
             return;
         }

@@ -513,6 +513,40 @@ class OffloadControlTest {
     }
 
     @Test
+    void spec317_indicationsAndCompletionsBeforeTheInitiateCompletedCannotSpoilAFailedOffload() {
+        HostPair h = new HostPair(55, OffloadPolicy.explicit());
+        Peer c = h.connect(B4);
+        Peer server = h.serverOf(c);
+        byte[] unacked = HostPair.pattern(3000, 1);
+        h.wire.aToB().impairments(dev.chimney.link.Impairments.NONE.withLoss(1.0));
+        c.connection.write(unacked); // in flight, never acknowledged: the offload carries it as its send chain
+        h.run(MS);
+        h.wire.aToB().impairments(dev.chimney.link.Impairments.NONE);
+        h.manager.offload(c.connection);
+        BlockList root = h.target.lastInitiate();
+        BlockList tcp = root.nodes().getLast();
+        assertEquals(3000, tcp.sendChain().length());
+        var handle = tcp.handle();
+        var host = h.target.host;
+        // a target that misbehaves while the initiate is outstanding (spec §3.1.7, §3.1.4)...
+        assertEquals(OffloadStatus.OFFLOAD_DATA_NOT_ACCEPTED, host.receiveIndicate(handle,
+                new ReceiveIndication(new byte[100], 0, 100)).status());
+        host.tcpEvent(handle, TcpEvent.DISCONNECT);
+        SendRequest chain = tcp.sendChain();
+        chain.complete(OffloadStatus.SUCCESS, chain.length());
+        host.sendComplete(chain);
+        // ...then fails the connection's offload: the host carries on exactly as parked
+        h.target.completeInitiate(root, b -> b == tcp ? OffloadStatus.RESOURCES : OffloadStatus.SUCCESS);
+        assertEquals(3, h.manager.counter(OffloadCounter.PROTOCOL_VIOLATIONS));
+        assertFalse(c.connection.isParked());
+        h.sim.runUntil(() -> server.received.size() == 3000, h.sim.nowNs() + 5 * S);
+        assertEquals(3000, server.received.size(), "the unacknowledged bytes were the host's and it resent them");
+        assertFalse(c.eof, "no end of stream the peer never sent");
+        assertEquals(0, c.received.size());
+        h.target.succeedTerminate(h.target.lastTerminate()); // the neighbor and path, left without dependents
+    }
+
+    @Test
     void aFailedTerminateLosesTheConnectionOnlyAndTheRestIsConsistent() {
         Peer[] p = new Peer[1];
         HostPair h = withOffloaded(52, p);
