@@ -219,6 +219,7 @@ if [[ " $CASES " == *" c "* ]]; then
   echo "    stack: ${stack_out:-$(tail -3 "$LOG/echo-stack.err")}"
   echo "    linux: ${linux_out:-$(tail -3 "$LOG/echo-linux.err")}"
   echo "    TAP chy1 kernel-side drops (frames the stack did not drain in time): $(field "$stack_out" tap_kernel_tx_dropped)"
+  echo "    fairness, connections done at first / median / last (s): stack $(field "$stack_out" finish_first_s) / $(field "$stack_out" finish_median_s) / $(field "$stack_out" finish_last_s), linux $(field "$linux_out" finish_first_s) / $(field "$linux_out" finish_median_s) / $(field "$linux_out" finish_last_s)"
 fi
 
 # ---- (d) ApacheBench and wrk

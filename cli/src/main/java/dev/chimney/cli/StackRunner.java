@@ -77,6 +77,7 @@ public final class StackRunner implements AutoCloseable {
             EventLoop loop = new EventLoop("run-" + tap.name(), clock);
             loop.ioWaiter(tap.ioWaiter());
             loop.idleStrategy(IdleStrategy.parse(settings.idle()));
+            loop.pollBudget(TapDevice.RECOMMENDED_POLL_BUDGET); // drain the TAP in large batches (issue 9)
             NetworkPort port = tap;
             PcapTap pcapTap = null;
             if (settings.pcap() != null) {

@@ -60,6 +60,7 @@ public final class EventLoop {
     private volatile Thread runningThread;
     private long maxIdleNs = DEFAULT_MAX_IDLE_NS;
     private IdleStrategy idleStrategy;
+    private int pollBudget = DEFAULT_BUDGET;
     private long idleSpins;
     private long idleYields;
     private long idleParks;
@@ -248,6 +249,22 @@ public final class EventLoop {
         return idleParks;
     }
 
+    /**
+     * Most units of work (received frames) each pollable does per turn, default {@value #DEFAULT_BUDGET}: between two
+     * batches the loop runs commands, timers and flush hooks, so a smaller budget interleaves them more finely and a
+     * larger one drains a busy device with fewer turns.
+     */
+    public void pollBudget(int frames) {
+        if (frames < 1) {
+            throw new IllegalArgumentException("poll budget must be at least 1, got " + frames);
+        }
+        this.pollBudget = frames;
+    }
+
+    public int pollBudget() {
+        return pollBudget;
+    }
+
     /** Upper bound on one idle wait without any deadline (default 100 ms). */
     public void maxIdleNs(long maxIdleNs) {
         if (maxIdleNs <= 0) {
@@ -280,7 +297,7 @@ public final class EventLoop {
         }
         for (int i = 0; i < pollables.size(); i++) {
             try {
-                work += pollables.get(i).poll(now, DEFAULT_BUDGET);
+                work += pollables.get(i).poll(now, pollBudget);
             } catch (Throwable t) {
                 work++;
                 failed("pollable", t);

@@ -115,6 +115,7 @@ public final class EchoClientsBench {
         EventLoop loop = new EventLoop("echo-clients", SystemClock.INSTANCE);
         loop.ioWaiter(tap.ioWaiter());
         loop.idleStrategy(IdleStrategy.parse(o.getOrDefault("idle", "backoff")));
+        loop.pollBudget(Integer.parseInt(o.getOrDefault("budget", String.valueOf(TapDevice.RECOMMENDED_POLL_BUDGET))));
         // As chimney run configures it (StackRunner): tail loss probes and lost-retransmission detection on.
         TcpConfig tcp = TcpConfig.builder().tailLossProbe(true).lostRetransmitDetection(true).build();
         NetworkStack host = NetworkStack.builder(loop).seed(9).tcpConfig(tcp)
@@ -162,13 +163,21 @@ public final class EchoClientsBench {
         Connection open() throws IOException;
     }
 
+    /**
+     * @param finishSeconds when each connection had its whole echo back, sorted (seconds from the start): the spread
+     *                      shows whether busy connections starved others
+     */
     record Result(int clients, long bytes, double seconds, long failed, long heapUsedPeak, long gcMillis,
-                  long gcCount) {
+                  long gcCount, double[] finishSeconds) {
         String line(String mode, KernelCounters tap, long retransmits) {
+            double first = finishSeconds.length == 0 ? 0 : finishSeconds[0];
+            double median = finishSeconds.length == 0 ? 0 : finishSeconds[finishSeconds.length / 2];
+            double last = finishSeconds.length == 0 ? 0 : finishSeconds[finishSeconds.length - 1];
             return String.format(Locale.ROOT, "RESULT echo-clients mode=%s clients=%d bytes_each_way=%d seconds=%.3f "
                     + "failed=%d tap_kernel_tx_dropped=%d tap_kernel_rx_dropped=%d retransmits=%d heap_mb=%d "
-                    + "gc_ms=%d gc_count=%d", mode, clients, bytes, seconds, failed, tap.txDropped(),
-                    tap.rxDropped(), retransmits, heapUsedPeak >> 20, gcMillis, gcCount);
+                    + "gc_ms=%d gc_count=%d finish_first_s=%.3f finish_median_s=%.3f finish_last_s=%.3f", mode,
+                    clients, bytes, seconds, failed, tap.txDropped(), tap.rxDropped(), retransmits,
+                    heapUsedPeak >> 20, gcMillis, gcCount, first, median, last);
         }
     }
 
@@ -176,6 +185,7 @@ public final class EchoClientsBench {
     static Result run(int clients, long bytes, Duration timeout, Connector connector) throws Exception {
         AtomicLong failed = new AtomicLong();
         AtomicLong heapPeak = new AtomicLong();
+        java.util.concurrent.ConcurrentLinkedQueue<Long> finishNs = new java.util.concurrent.ConcurrentLinkedQueue<>();
         long gcMs0 = gcMillis();
         long gcN0 = gcCount();
         byte[] pattern = new byte[64 * 1024];
@@ -213,6 +223,7 @@ public final class EchoClientsBench {
                         if (got != bytes) {
                             throw new IOException("echo ended after " + got + " of " + bytes + " bytes");
                         }
+                        finishNs.add(System.nanoTime());
                     } catch (Exception e) {
                         if (failed.getAndIncrement() < 3) {
                             System.err.println("connection failed: " + e);
@@ -228,8 +239,9 @@ public final class EchoClientsBench {
             }
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
+        double[] finish = finishNs.stream().mapToDouble(t -> (t - t0) / 1e9).sorted().toArray();
         return new Result(clients, bytes, seconds, failed.get(), heapPeak.get(), gcMillis() - gcMs0,
-                gcCount() - gcN0);
+                gcCount() - gcN0, finish);
     }
 
     private static long gcMillis() {

@@ -44,6 +44,13 @@ public final class TapDevice implements NetworkPort {
     /** The TCP checksum field's offset in the TCP header (RFC 9293 §3.1). */
     private static final int TCP_CHECKSUM_OFFSET = 16;
     private static final LinkOffloads OFFLOADS = new LinkOffloads(MAX_FRAME_BYTES, true, true);
+    /**
+     * Frames the loop owning a TAP should read per turn ({@link dev.chimney.runtime.EventLoop#pollBudget}). Between
+     * two batches the loop runs up to 64 commands (socket calls, each of which may write 64 KiB); with 64 frames per
+     * turn 200 echo connections made the kernel drop ~3,000 frames at its default queue of 1000, with 1024 none
+     * (bench/run-loss.sh case (c), bench/THROUGHPUT.md). A turn of 1024 frames takes about a millisecond.
+     */
+    public static final int RECOMMENDED_POLL_BUDGET = 1024;
 
     private final String name;
     private final String netns;

@@ -267,6 +267,33 @@ class TapInteropTest {
         }
     }
 
+    /**
+     * A loop drains the TAP in batches of its poll budget: with 150 frames waiting in the kernel, one turn at the
+     * default budget reads 64 of them, and one turn at {@link TapDevice#RECOMMENDED_POLL_BUDGET} reads the rest.
+     */
+    @Test
+    void aLoopTurnReadsOneBatchOfItsPollBudget() {
+        Interop.requireTool("ping", "iputils-ping");
+        try (NetNs ns = NetNs.create();
+             TapDevice tap = openUp(ns, TapOptions.named("tapbatch").withTxQueueLength(4096))) {
+            ns.execOk("ip", "neigh", "replace", "10.77.0.2", "lladdr", "02:00:00:77:00:02", "dev", "tapbatch");
+            EventLoop loop = new EventLoop("batch", Clock.system());
+            int[] frames = {0};
+            loop.register(PortPollable.of(tap, f -> frames[0]++));
+            while (loop.runOnce() > 0) {
+                // drain what the kernel sent when the link came up (IPv6 NDP / MLD)
+            }
+            frames[0] = 0;
+            ns.exec(Duration.ofSeconds(20), "ping", "-c", "150", "-i", "0.001", "-W", "1", "10.77.0.2");
+            assertEquals(EventLoop.DEFAULT_BUDGET, loop.runOnce(), "one batch of the default budget");
+            loop.pollBudget(TapDevice.RECOMMENDED_POLL_BUDGET);
+            int second = loop.runOnce();
+            assertTrue(second >= 150 - EventLoop.DEFAULT_BUDGET, "the rest in one turn: " + second);
+            assertEquals(0, tap.kernelCounters().txDropped(), "nothing dropped with a queue of 4096");
+            assertEquals(frames[0], EventLoop.DEFAULT_BUDGET + second);
+        }
+    }
+
     /** A loop thread sleeping in the TAP's poll(2) waiter wakes for a kernel frame and for a command. */
     @Test
     void eventLoopSleepsInPollAndWakesForFramesAndCommands() throws Exception {
