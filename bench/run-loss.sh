@@ -21,7 +21,9 @@
 # Sizes (environment): BYTES (a, b; default 32 MiB), LOSSES ("0 1 3 5"), ECHO_CLIENTS (200), ECHO_BYTES (1 MiB),
 # AB_REQUESTS (20000), AB_CONCURRENCY (50), WRK_SECONDS (10), WRK_CONNECTIONS (100), PINGS (200, 50 ms apart),
 # LAT_SECONDS (5), TOOL_TIMEOUT (120 s per tool), STACK_OPTS (extra chimney run options, e.g. "--idle park"),
-# CLIENT_OPTS (extra EchoClientsBench options, e.g. "--idle park --qlen 0"), CASES ("a b c d e").
+# CLIENT_OPTS (extra EchoClientsBench options, e.g. "--idle park --qlen 0 --budget 64": the loop as it was
+# before issue 9), CASES ("a b c d e"), CHIMNEY_JAR (another build of chimney run, e.g. main's, for a before/after),
+# STACK_JVM_OPTS (e.g. "-XX:StartFlightRecording=filename=/tmp/stack.jfr" to profile the stack), KEEP_LOG.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -46,6 +48,8 @@ T=${TOOL_TIMEOUT:-120}
 STACK_OPTS=${STACK_OPTS:-}
 CLIENT_OPTS=${CLIENT_OPTS:-}
 CASES=${CASES:-"a b c d e"}
+CHIMNEY_JAR=${CHIMNEY_JAR:-cli/target/chimney.jar}
+read -r -a STACK_JVM <<< "${STACK_JVM_OPTS:-}"
 if [ ! -f bench/target/benchmarks.jar ] || [ ! -f cli/target/chimney.jar ] || [ -n "${REBUILD:-}" ]; then
   mvn -B -q -ntp -pl cli,bench -am package -DskipTests
 fi
@@ -93,7 +97,7 @@ rss_mb() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 hwm_mb() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 
 echo "# Chimney under load and loss vs Linux, $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# kernel $(uname -r); Linux CUBIC per route; chimney run ${STACK_OPTS:-(defaults)}; BYTES=$BYTES LOSSES=\"$LOSSES\""
+echo "# kernel $(uname -r); Linux CUBIC per route; $CHIMNEY_JAR run ${STACK_OPTS:-(defaults)}; echo client ${CLIENT_OPTS:-(defaults)}; BYTES=$BYTES LOSSES=\"$LOSSES\""
 echo "# the machine is shared (2 cores, other jobs running): single runs, expect noise of tens of percent"
 
 # ---- topology
@@ -153,7 +157,7 @@ wait_listen $NSL 8080; wait_listen $NSL 9; wait_listen $NSP 7007
 
 # ---- the stack
 # shellcheck disable=SC2086
-"${JAVA[@]}" -jar cli/target/chimney.jar run --netns $NSB --tap chy0 --address 10.77.9.2/24 \
+"${JAVA[@]}" "${STACK_JVM[@]}" -jar "$CHIMNEY_JAR" run --netns $NSB --tap chy0 --address 10.77.9.2/24 \
     --address fd77:9::2/64 --serve "http:8080:$WWW" --serve discard:9 --serve echo:7 $STACK_OPTS \
     > "$LOG/stack.txt" 2>&1 &
 STACK_PID=$!
@@ -245,10 +249,15 @@ fi
 if [[ " $CASES " == *" e "* ]]; then
   pings() { nsx $NSP timeout "$T" ping -c "$PINGS" -i 0.05 "$1" 2>/dev/null | grep -o 'time=[0-9.]*' | cut -d= -f2 \
       > "$LOG/ping.txt"; }
+  cputicks() { awk '{ print $14 + $15 }' "/proc/$STACK_PID/stat"; }
+  pct() { awk -v a="$1" -v b="$2" -v s="$3" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (b - a) / hz / s * 100 }'; }
+  c0=$(cputicks); t0=$(now_ns)
   pings 10.77.9.2; sp50=$(percentile 50 < "$LOG/ping.txt"); sp99=$(percentile 99 < "$LOG/ping.txt")
+  ping_cpu=$(pct "$c0" "$(cputicks)" "$(awk -v ns=$(( $(now_ns) - t0 )) 'BEGIN { print ns / 1e9 }')")
   pings 10.77.9.3; lp50=$(percentile 50 < "$LOG/ping.txt"); lp99=$(percentile 99 < "$LOG/ping.txt")
   row "(e) ping every 50 ms, p50 (ms)" "$sp50" "$lp50"
   row "(e) ping every 50 ms, p99 (ms)" "$sp99" "$lp99"
+  echo "    stack process CPU while answering a ping every 50 ms: ${ping_cpu}% of a core"
   wrk_lat() { # url -> "p50_us p99_us req/s"
     nsx $NSP timeout "$T" wrk -t1 -c1 -d"${LAT_SECONDS}s" --latency "$1" 2>/dev/null | awk '
       function us(v) { if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return v * 1000; if (v ~ /s$/) return v * 1e6; return v }
@@ -260,8 +269,8 @@ if [[ " $CASES " == *" e "* ]]; then
   row "(e) HTTP one request at a time (wrk -c1), p50 (us)" "$s50" "$l50"
   row "(e) HTTP one request at a time (wrk -c1), p99 (us)" "$s99" "$l99"
   row "(e) HTTP one request at a time (wrk -c1), req/s" "$sr" "$lr"
-  cpu0=$(awk '{ print $14 + $15 }' "/proc/$STACK_PID/stat"); sleep 5; cpu1=$(awk '{ print $14 + $15 }' "/proc/$STACK_PID/stat")
-  echo "    stack process CPU while idle: $(awk -v a="$cpu0" -v b="$cpu1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (b - a) / hz / 5 * 100 }')% of a core (5 s, no traffic)"
+  c0=$(cputicks); sleep 5
+  echo "    stack process CPU while idle: $(pct "$c0" "$(cputicks)" 5)% of a core (5 s, no traffic)"
 fi
 
 kill "$STACK_PID"; wait "$STACK_PID" 2>/dev/null || true; STACK_PID=""
