@@ -26,9 +26,9 @@ public record TapOptions(String name, int mtuBytes, boolean persist, boolean vne
     /** Smallest MTU the kernel allows on an Ethernet-type device that carries IPv4 (RFC 791 §3.2: 68). */
     public static final int MIN_MTU_BYTES = 68;
     /**
-     * The queue length {@code chimney run} sets: 200 flows each with a 10-segment initial window already overflow
-     * the kernel's 1000; 8192 frames hold 40 segments for each of 200 flows (bench/run-loss.sh, echo-200) and cost
-     * kernel memory only while the stack lags behind.
+     * The queue length {@code chimney run} sets. 200 echo connections (bench/run-loss.sh case (c)) made the kernel
+     * drop ~3,000 frames at its default of 1000 and 760 at 4096 with 64 frames read per loop turn, none at 8192; a
+     * queue costs kernel memory only while the stack lags behind.
      */
     public static final int RECOMMENDED_TX_QUEUE_LENGTH = 8192;
     /** Longest queue accepted (the kernel takes any int, but a ring this long already holds 1.5 GB at MTU 9000). */
