@@ -100,7 +100,9 @@ import java.util.function.Consumer;
  * Cached values that change while offloaded are carried by an update (spec §3.3): the path MTU (the path cache's
  * listener), the next hop's MAC (the neighbor cache's listener), and TCP cached values set through {@link
  * TcpConnection#updateCached} (socket options: TTL, TOS, flow label, keepalive, receive window). One update per
- * object at a time; a change while one is outstanding is sent when it completes. A NeighborReachabilityQuery is
+ * object at a time; a change while one is outstanding is sent when it completes. A next-hop change (a route added
+ * or removed, an ICMP redirect) relinks the offloaded paths it moves to their new neighbor (spec §3.3.3). A
+ * NeighborReachabilityQuery is
  * answered at once from the neighbor cache (R-HOST-15): a non-zero HRD when the entry is REACHABLE, else 0 and the
  * spec §5.2.4 follow-up — a query of the NRD after DELAY_FIRST_PROBE_TIME: progress makes the entry REACHABLE, none
  * starts the cache's unicast probes, whose failure invalidates the offloaded neighbor and uploads its connections.
