@@ -1,11 +1,10 @@
 package dev.chimney.socket;
 
-import dev.chimney.host.NetworkStack;
-import dev.chimney.ip.Route;
 import dev.chimney.runtime.EventLoop;
 import dev.chimney.tcp.TcpConnection;
 import dev.chimney.tcp.TcpStack;
 import dev.chimney.wire.IpAddress;
+import java.net.InetSocketAddress;
 import java.net.NoRouteToHostException;
 import java.net.SocketException;
 import java.util.LinkedHashSet;
@@ -52,14 +51,12 @@ public final class SocketStack {
     }
 
     /**
-     * The socket layer of a complete host: connections leave from the source address the route towards the remote
-     * selects (RFC 6724 for IPv6, through the interface), as {@link NetworkStack#connect} does.
+     * The socket layer of a host: {@code host.sockets()}. A {@code NetworkStack} keeps one socket layer and returns
+     * it every time, so this and {@code NetworkStack.sockets()} are the same object; its connections leave from the
+     * source address the route towards the remote selects (RFC 6724 for IPv6, through the interface).
      */
-    public static SocketStack of(NetworkStack host) {
-        return new SocketStack(host.loop(), host.tcp(), remote -> {
-            Route r = host.ip().routes().lookup(remote);
-            return r == null ? null : r.sourceFor(remote);
-        });
+    public static SocketStack of(SocketHost host) {
+        return Objects.requireNonNull(host, "host").sockets();
     }
 
     public EventLoop loop() {
@@ -161,6 +158,14 @@ public final class SocketStack {
      */
     public TcpChannel connect(IpAddress remote, int port, SocketOptions options, TcpChannelHandler handler) {
         return connect(null, 0, remote, port, options, handler);
+    }
+
+    /**
+     * Active open to {@code remote} (an IP address and port; this stack resolves no names), as {@link
+     * #connect(IpAddress, int, SocketOptions, TcpChannelHandler)}.
+     */
+    public TcpChannel connect(InetSocketAddress remote, SocketOptions options, TcpChannelHandler handler) {
+        return connect(SocketErrors.remoteOf(remote), remote.getPort(), options, handler);
     }
 
     /**

@@ -204,6 +204,16 @@ public final class TcpChannel {
         return remotePort;
     }
 
+    /** Our address and port as a {@code java.net} socket address (allocates), or null before the open started. */
+    public java.net.InetSocketAddress localSocketAddress() {
+        return SocketErrors.socketAddress(localAddress(), localPort());
+    }
+
+    /** The peer's address and port as a {@code java.net} socket address (allocates). */
+    public java.net.InetSocketAddress remoteSocketAddress() {
+        return SocketErrors.socketAddress(remoteAddress, remotePort);
+    }
+
     /** The engine state ({@link TcpState#CLOSED} before a connection exists). */
     public TcpState state() {
         return connection == null ? TcpState.CLOSED : connection.state();

@@ -4,6 +4,7 @@ import dev.chimney.runtime.EventLoop;
 import dev.chimney.runtime.Timer;
 import dev.chimney.wire.IpAddress;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
@@ -38,6 +39,16 @@ public final class TcpServerSocket implements AutoCloseable {
     TcpServerSocket(SocketStack sockets) {
         this.sockets = sockets;
         this.loop = sockets.loop();
+    }
+
+    /**
+     * Listens on {@code local}'s port at its address, or at every local address for the wildcard ({@code new
+     * InetSocketAddress(port)}), with the stack's backlog limit.
+     *
+     * @throws java.net.BindException if something already listens there
+     */
+    public void bind(InetSocketAddress local) throws IOException {
+        bind(SocketErrors.localOf(local), local.getPort());
     }
 
     /** Listens on {@code port} at {@code local} (null = every local address) with the stack's backlog limit. */
@@ -202,6 +213,18 @@ public final class TcpServerSocket implements AutoCloseable {
         return localPort;
     }
 
+    /**
+     * The bound address and port as a {@code java.net} socket address (the wildcard address when bound to every
+     * address), or null before bind.
+     */
+    public InetSocketAddress localSocketAddress() {
+        if (!bound) {
+            return null;
+        }
+        IpAddress a = localAddress;
+        return a == null ? new InetSocketAddress(localPort) : SocketErrors.socketAddress(a, localPort);
+    }
+
     /** Stops listening: connections not yet accepted are reset, a blocked accept fails. Idempotent. */
     @Override
     public void close() {
@@ -215,8 +238,8 @@ public final class TcpServerSocket implements AutoCloseable {
             }
             failPending(new SocketException("server socket closed"));
         };
-        if (loop.inLoopThread()) {
-            action.run();
+        if (loop.inLoopThread() || (!loop.isRunning() && !loop.isTerminated())) {
+            action.run(); // on the loop, or on a loop no thread runs (nobody else touches its state)
             return;
         }
         try {
