@@ -38,7 +38,7 @@ import java.util.concurrent.TimeUnit;
  * of this for you; build a {@code NetworkStack} yourself to put a host on a TAP device, a {@link
  * dev.chimney.link.LoopBridge} or a link of your own:
  *
- * {@snippet file="dev/chimney/examples/Snippets.java" region="stack-builder"}
+ * {@snippet file="dev/chimney/examples/ManualStacksExample.java" region="stack-builder"}
  *
  * <p>Threading: a stack is owned by its {@link EventLoop} and, like every piece of the stack, touched only on that
  * loop — from a listener callback, or through {@code loop().execute(...)} — with two exceptions: the blocking
@@ -252,7 +252,7 @@ public final class NetworkStack implements SocketHost, AutoCloseable {
      * loop runs on its own thread ({@link #start()}); under a simulator use the loop-side API (see the class
      * comment).
      *
-     * {@snippet file="dev/chimney/examples/Snippets.java" region="connect"}
+     * {@snippet file="dev/chimney/examples/EchoExample.java" region="echo-client"}
      *
      * @throws java.net.ConnectException refused (RST), or no answer to the SYNs
      * @throws java.net.NoRouteToHostException no address of the remote's family, or ICMP unreachable
@@ -269,7 +269,7 @@ public final class NetworkStack implements SocketHost, AutoCloseable {
      * Opens a blocking server socket listening on {@code port} at every local address; {@link
      * TcpServerSocket#accept()} waits for connections. Same threading rules as {@link #connect(InetSocketAddress)}.
      *
-     * {@snippet file="dev/chimney/examples/Snippets.java" region="listen"}
+     * {@snippet file="dev/chimney/examples/EchoExample.java" region="echo-server"}
      *
      * @throws java.net.BindException something already listens on {@code port}
      */
@@ -456,7 +456,17 @@ public final class NetworkStack implements SocketHost, AutoCloseable {
     private record RouteSpec(IpCidr destination, IpAddress gateway) {
     }
 
-    /** Configuration of a {@link NetworkStack}. */
+    /**
+     * Configuration of a {@link NetworkStack}: its loop (given to {@link NetworkStack#builder}), interfaces, routes,
+     * randomness and protocol settings. Defaults: a fresh secure seed, {@link IpStackConfig#defaults()}, default
+     * {@link TcpConfig}, the loop's name. Two hosts on two loops, joined by a bridge:
+     *
+     * {@snippet file="dev/chimney/examples/ManualStacksExample.java" region="stack-builder"}
+     *
+     * And two hosts sharing one loop on the two ends of a lossy wire:
+     *
+     * {@snippet file="dev/chimney/examples/ManualStacksExample.java" region="virtual-wire"}
+     */
     public static final class Builder {
         private final EventLoop loop;
         private SeededRandom random;

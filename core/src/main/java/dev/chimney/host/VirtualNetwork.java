@@ -48,11 +48,11 @@ import java.util.function.BooleanSupplier;
  * locally administered MAC {@link MacAddress#locallyAdministered(long, int) 02:xx:xx:xx:00:i} derived from the
  * network's seed; MTU 1500; default {@link TcpConfig}.
  *
- * {@snippet file="dev/chimney/examples/Snippets.java" region="virtual-network"}
+ * {@snippet file="dev/chimney/examples/EchoExample.java" region="virtual-network"}
  *
  * <p>Under the simulator:
  *
- * {@snippet file="dev/chimney/examples/Snippets.java" region="virtual-network-simulated"}
+ * {@snippet file="dev/chimney/examples/SimulatedTransferExample.java" region="simulated"}
  */
 public final class VirtualNetwork implements AutoCloseable {
     /** The IPv4 subnet hosts get addresses from unless told otherwise. */

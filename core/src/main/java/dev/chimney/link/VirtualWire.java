@@ -22,7 +22,7 @@ import java.util.Objects;
  * the wire built on that one loop, started once). To connect loops on different threads, use a {@link LoopBridge};
  * {@code dev.chimney.host.VirtualNetwork} builds either kind of network for you.
  *
- * {@snippet file="dev/chimney/examples/Snippets.java" region="virtual-wire"}
+ * {@snippet file="dev/chimney/examples/ManualStacksExample.java" region="virtual-wire"}
  */
 public final class VirtualWire {
     /** Default MTU of both ends: standard Ethernet (RFC 894). */

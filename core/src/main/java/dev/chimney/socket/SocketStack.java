@@ -14,18 +14,27 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * The socket layer of one host: ties a {@link TcpStack} and its {@link EventLoop} to the application APIs.
+ * The socket layer of one host: ties a {@link TcpStack} and its {@link EventLoop} to the application APIs. Get it
+ * from the host — {@code host.sockets()} on a {@code NetworkStack}, one per host — or build one over a bare TCP
+ * engine with a constructor.
  *
- * <pre>{@code
- * SocketStack sockets = SocketStack.of(host);   // a NetworkStack; or new SocketStack(loop, tcp, selector)
- * // loop side (non-blocking, on the loop):
- * sockets.serve(null, 7, SocketOptions.defaults(), ch -> new EchoHandler());
- * // application threads (blocking):
- * try (TcpSocket s = sockets.newSocket()) {
- *     s.connect(peer, 7);
- *     s.getOutputStream().write(bytes);
- * }
- * }</pre>
+ * <ul>
+ *   <li>Blocking, for application threads (virtual threads welcome) while a thread runs the loop: {@link
+ *       #newSocket()} and {@link #newServerSocket()} ({@code NetworkStack.connect} / {@code listen} open them in one
+ *       call).</li>
+ *   <li>Loop-side, non-blocking, for loop code and the simulator: {@link #connect(InetSocketAddress,
+ *       SocketOptions, TcpChannelHandler)}, {@link #serve} and {@link #listen(IpAddress, int, SocketOptions,
+ *       TcpChannelServer.AcceptHandler) listen}, with {@link TcpChannel}s and handler callbacks. Call them on the
+ *       loop (under a simulator, from the thread that drives it).</li>
+ * </ul>
+ *
+ * <p>Both forms in one program, on a simulated network:
+ *
+ * {@snippet file="dev/chimney/examples/SimulatedTransferExample.java" region="simulated"}
+ *
+ * and blocking, on a real-time one:
+ *
+ * {@snippet file="dev/chimney/examples/EchoExample.java" region="echo-client"}
  */
 public final class SocketStack {
     /** Size of the loop-owned scratch array used to discard input and to stage native-buffer reads. */

@@ -18,6 +18,20 @@ import java.nio.ByteBuffer;
  *
  * <p>Bytes are copied straight between the caller's array and the engine's buffers; a channel allocates nothing
  * per read or write.
+ *
+ * <p>This is the API for loop code and for the {@link dev.chimney.runtime.Simulator}, where nothing may block: a
+ * sender that writes what the send buffer takes and continues on {@link TcpChannelHandler#onWritable}
+ *
+ * {@snippet file="dev/chimney/examples/SimulatedTransferExample.java" region="channel-source"}
+ *
+ * and a receiver that reads until the end of the stream:
+ *
+ * {@snippet file="dev/chimney/examples/SimulatedTransferExample.java" region="channel-sink"}
+ *
+ * They are opened with {@link SocketStack#connect(InetSocketAddress, SocketOptions, TcpChannelHandler)} and {@link
+ * SocketStack#serve}:
+ *
+ * {@snippet file="dev/chimney/examples/SimulatedTransferExample.java" region="simulated"}
  */
 public final class TcpChannel {
     private final SocketStack sockets;

@@ -14,7 +14,13 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * A blocking server socket for application threads: {@link #bind} listens, {@link #accept} waits for the next
  * established connection and returns it as a {@link TcpSocket}. Accepted sockets take this server's {@link
- * #options(SocketOptions) options}. Concurrent accepts take turns. Not for the loop's own thread.
+ * #options(SocketOptions) options}. Concurrent accepts take turns. Not for the loop's own thread, and, like
+ * {@link TcpSocket}, only on a loop a thread runs.
+ *
+ * <p>An echo server with a virtual thread per connection ({@code host.listen(port)} is {@code
+ * host.sockets().newServerSocket()} bound to {@code port} on every address):
+ *
+ * {@snippet file="dev/chimney/examples/EchoExample.java" region="echo-server"}
  */
 public final class TcpServerSocket implements AutoCloseable {
     private final SocketStack sockets;

@@ -28,6 +28,15 @@ import java.util.concurrent.locks.ReentrantLock;
  * "socket closed"), {@link java.net.NoRouteToHostException} (no source address, ICMP unreachable), {@link
  * java.io.InterruptedIOException} (the thread was interrupted: the connection is aborted). Never call these
  * methods on the loop's own thread (they would deadlock; an {@link IllegalStateException} says so).
+ *
+ * <p>Blocking needs a loop that a thread runs (a started {@code NetworkStack} or {@code VirtualNetwork}, or a
+ * {@link dev.chimney.runtime.LoopThread}): on a loop nobody runs — a simulator's, or one not started yet — the
+ * calls throw {@link IllegalStateException} rather than wait forever. Under a simulator use {@link TcpChannel}.
+ *
+ * <p>A client that writes and reads at once (from {@code dev.chimney.examples.EchoExample}; {@code host.connect}
+ * is {@code host.sockets().newSocket()} followed by {@link #connect(InetSocketAddress)}):
+ *
+ * {@snippet file="dev/chimney/examples/EchoExample.java" region="echo-client"}
  */
 public final class TcpSocket implements AutoCloseable {
     private final SocketStack sockets;
