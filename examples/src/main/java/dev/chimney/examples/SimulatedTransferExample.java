@@ -43,7 +43,6 @@ public final class SimulatedTransferExample {
             if (!net.runUntil(() -> sink.closed && source.closed, Duration.ofMinutes(10))) {
                 throw new IllegalStateException("transfer not finished after 10 minutes of virtual time");
             }
-            // @end
             CRC32 expected = new CRC32();
             expected.update(data);
             if (source.error != null || sink.bytes != bytes || sink.crc.getValue() != expected.getValue()) {
@@ -54,6 +53,7 @@ public final class SimulatedTransferExample {
                     + "time, %d segments retransmitted, seed %d%n", sink.bytes, sink.crc.getValue(),
                     net.simulator().nowNs() / 1e9, sender.tcp().counter(TcpCounter.RETRANSMITTED_SEGMENTS), seed);
         }
+        // @end
     }
 
     /** Sends {@code data}, then closes (FIN after the last byte). Runs on the sender's loop. */
