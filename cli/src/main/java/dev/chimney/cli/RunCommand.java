@@ -81,10 +81,10 @@ public final class RunCommand implements Callable<Integer> {
             + "(default ${DEFAULT-VALUE}).")
     long seed = 1;
 
-    @Option(names = "--offload", negatable = true, defaultValue = "true", fallbackValue = "true",
+    @Option(names = "--tso", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Let the kernel segment and checksum TCP super-frames (virtio-net header, TSO); on by "
-                    + "default, off with --no-offload or --pcap.")
-    boolean offload = true;
+                    + "default, off with --no-tso or --pcap. (\"Offload\" in Chimney means the TCP chimney.)")
+    boolean tso = true;
 
     @Option(names = "--shutdown-timeout-ms", paramLabel = "MS",
             description = "How long shutdown waits for the peers to acknowledge our FINs (default ${DEFAULT-VALUE}).")
@@ -129,7 +129,7 @@ public final class RunCommand implements Callable<Integer> {
         }
         try {
             return new RunSettings(tap, netns, cidrs, gws, mtu, macAddress, specs, pcap, seed,
-                    Duration.ofMillis(shutdownTimeoutMs), offload);
+                    Duration.ofMillis(shutdownTimeoutMs), tso);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, e.getMessage());
         }

@@ -25,13 +25,13 @@ import java.util.Set;
  * @param pcap             capture file for every frame in and out, or null
  * @param seed             root seed of the stack's randomness (ISN keys, neighbor jitter, ...)
  * @param shutdownTimeout  how long a clean shutdown waits for connections to close before giving up
- * @param offload          open the TAP with a virtio-net header so the kernel segments and checksums our TCP
+ * @param tso              open the TAP with a virtio-net header so the kernel segments and checksums our TCP
  *                         super-frames (TSO) and hands us coalesced ones; ignored with a capture file, which records
  *                         frames as they are on the wire
  */
 public record RunSettings(String tapName, String netns, List<IpCidr> addresses, List<IpAddress> gateways,
                           int mtuBytes, MacAddress mac, List<ServeSpec> serve, Path pcap, long seed,
-                          Duration shutdownTimeout, boolean offload) {
+                          Duration shutdownTimeout, boolean tso) {
     public RunSettings {
         Objects.requireNonNull(tapName, "tapName");
         addresses = List.copyOf(addresses);
@@ -72,15 +72,15 @@ public record RunSettings(String tapName, String netns, List<IpCidr> addresses, 
         }
     }
 
-    /** Whether the TAP is opened with segmentation/checksum offload (asked for, and no capture file). */
-    public boolean offloadInEffect() {
-        return offload && pcap == null;
+    /** Whether the TAP is opened with segmentation/checksum offload, TSO (asked for, and no capture file). */
+    public boolean tsoInEffect() {
+        return tso && pcap == null;
     }
 
     /** The same settings with the TAP opened in named namespace {@code newNetns}. */
     public RunSettings inNetns(String newNetns) {
         return new RunSettings(tapName, newNetns, addresses, gateways, mtuBytes, mac, serve, pcap, seed,
-                shutdownTimeout, offload);
+                shutdownTimeout, tso);
     }
 
     /**

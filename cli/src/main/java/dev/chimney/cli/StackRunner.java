@@ -65,7 +65,7 @@ public final class StackRunner implements AutoCloseable {
      */
     public static StackRunner start(RunSettings settings) {
         TapOptions options = TapOptions.named(settings.tapName()).withMtu(settings.mtuBytes())
-                .withVnetHeader(settings.offloadInEffect());
+                .withVnetHeader(settings.tsoInEffect());
         TapDevice tap = settings.netns() == null ? TapDevice.open(options)
                 : TapDevice.openInNamespace(settings.netns(), options);
         List<AutoCloseable> opened = new ArrayList<>(List.of(tap));

@@ -39,7 +39,7 @@ class ClientInteropTest {
         RunSettings settings = new RunSettings("chy0", ns.name(),
                 List.of(IpCidr.parse("10.77." + subnet + ".2/24"), IpCidr.parse("fd77:" + subnet + "::2/64")),
                 List.of(), 1500, RunSettings.derivedMac(seed, "chy0"), List.of(), null, seed, Duration.ofSeconds(3),
-                false); // no offload: tshark on chy0 then sees complete checksums in both directions
+                false); // no TSO: tshark on chy0 then sees complete checksums in both directions
         StackRunner runner = StackRunner.start(settings);
         ns.execOk("ip", "addr", "add", "10.77." + subnet + ".1/24", "dev", "chy0");
         ns.execOk("ip", "-6", "addr", "add", "fd77:" + subnet + "::1/64", "dev", "chy0", "nodad");

@@ -44,7 +44,7 @@ class HttpInteropTest {
                      "--serve", "chargen:19")) {
             String started = run.awaitStarted(Duration.ofSeconds(30));
             assertTrue(started.contains("http:8080:" + www) && started.contains("chargen:19"), started);
-            assertTrue(started.contains(" tso "), "offload on by default: " + started);
+            assertTrue(started.contains(" tso "), "TSO on by default: " + started);
             ns.execOk("ip", "addr", "add", "10.77.7.1/24", "dev", "chy0");
             ns.execOk("ip", "-6", "addr", "add", "fd77:7::1/64", "dev", "chy0", "nodad");
 
@@ -76,7 +76,7 @@ class HttpInteropTest {
         try (NetNs ns = NetNs.create();
              ChimneyProcess run = ChimneyProcess.start(ns, Duration.ofSeconds(100), "--tap", "chy0", "--address",
                      "10.77.15.2/24", "--address", "fd77:15::2/64", "--mtu", "9000", "--serve", "http:8080:" + www,
-                     "--no-offload")) {
+                     "--no-tso")) {
             assertTrue(run.awaitStarted(Duration.ofSeconds(30)).contains("mtu 9000"));
             assertTrue(ns.execOk("ip", "link", "show", "chy0").stdout().contains("mtu 9000"), "TAP MTU set");
             ns.execOk("ip", "addr", "add", "10.77.15.1/24", "dev", "chy0");

@@ -55,7 +55,7 @@ class LossInteropTest {
         RunSettings settings = new RunSettings("chy0", null, List.of(IpCidr.parse("10.77.8.2/24"),
                 IpCidr.parse("fd77:8::2/64")), List.of(), 1500, RunSettings.derivedMac(SEED, "chy0"),
                 List.of(ServeSpec.parse("http:8080:" + www), ServeSpec.parse("echo:7")), null, SEED,
-                Duration.ofSeconds(3), false); // no offload: nftables then drops single segments, not 64 KiB bursts
+                Duration.ofSeconds(3), false); // no TSO: nftables then drops single segments, not 64 KiB bursts
         String[] algorithms = {"cubic", "reno", "bbr"};
         int turn = 0;
         try (NetNs ns = NetNs.create();

@@ -101,14 +101,14 @@ class RunCommandTest {
     }
 
     @Test
-    void offloadIsOnByDefaultOffWithNoOffloadAndWithACapture(@TempDir Path dir) {
+    void tsoIsOnByDefaultOffWithNoTsoAndWithACapture(@TempDir Path dir) {
         RunSettings plain = parsed("run", "--tap", "chy0", "--address", "10.77.0.2/24");
-        assertTrue(plain.offload() && plain.offloadInEffect(), plain.toString());
-        RunSettings off = parsed("run", "--tap", "chy0", "--address", "10.77.0.2/24", "--no-offload");
-        assertTrue(!off.offload() && !off.offloadInEffect(), off.toString());
+        assertTrue(plain.tso() && plain.tsoInEffect(), plain.toString());
+        RunSettings off = parsed("run", "--tap", "chy0", "--address", "10.77.0.2/24", "--no-tso");
+        assertTrue(!off.tso() && !off.tsoInEffect(), off.toString());
         RunSettings captured = parsed("run", "--tap", "chy0", "--address", "10.77.0.2/24", "--pcap",
                 dir.resolve("x.pcap").toString());
-        assertTrue(captured.offload() && !captured.offloadInEffect(), "a capture records real frames: " + captured);
+        assertTrue(captured.tso() && !captured.tsoInEffect(), "a capture records real frames: " + captured);
         assertEquals(RunSettings.derivedMac(1, "chy0"), plain.mac(), "default MAC from seed 1 and the TAP name");
         assertEquals(MacAddress.parse("02:00:00:00:00:07"),
                 parsed("run", "--tap", "chy0", "--address", "10.77.0.2/24", "--mac", "02:00:00:00:00:07").mac());

@@ -107,7 +107,7 @@ class RunInteropTest {
         try (NetNs ns = NetNs.create();
              ChimneyProcess run = ChimneyProcess.start(ns, Duration.ofSeconds(170), "--tap", "chy0", "--address",
                      "10.77.16.2/24", "--address", "fd77:16::2/64", "--serve", "echo:7", "--serve", "discard:9",
-                     "--no-offload")) {
+                     "--no-tso")) {
             run.awaitStarted(Duration.ofSeconds(30));
             ns.execOk("ip", "addr", "add", "10.77.16.1/24", "dev", "chy0");
             ns.execOk("ip", "-6", "addr", "add", "fd77:16::1/64", "dev", "chy0", "nodad");

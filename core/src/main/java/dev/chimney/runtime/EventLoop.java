@@ -120,6 +120,17 @@ public final class EventLoop {
                 throw stoppedException();
             }
         }
+        wakeup();
+    }
+
+    /**
+     * Makes the loop's current or next idle wait return at once, so it runs a turn and asks its pollables again when
+     * they next have work. For sources another thread fills without a command: a cross-loop frame ring
+     * ({@code dev.chimney.link.LoopBridge}) calls it when the frame it queued may find the loop idle. Safe from any
+     * thread and cheap when the loop is busy; a no-op under the simulator and before the loop runs on a thread (its
+     * first turn polls everything anyway).
+     */
+    public void wakeup() {
         IoWaiter w = waiter;
         if (w != null) {
             w.wakeup();
@@ -350,10 +361,7 @@ public final class EventLoop {
      */
     public void stop() {
         stopRequested = true;
-        IoWaiter w = waiter;
-        if (w != null) {
-            w.wakeup();
-        }
+        wakeup();
     }
 
     /** True when called from the thread currently running this loop (always false under the simulator). */

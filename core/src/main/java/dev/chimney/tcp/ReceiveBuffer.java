@@ -73,6 +73,27 @@ final class ReceiveBuffer {
         }
     }
 
+    /**
+     * Appends {@code len} bytes of a heap array to the readable bytes (the chimney host's delivery of data an
+     * offload target received, {@link TcpConnection#deliverReceived}); caller ensures they fit ({@link #free()}).
+     * Out-of-order storage is not consulted: a parked connection keeps none of its own.
+     */
+    void append(byte[] src, int off, int len) {
+        if (len == 0) {
+            return;
+        }
+        if (ring == null) {
+            ring = new byte[capacity];
+        }
+        int p = (head + readable) % ring.length;
+        int first = Math.min(len, ring.length - p);
+        System.arraycopy(src, off, ring, p, first);
+        if (len > first) {
+            System.arraycopy(src, off + first, ring, 0, len - first);
+        }
+        readable += len;
+    }
+
     /** RCV.NXT advanced by {@code n}: those stored bytes become readable. */
     void commit(int n) {
         readable += n;

@@ -5,6 +5,7 @@ import static dev.chimney.tcp.Seq.gt;
 import static dev.chimney.tcp.Seq.leq;
 import static dev.chimney.tcp.Seq.lt;
 
+import dev.chimney.runtime.LoopCommand;
 import dev.chimney.runtime.Timer;
 import dev.chimney.tcp.cc.CongestionControl;
 import dev.chimney.wire.IpAddress;
@@ -49,6 +50,11 @@ import java.util.Objects;
  *       phase does not matter.
  * </ul>
  *
+ * <p>Offloaded, the host's connection is <em>parked</em> ({@link #park}): the object the application talks to
+ * stays, with its buffers and 4-tuple, while its protocol engine stops and a {@link DataPath} (the offload manager)
+ * carries the data to the target; {@link #unpark()} undoes a failed offload and {@link #resume} takes the
+ * connection back from a terminate through the same routine {@link #importFrom} uses.
+ *
  * <p>Threading: every method must be called on the owning stack's loop.
  */
 public final class TcpConnection {
@@ -87,6 +93,52 @@ public final class TcpConnection {
 
     private static final Listener NO_LISTENER = new Listener() {
     };
+
+    /**
+     * The offload manager's side of a parked connection (see {@link #park}): the chimney's "logical switch" (spec
+     * §1.1). While a connection is offloaded, the application keeps talking to this object — same listener, same
+     * buffers, same 4-tuple reserved in the stack — but its protocol engine is stopped; these calls tell the manager
+     * what the application and the host stack did, so that it can carry it to the offload target as chimney
+     * requests. Every call runs on the connection's loop; the manager may call the connection's manager-side
+     * operations ({@link #releaseSendData}, {@link #deliverReceived}, ...) from inside them (events they raise are
+     * then dispatched on the next loop turn, so an application read cannot recurse into itself).
+     */
+    public interface DataPath {
+        /** The application appended bytes to the send buffer: {@link #sendBytes()} grew (a send request's data). */
+        void onSendQueued(TcpConnection connection);
+
+        /** The application read: {@link #receiveSpace()} grew, more received data can be delivered. */
+        void onReceiveSpace(TcpConnection connection);
+
+        /**
+         * The application asked for FIN after the bytes it queued (graceful disconnect, spec §4.5.3): it follows the
+         * last byte of {@link #sendBytes()}, which no longer grows. {@link #state()} already shows FIN_WAIT_1 or
+         * LAST_ACK.
+         */
+        void onShutdownOutput(TcpConnection connection);
+
+        /**
+         * The application aborted (abortive disconnect, spec §4.5.2; also {@code close()} with unread data, RFC 2525
+         * §2.17): the connection is already CLOSED with {@link CloseReason#ABORTED} for the application; the RST is
+         * the target's to send. The 4-tuple stays reserved until {@link #resume} or {@link #closeParked}.
+         */
+        void onAbort(TcpConnection connection);
+
+        /**
+         * The host stack demultiplexed a segment to this connection (the target passed it up the non-offload path,
+         * or it arrived on the host's own port). {@code segment} is a reused carrier valid only during this call:
+         * keep it with {@link TcpSegment#copy()} (or {@link TcpSegment#set} into an own instance plus a copy of the
+         * payload) before forwarding it later (spec §4.7: header, options and payload, no IP header).
+         */
+        void onSegment(TcpConnection connection, long nowNs, TcpSegment segment);
+
+        /**
+         * The cached variables changed ({@link #updateCached}, e.g. a socket option): run an update offload (spec
+         * §3.3) with {@link #cached()} and these flags. The host engine took the new values for itself too.
+         */
+        default void onCachedUpdated(TcpConnection connection, boolean keepAliveRestart, boolean maxRtRestart) {
+        }
+    }
 
     private static final int EVENT_CONNECTED = 1;
     private static final int EVENT_READABLE = 2;
@@ -194,6 +246,29 @@ public final class TcpConnection {
     private int queuedSynTextBytes;
     private boolean inInput;
     private boolean detached;
+
+    // --- parked (offloaded): the chimney host's logical switch, see park() ---
+    /** Non-null while parked: the engine is stopped and the application's I/O goes to the offload manager. */
+    private DataPath dataPath;
+    /** While parked: the sequence number of the first byte in the send buffer (SND.UNA at park + released). */
+    private int parkedSendSeq;
+    /** While parked: RCV.NXT as the host knows it (at park time, plus every byte and FIN delivered since). */
+    private int parkedRcvSeq;
+    /** Our TSval at park time: a terminate may not take the timestamp clock back behind it (R-TS-6). */
+    private int parkedTsVal;
+    /** The manager moved data or state through the chimney: unpark() would lose it, so only resume() may end it. */
+    private boolean parkedMoved;
+    /** The application shut its output down while parked (the FIN may not have reached the target yet). */
+    private boolean parkedFinRequested;
+    /** The application aborted while parked (the RST may not have reached the wire yet). */
+    private boolean parkedAborted;
+    /** Depth of DataPath callbacks made from inside an application call on this connection. */
+    private int appCallDepth;
+    /** Events raised inside such a callback are dispatched on the next loop turn (created on first use). */
+    private LoopCommand deferredDispatch;
+    private boolean deferredDispatchQueued;
+    /** onClosed was delivered (the "called once" guarantee across parked close paths). */
+    private boolean closedReported;
 
     private Listener listener = NO_LISTENER;
     private int pendingEvents;
@@ -402,6 +477,10 @@ public final class TcpConnection {
     }
 
     private int afterWrite(int n) {
+        if (n > 0 && dataPath != null) {
+            callDataPath(CALL_SEND_QUEUED); // parked: the offload manager carries the bytes to the target
+            return n;
+        }
         if (n > 0 && d.state.isSynchronized()) {
             afterApiCall();
         }
@@ -420,6 +499,12 @@ public final class TcpConnection {
             return peerFinReceived || d.state == TcpState.CLOSED ? -1 : 0;
         }
         int n = receiveBuffer.read(dst, offset, length);
+        if (dataPath != null) {
+            if (n > 0) {
+                callDataPath(CALL_RECEIVE_SPACE); // parked: the target's window is the manager's business
+            }
+            return n;
+        }
         if (d.state.isSynchronized() && d.state != TcpState.TIME_WAIT && !peerFinReceived
                 && windowUpdateWorthSending()) {
             ackNow = true;
@@ -430,6 +515,10 @@ public final class TcpConnection {
 
     /** Sends FIN after the queued data (half-close, RFC 9293 §3.10.4). Idempotent. */
     public void shutdownOutput() {
+        if (dataPath != null) {
+            shutdownOutputParked();
+            return;
+        }
         switch (d.state) {
             case SYN_SENT -> terminate(CloseReason.NORMAL, false);
             // RFC 9293 §3.10.4 SYN-RECEIVED: the FIN is queued until the handshake completes
@@ -464,6 +553,10 @@ public final class TcpConnection {
     /** Aborts: sends RST (in synchronized states) and closes with {@link CloseReason#ABORTED} (RFC 9293 §3.10.5). */
     public void abort() {
         if (d.state == TcpState.CLOSED) {
+            return;
+        }
+        if (dataPath != null) {
+            abortParked();
             return;
         }
         if (d.state.isSynchronized() || d.state == TcpState.SYN_RECEIVED) {
@@ -502,6 +595,17 @@ public final class TcpConnection {
         if (newCached.initialRcvWnd() != old.initialRcvWnd()) {
             receiveBuffer.grow(newCached.initialRcvWnd());
             ackNow = true; // TCP_FLAG_UPDATE_RCV_WND: advertise the new window
+        }
+        if (dataPath != null) {
+            // parked: the target runs the connection; the manager carries the change there (spec §3.3)
+            DataPath p = dataPath;
+            appCallDepth++;
+            try {
+                p.onCachedUpdated(this, keepAliveRestart, maxRtRestart);
+            } finally {
+                appCallDepth--;
+            }
+            return;
         }
         afterApiCall();
     }
@@ -634,6 +738,12 @@ public final class TcpConnection {
 
     /** Processes one segment addressed to this connection (the stack has already demultiplexed it). */
     public void onSegment(long nowNs, TcpSegment seg) {
+        if (dataPath != null) {
+            // parked: the engine does not process it; the offload manager forwards or buffers it (spec §4.7)
+            stack.count(TcpCounter.PARKED_SEGMENTS);
+            dataPath.onSegment(this, nowNs, seg);
+            return;
+        }
         if (d.state == TcpState.CLOSED || detached) {
             return;
         }
@@ -1731,8 +1841,8 @@ public final class TcpConnection {
     }
 
     private void rearmTimer() {
-        if (detached) {
-            return;
+        if (detached || dataPath != null) {
+            return; // parked: no timers run here (spec §1.2), the deadlines wait in d for unpark()/resume()
         }
         armTailLossProbe();
         long next = Math.min(Math.min(Math.min(d.retransmitDeadlineNs, probeDeadlineNs), d.keepAliveDeadlineNs),
@@ -1745,7 +1855,7 @@ public final class TcpConnection {
     }
 
     private void onTimer(long nowNs) {
-        if (d.state == TcpState.CLOSED || detached) {
+        if (d.state == TcpState.CLOSED || detached || dataPath != null) {
             return;
         }
         if (timeWaitDeadlineNs <= nowNs) {
@@ -1969,7 +2079,7 @@ public final class TcpConnection {
 
     /** Runs output and timers after an application call made outside input processing. */
     private void afterApiCall() {
-        if (inInput || detached || d.state == TcpState.CLOSED) {
+        if (inInput || detached || dataPath != null || d.state == TcpState.CLOSED) {
             return;
         }
         long now = stack.nowNs();
@@ -1994,7 +2104,8 @@ public final class TcpConnection {
         if ((ev & EVENT_WRITABLE) != 0 && d.state.canSend() && sendBuffer.free() > 0) {
             listener.onWritable(this);
         }
-        if ((ev & EVENT_CLOSED) != 0) {
+        if ((ev & EVENT_CLOSED) != 0 && !closedReported) {
+            closedReported = true;
             listener.onClosed(this, closeReason);
         }
     }
@@ -2018,40 +2129,57 @@ public final class TcpConnection {
     // =============================================================================================================
 
     /**
-     * Captures the connection for moving it to another engine. Legal in every synchronized state except
-     * TIME_WAIT (never offloaded, spec §6.0). A pending delayed ACK is sent first (spec §6.2: delayed-ACK state is
-     * not carried). The connection keeps running; call {@link #detach()} when the snapshot has been imported
-     * elsewhere.
+     * Captures the connection for moving it to another engine. Legal in every synchronized state; TIME_WAIT (never
+     * offloaded, spec §1.2) and CLOSED after the connection was synchronized serve the upload direction only: a
+     * target's terminate returns the delegated state whatever it is (spec §3.2.6), which {@link #resume} accepts and
+     * {@link #importFrom} refuses. A pending delayed ACK is sent first (spec §3.2.5 item 3: delayed-ACK state is not
+     * carried). The connection keeps running; call {@link #detach()} when the snapshot has been imported elsewhere.
+     *
+     * @throws IllegalStateException before the handshake completed, or while parked
      */
     public TcpSnapshot export() {
         TcpState s = d.state;
-        if (!s.isSynchronized() || s == TcpState.TIME_WAIT) {
-            throw new IllegalStateException("export needs a synchronized state other than TIME_WAIT, connection is "
-                    + s + "; wait for ESTABLISHED");
+        if (dataPath != null) {
+            throw new IllegalStateException("connection is parked: its live state is on the offload target; export "
+                    + "it there, then resume() this one");
+        }
+        if (!s.isSynchronized() && !(s == TcpState.CLOSED && cc != null)) {
+            throw new IllegalStateException("export needs a synchronized connection, this one is " + s
+                    + "; wait for ESTABLISHED");
         }
         long now = stack.nowNs();
-        if (delayedAckDeadlineNs != Long.MAX_VALUE || ackNow) {
-            sendAck();
+        if (s != TcpState.CLOSED && flushPendingAck()) {
             rearmTimer();
         }
         stack.count(TcpCounter.EXPORTS);
-        return capture(now);
+        return snapshot(now, true);
     }
 
     /**
      * The connection's current state in any state, CLOSED and TIME_WAIT included, without side effects (no ACK is
-     * flushed, nothing counted): what an offload target reports for a query (spec §3.5) or returns at a terminate
-     * when {@link #export()} does not apply. Cannot be imported in CLOSED or TIME_WAIT.
+     * flushed, nothing counted): what an offload target reports for a query (spec §3.5).
      */
     public TcpSnapshot snapshot() {
-        return capture(stack.nowNs());
+        return snapshot(stack.nowNs(), true);
     }
 
-    private TcpSnapshot capture(long now) {
-        TcpState s = d.state;
+    /** Sends the ACK a delayed-ACK timer or an ackNow would have sent; true if there was one. */
+    private boolean flushPendingAck() {
+        if (delayedAckDeadlineNs != Long.MAX_VALUE || ackNow) {
+            sendAck();
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * The path identity and the const, cached and delegated records as of {@code now}: the send buffer from SND.UNA
+     * (spec §3.1.6), the unread received bytes if {@code withReceived} (spec §3.1.5) and the out-of-order data.
+     */
+    private TcpSnapshot snapshot(long now, boolean withReceived) {
         byte[] send = new byte[sendBuffer.length()];
         sendBuffer.copyTo(0, send.length, send, 0);
-        byte[] received = new byte[receiveBuffer.readable()];
+        byte[] received = new byte[withReceived ? receiveBuffer.readable() : 0];
         receiveBuffer.peek(0, received.length, received, 0);
         List<TcpDelegated.OutOfOrderData> ooo = new ArrayList<>();
         for (int i = 0; i < outOfOrder.count(); i++) {
@@ -2063,7 +2191,7 @@ public final class TcpConnection {
         long tsRecentAge = constants.timestamps() ? (now - d.tsRecentNs) / tickNs : 0;
         long totalRt = d.retransmitCount > 0 && armedKind == RtxKind.RETRANSMIT
                 ? (now - d.firstRetransmitNs) / tickNs : 0;
-        TcpDelegated del = new TcpDelegated(s, d.rcvNxt, d.rcvWnd, d.sndUna, d.sndNxt, d.sndMax, d.sndWnd,
+        TcpDelegated del = new TcpDelegated(d.state, d.rcvNxt, d.rcvWnd, d.sndUna, d.sndNxt, d.sndMax, d.sndWnd,
                 d.maxSndWnd, d.sndWl1, cc.cwnd(), cc.ssthresh(), d.sRtt8, d.rttVar4, d.tsRecent, tsRecentAge,
                 tsNow(now), totalRt, d.dupAckCount, d.sndWndProbeCount, d.keepAliveProbeCount,
                 deltaTicks(d.keepAliveDeadlineNs, now), d.retransmitCount, deltaTicks(d.retransmitDeadlineNs, now), 0,
@@ -2107,10 +2235,11 @@ public final class TcpConnection {
 
     /**
      * Stops this engine's copy of a connection that now lives elsewhere: no RST, no FIN, no callbacks; its
-     * 4-tuple is released in the stack.
+     * 4-tuple is released in the stack. A parked connection is dropped the same way (no callbacks either).
      */
     public void detach() {
         detached = true;
+        dataPath = null;
         stack.loop().timers().cancel(timer);
         stack.remove(this);
     }
@@ -2135,9 +2264,29 @@ public final class TcpConnection {
                     + " send buffer bytes, this stack has " + c.receiveBuffer.capacity() + " / "
                     + c.sendBuffer.capacity() + "; raise receiveBufferBytes/sendBufferBytes");
         }
-        long now = stack.nowNs();
         c.constants = k;
-        DelegatedState s = c.d;
+        byte[] send = del.sendData();
+        c.sendBuffer.write(send, 0, send.length);
+        byte[] received = del.receivedData();
+        c.receiveBuffer.append(received, 0, received.length);
+        c.applyDelegated(del, stack.nowNs());
+        c.listener(listener);
+        stack.add(c);
+        stack.count(TcpCounter.IMPORTS);
+        c.rearmTimer();
+        return c;
+    }
+
+    /**
+     * Applies every delegated variable of {@code del} in place — the one routine behind {@link #importFrom} (a fresh
+     * engine) and {@link #resume} (the host engine taking its connection back, spec §3.2.10): timer deltas become
+     * deadlines on this loop's clock (−1 = off, 0 = due now), TsTime sets this engine's timestamp offset (StackDelta
+     * = TsTime − StackTime, spec §6.10), SRtt and RttVar stay scaled ×8 and ×4 as kept, the out-of-order data goes
+     * after the readable bytes, and every engine helper the spec does not carry is rebuilt as the class Javadoc
+     * says. The send and receive buffers already hold their data; {@link #constants} are set.
+     */
+    private void applyDelegated(TcpDelegated del, long now) {
+        DelegatedState s = d;
         s.state = del.state();
         s.rcvNxt = del.rcvNxt();
         s.rcvWnd = del.rcvWnd();
@@ -2150,52 +2299,571 @@ public final class TcpConnection {
         s.sRtt8 = del.sRtt();
         s.rttVar4 = del.rttVar();
         s.tsRecent = del.tsRecent();
-        s.tsRecentNs = now - del.tsRecentAge() * c.tickNs;
-        s.tsOffsetTicks = (long) del.tsTime() - now / c.tickNs;
-        s.firstRetransmitNs = now - del.totalRt() * c.tickNs;
+        s.tsRecentNs = now - del.tsRecentAge() * tickNs;
+        s.tsOffsetTicks = (long) del.tsTime() - now / tickNs;
+        s.firstRetransmitNs = now - del.totalRt() * tickNs;
         s.dupAckCount = del.dupAckCount();
         s.sndWndProbeCount = del.sndWndProbeCount();
         s.keepAliveProbeCount = del.keepAliveProbeCount();
         s.keepAliveDeadlineNs = del.keepAliveTimeoutDelta() < 0 ? Long.MAX_VALUE
-                : now + del.keepAliveTimeoutDelta() * c.tickNs;
+                : now + del.keepAliveTimeoutDelta() * tickNs;
         s.retransmitCount = del.retransmitCount();
         s.retransmitDeadlineNs = del.retransmitTimeoutDelta() < 0 ? Long.MAX_VALUE
-                : now + del.retransmitTimeoutDelta() * c.tickNs;
-        c.cc = c.config.newCongestionControl(k.sack());
-        c.cc.init(c.sendMss(), now);
-        c.cc.restore(del.cWnd(), del.ssThresh(), now);
-        byte[] send = del.sendData();
-        c.sendBuffer.write(send, 0, send.length);
-        byte[] received = del.receivedData();
-        c.receiveBuffer.store(0, MemorySegment.ofArray(received), 0, received.length);
-        c.receiveBuffer.commit(received.length);
+                : now + del.retransmitTimeoutDelta() * tickNs;
+        cc = config.newCongestionControl(constants.sack());
+        cc.init(sendMss(), now);
+        cc.restore(del.cWnd(), del.ssThresh(), now);
+        outOfOrder.clear();
+        sackRecentCount = 0;
         for (TcpDelegated.OutOfOrderData o : del.outOfOrder()) {
             int distance = o.seq() - s.rcvNxt;
-            if (distance > 0 && c.outOfOrder.add(distance, distance + o.length())) {
-                c.receiveBuffer.store(distance, MemorySegment.ofArray(o.data()), 0, o.length());
-                c.noteSackBlock(o.seq());
+            if (distance > 0 && (long) distance + o.length() <= receiveBuffer.free()
+                    && outOfOrder.add(distance, distance + o.length())) {
+                receiveBuffer.store(distance, MemorySegment.ofArray(o.data()), 0, o.length());
+                noteSackBlock(o.seq());
             }
         }
         // derivable helpers (class Javadoc)
-        c.sndWl2 = s.sndUna;
-        c.lastDataSentNs = now;
-        c.lastAckSent = s.rcvNxt;
-        c.recover = s.sndMax;
+        sndWl2 = s.sndUna;
+        lastDataSentNs = now;
+        lastAckSent = s.rcvNxt;
+        recover = s.sndMax;
+        inRecovery = false;
+        rttTiming = false;
+        ackNow = false;
+        forceSend = false;
+        probeDeadlineNs = Long.MAX_VALUE;
+        probeOutstanding = false;
+        lastAckAdvanceNs = 0;
+        headRetransmitted = false;
+        unackedBytes = 0;
+        largestSegmentReceived = 0;
+        delayedAckDeadlineNs = Long.MAX_VALUE;
+        peerFinPending = false;
+        rstChallengeSent = false;
+        synChallengeSentNs = Long.MIN_VALUE / 4;
+        unacceptableAckSentNs = Long.MIN_VALUE / 4;
+        reachabilityConfirmedNs = Long.MIN_VALUE / 4;
+        softError = null;
         // a keepalive timer running with keepalive disabled can only be blind-attack mitigation (spec §6.11.1)
-        c.mitigationKeepAlive = !c.cached.keepAliveEnabled() && s.keepAliveDeadlineNs != Long.MAX_VALUE;
-        c.peerFinReceived = switch (s.state) {
-            case CLOSE_WAIT, CLOSING, LAST_ACK -> true;
+        mitigationKeepAlive = !cached.keepAliveEnabled() && s.keepAliveDeadlineNs != Long.MAX_VALUE;
+        peerFinReceived = switch (s.state) {
+            case CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT -> true;
             default -> false;
         };
-        c.armedKind = s.retransmitDeadlineNs == Long.MAX_VALUE ? RtxKind.NONE : c.rtxKind();
-        if (k.sack()) {
-            c.scoreboard = new SackScoreboard();
-            c.scoreboard.reset(s.sndUna, s.sndMax, c.sendMss());
+        timeWaitDeadlineNs = Long.MAX_VALUE;
+        if (s.state == TcpState.TIME_WAIT) {
+            // only a terminate returns TIME_WAIT (spec §1.2: it stays with the host): a full 2 MSL from here
+            s.retransmitDeadlineNs = Long.MAX_VALUE;
+            s.keepAliveDeadlineNs = Long.MAX_VALUE;
+            timeWaitDeadlineNs = now + 2 * config.mslNs;
         }
-        c.listener(listener);
-        stack.add(c);
-        stack.count(TcpCounter.IMPORTS);
-        c.rearmTimer();
-        return c;
+        armedKind = s.retransmitDeadlineNs == Long.MAX_VALUE ? RtxKind.NONE : rtxKind();
+        if (constants.sack()) {
+            if (scoreboard == null) {
+                scoreboard = new SackScoreboard();
+            }
+            scoreboard.reset(s.sndUna, s.sndMax, sendMss());
+        } else {
+            scoreboard = null;
+        }
+    }
+
+    // =============================================================================================================
+    // Parked: the host side of the chimney's logical switch (spec §1.1)
+    // =============================================================================================================
+
+    private static final int CALL_SEND_QUEUED = 0;
+    private static final int CALL_RECEIVE_SPACE = 1;
+    private static final int CALL_SHUTDOWN = 2;
+    private static final int CALL_ABORT = 3;
+    private static final byte[] NO_BYTES = new byte[0];
+
+    /**
+     * Parks the connection for an offload (spec §3.1): returns the state to hand to the offload target and stops
+     * this engine — no timers, no segment processing, no output — while the object stays what the application and
+     * socket layer talk to: same listener, same send and receive buffers, same 4-tuple reserved in the stack, whose
+     * segments now go to {@link DataPath#onSegment}. Application calls while parked: {@code write} appends to the
+     * send buffer and calls {@link DataPath#onSendQueued}; {@code read} reads the receive buffer and calls {@link
+     * DataPath#onReceiveSpace}; {@code shutdownOutput}/{@code close}/{@code abort} go to {@link
+     * DataPath#onShutdownOutput}/{@link DataPath#onAbort} (close with unread data still aborts, RFC 2525 §2.17);
+     * {@link #state()} reports the state as last known here (application steps and the manager's notes).
+     *
+     * <p>Before stopping, a pending delayed ACK is sent (R-HOST-2, spec §3.1.2; this engine has no separate push or
+     * SWS timer to stop) and every timer is stopped; their deadlines are kept for {@link #unpark()}. The snapshot
+     * carries the const, cached and delegated records with sendData = the whole send buffer from SND.UNA (spec
+     * §3.1.6: sent-unacknowledged, then unsent), receivedData empty (the unread bytes stay here and the application
+     * keeps reading them: they count as delivered) and the out-of-order data.
+     *
+     * <p>The offload either fails — {@link #unpark()} — or succeeds and later ends with {@link #resume} (terminate
+     * completed) or {@link #closeParked} (the connection ended on the target and nothing comes back).
+     *
+     * @throws IllegalStateException unless ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING or LAST_ACK (spec
+     *     §1.2, R-HOST-1), or when already parked or detached
+     */
+    public TcpSnapshot park(DataPath path) {
+        Objects.requireNonNull(path, "path");
+        if (dataPath != null) {
+            throw new IllegalStateException("connection is already parked; unpark() or resume() it before parking it "
+                    + "again (R-HOST-3)");
+        }
+        if (detached) {
+            throw new IllegalStateException("connection was detached (it lives on another engine); park that one");
+        }
+        TcpState s = d.state;
+        switch (s) {
+            case ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK -> {
+                // offloadable (spec §1.2)
+            }
+            default -> throw new IllegalStateException("a connection is offloaded only in ESTABLISHED, FIN_WAIT_1, "
+                    + "FIN_WAIT_2, CLOSE_WAIT, CLOSING or LAST_ACK (spec §1.2, R-HOST-1); this one is " + s
+                    + (s == TcpState.TIME_WAIT || s == TcpState.CLOSED ? ", which stays with the host"
+                            : "; wait for ESTABLISHED"));
+        }
+        long now = stack.nowNs();
+        flushPendingAck(); // R-HOST-2: the ACK owed goes out now, delayed-ACK state is not carried
+        TcpSnapshot snap = snapshot(now, false);
+        dataPath = path;
+        parkedSendSeq = d.sndUna;
+        parkedRcvSeq = d.rcvNxt;
+        parkedTsVal = tsNow(now);
+        parkedMoved = false;
+        parkedFinRequested = false;
+        parkedAborted = false;
+        stack.loop().timers().cancel(timer);
+        stack.count(TcpCounter.PARKS);
+        return snap;
+    }
+
+    /** An ACK is owed (delayed-ACK timer running or due now): exporting or parking now would send it. Tests. */
+    boolean ackPending() {
+        return delayedAckDeadlineNs != Long.MAX_VALUE || ackNow;
+    }
+
+    /** True between {@link #park} and {@link #unpark()}/{@link #resume}/{@link #closeParked}. */
+    public boolean isParked() {
+        return dataPath != null;
+    }
+
+    /**
+     * The offload failed (spec §3.1.4: "the data remains the HS's"): the engine carries on from exactly its state at
+     * park time — timers re-armed at their parked deadlines (due at once if they passed), bytes written while parked
+     * sent, a FIN asked for while parked sent, a window update sent if reads opened the window, an abort's RST sent —
+     * as if it had never stopped.
+     *
+     * @throws IllegalStateException if not parked, or if the manager already moved data or state (releaseSendData,
+     *     deliverReceived, peerFinReceived, finAcknowledged): the offload succeeded, terminate it and {@link #resume}
+     */
+    public void unpark() {
+        requireParked("unpark");
+        if (parkedMoved) {
+            throw new IllegalStateException("unpark() undoes a failed offload, but data or state already moved "
+                    + "through this connection's chimney; terminate the offload and resume(...) instead");
+        }
+        dataPath = null;
+        stack.count(TcpCounter.UNPARKS);
+        if (parkedAborted) {
+            // the application aborted while parked and the RST never left: send it now (RFC 9293 §3.10.5)
+            emitControl(d.sndNxt, d.rcvNxt, TcpFlags.RST | TcpFlags.ACK);
+            terminate(CloseReason.ABORTED, false);
+            dispatchEvents();
+            return;
+        }
+        if (!peerFinReceived && windowUpdateWorthSending()) {
+            ackNow = true; // the application read while parked: tell the peer the window opened (RFC 1122 §4.2.3.3)
+        }
+        restartEngine();
+    }
+
+    /**
+     * Starts the engine again after a park: a timer whose deadline passed meanwhile fires first (then output runs,
+     * as after any timer), else output runs now; either way the timer is re-armed for the next deadline.
+     */
+    private void restartEngine() {
+        long now = stack.nowNs();
+        long due = Math.min(Math.min(d.retransmitDeadlineNs, d.keepAliveDeadlineNs),
+                Math.min(delayedAckDeadlineNs, timeWaitDeadlineNs));
+        if (due <= now) {
+            onTimer(now);
+        } else {
+            afterApiCall();
+        }
+    }
+
+    /**
+     * The offload's terminate completed (spec §3.2.5-§3.2.6, §3.2.10): applies every delegated variable of {@code
+     * returned} in place (the routine {@link #importFrom} uses: timer deltas, StackDelta = TsTime − StackTime, SRtt
+     * ×8 / RttVar ×4, out-of-order data), then resumes the engine: timers re-armed, output run, so bytes the
+     * application queued while parked go out after the returned send data.
+     *
+     * <ul>
+     *   <li>Send side: the host's send buffer is the data (the target's {@code sendData} is only checked for size):
+     *       its head is trimmed to the returned SND.UNA, so it holds exactly [SndUna, end) — bytes the target had
+     *       acknowledged without completing their request are dropped here (R-TERM-10).
+     *   <li>Receive side: {@code bufferedReceiveData} (may be null; spec §3.2.5 item 4) goes after the bytes the
+     *       application has not read yet, before anything newer (R-TERM-12). The ring grows when readable bytes plus
+     *       the returned window do not fit, so the right edge the target advertised never moves left (RFC 9293
+     *       §3.8.6.2.2). After {@code close()} the data is dropped (it was acknowledged; nobody will read it).
+     *   <li>Timestamps: TSvals never go backwards (R-TS-6): a TsTime behind our TSval at park time is raised to it.
+     *   <li>A FIN the application asked for while parked that the target did not send yet is queued now; a peer
+     *       FIN the returned state shows is an end of stream for the application.
+     *   <li>TIME_WAIT: the host runs a full 2 MSL (spec §1.2). CLOSED (the target timed out, or an RST or a SYN at
+     *       RCV.NXT ended it): the connection closes; the reason is one already known (an abort, a FIN handshake),
+     *       else NORMAL if both FINs were exchanged, TIMED_OUT if the returned state shows retransmissions or
+     *       keepalive probes or our acknowledged FIN waited alone (FIN_WAIT_2 timer), else RESET. A manager that
+     *       knows better (TcpIndicateAbort) calls {@link #closeParked} instead.
+     *   <li>After an abort while parked: if the returned state is still synchronized the RST never left, so it is
+     *       sent here; then the 4-tuple is released.
+     * </ul>
+     *
+     * @throws IllegalArgumentException if {@code returned} does not fit what this host holds (SND.UNA outside the
+     *     send buffer, more send data than it holds, a window beyond 2^31 bytes, a state a terminate cannot return)
+     */
+    public void resume(TcpDelegated returned, byte[] bufferedReceiveData) {
+        Objects.requireNonNull(returned, "returned");
+        requireParked("resume");
+        byte[] buffered = bufferedReceiveData == null ? NO_BYTES : bufferedReceiveData;
+        TcpState rs = returned.state();
+        if (!rs.isSynchronized() && rs != TcpState.CLOSED) {
+            throw new IllegalArgumentException("a terminate returns a synchronized state or CLOSED (spec §3.2.6), "
+                    + "got " + rs);
+        }
+        int held = sendBuffer.length();
+        int acked = returned.sndUna() - parkedSendSeq;
+        boolean discard = appClosed || parkedAborted;
+        boolean closing = rs == TcpState.CLOSED || d.state == TcpState.CLOSED;
+        if (!closing) {
+            if (acked < 0 || acked > held + 1) {
+                throw new IllegalArgumentException("returned SndUna " + Integer.toUnsignedString(returned.sndUna())
+                        + " is not within the " + held + " send bytes the host holds from "
+                        + Integer.toUnsignedString(parkedSendSeq) + " (+1 for a FIN); release only bytes the target "
+                        + "completed (R-TERM-10)");
+            }
+            int remaining = held - Math.min(acked, held);
+            if (returned.sendDataLength() > remaining
+                    || Integer.toUnsignedLong(returned.sndMax() - returned.sndUna()) > remaining + 1L) {
+                throw new IllegalArgumentException("the target returned " + returned.sendDataLength() + " send bytes "
+                        + "(SndMax " + Integer.toUnsignedLong(returned.sndMax() - returned.sndUna()) + " past SndUna)"
+                        + " but the host holds " + remaining + " from SndUna; a target sends only what it was given");
+            }
+            long need = receiveBuffer.readable() + (discard ? 0L : buffered.length)
+                    + Integer.toUnsignedLong(returned.rcvWnd());
+            if (need > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("returned window " + Integer.toUnsignedString(returned.rcvWnd())
+                        + " plus " + buffered.length + " buffered bytes exceed what a receive buffer can hold");
+            }
+            receiveBuffer.grow((int) need);
+        } else if (!discard && (long) receiveBuffer.readable() + buffered.length > receiveBuffer.capacity()) {
+            receiveBuffer.grow(receiveBuffer.readable() + buffered.length);
+        }
+        long now = stack.nowNs();
+        boolean finKnown = peerFinReceived;
+        int dataAcked = acked >= 0 && acked <= held + 1 ? Math.min(acked, held) : 0;
+        boolean bothFins = finKnown || returned.rcvNxt() - (parkedRcvSeq + buffered.length) == 1;
+        sendBuffer.consume(dataAcked);
+        parkedSendSeq += dataAcked;
+        if (!discard) {
+            receiveBuffer.append(buffered, 0, buffered.length);
+        }
+        dataPath = null;
+        stack.count(TcpCounter.RESUMES);
+        int events = (dataAcked > 0 ? EVENT_WRITABLE : 0) | (!discard && buffered.length > 0 ? EVENT_READABLE : 0);
+        if (closing) {
+            if (parkedAborted && rs.isSynchronized() && rs != TcpState.TIME_WAIT) {
+                // the abort never reached the wire: the target returned a live connection, so reset it from here
+                applyDelegated(returned, now);
+                emitControl(d.sndNxt, d.rcvNxt, TcpFlags.RST | TcpFlags.ACK);
+            }
+            CloseReason reason = closeReason;
+            if (reason == null) {
+                boolean ourFinAcked = acked == held + 1;
+                bothFins &= ourFinAcked;
+                reason = bothFins ? CloseReason.NORMAL
+                        : returned.retransmitCount() > 0 || returned.keepAliveProbeCount() > 0 || ourFinAcked
+                                ? CloseReason.TIMED_OUT : CloseReason.RESET;
+            }
+            pendingEvents |= events & EVENT_READABLE;
+            terminate(reason, true);
+            dispatchEvents();
+            return;
+        }
+        applyDelegated(returned, now);
+        if (Seq.lt(tsNow(now), parkedTsVal)) {
+            d.tsOffsetTicks = (long) parkedTsVal - now / tickNs; // R-TS-6: never behind what the peer has seen
+        }
+        if (parkedFinRequested) {
+            // the application's FIN had not reached the target: queue it after the data (RFC 9293 §3.10.4)
+            if (d.state == TcpState.ESTABLISHED) {
+                setState(TcpState.FIN_WAIT_1);
+            } else if (d.state == TcpState.CLOSE_WAIT) {
+                setState(TcpState.LAST_ACK);
+            }
+        }
+        if (peerFinReceived && !finKnown) {
+            events |= EVENT_READABLE; // end of stream
+        }
+        if (d.state == TcpState.TIME_WAIT) {
+            if (closeReason == null) {
+                closeReason = CloseReason.NORMAL;
+            }
+            events |= EVENT_CLOSED;
+        }
+        pendingEvents |= events;
+        restartEngine();
+    }
+
+    /**
+     * The connection ended while offloaded and no state comes back (or none is wanted): a peer RST
+     * (TcpIndicateAbort → {@link CloseReason#RESET}), a timeout, a failed terminate. The connection closes — the
+     * listener's {@code onClosed} runs once, with the reason already known (an abort, a FIN handshake) or {@code
+     * reason} — and its 4-tuple is released. Readable bytes stay readable.
+     */
+    public void closeParked(CloseReason reason) {
+        Objects.requireNonNull(reason, "reason");
+        requireParked("closeParked");
+        dataPath = null;
+        terminate(reason, true);
+        dispatchParkedEvents();
+    }
+
+    /** Bytes held in the send buffer (written, not yet released): the data of the manager's send requests. */
+    public int sendBytes() {
+        requireParked("sendBytes");
+        return sendBuffer.length();
+    }
+
+    /**
+     * Copies {@code length} send bytes starting {@code offset} bytes after the first byte not yet released into
+     * {@code dst} (the payload of a send request).
+     *
+     * @throws IndexOutOfBoundsException outside the bytes held or outside {@code dst}
+     */
+    public void copySendData(int offset, int length, byte[] dst, int dstOffset) {
+        requireParked("copySendData");
+        Objects.checkFromIndexSize(dstOffset, length, dst.length);
+        if (offset < 0 || length < 0 || offset > sendBuffer.length() - length) {
+            throw new IndexOutOfBoundsException("send bytes [" + offset + ", " + offset + "+" + length + ") are "
+                    + "outside the " + sendBuffer.length() + " held; offsets count from the first byte not released");
+        }
+        sendBuffer.copyTo(offset, length, dst, dstOffset);
+    }
+
+    /**
+     * The target completed {@code n} bytes (the peer acknowledged them, spec §4.1.3): they leave the head of the
+     * send buffer and the application hears {@code onWritable}.
+     *
+     * @throws IllegalArgumentException if {@code n} is negative or more than {@link #sendBytes()}
+     */
+    public void releaseSendData(int n) {
+        requireParked("releaseSendData");
+        if (n < 0 || n > sendBuffer.length()) {
+            throw new IllegalArgumentException("cannot release " + n + " send bytes, " + sendBuffer.length()
+                    + " are held; release only bytes the target completed");
+        }
+        if (n == 0) {
+            return;
+        }
+        sendBuffer.consume(n);
+        parkedSendSeq += n;
+        parkedMoved = true;
+        raiseParked(EVENT_WRITABLE);
+    }
+
+    /**
+     * Bytes {@link #deliverReceived} takes now: the free space of the receive ring (it never grows for delivery;
+     * the rest waits on the target, whose window closes as a slow reader's would). After {@code close()} or an
+     * abort everything is taken and dropped.
+     */
+    public int receiveSpace() {
+        requireParked("receiveSpace");
+        return appClosed || parkedAborted ? receiveBuffer.capacity() : receiveBuffer.free();
+    }
+
+    /**
+     * Appends in-order bytes the target received (a receive completion or indication, spec §4.2-§4.4) after the
+     * readable bytes, raising {@code onReadable}; returns how many were taken, at most {@link #receiveSpace()}.
+     *
+     * @throws IllegalStateException after {@link #peerFinReceived()}: no data follows a FIN
+     */
+    public int deliverReceived(byte[] src, int offset, int length) {
+        requireParked("deliverReceived");
+        Objects.checkFromIndexSize(offset, length, src.length);
+        int n = deliverable(length);
+        if (n > 0 && !(appClosed || parkedAborted)) {
+            receiveBuffer.append(src, offset, n);
+            raiseParked(EVENT_READABLE);
+        }
+        return n;
+    }
+
+    /** As {@link #deliverReceived(byte[], int, int)} from a memory segment. */
+    public int deliverReceived(MemorySegment src, long offset, int length) {
+        requireParked("deliverReceived");
+        Objects.checkFromIndexSize(offset, length, src.byteSize());
+        int n = deliverable(length);
+        if (n > 0 && !(appClosed || parkedAborted)) {
+            receiveBuffer.store(0, src, offset, n);
+            receiveBuffer.commit(n);
+            raiseParked(EVENT_READABLE);
+        }
+        return n;
+    }
+
+    private int deliverable(int length) {
+        if (length > 0 && peerFinReceived) {
+            throw new IllegalStateException("data after the peer's FIN; deliver every byte before peerFinReceived()");
+        }
+        int n = appClosed || parkedAborted ? length : Math.min(length, receiveBuffer.free());
+        parkedRcvSeq += n;
+        parkedMoved |= n > 0;
+        return n;
+    }
+
+    /**
+     * The peer's FIN arrived and every byte before it was delivered (TcpIndicateDisconnect, spec §4.6, §5.3): reads
+     * return -1 once the readable bytes are read; the state moves as RFC 9293 §3.10.7.4 eighth step says
+     * (ESTABLISHED → CLOSE_WAIT, FIN_WAIT_1 → CLOSING, FIN_WAIT_2 → TIME_WAIT with onClosed NORMAL). Idempotent.
+     */
+    public void peerFinReceived() {
+        requireParked("peerFinReceived");
+        if (peerFinReceived || d.state == TcpState.CLOSED) {
+            return;
+        }
+        peerFinReceived = true;
+        parkedRcvSeq += 1;
+        parkedMoved = true;
+        int events = EVENT_READABLE;
+        switch (d.state) {
+            case ESTABLISHED -> setState(TcpState.CLOSE_WAIT);
+            case FIN_WAIT_1 -> setState(TcpState.CLOSING);
+            case FIN_WAIT_2 -> {
+                setState(TcpState.TIME_WAIT);
+                closeReason = CloseReason.NORMAL;
+                events |= EVENT_CLOSED;
+            }
+            default -> {
+                // CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT already past the peer's FIN
+            }
+        }
+        raiseParked(events);
+    }
+
+    /**
+     * Our FIN and every byte before it were acknowledged (a graceful disconnect completed with success, spec
+     * §4.5.3): FIN_WAIT_1 → FIN_WAIT_2, CLOSING → TIME_WAIT and LAST_ACK → CLOSED, the last two with onClosed NORMAL
+     * (the 4-tuple stays reserved until {@link #resume} or {@link #closeParked}). Idempotent.
+     *
+     * @throws IllegalStateException if no FIN was asked for, or send bytes are still held (release them first)
+     */
+    public void finAcknowledged() {
+        requireParked("finAcknowledged");
+        switch (d.state) {
+            case FIN_WAIT_1, CLOSING, LAST_ACK -> {
+                // FIN outstanding
+            }
+            case FIN_WAIT_2, TIME_WAIT, CLOSED -> {
+                return; // noted already, or the application aborted
+            }
+            default -> throw new IllegalStateException("no FIN to acknowledge in " + d.state
+                    + ": the application has not shut its output down");
+        }
+        if (sendBuffer.length() > 0) {
+            throw new IllegalStateException("release the " + sendBuffer.length() + " send bytes still held "
+                    + "(releaseSendData) first: the FIN is acknowledged after them");
+        }
+        parkedMoved = true;
+        switch (d.state) {
+            case FIN_WAIT_1 -> setState(TcpState.FIN_WAIT_2);
+            case CLOSING -> {
+                setState(TcpState.TIME_WAIT);
+                closeReason = CloseReason.NORMAL;
+                raiseParked(EVENT_CLOSED);
+            }
+            default -> {
+                setState(TcpState.CLOSED); // LAST_ACK: the close is complete
+                closeReason = CloseReason.NORMAL;
+                raiseParked(EVENT_CLOSED);
+            }
+        }
+    }
+
+    private void requireParked(String operation) {
+        if (dataPath == null) {
+            throw new IllegalStateException(operation + " is for a parked connection (see park()); this one is "
+                    + (detached ? "detached" : d.state + " on its own engine"));
+        }
+    }
+
+    private void shutdownOutputParked() {
+        switch (d.state) {
+            case ESTABLISHED -> setState(TcpState.FIN_WAIT_1);
+            case CLOSE_WAIT -> setState(TcpState.LAST_ACK);
+            default -> {
+                return; // FIN already asked for, or closed (RFC 9293 §3.10.4)
+            }
+        }
+        parkedFinRequested = true;
+        callDataPath(CALL_SHUTDOWN);
+    }
+
+    private void abortParked() {
+        parkedAborted = true;
+        if (d.state != TcpState.TIME_WAIT) {
+            // as abort() on the engine: the application sees the close now; the RST is the target's to send
+            closeReason = CloseReason.ABORTED;
+            pendingEvents |= EVENT_CLOSED;
+        }
+        setState(TcpState.CLOSED);
+        callDataPath(CALL_ABORT);
+        dispatchEvents();
+    }
+
+    /** Tells the data path about an application call; events it raises meanwhile wait for the next loop turn. */
+    private void callDataPath(int call) {
+        DataPath p = dataPath;
+        appCallDepth++;
+        try {
+            switch (call) {
+                case CALL_SEND_QUEUED -> p.onSendQueued(this);
+                case CALL_RECEIVE_SPACE -> p.onReceiveSpace(this);
+                case CALL_SHUTDOWN -> p.onShutdownOutput(this);
+                default -> p.onAbort(this);
+            }
+        } finally {
+            appCallDepth--;
+        }
+    }
+
+    private void raiseParked(int events) {
+        pendingEvents |= events;
+        dispatchParkedEvents();
+    }
+
+    /**
+     * Dispatches pending events now, or — inside an application call on this connection (a read whose {@link
+     * DataPath#onReceiveSpace} delivered more data) — on the next loop turn, so the application is never re-entered
+     * from its own call.
+     */
+    private void dispatchParkedEvents() {
+        if (pendingEvents == 0) {
+            return;
+        }
+        if (appCallDepth == 0) {
+            dispatchEvents();
+            return;
+        }
+        if (deferredDispatch == null) {
+            deferredDispatch = new LoopCommand() {
+                @Override
+                public void run() {
+                    deferredDispatchQueued = false;
+                    dispatchEvents();
+                }
+            };
+        }
+        if (!deferredDispatchQueued) {
+            deferredDispatchQueued = true;
+            stack.loop().execute(deferredDispatch);
+        }
     }
 }

@@ -32,7 +32,11 @@ public enum TcpCounter {
     EXPORTS("connections exported"),
     IMPORTS("connections imported"),
     UNACCEPTABLE_ACKS_SUPPRESSED("ACKs for unacceptable segments without data withheld by the per-connection "
-            + "interval (TcpConfig.unacceptableAckIntervalNs)");
+            + "interval (TcpConfig.unacceptableAckIntervalNs)"),
+    PARKS("connections parked for an offload (engine stopped, buffers kept for the chimney, spec §1.1)"),
+    UNPARKS("parked connections taken back after a failed offload (spec §3.1.4)"),
+    RESUMES("parked connections resumed from a terminate's delegated state (spec §3.2.10)"),
+    PARKED_SEGMENTS("segments for a parked connection handed to its offload data path");
 
     private final String description;
 

@@ -70,6 +70,17 @@ public record TcpDelegated(TcpState state, int rcvNxt, int rcvWnd, int sndUna, i
         return receivedData.clone();
     }
 
+    /**
+     * The same variables with other data: e.g. {@code withData(new byte[0], receivedData())} for a block list that
+     * carries the send data as its own chain of send requests (spec §3.1.6).
+     */
+    public TcpDelegated withData(byte[] newSendData, byte[] newReceivedData) {
+        return new TcpDelegated(state, rcvNxt, rcvWnd, sndUna, sndNxt, sndMax, sndWnd, maxSndWnd, sndWl1, cWnd,
+                ssThresh, sRtt, rttVar, tsRecent, tsRecentAge, tsTime, totalRt, dupAckCount, sndWndProbeCount,
+                keepAliveProbeCount, keepAliveTimeoutDelta, retransmitCount, retransmitTimeoutDelta, dWnd,
+                newSendData, newReceivedData, outOfOrder);
+    }
+
     /** Bytes of buffered send data, without copying them. */
     public int sendDataLength() {
         return sendData.length;

@@ -11,7 +11,8 @@ import java.util.Objects;
  * The TCP layer of one event loop: demultiplexes segments to connections by 4-tuple (a hash map, no scans) and
  * to listeners by (local address, port), answers segments for no connection with RST (RFC 9293 §3.10.7.1),
  * allocates ephemeral ports (RFC 6056 §3.3.1, random start from the seeded random) and keeps the per-stack
- * counters.
+ * counters. A parked (offloaded) connection keeps its 4-tuple here; its segments go to its {@link
+ * TcpConnection.DataPath} instead of the engine (spec §1.1 logical switch).
  */
 public final class TcpStack {
 
@@ -234,6 +235,12 @@ public final class TcpStack {
         }
         TcpConnection c = connections.get(probe.set(destination, seg.destinationPort(), source, seg.sourcePort()));
         if (c != null) {
+            if (c.isParked()) {
+                // offloaded: the engine is stopped and whatever arrives here goes to the offload manager (it was
+                // passed up by the target, or came in on a host port); it must not be answered or reset here
+                c.onSegment(nowNs, seg);
+                return;
+            }
             if (c.state() == TcpState.TIME_WAIT && seg.has(TcpFlags.SYN) && !seg.has(TcpFlags.ACK)
                     && c.acceptsNewIncarnation(seg)) {
                 c.killTimeWait(); // RFC 9293 §3.10.7.4 note / RFC 6191: a new SYN may reopen a TIME-WAIT tuple

@@ -22,7 +22,11 @@
  * ticks, −1 = timer off, SRTT×8 and RTTVAR×4). {@link dev.chimney.tcp.TcpConnection#export()} and
  * {@link dev.chimney.tcp.TcpConnection#importFrom} move a live connection between engines, loops and clock bases;
  * the engine-internal helpers that are rebuilt on import, and why that is safe, are listed on
- * {@link dev.chimney.tcp.TcpConnection}.
+ * {@link dev.chimney.tcp.TcpConnection}. For the chimney host, {@link dev.chimney.tcp.TcpConnection#park} stops a
+ * connection's engine while the application keeps its object (the spec §1.1 logical switch; the offload manager
+ * implements {@link dev.chimney.tcp.TcpConnection.DataPath}), and {@link dev.chimney.tcp.TcpConnection#resume}
+ * restarts it from a terminate's delegated state ({@link dev.chimney.tcp.TcpConnection#unpark()} after a failed
+ * offload).
  *
  * <h2>Behaviour</h2>
  * All eleven states with simultaneous open and close, half-close and RST handling; MSS, window scaling,

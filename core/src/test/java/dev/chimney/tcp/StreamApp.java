@@ -9,6 +9,8 @@ final class StreamApp implements TcpConnection.Listener {
     int written;
     /** While true, the app does not shut its side down after writing everything. */
     boolean holdShutdown;
+    /** While true, the app does not read (its receive buffer fills and the window closes). */
+    boolean holdReading;
     boolean eof;
     CloseReason closed;
     TcpConnection connection;
@@ -43,6 +45,9 @@ final class StreamApp implements TcpConnection.Listener {
     }
 
     void drain() {
+        if (holdReading) {
+            return;
+        }
         while (true) {
             int n = connection.read(buf, 0, buf.length);
             if (n < 0) {

@@ -35,6 +35,8 @@ final class TestWire implements Pollable {
     int mtu = Integer.MAX_VALUE;
     int tooBig;
     int lost;
+    /** When set, picks the stack that receives each segment for a side (e.g. a host or its offload target). */
+    java.util.function.IntFunction<TcpStack> router;
 
     TestWire(Clock clock, SeededRandom random, long delayNs, long jitterNs, double loss) {
         this.clock = clock;
@@ -91,7 +93,7 @@ final class TestWire implements Pollable {
         while (n < budget && !queue.isEmpty() && queue.peek().atNs <= nowNs) {
             InFlight f = queue.poll();
             // each stack reads its own loop's clock (the importing loop may have a different base)
-            TcpStack to = stacks[f.toSide];
+            TcpStack to = router != null ? router.apply(f.toSide) : stacks[f.toSide];
             if (f.icmpMtu > 0) {
                 // the quoted segment identifies the connection: it went from dst (us) to src
                 TcpConnection c = to.find(f.dst, f.segment.sourcePort(), f.src, f.segment.destinationPort());
