@@ -2222,6 +2222,14 @@ public final class TcpConnection {
         return n;
     }
 
+    /**
+     * Sends now whatever the windows allow, as after an application call: an offload target calls it right after
+     * {@link #importFrom}, so the data handed over goes out at once (spec §3.1.6), retransmission range first.
+     */
+    public void flush() {
+        afterApiCall();
+    }
+
     /** Consumes up to {@code length} readable bytes as {@link #read} does, without copying them; returns the count. */
     public int skip(int length) {
         int n = receiveBuffer.skip(length);

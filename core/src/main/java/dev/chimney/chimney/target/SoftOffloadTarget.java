@@ -627,6 +627,7 @@ public final class SoftOffloadTarget implements OffloadTarget {
             if (admission == Admission.UPLOADING_ALL) {
                 c.uploadAll = true;
             }
+            c.engine.flush(); // spec §3.1.6: [SndNxt, SndMax) first, then the rest, at once
             c.afterInput(false);
         }
     }
@@ -718,9 +719,7 @@ public final class SoftOffloadTarget implements OffloadTarget {
         if (live.containsKey(b.handle())) {
             return OffloadStatus.FAILURE; // a second initiate of an object already offloaded: misuse
         }
-        if (objectCount() >= maxObjects) {
-            return OffloadStatus.RESOURCES; // no memory for another context area
-        }
+        // each layer checks the request, then its table, then memory for the context area (RESOURCES)
         return switch (b.layer()) {
             case NEIGHBOR -> offloadNeighbor(b);
             case IPV4_PATH, IPV6_PATH -> parent instanceof TargetNeighbor n ? offloadPath(b, n)
@@ -764,6 +763,9 @@ public final class SoftOffloadTarget implements OffloadTarget {
                 return OffloadStatus.OFFLOAD_VLAN_ENTRIES;
             }
         }
+        if (objectCount() >= maxObjects) {
+            return OffloadStatus.RESOURCES;
+        }
         long source = k.dlSourceAddress() != null ? k.dlSourceAddress().bits() : interfaceMac;
         TargetNeighbor n = new TargetNeighbor(this, b.handle(), k, c.dlDestinationAddress().bits(), source);
         int nct = nct();
@@ -797,6 +799,9 @@ public final class SoftOffloadTarget implements OffloadTarget {
         if (!sources.contains(k.sourceAddress()) && sources.size() >= maxSourceAddresses) {
             return OffloadStatus.OFFLOAD_IP_ADDRESS_ENTRIES;
         }
+        if (objectCount() >= maxObjects) {
+            return OffloadStatus.RESOURCES;
+        }
         TargetPath p = new TargetPath(this, b.handle(), k, c.pathMtu(), n);
         n.livePaths++;
         paths.add(p);
@@ -821,6 +826,9 @@ public final class SoftOffloadTarget implements OffloadTarget {
         TcpState state = d.state();
         if (!state.isSynchronized() || state == TcpState.TIME_WAIT) {
             return OffloadStatus.FAILURE; // offloadable only in ESTABLISHED .. LAST_ACK (spec §1.2)
+        }
+        if (objectCount() >= maxObjects) {
+            return OffloadStatus.RESOURCES;
         }
         TargetConnection conn = new TargetConnection(this, b.handle(), p, k.localPort(), k.remotePort());
         if (flows.find(conn.v6, conn.localHi, conn.localLo, conn.localPort, conn.remoteHi, conn.remoteLo,

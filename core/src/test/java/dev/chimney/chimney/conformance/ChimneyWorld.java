@@ -272,6 +272,8 @@ final class ChimneyWorld {
         final OffloadHandle path = new OffloadHandle("path");
         final OffloadHandle tcp = new OffloadHandle("tcp");
         BlockList root;
+        BlockList neighborNode;
+        BlockList pathNode;
         BlockList tcpNode;
         TcpSnapshot snapshot;
         SendRequest chain;
@@ -290,23 +292,113 @@ final class ChimneyWorld {
         return MAC_B;
     }
 
-    /**
-     * Builds the offload tree of {@code c} — new neighbor → new path → new TCP, the send data split into {@code
-     * chainPieces} requests — and detaches the host's engine: from now on the connection is the target's.
-     */
+    /** How to build an offload tree from a connection's export (defaults: what the host would send). */
+    static final class Spec {
+        MacAddress dlSource;
+        int vlanId;
+        MacAddress destinationMac = MAC_B;
+        int hrd;
+        int nrd;
+        Integer pathMtu;
+        java.util.function.UnaryOperator<dev.chimney.tcp.TcpConst> constants = x -> x;
+        java.util.function.UnaryOperator<dev.chimney.tcp.TcpCached> cached = x -> x;
+        java.util.function.UnaryOperator<TcpDelegated> delegated = x -> x;
+        int chainPieces = 3;
+        int[] chainSizes;
+
+        Spec cached(java.util.function.UnaryOperator<dev.chimney.tcp.TcpCached> f) {
+            cached = f;
+            return this;
+        }
+
+        Spec delegated(java.util.function.UnaryOperator<TcpDelegated> f) {
+            delegated = f;
+            return this;
+        }
+    }
+
+    static Spec spec() {
+        return new Spec();
+    }
+
     Offloaded prepare(Conn c, int chainPieces) {
+        Spec s = new Spec();
+        s.chainPieces = chainPieces;
+        return prepare(c, s);
+    }
+
+    /**
+     * Builds the offload tree of {@code c} — new neighbor → new path → new TCP, the send data as a chain of requests
+     * — and detaches the host's engine: from now on the connection is the target's.
+     */
+    Offloaded prepare(Conn c, Spec spec) {
         Offloaded o = new Offloaded(c);
         TcpSnapshot s = c.hostConn.export();
         c.hostConn.detach();
         hostPort.hold(c.hostConn.localPort(), c.hostConn.remotePort());
         o.snapshot = s;
-        o.chain = chain(s.delegated().sendData(), chainPieces);
-        BlockList n = BlockList.newNeighbor(o.neighbor, new NeighborOffloadState.Const(null, 0),
-                new NeighborOffloadState.Cached(peerMac(), 0), new NeighborOffloadState.Delegated(0));
+        byte[] send = s.delegated().sendData();
+        o.chain = spec.chainSizes != null ? chain(send, spec.chainSizes) : chain(send, spec.chainPieces);
+        BlockList n = BlockList.newNeighbor(o.neighbor, new NeighborOffloadState.Const(spec.dlSource, spec.vlanId),
+                new NeighborOffloadState.Cached(spec.destinationMac, spec.hrd),
+                new NeighborOffloadState.Delegated(spec.nrd));
+        o.neighborNode = n;
         BlockList p = BlockList.newPath(o.path, new PathOffloadState.Const(s.localAddress(), s.remoteAddress()),
-                new PathOffloadState.Cached(s.pathMtu()));
-        o.tcpNode = BlockList.newTcp(o.tcp, s.constants(), s.cached(), withoutSendData(s.delegated()), o.chain);
+                new PathOffloadState.Cached(spec.pathMtu != null ? spec.pathMtu : s.pathMtu()));
+        o.pathNode = p;
+        o.tcpNode = BlockList.newTcp(o.tcp, spec.constants.apply(s.constants()), spec.cached.apply(s.cached()),
+                spec.delegated.apply(withoutSendData(s.delegated())), o.chain);
         o.root = n.dependent(p.dependent(o.tcpNode));
+        return o;
+    }
+
+    /** Only the TCP node of {@code c} (for trees of several connections); the host's engine is detached. */
+    Offloaded prepareTcp(Conn c) {
+        Offloaded o = new Offloaded(c);
+        TcpSnapshot s = c.hostConn.export();
+        c.hostConn.detach();
+        hostPort.hold(c.hostConn.localPort(), c.hostConn.remotePort());
+        o.snapshot = s;
+        o.chain = chain(s.delegated().sendData(), 2);
+        o.tcpNode = BlockList.newTcp(o.tcp, s.constants(), s.cached(), withoutSendData(s.delegated()), o.chain);
+        return o;
+    }
+
+    BlockList newNeighbor(dev.chimney.chimney.OffloadHandle h) {
+        return BlockList.newNeighbor(h, new NeighborOffloadState.Const(null, 0),
+                new NeighborOffloadState.Cached(MAC_B, 0), new NeighborOffloadState.Delegated(0));
+    }
+
+    BlockList newPath(dev.chimney.chimney.OffloadHandle h, boolean v6) {
+        return BlockList.newPath(h, new PathOffloadState.Const(hostAddress(v6), peerAddress(v6)),
+                new PathOffloadState.Cached(1500));
+    }
+
+    /**
+     * A connection whose offload failed goes back to the host stack from the state it had (the host keeps
+     * running it, spec §3.1.4); the frames held meanwhile are delivered.
+     */
+    TcpConnection restore(Offloaded o) {
+        TcpConnection[] imported = new TcpConnection[1];
+        TcpSnapshot s = o.snapshot;
+        hostLoop.execute(() -> {
+            imported[0] = TcpConnection.importFrom(s, host.tcp(), o.conn.hostEnd);
+            o.conn.hostEnd.connection = imported[0];
+            o.conn.hostConn = imported[0];
+            hostPort.release(imported[0].localPort(), imported[0].remotePort());
+        });
+        runUntil(() -> imported[0] != null, S, "restore");
+        return imported[0];
+    }
+
+    /** Offloads {@code c} with {@code spec} and waits for the completion; asserts every node SUCCESS. */
+    Offloaded offload(Conn c, Spec spec) {
+        Offloaded o = prepare(c, spec);
+        initiate(o.root);
+        for (BlockList b : o.root.nodes()) {
+            assertEquals(OffloadStatus.SUCCESS, b.status(), "offload of " + b);
+        }
+        assertNotNull(o.context(), "the target wrote its context into the TCP handle (R-TREE-6)");
         return o;
     }
 
@@ -340,6 +432,19 @@ final class ChimneyWorld {
                 d.tsRecentAge(), d.tsTime(), d.totalRt(), d.dupAckCount(), d.sndWndProbeCount(),
                 d.keepAliveProbeCount(), d.keepAliveTimeoutDelta(), d.retransmitCount(), d.retransmitTimeoutDelta(),
                 d.dWnd(), send, d.receivedData(), d.outOfOrder());
+    }
+
+    /** {@code data} as a chain of requests of the given sizes, the last one taking the rest (null when empty). */
+    static SendRequest chain(byte[] data, int[] sizes) {
+        SendRequest head = null;
+        int at = 0;
+        for (int i = 0; i < sizes.length && at < data.length; i++) {
+            int len = i == sizes.length - 1 ? data.length - at : Math.min(sizes[i], data.length - at);
+            SendRequest r = new SendRequest(Arrays.copyOfRange(data, at, at + len), 0, len);
+            head = head == null ? r : head.append(r);
+            at += len;
+        }
+        return head;
     }
 
     /** {@code data} as a chain of up to {@code pieces} requests (null when empty). */
@@ -396,6 +501,75 @@ final class ChimneyWorld {
         call(() -> target.terminateOffload(root));
         runUntil(() -> rec.terminated.contains(root), 10 * S, "terminate completion");
         return root;
+    }
+
+    BlockList pathRef(Offloaded o, int parts) {
+        return BlockList.reference(o.snapshot.localAddress().isIpv4() ? StateLayer.IPV4_PATH
+                : StateLayer.IPV6_PATH, o.path, parts);
+    }
+
+    /** Runs a query and waits for its completion. */
+    BlockList query(BlockList root) {
+        call(() -> target.queryOffload(root));
+        runUntil(() -> rec.queried.contains(root), 10 * S, "query completion");
+        return root;
+    }
+
+    /** Queries every part of the connection's TCP object. */
+    BlockList queryTcp(Offloaded o) {
+        return query(BlockList.reference(StateLayer.TCP, o.tcp, BlockList.ALL));
+    }
+
+    BlockList queryNeighbor(Offloaded o) {
+        return query(BlockList.reference(StateLayer.NEIGHBOR, o.neighbor, BlockList.ALL));
+    }
+
+    BlockList update(BlockList root) {
+        call(() -> target.updateOffload(root));
+        runUntil(() -> rec.updated.contains(root), 10 * S, "update completion");
+        return root;
+    }
+
+    BlockList invalidate(BlockList root) {
+        call(() -> target.invalidateOffload(root));
+        runUntil(() -> rec.invalidated.contains(root), 10 * S, "invalidate completion");
+        return root;
+    }
+
+    /** Updates the TCP cached variables with {@code flags} (spec §3.3.4). */
+    BlockList updateTcp(Offloaded o, dev.chimney.tcp.TcpCached cached, int flags) {
+        return update(BlockList.reference(StateLayer.TCP, o.tcp, 0).tcpCached(cached).tcpUpdateFlags(flags));
+    }
+
+    /** The peer application writes {@code data}. */
+    void peerWrite(Conn c, byte[] data) {
+        peerLoop.execute(() -> {
+            int n = c.peerEnd.connection.write(data);
+            assertEquals(data.length, n, "peer send buffer takes it all");
+        });
+    }
+
+    /**
+     * A segment from the peer's address and port to the host's, with sequence number {@code seq} and
+     * acknowledgment {@code ack}, put on the wire as if the peer sent it (no timestamps: use {@link
+     * Options#plainTcp()}).
+     */
+    byte[] peerSegment(Conn c, int seq, int ack, int flags, int window, int urgent, byte[] payload) {
+        boolean v6 = !c.hostConn.localAddress().isIpv4();
+        IpAddress src = peerAddress(v6);
+        IpAddress dst = hostAddress(v6);
+        byte[] tcp = WireFrames.tcp(src, dst, PORT, c.hostConn.localPort(), seq, ack, flags, window, urgent, null,
+                payload);
+        return WireFrames.ip(MAC_B, MAC_A, -1, src, dst, IpProtocol.TCP, tcp, new byte[0], false);
+    }
+
+    /** The peer's next sequence number and what it acknowledges (its RCV.NXT), read on its engine. */
+    int peerSndNxt(Conn c) {
+        return c.peerEnd.connection.sndNxt();
+    }
+
+    int peerRcvNxt(Conn c) {
+        return c.peerEnd.connection.rcvNxt();
     }
 
     /** The TCP node of a neighbor → path → TCP tree. */
@@ -525,7 +699,7 @@ final class ChimneyWorld {
         final NetworkPort inner;
         final List<byte[]> sent = new ArrayList<>();
         final List<Frame> passedUp = new ArrayList<>();
-        final Map<Integer, List<byte[]>> held = new HashMap<>();
+        final Map<Long, List<byte[]>> held = new HashMap<>();
         final ArrayDeque<byte[]> redeliver = new ArrayDeque<>();
         private FrameSink sink;
         private final FrameSink filter = this::fromTarget;
@@ -550,14 +724,14 @@ final class ChimneyWorld {
             return held.getOrDefault(key(localPort, remotePort), List.of());
         }
 
-        private static int key(int localPort, int remotePort) {
-            return localPort << 16 | remotePort;
+        private static long key(int localPort, int remotePort) {
+            return (long) localPort << 16 | remotePort;
         }
 
         private void fromTarget(MemorySegment frame) {
             byte[] bytes = frame.toArray(ValueLayout.JAVA_BYTE);
             passedUp.add(new Frame(sim.nowNs(), bytes));
-            int key = tcpKey(frame);
+            long key = tcpKey(frame);
             List<byte[]> h = key < 0 ? null : held.get(key);
             if (h != null) {
                 h.add(bytes);
@@ -567,7 +741,7 @@ final class ChimneyWorld {
         }
 
         /** (local port, remote port) of a TCP frame to the host, or -1. */
-        private int tcpKey(MemorySegment f) {
+        private long tcpKey(MemorySegment f) {
             try {
                 EthernetView eth = new EthernetView().wrap(f).check();
                 long l3 = eth.payloadOffset();
