@@ -1001,7 +1001,9 @@ public final class SoftOffloadTarget implements OffloadTarget {
         TcpConnection e = c.engine;
         TcpState s = e.state();
         // export sends the ACK still owed (R-TERM-6) and stops the delayed-ACK timer
+        c.exporting = true;
         TcpSnapshot snap = s.isSynchronized() && s != TcpState.TIME_WAIT ? e.export() : e.snapshot();
+        c.exporting = false;
         TcpDelegated d = snap.delegated();
         TcpState reportedState = c.reportClosed || c.aborted ? TcpState.CLOSED : d.state();
         byte[] buffered = c.aborted ? new byte[0] : d.receivedData();

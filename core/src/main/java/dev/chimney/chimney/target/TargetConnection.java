@@ -71,6 +71,8 @@ final class TargetConnection implements TcpConnection.Listener {
     /** This TCP object was invalidated (spec §3.4). */
     boolean invalid;
     private boolean invalidStateRequested;
+    /** The terminate exports the state: the ACK still owed may go out (spec §3.2.5 item 3, R-TERM-6). */
+    boolean exporting;
     private ArrayDeque<byte[]> held;
 
     // ------------------------------------------------------------------ send (spec §4.1)
@@ -158,7 +160,7 @@ final class TargetConnection implements TcpConnection.Listener {
 
     /** Whether the engine's output may reach the wire. */
     boolean mayTransmit() {
-        if (holding || terminated || terminatePending) {
+        if (holding || terminated || (terminatePending && !exporting)) {
             return false;
         }
         if (invalid || path.invalidated()) {
