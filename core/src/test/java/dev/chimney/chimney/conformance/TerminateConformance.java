@@ -291,7 +291,7 @@ abstract class TerminateConformance extends InitiateConformance {
         assertEquals(List.of(TcpEvent.retrieve(UploadReason.LOW_ACTIVITY)), w.rec.eventsFor(o.tcp));
         SendRequest s = w.send(o, ChimneyWorld.pattern(50_000, 1));
         w.peerWrite(c, ChimneyWorld.pattern(50_000, 2));
-        w.runUntil(() -> s.status() != null && w.delivered(o).length == 50_000, 10 * S, "traffic");
+        w.runUntil(() -> w.rec.sends.contains(s) && w.delivered(o).length == 50_000, 10 * S, "traffic");
         assertEquals(OffloadStatus.SUCCESS, s.status(), "R-TERM-16: data keeps flowing");
     }
 
@@ -313,7 +313,7 @@ abstract class TerminateConformance extends InitiateConformance {
         ChimneyWorld.Offloaded o2 = w.offload(c2);
         DisconnectRequest fin = DisconnectRequest.graceful();
         w.call(() -> w.target.tcpDisconnect(o2.context(), fin));
-        w.runUntil(() -> fin.status() != null, S, "FIN acknowledged");
+        w.runUntil(() -> w.rec.disconnects.contains(fin), S, "FIN acknowledged");
         assertEquals(TcpState.FIN_WAIT_2, w.queryTcp(o2).tcpDelegated().state());
         w.tut.requestUpload().accept(o2.context(), UploadReason.HIGH_DROP_RATE);
         w.run(10 * MS);
