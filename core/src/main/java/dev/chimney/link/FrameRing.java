@@ -25,12 +25,12 @@ import java.nio.ByteOrder;
  * (native byte order; {@code hdrs}, {@code tcp offset} and {@code seg payld} are the {@link
  * NetworkPort#transmitSegmented} parameters when flag {@link #FLAG_SEGMENTED} is set).
  *
- * <p>Index and counter cells live in one {@code long[]}, producer cells and consumer cells 128 bytes apart (two
- * cache lines, beyond adjacent-line prefetch), so the two threads never write the same cache line per frame.
+ * <p>Index and counter cells live in one padded {@code long[]}: each published index on a cache line of its own, each
+ * side's private cells and counters on another, so per frame the threads share only the lines they must.
  *
  * <p>Idle handshake (so a busy consumer is never woken, and an idle one always is): before it reports "nothing
- * queued" the consumer sets {@code idle} and reads {@code tail} again; after publishing, the producer reads {@code
- * idle} and, if set, clears it and wakes the consumer. Both pairs are volatile (sequentially consistent) accesses,
+ * queued" to a loop about to idle, the consumer sets {@code idle} and reads {@code tail} again; after publishing,
+ * the producer reads {@code idle} and, if set, clears it and wakes the consumer. Both pairs are volatile accesses,
  * so at least one side sees the other's write (the Dekker pattern, as in {@code ParkingWaiter}): either the
  * consumer sees the new frame, or the producer sees the flag.
  */
@@ -51,32 +51,40 @@ final class FrameRing {
     private static final VarHandle CELL = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle I32 = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.nativeOrder());
     private static final VarHandle I16 = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.nativeOrder());
+    /**
+     * Unused bytes after each slot's frame area: slot buffers are allocated one after another, and without this the
+     * end of one slot (read by the consumer) could share a cache line with the next slot's header (written by the
+     * producer).
+     */
+    private static final int SLOT_TAIL_PADDING_BYTES = 64;
     /** Slot capacity steps: growth rounds up to this, so a slowly growing frame size does not regrow every time. */
     private static final int GROWTH_STEP_BYTES = 2048;
 
-    // Cell indexes. 16 longs = 128 bytes between groups; the first group is padding against the array header.
+    // Cell indexes, 16 longs (128 bytes: two cache lines, beyond adjacent-line prefetch) between groups. The two
+    // published indexes and the idle flag each have a line to themselves, so the other side's polling reads of one
+    // never contend with the owner's per-frame counter writes, which live on the owner's private line.
     /** Producer: next index to write, published to the consumer. */
     static final int TAIL = 16;
-    /** Producer-private: last value of HEAD read. */
-    private static final int HEAD_CACHE = 17;
-    static final int SENT_FRAMES = 18;
-    static final int SENT_BYTES = 19;
-    static final int SENT_SEGMENTED = 20;
-    static final int WAKEUPS = 21;
-    static final int DROP_RUNT = 22;
-    static final int DROP_OVERSIZE = 23;
-    static final int DROP_FULL = 24;
-    static final int DROP_CLOSED = 25;
     /** Consumer: next index to read, published to the producer (slots before it are free). */
     static final int HEAD = 32;
-    /** Consumer-private: last value of TAIL read. */
-    private static final int TAIL_CACHE = 33;
-    static final int DELIVERED_FRAMES = 34;
-    static final int DELIVERED_BYTES = 35;
-    static final int DISCARDED = 36;
     /** 1 while the consumer has announced it found the ring empty (may go idle); cleared by the waking producer. */
     private static final int IDLE = 48;
-    private static final int CELLS = 64;
+    /** Producer-private: last value of HEAD read. */
+    private static final int HEAD_CACHE = 64;
+    static final int SENT_FRAMES = 65;
+    static final int SENT_BYTES = 66;
+    static final int SENT_SEGMENTED = 67;
+    static final int WAKEUPS = 68;
+    static final int DROP_RUNT = 69;
+    static final int DROP_OVERSIZE = 70;
+    static final int DROP_FULL = 71;
+    static final int DROP_CLOSED = 72;
+    /** Consumer-private: last value of TAIL read. */
+    private static final int TAIL_CACHE = 80;
+    static final int DELIVERED_FRAMES = 81;
+    static final int DELIVERED_BYTES = 82;
+    static final int DISCARDED = 83;
+    private static final int CELLS = 96 + 16;
 
     private final String name;
     private final int capacity;
@@ -114,7 +122,7 @@ final class FrameRing {
         this.slots = new byte[capacity][];
         this.slotSegments = new MemorySegment[capacity];
         for (int i = 0; i < capacity; i++) {
-            slots[i] = new byte[HEADER_BYTES + initialFrameBytes];
+            slots[i] = new byte[HEADER_BYTES + initialFrameBytes + SLOT_TAIL_PADDING_BYTES];
             slotSegments[i] = MemorySegment.ofArray(slots[i]);
         }
         this.views = new MemorySegment[VIEW_WAYS * capacity];
@@ -150,10 +158,10 @@ final class FrameRing {
         int index = (int) t & mask;
         byte[] slot = slots[index];
         MemorySegment whole = slotSegments[index];
-        if (slot.length < HEADER_BYTES + frameBytes) {
+        if (slot.length < HEADER_BYTES + frameBytes + SLOT_TAIL_PADDING_BYTES) {
             int grown = Math.min(maxFrameBytes, (frameBytes + GROWTH_STEP_BYTES - 1) / GROWTH_STEP_BYTES
                     * GROWTH_STEP_BYTES);
-            slot = new byte[HEADER_BYTES + Math.max(grown, frameBytes)];
+            slot = new byte[HEADER_BYTES + Math.max(grown, frameBytes) + SLOT_TAIL_PADDING_BYTES];
             whole = MemorySegment.ofArray(slot);
             slots[index] = slot;
             slotSegments[index] = whole;
@@ -166,7 +174,8 @@ final class FrameRing {
         I16.set(slot, SEGMENT_PAYLOAD_OFFSET, (short) segmentPayloadBytes);
         slot[FLAGS_OFFSET] = (byte) flags;
         slot[CHECKSUM_STATE_OFFSET] = (byte) checksumState;
-        // Volatile, not just release: the idle check below must not be reordered before it (Dekker, class comment).
+        // Volatile, not just release: the idle check that follows (consumerNeedsWakeup) must not be done before it
+        // (Dekker, class comment).
         CELL.setVolatile(cells, TAIL, t + 1);
         cells[SENT_FRAMES]++;
         cells[SENT_BYTES] += frameBytes;
@@ -286,7 +295,7 @@ final class FrameRing {
         return v;
     }
 
-    /** Frees every slot before {@code newHead} for the producer, counting {@code frames} and {@code bytes} delivered. */
+    /** Frees every slot before {@code newHead} for the producer; counts {@code frames} and {@code bytes} delivered. */
     void release(long newHead, int frames, long bytes) {
         cells[DELIVERED_FRAMES] += frames;
         cells[DELIVERED_BYTES] += bytes;

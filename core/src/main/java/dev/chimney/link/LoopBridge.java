@@ -13,10 +13,10 @@ import java.util.Objects;
  * order, to the other end's {@link NetworkPort#receive}. No locks and, once warm, no allocation per frame.
  *
  * <p>Waking: when a frame is queued for an end whose loop announced it had nothing to do (it found its ring empty in
- * {@code receive} or {@code nextArrivalNs}, the last things a loop asks before idling), the sender calls that
- * loop's {@link EventLoop#wakeup()}. A loop that is busy is never woken, and one that idles always is, so the port
- * must be polled the usual way: by {@code IpStack} or a {@link PortPollable}, whose next-work time is
- * {@link Port#nextArrivalNs()}.
+ * {@link Port#nextArrivalNs()}, which a loop asks through its pollables' next-work time right before it idles), the
+ * sender calls that loop's {@link EventLoop#wakeup()}. A loop that is busy is never woken, and one that idles always
+ * is, provided the port's owner reports {@code nextArrivalNs()} as its next-work time, as {@code IpStack} and
+ * {@link PortPollable} do (a pollable that hides it leaves the loop to wake on its own timers).
  *
  * <p>Under the {@link dev.chimney.runtime.Simulator} both loops share one thread and one virtual timeline: an end
  * with frames queued reports the current time as its next arrival, so the simulator runs the receiving loop at once
@@ -282,7 +282,8 @@ public final class LoopBridge {
         /**
          * Queues a frame received on another port together with that port's receive metadata: the other end reports
          * {@code checksumState} as its {@link #rxChecksumState()} and {@code segmentBytes} as its {@link
-         * #rxSegmentBytes()}. A GSO super-frame ({@code segmentBytes > 0}) may be up to {@link LoopBridge#MAX_FRAME_BYTES}.
+         * #rxSegmentBytes()}. A GSO super-frame ({@code segmentBytes > 0}) may be up to {@link
+         * LoopBridge#MAX_FRAME_BYTES}.
          *
          * @param checksumState {@link #RX_CHECKSUM_UNKNOWN}, {@link #RX_CHECKSUM_VALID} or {@link
          *                      #RX_CHECKSUM_PARTIAL}
@@ -345,10 +346,7 @@ public final class LoopBridge {
             }
             int n = inbound.available();
             if (n == 0) {
-                if (inbound.emptyAfterAnnouncingIdle()) {
-                    return 0;
-                }
-                n = inbound.available();
+                return 0; // no idle announcement here: a loop that keeps polling is busy (see nextArrivalNs)
             }
             inbound.clearIdle();
             n = Math.min(n, budget);
@@ -382,7 +380,9 @@ public final class LoopBridge {
 
         /**
          * The owner loop's current time while frames are queued for this end, else {@link Long#MAX_VALUE} (and the
-         * next frame queued wakes the loop). Under the simulator this makes the receiving loop run at once.
+         * next frame queued wakes the loop). Under the simulator this makes the receiving loop run at once. A loop
+         * asks this (through its pollables' next-work time) only when a turn found nothing to do, right before it
+         * idles, so this is where the end tells the sender it may need waking.
          */
         @Override
         public long nextArrivalNs() {

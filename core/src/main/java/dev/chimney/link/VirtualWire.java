@@ -17,7 +17,7 @@ import java.util.Objects;
  *
  * <p>Threading: both ends of a wire share state (each direction is written by one end and read by the other), so
  * both must be driven by one thread: the simulator, or one loop owning both ends. To connect loops on different
- * threads, put each on its own TAP device or send frames to the other loop with {@code execute}.
+ * threads, use a {@link LoopBridge}.
  *
  * <pre>{@code
  * VirtualWire wire = VirtualWire.builder("w0", sim.clock(), sim.random())

@@ -320,8 +320,11 @@ public final class EventLoop {
                 if (runOnce() > 0) {
                     continue;
                 }
-                long nowNs = clock.nanoTime();
+                // Now is read after the next-work times: a source that reports work "now" from its own clock
+                // reading (queued commands, a cross-loop frame ring) is then due, not a few ns in the future
+                // (a futile park of a few ns, which timer slack can stretch to tens of microseconds).
                 long nextNs = nextWakeupNs();
+                long nowNs = clock.nanoTime();
                 if (nextNs <= nowNs) {
                     continue;
                 }

@@ -32,7 +32,8 @@ final class SocketErrors {
                     ? new ConnectException("connection to " + peer + " timed out: no answer to SYN after the "
                             + "configured retries (TcpConfig.synRetries)")
                     : new SocketException("connection to " + peer + " timed out: the peer stopped acknowledging "
-                            + "(retransmissions or keepalive probes ran out)");
+                            + "(retransmissions, zero-window probes or keepalive probes ran out: "
+                            + "TcpConfig.maxRetransmissions, or the connection's MaxRT when set)");
             case UNREACHABLE -> new NoRouteToHostException("no route to host " + peer
                     + " (ICMP destination unreachable)");
         };

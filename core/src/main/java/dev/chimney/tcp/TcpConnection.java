@@ -885,8 +885,8 @@ public final class TcpConnection {
             // RFC 7323 §5.5: TS.Recent idle for more than 24 days is invalid; accept and let R3 refresh it
         }
         int segLen = seg.sequenceLength();
-        // first: check the sequence number
-        if (!sequenceAcceptable(seg.seq(), segLen)) {
+        // first: check the sequence number (RFC 5961 §3.2: an RST is judged by SEG.SEQ alone, whatever it carries)
+        if (!sequenceAcceptable(seg.seq(), rst ? 0 : segLen, d.rcvWnd) && !bareFinAtZeroWindow(seg)) {
             stack.count(TcpCounter.DROP_UNACCEPTABLE_SEQ);
             if (rst) {
                 return;
@@ -894,6 +894,9 @@ public final class TcpConnection {
             if (d.state == TcpState.TIME_WAIT && seg.has(TcpFlags.FIN)) {
                 // RFC 9293 §3.10.7.4 eighth step, TIME-WAIT: acknowledge and restart the 2 MSL timeout
                 timeWaitDeadlineNs = nowNs + 2 * config.mslNs;
+            }
+            if (unacceptableOnlyForTheWindow(seg, segLen) && !takeAckBeyondWindow(nowNs, seg)) {
+                return;
             }
             ackUnacceptable(nowNs, seg);
             return;
@@ -972,7 +975,7 @@ public final class TcpConnection {
             if (owner != null) {
                 owner.established(this);
             }
-        } else if (!ackAcceptable(nowNs, seg)) {
+        } else if (!ackAcceptable(nowNs, seg, seg.seq())) {
             return;
         }
         restartKeepAlive(nowNs);
@@ -997,9 +1000,8 @@ public final class TcpConnection {
         }
     }
 
-    /** RFC 9293 §3.10.7.4 first check: the four-case acceptability table. */
-    private boolean sequenceAcceptable(int seq, int segLen) {
-        int wnd = d.rcvWnd;
+    /** RFC 9293 §3.10.7.4 first check: the four-case acceptability table, for a receive window of {@code wnd}. */
+    private boolean sequenceAcceptable(int seq, int segLen, int wnd) {
         if (segLen == 0) {
             return wnd == 0 ? seq == d.rcvNxt : Seq.inRange(seq, d.rcvNxt, d.rcvNxt + wnd);
         }
@@ -1011,11 +1013,62 @@ public final class TcpConnection {
     }
 
     /**
+     * A FIN at RCV.NXT with no new data, while RCV.WND = 0. The table above refuses it (a FIN occupies a sequence
+     * number), but it needs no buffer space, and a peer whose only pending octet is its FIN would otherwise have to
+     * probe until our application reads; Linux takes such a FIN too (tcp_data_queue, "bare FIN" at zero window).
+     */
+    private boolean bareFinAtZeroWindow(TcpSegment seg) {
+        return d.rcvWnd == 0 && seg.has(TcpFlags.FIN) && !seg.has(TcpFlags.SYN) && !seg.has(TcpFlags.RST)
+                && seg.seq() + seg.payloadLength() == d.rcvNxt;
+    }
+
+    /**
+     * RFC 9293 §3.10.7.4: "If the RCV.WND is zero, no segments will be acceptable, but special allowance should be
+     * made to accept valid ACKs, URGs, and RSTs." Generalised to any segment that only the window refuses: one that
+     * would be acceptable were the window as large as our buffer can ever make it (it is not old, nor implausibly far
+     * ahead). A peer probing our zero window sends such segments — its probe octet, and (if it counts that octet as
+     * sent) every later ACK at RCV.NXT + 1 — and when its ACKs are what would free our send buffer so our
+     * application can read again, dropping them unread deadlocks both ends (issue 9). RSTs at a zero window need no
+     * allowance here: RCV.NXT, the only sequence number an RST may carry (RFC 5961 §3.2), is acceptable. URG is
+     * delivered inline and its pointer ignored (RFC 6093 §5), so there is nothing to take from it.
+     */
+    private boolean unacceptableOnlyForTheWindow(TcpSegment seg, int segLen) {
+        if (!seg.has(TcpFlags.ACK) || seg.has(TcpFlags.SYN)) {
+            return false;
+        }
+        switch (d.state) {
+            case ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK -> {
+                return sequenceAcceptable(seg.seq(), segLen, Math.max(receiveBuffer.capacity(), d.rcvWnd));
+            }
+            default -> {
+                return false; // SYN-RECEIVED (the ACK completes a handshake) and TIME-WAIT have nothing to take
+            }
+        }
+    }
+
+    /**
+     * The fifth step (the ACK field and the window it carries) for a segment {@link #unacceptableOnlyForTheWindow};
+     * its text and FIN are dropped. Returns false when the segment needs no further answer (its ACK was refused and
+     * answered, or it closed the connection).
+     */
+    private boolean takeAckBeyondWindow(long nowNs, TcpSegment seg) {
+        // for SND.WL1, the segment counts as arriving at our right edge: recording a sequence number beyond it would
+        // make later in-window segments look older than this one and lose their window updates
+        int edge = d.rcvNxt + d.rcvWnd;
+        if (!ackAcceptable(nowNs, seg, gt(seg.seq(), edge) ? edge : seg.seq())) {
+            return false;
+        }
+        stack.count(TcpCounter.OUT_OF_WINDOW_ACKS);
+        restartKeepAlive(nowNs);
+        return d.state != TcpState.CLOSED;
+    }
+
+    /**
      * RFC 9293 §3.10.7.4 fifth check in ESTABLISHED and later, with the RFC 5961 §5.2 acceptable range
      * [SND.UNA − MAX.SND.WND, SND.MAX]; processes the acknowledgment. Returns false when the segment must be
-     * dropped.
+     * dropped. {@code windowSeq} is the sequence number the window-update rule records as SND.WL1.
      */
-    private boolean ackAcceptable(long nowNs, TcpSegment seg) {
+    private boolean ackAcceptable(long nowNs, TcpSegment seg, int windowSeq) {
         int ack = seg.ack();
         if (gt(ack, d.sndMax)) {
             // acknowledges something not yet sent: send an ACK and drop
@@ -1028,11 +1081,11 @@ public final class TcpConnection {
             challengeAck(nowNs);
             return false;
         }
-        processAck(nowNs, seg);
+        processAck(nowNs, seg, windowSeq);
         return true;
     }
 
-    private void processAck(long nowNs, TcpSegment seg) {
+    private void processAck(long nowNs, TcpSegment seg, int windowSeq) {
         int ack = seg.ack();
         long peerWindow = (long) seg.window() << constants.sndWindScale();
         int acked = ack - d.sndUna;
@@ -1142,15 +1195,24 @@ public final class TcpConnection {
                 sendRange(nowNs, sb.nextSegStart(), len, SackScoreboard.Rule.FAST_RETRANSMIT);
             }
         }
-        // RFC 9293 §3.10.7.4: update the send window if the segment is newer (SND.WL1/SND.WL2)
-        if (lt(d.sndWl1, seg.seq()) || (d.sndWl1 == seg.seq() && leq(sndWl2, ack))) {
+        // RFC 9293 §3.10.7.4: if SND.UNA =< SEG.ACK, update the send window when the segment is newer (SND.WL1 /
+        // SND.WL2). An ACK that advances SND.UNA is newer whatever its sequence number — a retransmission from the
+        // peer carries its current window — and is taken too, as Linux's tcp_may_update_window does: ignoring it
+        // leaves SND.UNA + SND.WND beyond the peer's real right edge, so we would send into a window it has closed.
+        // SND.WL1 never moves back, so a reordered older segment cannot undo the update.
+        if (geq(ack, d.sndUna) && (acked > 0 || lt(d.sndWl1, windowSeq)
+                || (d.sndWl1 == windowSeq && leq(sndWl2, ack)))) {
             long old = d.sndWnd;
             d.sndWnd = peerWindow;
-            d.sndWl1 = seg.seq();
+            if (gt(windowSeq, d.sndWl1)) {
+                d.sndWl1 = windowSeq;
+            }
             sndWl2 = ack;
             d.maxSndWnd = Math.max(d.maxSndWnd, d.sndWnd);
-            if (old == 0 && d.sndWnd == 0 && armedKind == RtxKind.PERSIST && acked >= 0) {
-                // spec §6.3 step 5: the probe was answered with a zero window — next round
+            if (old == 0 && d.sndWnd == 0 && armedKind == RtxKind.PERSIST && acked >= 0 && d.retransmitCount > 0) {
+                // spec §6.3 step 5: a probe of this round was answered with a zero window — next round. Only an
+                // answer counts: zero-window segments the peer sends anyway (its data) would otherwise push the
+                // probe interval to its maximum within a few segments.
                 d.sndWndProbeCount++;
                 d.retransmitCount = 0;
                 d.retransmitDeadlineNs = nowNs + backedOff(d.sndWndProbeCount);
@@ -1161,6 +1223,17 @@ public final class TcpConnection {
                 d.retransmitCount = 0;
                 d.sndWndProbeCount = 0;
             }
+        }
+        if (d.sndWnd == 0 && d.sndNxt != d.sndUna && armedKind != RtxKind.PERSIST && d.state.isSynchronized()) {
+            // The window closed with data in flight beyond it (the peer shrank it, or a probe octet went out with
+            // SND.NXT): RFC 9293 §3.8.6 says probe it like any zero window (MUST-35) and do not time out for data
+            // beyond the right edge (SHLD-16). Go back to SND.UNA — what lay beyond is sent again when the window
+            // opens — so the persist timer (spec §6.3), whose answered probes never exhaust it, runs instead of the
+            // retransmission timer, and so SND.NXT stays inside the peer's window.
+            d.sndNxt = d.sndUna;
+            rttTiming = false;
+            armedKind = RtxKind.NONE;
+            d.retransmitDeadlineNs = Long.MAX_VALUE;
         }
     }
 
@@ -1382,7 +1455,8 @@ public final class TcpConnection {
             return;
         }
         boolean sentSomething = false;
-        if (scoreboard != null && scoreboard.inRecovery() && d.state.isSynchronized()) {
+        if (scoreboard != null && scoreboard.inRecovery() && d.state.isSynchronized()
+                && armedKind != RtxKind.PERSIST) {
             sentSomething = sackRecoveryOutput(nowNs);
         } else if (d.state.isSynchronized() && d.state != TcpState.TIME_WAIT && armedKind != RtxKind.PERSIST) {
             int mss = segmentPayloadLimit();
@@ -1585,14 +1659,17 @@ public final class TcpConnection {
         transmit();
     }
 
-    /** A pure ACK (see the comment inside for why it carries SND.MAX). */
+    /** A pure ACK (see the comment inside for its sequence number). */
     private void sendAck() {
         // After a go-back (RTO, PMTU decrease) SND.NXT lies behind what the peer already holds; a pure ACK with that
         // sequence number fails the peer's acceptability test (RFC 9293 §3.10.7.4) and is dropped unread — its ACK
         // and window ignored, an ACK sent back — and two retransmitting ends can lock each other in an ACK war.
-        // Pure ACKs carry SND.MAX, the next new octet, as BSD's tcp_output does; except while probing a zero
-        // window, where SND.MAX is one byte beyond the peer's window.
-        int seq = armedKind == RtxKind.PERSIST ? d.sndNxt : d.sndMax;
+        // Pure ACKs carry SND.MAX, the next new octet, as BSD's tcp_output does — but never beyond the peer's right
+        // edge, SND.UNA + SND.WND (as Linux's tcp_acceptable_seq): a zero-window probe octet, or data sent before
+        // the peer shrank its window, puts SND.MAX past it, and a peer whose window is zero accepts only SEG.SEQ =
+        // RCV.NXT. An ACK it drops unread is an ACK that never frees its send buffer (issue 9).
+        int rightEdge = d.sndUna + (int) Math.min(d.sndWnd, Integer.MAX_VALUE);
+        int seq = d.state.isSynchronized() && gt(d.sndMax, rightEdge) ? rightEdge : d.sndMax;
         emit(stack.nowNs(), seq, TcpFlags.ACK, 0, 0);
     }
 
@@ -1743,8 +1820,10 @@ public final class TcpConnection {
                 boolean somethingToSend = bufLen - sent > 0 || (d.state.finUnacknowledged() && sent <= bufLen);
                 // nothing outstanding (a zero-window probe byte aside) yet data waits: the window is zero or too
                 // small for SWS avoidance to use — persist, or nobody would ever speak again if the peer's window
-                // update is lost (RFC 9293 §3.8.6.1, RFC 1122 §4.2.3.4 override timeout)
-                if (d.sndNxt == d.sndUna && somethingToSend && Integer.toUnsignedLong(d.sndMax - d.sndUna) <= 1) {
+                // update is lost (RFC 9293 §3.8.6.1, RFC 1122 §4.2.3.4 override timeout). With a zero window, what
+                // is outstanding lies beyond it (processAck went back to SND.UNA): persist too (RFC 9293 §3.8.6)
+                if (d.sndNxt == d.sndUna && somethingToSend
+                        && (Integer.toUnsignedLong(d.sndMax - d.sndUna) <= 1 || d.sndWnd == 0)) {
                     return RtxKind.PERSIST;
                 }
                 return d.sndMax != d.sndUna ? RtxKind.RETRANSMIT : RtxKind.NONE;
@@ -1909,7 +1988,7 @@ public final class TcpConnection {
             }
             case PERSIST -> {
                 // spec §6.3 steps 2-4: send a window probe, back off within the round
-                if (d.retransmitCount > config.maxRetransmissions) {
+                if (persistBudgetExhausted(nowNs)) {
                     timeOut(nowNs, true);
                     return;
                 }
@@ -1920,6 +1999,9 @@ public final class TcpConnection {
                     d.sndWndProbeCount = 0;
                     forceSend = true;
                     return;
+                }
+                if (d.retransmitCount == 0) {
+                    d.firstRetransmitNs = nowNs; // TotalRT of this round: its probes are unanswered since then
                 }
                 d.retransmitCount++;
                 stack.count(TcpCounter.WINDOW_PROBES);
@@ -1975,6 +2057,24 @@ public final class TcpConnection {
         return d.retransmitCount > 0 && (nowNs - d.firstRetransmitNs) / tickNs >= maxRt;
     }
 
+    /**
+     * Spec §6.3: more probes in one round than TcpMaximumRetransmissions end the connection. A non-zero MaxRT
+     * overrides that count with a time budget (spec §6.1), here the time the round's probes have gone unanswered
+     * (an answer starts a new round), as Linux's TCP_USER_TIMEOUT bounds unanswered probes; MaxRT = -1 is no limit
+     * (R-TIMER-5). A peer that answers keeps the connection open however long its window stays shut (RFC 1122
+     * §4.2.2.17).
+     */
+    private boolean persistBudgetExhausted(long nowNs) {
+        long maxRt = cached.maxRtTicks();
+        if (maxRt == -1) {
+            return false;
+        }
+        if (maxRt == 0) {
+            return d.retransmitCount > config.maxRetransmissions;
+        }
+        return d.retransmitCount > 0 && (nowNs - d.firstRetransmitNs) / tickNs >= maxRt;
+    }
+
     private void sendWindowProbe(long nowNs) {
         int sent = d.sndNxt - d.sndUna;
         if (sendBuffer.length() > sent) {
@@ -1987,7 +2087,11 @@ public final class TcpConnection {
                 d.sndMax = d.sndNxt + 1;
             }
         } else {
-            sendAck();
+            // Only a FIN waits for the window. A pure ACK at SND.NXT would be acceptable and taken silently, and
+            // nothing would tell us the window; an old sequence number (SND.UNA − 1, no data, as Linux's
+            // tcp_xmit_probe_skb and RFC 1122 §4.2.3.6 keepalives do) is unacceptable, so the peer must answer
+            // with an ACK carrying its window (RFC 9293 §3.10.7.4).
+            emit(nowNs, d.sndUna - 1, TcpFlags.ACK, 0, 0);
         }
     }
 
@@ -2189,7 +2293,7 @@ public final class TcpConnection {
             ooo.add(new TcpDelegated.OutOfOrderData(d.rcvNxt + start, data));
         }
         long tsRecentAge = constants.timestamps() ? (now - d.tsRecentNs) / tickNs : 0;
-        long totalRt = d.retransmitCount > 0 && armedKind == RtxKind.RETRANSMIT
+        long totalRt = d.retransmitCount > 0 && (armedKind == RtxKind.RETRANSMIT || armedKind == RtxKind.PERSIST)
                 ? (now - d.firstRetransmitNs) / tickNs : 0;
         TcpDelegated del = new TcpDelegated(d.state, d.rcvNxt, d.rcvWnd, d.sndUna, d.sndNxt, d.sndMax, d.sndWnd,
                 d.maxSndWnd, d.sndWl1, cc.cwnd(), cc.ssthresh(), d.sRtt8, d.rttVar4, d.tsRecent, tsRecentAge,

@@ -36,7 +36,9 @@ public enum TcpCounter {
     PARKS("connections parked for an offload (engine stopped, buffers kept for the chimney, spec §1.1)"),
     UNPARKS("parked connections taken back after a failed offload (spec §3.1.4)"),
     RESUMES("parked connections resumed from a terminate's delegated state (spec §3.2.10)"),
-    PARKED_SEGMENTS("segments for a parked connection handed to its offload data path");
+    PARKED_SEGMENTS("segments for a parked connection handed to its offload data path"),
+    OUT_OF_WINDOW_ACKS("ACK fields processed from segments unacceptable only because of the receive window "
+            + "(RFC 9293 §3.10.7.4: valid ACKs must be taken even when RCV.WND = 0)");
 
     private final String description;
 

@@ -33,6 +33,31 @@ class LoopThreadTest {
     }
 
     @Test
+    void wakeupMakesAnIdleLoopPollAgain() throws Exception {
+        EventLoop loop = new EventLoop("rt", Clock.system());
+        loop.maxIdleNs(TimeUnit.SECONDS.toNanos(30)); // only a wakeup gets the loop to look before the test ends
+        AtomicInteger offered = new AtomicInteger();
+        CountDownLatch[] taken = {new CountDownLatch(1), new CountDownLatch(1), new CountDownLatch(1)};
+        int[] takenCount = new int[1];
+        // A source another thread fills without a command: the loop finds the item only if it polls again.
+        loop.register((nowNs, budget) -> {
+            int n = offered.get() - takenCount[0];
+            for (int i = 0; i < n; i++) {
+                taken[takenCount[0]++].countDown();
+            }
+            return n;
+        });
+        loop.wakeup(); // before the loop runs on a thread: a no-op, not an error
+        try (LoopThread thread = LoopThread.start(loop)) {
+            for (int i = 0; i < taken.length; i++) {
+                offered.incrementAndGet();
+                loop.wakeup();
+                assertTrue(taken[i].await(5, TimeUnit.SECONDS), "wakeup " + i + " made the idle loop poll");
+            }
+        }
+    }
+
+    @Test
     void timersFireInRealTimeAndTheLoopStopsCleanly() throws Exception {
         EventLoop loop = new EventLoop("rt", Clock.system());
         CountDownLatch fired = new CountDownLatch(1);
