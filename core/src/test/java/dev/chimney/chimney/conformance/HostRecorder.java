@@ -62,6 +62,10 @@ final class HostRecorder implements OffloadHost {
     /** Return accepted indication buffers at once (else they pile up in {@link #heldIndications}). */
     boolean returnIndicationsAtOnce = true;
     final List<ReceiveIndication> heldIndications = new ArrayList<>();
+    /** Runs inside receiveComplete for each completed request (a host posting again from its completion). */
+    java.util.function.Consumer<ReceiveRequest> onReceiveComplete = r -> { };
+    /** Depth of receive callbacks in progress: a completion or indication inside another is a violation. */
+    private int receiveDepth;
     /** The HRD the host answers a NeighborReachabilityQuery with. */
     ToIntBiFunction<OffloadHandle, BlockList> reachabilityAnswer = (h, b) -> 0;
 
@@ -121,13 +125,22 @@ final class HostRecorder implements OffloadHost {
 
     @Override
     public void receiveComplete(ReceiveRequest chain) {
-        for (ReceiveRequest r = chain; r != null; r = r.next()) {
-            record("receive", r, r.status());
-            receives.add(r);
-            OffloadHandle h = receiveOwner.get(r);
-            if (h != null && r.bytesTransferred() > 0) {
-                deliveredTo(h).write(r.buffer(), r.offset(), r.bytesTransferred());
+        assertFalse(receiveDepth > 0, "R-RECV-10: a receive completion inside another receive callback");
+        receiveDepth++;
+        try {
+            for (ReceiveRequest r = chain; r != null; r = r.next()) {
+                record("receive", r, r.status());
+                receives.add(r);
+                OffloadHandle h = receiveOwner.get(r);
+                if (h != null && r.bytesTransferred() > 0) {
+                    deliveredTo(h).write(r.buffer(), r.offset(), r.bytesTransferred());
+                }
             }
+            for (ReceiveRequest r = chain; r != null; r = r.next()) {
+                onReceiveComplete.accept(r);
+            }
+        } finally {
+            receiveDepth--;
         }
     }
 
@@ -147,6 +160,7 @@ final class HostRecorder implements OffloadHost {
 
     @Override
     public ReceiveIndication.Result receiveIndicate(OffloadHandle connection, ReceiveIndication data) {
+        assertFalse(receiveDepth > 0, "R-RECV-10: an indication inside a receive callback");
         record("indicate", connection, data.length());
         indications.add(data);
         ReceiveIndication.Result result = indicationPolicy.apply(connection, data);
