@@ -572,6 +572,13 @@ final class ChimneyWorld {
         return c.peerEnd.connection.rcvNxt();
     }
 
+    /** Terminates any tree and waits for the completion. */
+    BlockList terminate0(BlockList root) {
+        call(() -> target.terminateOffload(root));
+        runUntil(() -> rec.terminated.contains(root), 10 * S, "terminate completion");
+        return root;
+    }
+
     /** The TCP node of a neighbor → path → TCP tree. */
     static BlockList tcpNode(BlockList root) {
         for (BlockList b : root.nodes()) {
