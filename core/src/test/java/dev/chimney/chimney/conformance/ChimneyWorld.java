@@ -126,6 +126,11 @@ final class ChimneyWorld {
             return tcp(b -> b.timestamps(false).sack(false));
         }
 
+        Options hostVlan(int id, int priority) {
+            hostVlan = new int[] {id, priority};
+            return this;
+        }
+
         Options nicClockOffsetTicks(long v) {
             nicClockOffsetTicks = v;
             return this;
@@ -161,9 +166,11 @@ final class ChimneyWorld {
     final NetworkStack peer;
     final HostRecorder rec;
     final List<PeerEnd> accepted = new ArrayList<>();
+    private final Impairments baseImpairments;
 
     private ChimneyWorld(TargetFactory factory, Options o) {
         sim = new Simulator(o.seed);
+        baseImpairments = o.impairments;
         hostLoop = sim.newLoop("host");
         targetLoop = sim.newLoop("target");
         peerLoop = sim.newLoop("peer");
@@ -561,6 +568,23 @@ final class ChimneyWorld {
         byte[] tcp = WireFrames.tcp(src, dst, PORT, c.hostConn.localPort(), seq, ack, flags, window, urgent, null,
                 payload);
         return WireFrames.ip(MAC_B, MAC_A, -1, src, dst, IpProtocol.TCP, tcp, new byte[0], false);
+    }
+
+    /** A peer segment carrying TCP options (timestamps, SACK), for worlds with timestamps negotiated. */
+    byte[] peerSegment(Conn c, int seq, int ack, int flags, int window, dev.chimney.wire.TcpOptions options,
+            byte[] payload) {
+        boolean v6 = !c.hostConn.localAddress().isIpv4();
+        IpAddress src = peerAddress(v6);
+        IpAddress dst = hostAddress(v6);
+        byte[] tcp = WireFrames.tcp(src, dst, PORT, c.hostConn.localPort(), seq, ack, flags, window, 0, options,
+                payload);
+        return WireFrames.ip(MAC_B, MAC_A, -1, src, dst, IpProtocol.TCP, tcp, new byte[0], false);
+    }
+
+    /** Cuts (true) or restores (false) each direction of the wire: target → peer, peer → target. */
+    void cut(boolean toPeer, boolean fromPeer) {
+        wire.aToB().impairments(toPeer ? Impairments.NONE.withLoss(1.0) : baseImpairments);
+        wire.bToA().impairments(fromPeer ? Impairments.NONE.withLoss(1.0) : baseImpairments);
     }
 
     /** The peer's next sequence number and what it acknowledges (its RCV.NXT), read on its engine. */
