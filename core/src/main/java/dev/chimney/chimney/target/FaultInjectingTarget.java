@@ -162,6 +162,17 @@ public final class FaultInjectingTarget implements OffloadTarget, OffloadHost {
         return this;
     }
 
+    /**
+     * The next send call cannot be passed down (an intermediate driver's allocation failure, spec §2.15): its first
+     * request completes REQUEST_UPLOAD, every later one UPLOAD_REQUESTED, and nothing reaches the target.
+     */
+    public FaultInjectingTarget failNextSend() {
+        failNextSend = true;
+        return this;
+    }
+
+    private boolean failNextSend;
+
     /** Turns every fault off (delays already scheduled still run). */
     public FaultInjectingTarget off() {
         allocationFailureProbability = 0;
@@ -170,6 +181,7 @@ public final class FaultInjectingTarget implements OffloadTarget, OffloadHost {
         maxDelayNs = 0;
         operationFailureProbability = 0;
         failNext.clear();
+        failNextSend = false;
         return this;
     }
 
@@ -377,6 +389,14 @@ public final class FaultInjectingTarget implements OffloadTarget, OffloadHost {
         if (isHardwareFailed(connection)) {
             for (SendRequest r = chain; r != null; r = r.next()) {
                 r.complete(OffloadStatus.REQUEST_ABORTED, 0);
+            }
+            deliverLater(() -> host.sendComplete(chain), lanes(lane));
+            return;
+        }
+        if (failNextSend) {
+            failNextSend = false;
+            for (SendRequest r = chain; r != null; r = r.next()) {
+                r.complete(r == chain ? OffloadStatus.REQUEST_UPLOAD : OffloadStatus.UPLOAD_REQUESTED, 0);
             }
             deliverLater(() -> host.sendComplete(chain), lanes(lane));
             return;

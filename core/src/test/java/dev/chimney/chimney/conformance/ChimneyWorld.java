@@ -784,10 +784,15 @@ final class ChimneyWorld {
                     }
                     tcp = l3 + ihl;
                 } else if (eth.etherType() == EtherType.IPV6) {
-                    if (Bytes.u8(f, l3 + 6) != IpProtocol.TCP) {
+                    int next = Bytes.u8(f, l3 + 6);
+                    tcp = l3 + 40;
+                    if (next == IpProtocol.IPV6_FRAGMENT) {
+                        next = Bytes.u8(f, tcp);
+                        tcp += 8;
+                    }
+                    if (next != IpProtocol.TCP) {
                         return -1;
                     }
-                    tcp = l3 + 40;
                 } else {
                     return -1;
                 }
