@@ -34,7 +34,7 @@ abstract class InitiateConformance extends ConformanceBase {
     static final OffloadCapabilities CAPS = SoftOffloadTarget.DEFAULT_CAPABILITIES;
 
     @Test
-    void rOff1_rInit5_rTerm1_offloadTransferTerminateAndUploadBack() {
+    void rOff1_rInit4_rInit5_rTerm1_rTerm11_offloadTransferTerminateAndUploadBack() {
         ChimneyWorld w = world();
         ChimneyWorld.Conn c = w.connect(false);
         w.hostWrite(c, ChimneyWorld.pattern(3000, 1));
@@ -70,6 +70,30 @@ abstract class InitiateConformance extends ConformanceBase {
         assertTrue(back.state().isSynchronized());
         for (WireFrames.Parsed p : w.targetFrames()) {
             assertFalse(p.has(dev.chimney.wire.TcpFlags.SYN), "R-INIT-4: the target never sends SYN: " + p);
+        }
+    }
+
+    @Test
+    void rTree7_everyIndicationCarriesTheHandleOfItsConnection() {
+        ChimneyWorld w = world();
+        ChimneyWorld.Conn c1 = w.connect(false);
+        ChimneyWorld.Conn c2 = w.connect(true);
+        ChimneyWorld.Offloaded a = w.offload(c1);
+        ChimneyWorld.Offloaded b = w.offload(c2);
+        w.peerWrite(c1, ChimneyWorld.pattern(3000, 1));
+        w.peerWrite(c2, ChimneyWorld.pattern(5000, 2));
+        w.run(300 * MS);
+        w.peerLoop.execute(() -> c1.peerEnd.connection.shutdownOutput());
+        w.peerLoop.execute(() -> c2.peerEnd.connection.abort());
+        w.run(300 * MS);
+        assertArrayEquals(ChimneyWorld.pattern(3000, 1), w.delivered(a), "indications for a carried a's handle");
+        assertArrayEquals(ChimneyWorld.pattern(5000, 2), w.delivered(b), "indications for b carried b's handle");
+        assertEquals(List.of(dev.chimney.chimney.TcpEvent.DISCONNECT), w.rec.eventsFor(a.tcp), "R-TREE-7");
+        assertEquals(List.of(dev.chimney.chimney.TcpEvent.ABORT), w.rec.eventsFor(b.tcp), "R-TREE-7");
+        for (HostRecorder.Call call : w.rec.log) {
+            if (call.kind().equals("indicate") || call.kind().equals("event")) {
+                assertTrue(call.subject() == a.tcp || call.subject() == b.tcp, "R-TREE-7: " + call);
+            }
         }
     }
 
@@ -142,7 +166,7 @@ abstract class InitiateConformance extends ConformanceBase {
 
     @ParameterizedTest(name = "capacity for {0} objects")
     @ValueSource(ints = {1, 2, 3, 4, 6, 8, 9, 10})
-    void rTree1_depthFirstBreadthNextOffloadsExactlyTheFirstK(int k) {
+    void rTree1_rTree2_rOff11_depthFirstBreadthNextOffloadsExactlyTheFirstK(int k) {
         ChimneyWorld w = world(ChimneyWorld.options().maxObjects(k));
         RefTree t = referenceTree(w, true);
         w.initiate(t.root);
@@ -384,7 +408,7 @@ abstract class InitiateConformance extends ConformanceBase {
     }
 
     @Test
-    void rOff19_unsentDataHandedOverGoesOutFirst() {
+    void rOff19_rOff21_unsentDataHandedOverGoesOutFirst() {
         // the peer's window closes: the host holds unsent data (SND.NXT = SND.MAX), offloads, the window opens
         ChimneyWorld w = world(ChimneyWorld.options().tcp(b -> b.receiveBufferBytes(8192)));
         ChimneyWorld.Conn c = w.connect(false);

@@ -110,7 +110,7 @@ abstract class ReceiveConformance extends SendConformance {
     }
 
     @Test
-    void rRecv7_rRind6_rRind3_rDlv2_rState10_zeroByteRequestsAndRefusedData() {
+    void rRecv7_rRind3_rRind6_rRind8_rDlv2_rState10_zeroByteRequestsAndRefusedData() {
         ChimneyWorld w = world();
         ChimneyWorld.Conn c = w.connect(false);
         ChimneyWorld.Offloaded o = w.offload(c);

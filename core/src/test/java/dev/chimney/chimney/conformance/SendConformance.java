@@ -79,7 +79,7 @@ abstract class SendConformance extends TerminateConformance {
     }
 
     @Test
-    void rSend4_rSend5_rDisc1_rDisc2_rDisc3_abortiveDisconnectAbortsEveryOutstandingSend() {
+    void rSend4_rSend5_rDisc1_rDisc2_rDisc3_rFin3_abortiveDisconnectAbortsEveryOutstandingSend() {
         ChimneyWorld w = world(ChimneyWorld.options().tcp(b -> b.receiveBufferBytes(10_000)));
         ChimneyWorld.Conn c = w.connect(false);
         c.peerEnd.reading = false;

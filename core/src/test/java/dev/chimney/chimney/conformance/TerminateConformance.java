@@ -47,7 +47,7 @@ abstract class TerminateConformance extends InitiateConformance {
     }
 
     @Test
-    void rTerm3_rState2_theReturnedDelegatedStateIsCurrentAndOnlyDelegated() {
+    void rTerm2_rTerm3_rState2_theReturnedDelegatedStateIsCurrentAndOnlyDelegated() {
         ChimneyWorld w = world();
         ChimneyWorld.Conn c = w.connect(false);
         ChimneyWorld.Offloaded o = w.offload(c);
