@@ -537,6 +537,9 @@ public final class FaultInjectingTarget implements OffloadTarget, OffloadHost {
     public void terminateOffloadComplete(BlockList root) {
         List<SendRequest> aborted = new ArrayList<>();
         for (BlockList b : root.nodes()) {
+            for (SendRequest r = b.sendChain(); r != null; r = r.next()) {
+                requestLane.remove(r); // handed back, never completed: forget it
+            }
             if (b.layer() == dev.chimney.chimney.StateLayer.TCP && hardwareFailed.remove(b.handle())) {
                 // spec §3.6 step 4: the returned send data is aborted, not handed back
                 for (SendRequest r = b.sendChain(); r != null; r = r.next()) {
