@@ -17,7 +17,6 @@ import dev.chimney.chimney.OffloadStatus;
 import dev.chimney.chimney.PathOffloadState;
 import dev.chimney.chimney.SendRequest;
 import dev.chimney.chimney.StateLayer;
-import dev.chimney.chimney.target.SoftOffloadTarget;
 import dev.chimney.tcp.TcpConnection;
 import dev.chimney.tcp.TcpState;
 import dev.chimney.wire.MacAddress;
@@ -31,7 +30,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** Spec §8.3 (trees, block lists, handles) and §8.4 (initiate offload). */
 abstract class InitiateConformance extends ConformanceBase {
 
-    static final OffloadCapabilities CAPS = SoftOffloadTarget.DEFAULT_CAPABILITIES;
+    static final OffloadCapabilities CAPS = ChimneyWorld.CAPS;
 
     @Test
     void rOff1_rInit4_rInit5_rTerm1_rTerm11_offloadTransferTerminateAndUploadBack() {

@@ -421,7 +421,7 @@ abstract class SpecialReceiveConformance extends TimersConformance {
         assertEquals(OffloadStatus.FAILURE, v4.pathNode.status(), "R-CAP-1: only the most recent set");
     }
 
-    static final OffloadCapabilities SOFT_CAPS = dev.chimney.chimney.target.SoftOffloadTarget.DEFAULT_CAPABILITIES;
+    static final OffloadCapabilities SOFT_CAPS = ChimneyWorld.CAPS;
 
     @Test
     void rIm4_anIntermediateThatCannotPassASendDownCompletesItForTheHost() {
