@@ -74,8 +74,9 @@ import java.util.function.Consumer;
  *   <li>Upload reasons (WA 29): UploadRequested for TIME_WAIT and for an in-order SYN (reported CLOSED);
  *       TimeoutExpiration for every timer limit, FIN_WAIT_2 expiry and mitigation exhaustion reported CLOSED.</li>
  *   <li>Initiates that arrive while paused wait for RESUME; an UPLOAD_ALL fails them (WA 31).</li>
- *   <li>SendBacklogSize is unsupported (0xFFFFFFFF, no SendBacklogChange events); ReceiveBacklogSize is reported.
- *   </li>
+ *   <li>SendBacklogSize, when enabled ({@link Builder#sendBacklog}), is min(cwnd, peer window), indicated on a
+ *       change of at least 25 % at most once a second (WA 44); otherwise 0xFFFFFFFF. ReceiveBacklogSize is
+ *       reported.</li>
  *   <li>A mandatory Retrieve the target raises itself stops normal processing: segments are held unprocessed and
  *       unacknowledged and go up after the terminate (the urgent-data procedure, spec §6.11.3, applied to every
  *       mandatory reason), and I/O gets UPLOAD_IN_PROGRESS (spec §3.2.7).</li>
@@ -114,6 +115,7 @@ public final class SoftOffloadTarget implements OffloadTarget {
     private final long nicClockOffsetTicks;
     private final int indicationBufferBytes;
     private final int maxIndicationBuffers;
+    private final boolean sendBacklog;
 
     private volatile OffloadCapabilities reported;
     private OffloadCapabilities enabled;
@@ -151,6 +153,7 @@ public final class SoftOffloadTarget implements OffloadTarget {
         this.nicClockOffsetTicks = b.nicClockOffsetTicks;
         this.indicationBufferBytes = b.indicationBufferBytes;
         this.maxIndicationBuffers = b.maxIndicationBuffers;
+        this.sendBacklog = b.sendBacklog;
         this.reported = b.capabilities;
         this.enabled = b.capabilities;
         this.hostLink = HostLink.create(name + "-host", b.hostLoop, loop, link);
@@ -463,6 +466,10 @@ public final class SoftOffloadTarget implements OffloadTarget {
     /** NCT: the NIC's clock in host ticks, unsigned 32-bit (spec §5.2.1, R-NRQ-5). */
     int nct() {
         return (int) (loop.nowNs() / parameters.tickNs() + nicClockOffsetTicks);
+    }
+
+    boolean sendBacklog() {
+        return sendBacklog;
     }
 
     byte[] copyScratch() {
@@ -1182,7 +1189,7 @@ public final class SoftOffloadTarget implements OffloadTarget {
                     // R-STATE-3: current values; BufferedData and the send chain only travel at initiate/terminate
                     b.tcpDelegated(withData(d, c.reportClosed ? TcpState.CLOSED : d.state(), new byte[0],
                             new byte[0]));
-                    b.backlogSizes(BlockList.BACKLOG_UNSUPPORTED, c.receiveBacklog()); // R-STATE-9/10
+                    b.backlogSizes(c.sendBacklogSize(), c.receiveBacklog()); // R-STATE-9/10
                 }
             }
             default -> {
@@ -1336,6 +1343,17 @@ public final class SoftOffloadTarget implements OffloadTarget {
             this.nicClockOffsetTicks = v;
             return this;
         }
+
+        /**
+         * Whether the target offers SendBacklogSize (queries and throttled TcpIndicateSendBacklogChange events,
+         * spec §5.3); off by default: SendBacklogSize reads 0xFFFFFFFF.
+         */
+        public Builder sendBacklog(boolean v) {
+            this.sendBacklog = v;
+            return this;
+        }
+
+        private boolean sendBacklog;
 
         /** Size of one receive-indication buffer and how many may be with the host at once. */
         public Builder indicationBuffers(int count, int bytes) {

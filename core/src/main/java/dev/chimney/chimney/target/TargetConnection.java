@@ -1,5 +1,6 @@
 package dev.chimney.chimney.target;
 
+import dev.chimney.chimney.BlockList;
 import dev.chimney.chimney.DisconnectRequest;
 import dev.chimney.chimney.OffloadHandle;
 import dev.chimney.chimney.OffloadStatus;
@@ -87,6 +88,9 @@ final class TargetConnection implements TcpConnection.Listener {
     private DisconnectRequest disconnect;
     private SendRequest disconnectData;
     private boolean finQueued;
+    /** The SendBacklogSize last indicated and when (spec §5.3 throttling), -1 before the first. */
+    private long lastBacklog = -1;
+    private long lastBacklogNs;
     /** Highest sequence number sent, for the retransmission statistics (R-STAT-3). */
     int highestSent;
     private int lastUna;
@@ -274,7 +278,37 @@ final class TargetConnection implements TcpConnection.Listener {
             // spec §6.0 / R-TIMER-17: TIME_WAIT is never offloaded; §9 WA 29 names the reason
             requestUpload(UploadReason.UPLOAD_REQUESTED, false);
         }
+        indicateSendBacklogChange();
         deliver();
+    }
+
+    /**
+     * {@code SendBacklogSize} (spec §2.7, §5.3): the send data worth keeping outstanding here, min(congestion window,
+     * peer's window) — the bandwidth-delay product the connection can use, independent of what is queued now; or
+     * {@link BlockList#BACKLOG_UNSUPPORTED} when the target does not offer it.
+     */
+    int sendBacklogSize() {
+        if (!target.sendBacklog()) {
+            return BlockList.BACKLOG_UNSUPPORTED;
+        }
+        return (int) Math.min(Integer.MAX_VALUE, Math.min(engine.cwnd(), Math.max(engine.sndWnd(), 1)));
+    }
+
+    /** TcpIndicateSendBacklogChange, throttled (§9 WA 44): a change of at least 25 %, at least 1 s apart. */
+    private void indicateSendBacklogChange() {
+        if (!target.sendBacklog() || !completionPosted || uploadRequested) {
+            return;
+        }
+        long now = target.loop().nowNs();
+        if (lastBacklog >= 0 && now - lastBacklogNs < 1_000_000_000L) {
+            return;
+        }
+        long value = Integer.toUnsignedLong(sendBacklogSize());
+        if (lastBacklog < 0 || Math.abs(value - lastBacklog) * 4 >= lastBacklog) {
+            lastBacklog = value;
+            lastBacklogNs = now;
+            target.postEvent(this, TcpEvent.sendBacklogChange(value));
+        }
     }
 
     // ================================================================================================= events

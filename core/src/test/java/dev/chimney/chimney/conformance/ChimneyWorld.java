@@ -129,6 +129,13 @@ final class ChimneyWorld {
             return tcp(b -> b.timestamps(false).sack(false));
         }
 
+        boolean sendBacklog;
+
+        Options sendBacklog(boolean v) {
+            sendBacklog = v;
+            return this;
+        }
+
         Options hostVlan(int id, int priority) {
             hostVlan = new int[] {id, priority};
             return this;
@@ -182,7 +189,7 @@ final class ChimneyWorld {
         link = new LinkTap(wire.a());
         OffloadCapabilities caps = o.capabilities != null ? o.capabilities : CAPS;
         tut = factory.create(new TargetFactory.Setup(sim, hostLoop, targetLoop, link, MAC_A, caps, o.maxObjects,
-                o.vlanIds, o.nicClockOffsetTicks, o.indicationBuffers));
+                o.vlanIds, o.nicClockOffsetTicks, o.indicationBuffers, o.sendBacklog));
         target = tut.target();
         rec = new HostRecorder(this);
         rec.target = target;

@@ -9,7 +9,7 @@ class SoftOffloadTargetConformanceTest extends AllSections {
         return SoftOffloadTarget.builder(s.targetLoop(), s.link()).name("soft").hostLoop(s.hostLoop()).mac(s.mac())
                 .capabilities(s.capabilities()).maxObjects(s.maxObjects()).vlanIds(s.vlanIds())
                 .random(s.sim().random().fork("target")).nicClockOffsetTicks(s.nicClockOffsetTicks())
-                .indicationBuffers(s.indicationBuffers(), 64 * 1024).build();
+                .indicationBuffers(s.indicationBuffers(), 64 * 1024).sendBacklog(s.sendBacklog()).build();
     }
 
     @Override

@@ -29,10 +29,11 @@ interface TargetFactory {
      * @param vlanIds     the interface's VLAN IDs (spec §6.12)
      * @param nicClockOffsetTicks where the NIC's tick clock starts (R-NRQ-5 wraps it)
      * @param indicationBuffers receive-indication buffers the target may have with the host at once
+     * @param sendBacklog whether the test wants SendBacklogSize offered (a target without it reports 0xFFFFFFFF)
      */
     record Setup(Simulator sim, EventLoop hostLoop, EventLoop targetLoop, NetworkPort link, MacAddress mac,
             OffloadCapabilities capabilities, int maxObjects, int[] vlanIds, long nicClockOffsetTicks,
-            int indicationBuffers) {
+            int indicationBuffers, boolean sendBacklog) {
     }
 
     /**

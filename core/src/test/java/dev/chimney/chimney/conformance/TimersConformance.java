@@ -102,6 +102,45 @@ abstract class TimersConformance extends StateOpsConformance {
         assertTrue(nrd > 1000 && nrd < 2000, "R-NRQ-5: modular arithmetic: NRD " + nrd);
     }
 
+    @Test
+    void rEvt1_sendBacklogChangesAreThrottledAndDoNotFollowTheQueue() {
+        ChimneyWorld w = world(ChimneyWorld.options().sendBacklog(true).impairments(Impairments.NONE
+                .withDelay(10 * MS, 0)));
+        ChimneyWorld.Conn c = w.connect(false);
+        ChimneyWorld.Offloaded o = w.offload(c);
+        org.junit.jupiter.api.Assumptions.assumeTrue(w.queryTcp(o).sendBacklogSize()
+                != BlockList.BACKLOG_UNSUPPORTED, "the target offers SendBacklogSize");
+        w.send(o, ChimneyWorld.pattern(200_000, 1)); // slow start: the congestion window grows every round trip
+        w.run(5 * S);
+        w.send(o, ChimneyWorld.pattern(200_000, 2));
+        w.run(5 * S);
+        List<Long> values = new ArrayList<>();
+        List<Long> times = new ArrayList<>();
+        for (int i = 0; i < w.rec.events.size(); i++) {
+            if (w.rec.events.get(i).type() == dev.chimney.chimney.TcpEventType.SEND_BACKLOG_CHANGE) {
+                values.add(w.rec.events.get(i).sendBacklogBytes());
+            }
+        }
+        for (HostRecorder.Call call : w.rec.log) {
+            if (call.kind().equals("event") && ((TcpEvent) call.detail()).type()
+                    == dev.chimney.chimney.TcpEventType.SEND_BACKLOG_CHANGE) {
+                times.add(call.timeNs());
+            }
+        }
+        assertTrue(values.size() >= 2, "the optimum changed as the window grew: " + values);
+        for (int i = 1; i < values.size(); i++) {
+            assertTrue(times.get(i) - times.get(i - 1) >= S, "R-EVT-1: not more often than once a second");
+            assertTrue(Math.abs(values.get(i) - values.get(i - 1)) * 4 >= values.get(i - 1),
+                    "R-EVT-1: only changes of 25 % or more: " + values);
+        }
+        // the value follows the windows (bandwidth × delay), not what is queued: with 200 kB queued it is the window
+        w.send(o, ChimneyWorld.pattern(200_000, 3));
+        BlockList q = w.queryTcp(o);
+        TcpDelegated d = q.tcpDelegated();
+        assertEquals(Math.min(d.cWnd(), d.sndWnd()), q.sendBacklogSize(), "R-EVT-1: min(cwnd, peer window)");
+        assertTrue(q.sendBacklogSize() < 200_000, "R-EVT-1: not the bytes queued");
+    }
+
     // ================================================================================ §8.11 statistics
 
     @Test
