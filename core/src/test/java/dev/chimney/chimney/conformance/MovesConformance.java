@@ -95,6 +95,9 @@ abstract class MovesConformance extends SpecialReceiveConformance {
         assertArrayEquals(Arrays.copyOf(up, sentUp), c.peerEnd.received.toByteArray(), "upload: seed " + seed);
         assertArrayEquals(Arrays.copyOf(down, sentDown), appGot.toByteArray(), "download: seed " + seed);
         assertTrue(moves >= 4, "it really moved: " + moves + " moves, " + failedOffloads + " failed offloads");
+        if (f != null) {
+            assertTrue(f.completionsDelayed > 0, "faults were injected");
+        }
     }
 
     @Test
