@@ -2,10 +2,13 @@ package dev.chimney.chimney.host;
 
 import dev.chimney.chimney.OffloadParameters;
 import dev.chimney.chimney.conformance.HostContractChecker;
+import dev.chimney.chimney.target.SoftOffloadTarget;
 import dev.chimney.host.NetworkStack;
 import dev.chimney.ip.InterfaceConfig;
 import dev.chimney.link.Impairments;
+import dev.chimney.link.NetworkPort;
 import dev.chimney.link.VirtualWire;
+import dev.chimney.runtime.EventLoop;
 import dev.chimney.runtime.Simulator;
 import dev.chimney.tcp.CloseReason;
 import dev.chimney.tcp.TcpConfig;
@@ -44,8 +47,10 @@ final class HostPair {
     final NetworkStack a;
     final NetworkStack b;
     final RecordingTarget target = new RecordingTarget();
-    /** Between A's manager and the recording target: checks every host rule independently (spec §3.8). */
-    final HostContractChecker checker = new HostContractChecker(target);
+    /** Between A's manager and its target: checks every host rule independently (spec §3.8). */
+    final HostContractChecker checker;
+    /** A's soft target (its NIC on its own loop) when built with {@link #soft}, else null. */
+    final SoftOffloadTarget soft;
     final OffloadManager manager;
     final List<Peer> accepted = new ArrayList<>();
     final List<TcpConnection> uploaded = new ArrayList<>();
@@ -106,14 +111,34 @@ final class HostPair {
     }
 
     HostPair(long seed, OffloadPolicy policy, Consumer<RecordingTarget> configure) {
+        this(seed, policy, configure, false);
+    }
+
+    /** A with a {@link SoftOffloadTarget} as its NIC (its own loop, owning A's end of the wire). */
+    static HostPair soft(long seed, OffloadPolicy policy) {
+        return new HostPair(seed, policy, t -> { }, true);
+    }
+
+    private HostPair(long seed, OffloadPolicy policy, Consumer<RecordingTarget> configure, boolean withSoft) {
         MADE.add(this);
         sim = new Simulator(seed);
         wire = VirtualWire.builder("w", sim.clock(), sim.random().fork("w")).both(Impairments.NONE.withDelay(
                 100_000, 0)).build();
         TcpConfig tcp = TcpConfig.builder().sendBufferBytes(64 * 1024).receiveBufferBytes(64 * 1024).build();
         configure.accept(target);
-        a = NetworkStack.builder(sim.newLoop("a")).random(sim.random().fork("a")).tcpConfig(tcp)
-                .iface(wire.a(), InterfaceConfig.of("a0", MAC_A).withIpv4("10.77.0.1/24").withIpv6("fd77::1/64"))
+        EventLoop loopA = sim.newLoop("a");
+        NetworkPort portA = wire.a();
+        if (withSoft) {
+            soft = SoftOffloadTarget.builder(sim.newLoop("a-nic"), wire.a()).name("a-nic").hostLoop(loopA)
+                    .mac(MAC_A).random(sim.random().fork("a-nic")).build();
+            portA = soft.hostPort();
+            checker = new HostContractChecker(soft);
+        } else {
+            soft = null;
+            checker = new HostContractChecker(target);
+        }
+        a = NetworkStack.builder(loopA).random(sim.random().fork("a")).tcpConfig(tcp)
+                .iface(portA, InterfaceConfig.of("a0", MAC_A).withIpv4("10.77.0.1/24").withIpv6("fd77::1/64"))
                 .route("10.88.0.0/16", B4).offload(checker, policy).offloadParameters(OffloadParameters.DEFAULTS)
                 .build();
         b = NetworkStack.builder(sim.newLoop("b")).random(sim.random().fork("b")).tcpConfig(tcp)
