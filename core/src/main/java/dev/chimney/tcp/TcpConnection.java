@@ -40,8 +40,9 @@ import java.util.Objects;
  *       with the same records, reduction and timers. Without it (an exporter that keeps none) the record is rebuilt:
  *       every outstanding octet in SMSS segments sent at the import, nothing SACKed or lost, not recovering; the
  *       next SACKs re-learn what the peer holds and RACK, breaking the equal transmit times by sequence number,
- *       finds the holes. Derivable parts: PRR's per-event allowance (zero between events), the request to re-arm the
- *       probe (only within an event), and the memory of retransmissions acknowledged during an episode (rebuilt
+ *       finds the holes. Derivable parts: PRR's per-event allowance and the first retransmission owed when fast
+ *       recovery runs without PRR (both zero between events), the request to re-arm the probe (only within an
+ *       event), and the memory of retransmissions acknowledged during an episode (rebuilt
  *       empty: a D-SACK for one acknowledged before the move cannot be matched, so that episode is not undone —
  *       the conservative outcome).
  *   <li>A D-SACK owed by the receiver side (RFC 2883): sent with the ACK that export and park flush; else dropped
@@ -219,6 +220,11 @@ public final class TcpConnection {
     private long reorderDeadlineNs = Long.MAX_VALUE;
     /** RACK-TLP: new data went out or SND.UNA advanced, so the PTO is (re)armed once the RTO is set (§7.2). */
     private boolean probeArmRequested;
+    /**
+     * Fast recovery without PRR just began: its first retransmission goes whatever cwnd − pipe says (RFC 6675 §5 step
+     * 4.3). Only within the event that began it (cleared by its output pass).
+     */
+    private boolean firstRetransmissionDue;
     /** RFC 2883: the duplicate octets [dsackStart, dsackEnd) received, to report in the next ACK's first block. */
     private boolean dsackPending;
     private int dsackStart;
@@ -1395,6 +1401,7 @@ public final class TcpConnection {
         phase = LossRecoveryState.Phase.FAST_RECOVERY;
         recoveryPoint = d.sndMax;
         prr.start(flightSize()); // RFC 6937 §3: RecoverFS = snd.nxt - snd.una
+        firstRetransmissionDue = !config.prr;
         rack.clearProbe();
         probeDeadlineNs = Long.MAX_VALUE;
     }
@@ -1524,9 +1531,10 @@ public final class TcpConnection {
             int start = Seq.max(rack.start(k), from);
             int len = Math.min(rack.end(k) - start, segmentPayloadLimit());
             len = Math.min(len, rightEdge - start);
-            if (len <= 0 || rackCongestionRoom() < len) {
+            if (len <= 0 || (rackCongestionRoom() < len && !firstRetransmissionDue)) {
                 break;
             }
+            firstRetransmissionDue = false;
             sendRange(nowNs, start, len, null);
             sent = true;
             from = start + len;
@@ -1718,13 +1726,15 @@ public final class TcpConnection {
     /**
      * RFC 2883 §4: octets [start, end) arrived a second time; the next ACK reports them in its first SACK block
      * (D-SACK), the latest duplicate winning, so the sender can tell a spurious retransmission (RFC 3708) and
-     * reordering (RFC 8985 §6.2 step 4) from a loss.
+     * reordering (RFC 8985 §6.2 step 4) from a loss. That ACK goes at once, not delayed: a duplicate means the
+     * sender retransmitted, and the report is what its undo and reordering window wait for.
      */
     private void noteDuplicate(int start, int end) {
         if (constants.sack() && config.dsack && lt(start, end)) {
             dsackPending = true;
             dsackStart = start;
             dsackEnd = end;
+            ackNow = true;
         }
     }
 
@@ -1974,6 +1984,7 @@ public final class TcpConnection {
         ackNow = false;
         forceSend = false;
         prrAllowance = 0; // PRR's sndcnt is for the event that computed it (RFC 6937 §3: per ACK)
+        firstRetransmissionDue = false;
     }
 
     /**
