@@ -2978,6 +2978,11 @@ public final class TcpConnection {
         }
         phase = ls.phase();
         recoveryPoint = ls.recoveryPoint();
+        if (phase == LossRecoveryState.Phase.RTO_RECOVERY) {
+            // derivable controller state of an RTO's recovery: backed off until new data is acknowledged (which
+            // also zeroes Retransmit.Count), and in the slow start that follows the timeout while below ssthresh
+            cc.restoreTimeoutState(d.retransmitCount > 0, true);
+        }
         prr.restore(ls.prrRecoverFs(), ls.prrDelivered(), ls.prrOut());
         undoValid = ls.undoValid() && config.undo;
         undoMarker = ls.undoMarker();

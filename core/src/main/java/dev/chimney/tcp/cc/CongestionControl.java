@@ -60,6 +60,14 @@ public interface CongestionControl {
     default void onUndo(long priorCwnd, long priorSsthresh, long nowNs) {
     }
 
+    /**
+     * After {@link #restore}, for a connection moved in the middle of an RTO's recovery: {@code timeoutBackoff} — no
+     * new data was acknowledged since the timeout (a repeated RTO holds ssthresh, RFC 5681 §3.1); {@code
+     * slowStartAfterTimeout} — the slow start that follows a timeout is still under way (RFC 3465 §2.3, L = 1 SMSS).
+     */
+    default void restoreTimeoutState(boolean timeoutBackoff, boolean slowStartAfterTimeout) {
+    }
+
     /** The connection was idle longer than one RTO (RFC 5681 §4.1 restart window). */
     void onIdleRestart(long nowNs);
 

@@ -108,6 +108,13 @@ abstract sealed class WindowControl implements CongestionControl permits NewReno
     }
 
     @Override
+    public final void restoreTimeoutState(final boolean backoff, final boolean afterTimeout) {
+        requireInitialised("restoreTimeoutState");
+        timeoutBackoff = backoff;
+        slowStartAfterTimeout = afterTimeout && cwnd < ssthresh;
+    }
+
+    @Override
     public final void onAck(final long ackedBytes, final long inFlightBeforeAck, final long rttNs, final long nowNs) {
         requireInitialised("onAck");
         if (rttNs > 0) {
