@@ -142,14 +142,11 @@ final class RackScoreboard {
      * (RACK_transmit_new_data). Returns the octets that were retransmitted.
      */
     int onTransmit(int seq, int length, long nowNs) {
-        if (length <= 0) {
-            return 0;
-        }
         int end = seq + length;
-        if (Seq.lt(seq, una)) {
-            throw new IllegalArgumentException("transmitted octets from " + Seq.toString(seq) + " lie before SND.UNA "
-                    + Seq.toString(una) + "; report only octets sent from the send buffer");
+        if (length <= 0 || !Seq.gt(end, una)) {
+            return 0; // nothing, or only octets already acknowledged (the engine never sends those)
         }
+        seq = Seq.max(seq, una);
         int retransmitted = 0;
         if (Seq.lt(seq, max)) {
             int rtxEnd = Seq.min(end, max);
@@ -157,12 +154,8 @@ final class RackScoreboard {
             retransmitted = rtxEnd - seq;
         }
         if (Seq.gt(end, max)) {
-            int newStart = Seq.max(seq, max);
-            if (newStart != max) {
-                throw new IllegalArgumentException("new data at " + Seq.toString(newStart) + " leaves a gap after "
-                        + "SND.MAX " + Seq.toString(max));
-            }
-            append(newStart, end, nowNs, 0);
+            // new data; a gap after SND.MAX cannot happen, but would only be octets counted as sent now
+            append(max, end, nowNs, 0);
             max = end;
         }
         return retransmitted;

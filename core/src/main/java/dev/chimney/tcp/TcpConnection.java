@@ -47,6 +47,9 @@ import java.util.Objects;
  *       the conservative outcome).
  *   <li>A D-SACK owed by the receiver side (RFC 2883): sent with the ACK that export and park flush; else dropped
  *       (D-SACK is advisory).
+ *   <li>The congestion controller's private flags after an RTO (ssthresh held on a repeated RTO, the one-SMSS byte
+ *       counting of the slow start that follows it): derived on import in RTO recovery — backed off while
+ *       Retransmit.Count is non-zero (no new data acknowledged since), in that slow start while cwnd &lt; ssthresh.
  *   <li>Whether an RTO episode is open, for connections without RACK-TLP (it only decides what the LOSS_EPISODES
  *       counter counts): reset to open.
  *   <li>RTT timing of one segment (without timestamps): dropped; one RTT sample is lost (Karn-safe).
