@@ -86,6 +86,19 @@ public final class RunCommand implements Callable<Integer> {
                     + "default, off with --no-tso or --pcap. (\"Offload\" in Chimney means the TCP chimney.)")
     boolean tso = true;
 
+    @Option(names = "--tap-queue-len", paramLabel = "FRAMES",
+            description = "The kernel's queue of frames towards the stack (the TAP's txqueuelen), set when the TAP "
+                    + "opens; 0 keeps the device's. The kernel drops what does not fit while the stack is busy "
+                    + "(tx_dropped, reported at shutdown). Default ${DEFAULT-VALUE}.")
+    int tapQueueLength = dev.chimney.link.tap.TapOptions.RECOMMENDED_TX_QUEUE_LENGTH;
+
+    @Option(names = "--idle", paramLabel = "STRATEGY",
+            description = "What the loop does when it has no work: park (sleep in ppoll until a frame; least CPU, "
+                    + "one wake-up per request), spin (a core busy all the time; lowest latency), backoff "
+                    + "(spin 50 us, yield 200 us after the last work, then park) or backoff:SPIN_US:YIELD_US. "
+                    + "Default ${DEFAULT-VALUE}.")
+    String idle = RunSettings.DEFAULT_IDLE;
+
     @Option(names = "--shutdown-timeout-ms", paramLabel = "MS",
             description = "How long shutdown waits for the peers to acknowledge our FINs (default ${DEFAULT-VALUE}).")
     long shutdownTimeoutMs = 3000;
@@ -128,8 +141,17 @@ public final class RunCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "--mtu must be 68..65535, got " + mtu);
         }
         try {
+            dev.chimney.runtime.IdleStrategy.parse(idle);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(cl, "--idle " + e.getMessage());
+        }
+        if (tapQueueLength < 0 || tapQueueLength > dev.chimney.link.tap.TapOptions.MAX_TX_QUEUE_LENGTH) {
+            throw new CommandLine.ParameterException(cl, "--tap-queue-len must be 0 (keep the device's) or 1.."
+                    + dev.chimney.link.tap.TapOptions.MAX_TX_QUEUE_LENGTH + " frames, got " + tapQueueLength);
+        }
+        try {
             return new RunSettings(tap, netns, cidrs, gws, mtu, macAddress, specs, pcap, seed,
-                    Duration.ofMillis(shutdownTimeoutMs), tso);
+                    Duration.ofMillis(shutdownTimeoutMs), tso, tapQueueLength, idle);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, e.getMessage());
         }

@@ -1,6 +1,8 @@
 package dev.chimney.cli;
 
 import dev.chimney.ip.IpCidr;
+import dev.chimney.link.tap.TapOptions;
+import dev.chimney.runtime.IdleStrategy;
 import dev.chimney.runtime.SeededRandom;
 import dev.chimney.wire.IpAddress;
 import dev.chimney.wire.MacAddress;
@@ -28,10 +30,25 @@ import java.util.Set;
  * @param tso              open the TAP with a virtio-net header so the kernel segments and checksums our TCP
  *                         super-frames (TSO) and hands us coalesced ones; ignored with a capture file, which records
  *                         frames as they are on the wire
+ * @param tapQueueLength   the kernel's queue of frames towards the stack (txqueuelen) set when the TAP opens, or 0
+ *                         to keep the device's; default {@link TapOptions#RECOMMENDED_TX_QUEUE_LENGTH}
+ * @param idle             the loop's idle strategy setting ({@link IdleStrategy#parse}: park, spin, backoff or
+ *                         backoff:SPIN_US:YIELD_US); default backoff
  */
 public record RunSettings(String tapName, String netns, List<IpCidr> addresses, List<IpAddress> gateways,
                           int mtuBytes, MacAddress mac, List<ServeSpec> serve, Path pcap, long seed,
-                          Duration shutdownTimeout, boolean tso) {
+                          Duration shutdownTimeout, boolean tso, int tapQueueLength, String idle) {
+    /** The default idle strategy setting of {@code chimney run}. */
+    public static final String DEFAULT_IDLE = "backoff";
+
+    /** Settings with the default TAP queue length and idle strategy. */
+    public RunSettings(String tapName, String netns, List<IpCidr> addresses, List<IpAddress> gateways,
+                       int mtuBytes, MacAddress mac, List<ServeSpec> serve, Path pcap, long seed,
+                       Duration shutdownTimeout, boolean tso) {
+        this(tapName, netns, addresses, gateways, mtuBytes, mac, serve, pcap, seed, shutdownTimeout, tso,
+                TapOptions.RECOMMENDED_TX_QUEUE_LENGTH, DEFAULT_IDLE);
+    }
+
     public RunSettings {
         Objects.requireNonNull(tapName, "tapName");
         addresses = List.copyOf(addresses);
@@ -67,6 +84,9 @@ public record RunSettings(String tapName, String netns, List<IpCidr> addresses, 
                         + " port");
             }
         }
+        Objects.requireNonNull(idle, "idle (use RunSettings.DEFAULT_IDLE)");
+        IdleStrategy.parse(idle); // rejects a bad setting here, with the accepted forms
+        TapOptions.named("x").withTxQueueLength(tapQueueLength); // the same range check as the device's
         if (shutdownTimeout.isNegative()) {
             throw new IllegalArgumentException("shutdown timeout must be >= 0, got " + shutdownTimeout);
         }
@@ -80,7 +100,19 @@ public record RunSettings(String tapName, String netns, List<IpCidr> addresses, 
     /** The same settings with the TAP opened in named namespace {@code newNetns}. */
     public RunSettings inNetns(String newNetns) {
         return new RunSettings(tapName, newNetns, addresses, gateways, mtuBytes, mac, serve, pcap, seed,
-                shutdownTimeout, tso);
+                shutdownTimeout, tso, tapQueueLength, idle);
+    }
+
+    /** The same settings with another TAP queue length (0: keep the device's). */
+    public RunSettings withTapQueueLength(int frames) {
+        return new RunSettings(tapName, netns, addresses, gateways, mtuBytes, mac, serve, pcap, seed,
+                shutdownTimeout, tso, frames, idle);
+    }
+
+    /** The same settings with another idle strategy setting. */
+    public RunSettings withIdle(String newIdle) {
+        return new RunSettings(tapName, netns, addresses, gateways, mtuBytes, mac, serve, pcap, seed,
+                shutdownTimeout, tso, tapQueueLength, newIdle);
     }
 
     /**

@@ -10,10 +10,12 @@ import dev.chimney.tcp.TcpState;
 import dev.chimney.link.NetworkPort;
 import dev.chimney.link.PcapTap;
 import dev.chimney.link.PcapWriter;
+import dev.chimney.link.tap.KernelCounters;
 import dev.chimney.link.tap.TapDevice;
 import dev.chimney.link.tap.TapOptions;
 import dev.chimney.runtime.Clock;
 import dev.chimney.runtime.EventLoop;
+import dev.chimney.runtime.IdleStrategy;
 import dev.chimney.runtime.LoopThread;
 import dev.chimney.runtime.Timer;
 import dev.chimney.wire.IpAddress;
@@ -65,7 +67,7 @@ public final class StackRunner implements AutoCloseable {
      */
     public static StackRunner start(RunSettings settings) {
         TapOptions options = TapOptions.named(settings.tapName()).withMtu(settings.mtuBytes())
-                .withVnetHeader(settings.tsoInEffect());
+                .withVnetHeader(settings.tsoInEffect()).withTxQueueLength(settings.tapQueueLength());
         TapDevice tap = settings.netns() == null ? TapDevice.open(options)
                 : TapDevice.openInNamespace(settings.netns(), options);
         List<AutoCloseable> opened = new ArrayList<>(List.of(tap));
@@ -74,6 +76,8 @@ public final class StackRunner implements AutoCloseable {
             Clock clock = Clock.system();
             EventLoop loop = new EventLoop("run-" + tap.name(), clock);
             loop.ioWaiter(tap.ioWaiter());
+            loop.idleStrategy(IdleStrategy.parse(settings.idle()));
+            loop.pollBudget(TapDevice.RECOMMENDED_POLL_BUDGET); // drain the TAP in large batches (issue 9)
             NetworkPort port = tap;
             PcapTap pcapTap = null;
             if (settings.pcap() != null) {
@@ -151,6 +155,7 @@ public final class StackRunner implements AutoCloseable {
             sb.append(" (netns ").append(settings.netns()).append(')');
         }
         sb.append(" mac ").append(settings.mac()).append(" mtu ").append(tap.mtu())
+                .append(" qlen ").append(tap.txQueueLength()).append(" idle ").append(loop.idleStrategy())
                 .append(tap.offloads().tso() ? " tso" : "").append(" addresses ")
                 .append(settings.addresses());
         if (!settings.gateways().isEmpty()) {
@@ -238,6 +243,12 @@ public final class StackRunner implements AutoCloseable {
             clean = false; // the loop died: nothing left to close cleanly
         }
         try {
+            String link = onLoop(this::describeLink);
+            summary = summary.isEmpty() ? link : summary + "; " + link;
+        } catch (RuntimeException e) {
+            // the loop died: the application summary (if any) is all there is
+        }
+        try {
             // Stops the loop thread, then closes the port (the PcapTap closes the TAP and the capture file).
             stack.close();
         } finally {
@@ -255,7 +266,33 @@ public final class StackRunner implements AutoCloseable {
         return sb.toString();
     }
 
-    /** After {@link #shutdown()}: what each application did (connections, bytes), or "" if none ran. */
+    /**
+     * The TAP as both sides count it (call on the loop): frames the stack read and wrote, and the kernel's drops —
+     * above all frames it dropped towards the stack because the stack did not drain the TAP in time.
+     */
+    String describeLink() {
+        StringBuilder sb = new StringBuilder("tap ").append(tap.name()).append(": stack read ")
+                .append(tap.rxFrames()).append(" frames, wrote ").append(tap.txFrames()).append(" (")
+                .append(tap.txDropsFull()).append(" refused: kernel busy)");
+        try {
+            KernelCounters k = tap.kernelCounters();
+            sb.append("; kernel dropped ").append(k.txDropped()).append(" frames towards the stack (queue ")
+                    .append(tap.txQueueLength()).append("), ").append(k.rxDropped()).append(" from it");
+        } catch (RuntimeException e) {
+            sb.append("; kernel counters unavailable (").append(e.getMessage()).append(')');
+        }
+        return sb.toString();
+    }
+
+    /**
+     * The kernel's counters for the TAP now (safe from any thread), e.g. {@link KernelCounters#txDropped()}: frames
+     * the kernel dropped because the stack did not read them in time.
+     */
+    public KernelCounters kernelCounters() {
+        return tap.kernelCounters();
+    }
+
+    /** After {@link #shutdown()}: what each application did (connections, bytes), then the TAP counters of both sides. */
     public String summary() {
         return summary;
     }

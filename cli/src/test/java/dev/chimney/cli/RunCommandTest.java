@@ -59,6 +59,10 @@ class RunCommandTest {
         assertUsageError("--mtu", "run", "--tap", "chy0", "--address", "10.77.0.2/24", "--mtu", "40");
         assertUsageError("unicast", "run", "--tap", "chy0", "--address", "10.77.0.2/24", "--mac",
                 "01:00:5e:00:00:01");
+        assertUsageError("--idle idle strategy 'fast' is not one of park, spin, backoff", "run", "--tap", "chy0",
+                "--address", "10.77.0.2/24", "--idle", "fast");
+        assertUsageError("--tap-queue-len must be 0 (keep the device's) or 1..", "run", "--tap", "chy0",
+                "--address", "10.77.0.2/24", "--tap-queue-len", "-5");
     }
 
     @Test
@@ -112,5 +116,27 @@ class RunCommandTest {
         assertEquals(RunSettings.derivedMac(1, "chy0"), plain.mac(), "default MAC from seed 1 and the TAP name");
         assertEquals(MacAddress.parse("02:00:00:00:00:07"),
                 parsed("run", "--tap", "chy0", "--address", "10.77.0.2/24", "--mac", "02:00:00:00:00:07").mac());
+    }
+
+    @Test
+    void tapQueueLengthAndIdleStrategyHaveDefaultsAndCanBeSet() {
+        RunSettings plain = parsed("run", "--tap", "chy0", "--address", "10.77.0.2/24");
+        assertEquals(dev.chimney.link.tap.TapOptions.RECOMMENDED_TX_QUEUE_LENGTH, plain.tapQueueLength());
+        assertEquals("backoff", plain.idle());
+        RunSettings set = parsed("run", "--tap", "chy0", "--address", "10.77.0.2/24", "--tap-queue-len", "0",
+                "--idle", "backoff:10:20");
+        assertEquals(0, set.tapQueueLength(), "0 keeps the device's queue length");
+        assertEquals("backoff:10:20", set.idle());
+        assertEquals("spin", parsed("run", "--tap", "chy0", "--address", "10.77.0.2/24", "--idle", "spin").idle());
+        assertThrows(IllegalArgumentException.class, () -> plain.withIdle("backoff:1"));
+        assertThrows(IllegalArgumentException.class, () -> plain.withTapQueueLength(-1));
+        assertEquals(300, plain.withTapQueueLength(300).inNetns("x").tapQueueLength(), "kept by inNetns");
+    }
+
+    @Test
+    void helpDocumentsTheQueueAndIdleOptions() {
+        Outcome o = run("run", "--help");
+        assertTrue(o.out().contains("--tap-queue-len") && o.out().contains("tx_dropped"), o.out());
+        assertTrue(o.out().contains("--idle") && o.out().contains("backoff:SPIN_US:YIELD_US"), o.out());
     }
 }

@@ -89,6 +89,14 @@ class RunInteropTest {
             assertTrue(stopped.contains("all connections closed"), stopped);
             assertTrue(stopped.contains("discard:9 2 connections, " + total + " bytes discarded"), stopped);
             assertTrue(stopped.contains("echo:7 2 connections, " + total + " bytes echoed"), stopped);
+            // The start line names the TAP queue and idle strategy in effect; the shutdown summary puts the
+            // kernel's drop counters next to the stack's own (R-TAP fast path: issue 9).
+            assertTrue(stopped.contains(" qlen " + dev.chimney.link.tap.TapOptions.RECOMMENDED_TX_QUEUE_LENGTH
+                    + " idle backoff:50:200 "), stopped);
+            assertTrue(stopped.matches("(?s).*tap chy0: stack read [1-9][0-9]* frames, wrote [1-9][0-9]* \\(0 "
+                    + "refused: kernel busy\\); kernel dropped [0-9]+ frames towards the stack \\(queue "
+                    + dev.chimney.link.tap.TapOptions.RECOMMENDED_TX_QUEUE_LENGTH + "\\), [0-9]+ from it.*"),
+                    stopped);
         }
     }
 

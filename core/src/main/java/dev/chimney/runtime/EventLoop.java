@@ -17,8 +17,9 @@ import java.util.concurrent.atomic.AtomicReference;
  *   <li>runs the flush hooks (transmit batching).</li>
  * </ol>
  * Other threads talk to the loop only through {@link #execute}. The loop is driven either by the {@link Simulator}
- * (virtual time) or on its own platform thread by {@link #runUntilStopped()} / {@link LoopThread}, which sleeps in
- * an {@link IoWaiter} until the next deadline, a command, or I/O.
+ * (virtual time) or on its own platform thread by {@link #runUntilStopped()} / {@link LoopThread}, which, when idle,
+ * spins and yields for a short while ({@link IdleStrategy}) and then sleeps in an {@link IoWaiter} until the next
+ * deadline, a command, or I/O.
  *
  * <p>Errors: an exception from a command, pollable, timer or hook is counted ({@link #errors()}) and passed to the
  * {@link LoopErrorHandler} (default: log and continue, so one bad handler never kills the loop).
@@ -58,6 +59,11 @@ public final class EventLoop {
     private volatile boolean stopRequested;
     private volatile Thread runningThread;
     private long maxIdleNs = DEFAULT_MAX_IDLE_NS;
+    private IdleStrategy idleStrategy;
+    private int pollBudget = DEFAULT_BUDGET;
+    private long idleSpins;
+    private long idleYields;
+    private long idleParks;
     private long turns;
     private long errors;
 
@@ -222,6 +228,54 @@ public final class EventLoop {
         this.waiter = Objects.requireNonNull(waiter, "waiter");
     }
 
+    /**
+     * Sets what the loop does between turns that found no work when it runs on its own thread (call before {@link
+     * #runUntilStopped}); defaults to {@link IdleStrategy#defaultStrategy()}. A strategy keeps state: give each loop
+     * its own instance.
+     */
+    public void idleStrategy(IdleStrategy strategy) {
+        if (runningThread != null) {
+            throw new IllegalStateException("set the IdleStrategy of loop " + name + " before it starts running");
+        }
+        this.idleStrategy = Objects.requireNonNull(strategy, "strategy (use IdleStrategy.park() to always park)");
+    }
+
+    /** The idle strategy in use (the default one once the loop started without one set), or null before that. */
+    public IdleStrategy idleStrategy() {
+        return idleStrategy;
+    }
+
+    /** Idle turns followed by a spin, a yield and a park (wait in the {@link IoWaiter}), since the loop started. */
+    public long idleSpins() {
+        return idleSpins;
+    }
+
+    /** See {@link #idleSpins()}. */
+    public long idleYields() {
+        return idleYields;
+    }
+
+    /** See {@link #idleSpins()}. */
+    public long idleParks() {
+        return idleParks;
+    }
+
+    /**
+     * Most units of work (received frames) each pollable does per turn, default {@value #DEFAULT_BUDGET}: between two
+     * batches the loop runs commands, timers and flush hooks, so a smaller budget interleaves them more finely and a
+     * larger one drains a busy device with fewer turns.
+     */
+    public void pollBudget(int frames) {
+        if (frames < 1) {
+            throw new IllegalArgumentException("poll budget must be at least 1, got " + frames);
+        }
+        this.pollBudget = frames;
+    }
+
+    public int pollBudget() {
+        return pollBudget;
+    }
+
     /** Upper bound on one idle wait without any deadline (default 100 ms). */
     public void maxIdleNs(long maxIdleNs) {
         if (maxIdleNs <= 0) {
@@ -254,7 +308,7 @@ public final class EventLoop {
         }
         for (int i = 0; i < pollables.size(); i++) {
             try {
-                work += pollables.get(i).poll(now, DEFAULT_BUDGET);
+                work += pollables.get(i).poll(now, pollBudget);
             } catch (Throwable t) {
                 work++;
                 failed("pollable", t);
@@ -299,8 +353,9 @@ public final class EventLoop {
     }
 
     /**
-     * Runs turns on the calling thread until {@link #stop()}: busy while there is work, otherwise waits in the
-     * {@link IoWaiter} until the next wakeup time (at most {@link #maxIdleNs}). Use with a real clock; under the
+     * Runs turns on the calling thread until {@link #stop()}: busy while there is work; when a turn finds none, the
+     * {@link IdleStrategy} decides whether to spin, yield or wait in the {@link IoWaiter} until the next wakeup time
+     * (at most {@link #maxIdleNs}). Use with a real clock; under the
      * simulator drive loops with {@link Simulator} instead. When it ends (stop, or an exception escaping the error
      * handler) the loop terminates: stop hooks run, then commands still queued are rejected (see the class comment).
      */
@@ -315,9 +370,14 @@ public final class EventLoop {
         if (waiter == null) {
             waiter = new ParkingWaiter();
         }
+        if (idleStrategy == null) {
+            idleStrategy = IdleStrategy.defaultStrategy();
+        }
+        IdleStrategy idle = idleStrategy;
         try {
             while (!stopRequested) {
                 if (runOnce() > 0) {
+                    idle.reset();
                     continue;
                 }
                 // Now is read after the next-work times: a source that reports work "now" from its own clock
@@ -328,9 +388,23 @@ public final class EventLoop {
                 if (nextNs <= nowNs) {
                     continue;
                 }
-                long timeoutNs = nextNs == Long.MAX_VALUE ? maxIdleNs : Math.min(nextNs - nowNs, maxIdleNs);
-                if (!stopRequested) {
-                    waiter.await(timeoutNs);
+                switch (idle.idle(nowNs)) {
+                    case SPIN -> {
+                        idleSpins++;
+                        Thread.onSpinWait();
+                    }
+                    case YIELD -> {
+                        idleYields++;
+                        Thread.yield();
+                    }
+                    case PARK -> {
+                        idleParks++;
+                        long timeoutNs = nextNs == Long.MAX_VALUE ? maxIdleNs
+                                : Math.min(nextNs - nowNs, maxIdleNs);
+                        if (!stopRequested) {
+                            waiter.await(timeoutNs);
+                        }
+                    }
                 }
             }
         } finally {
@@ -365,6 +439,15 @@ public final class EventLoop {
     public void stop() {
         stopRequested = true;
         wakeup();
+    }
+
+    /**
+     * True while a thread runs this loop ({@link #runUntilStopped()}, e.g. through a {@link LoopThread}); false
+     * before that, once it ended, and always under the simulator (which turns loops itself). Blocking socket calls
+     * need it true: someone must run the loop to complete them.
+     */
+    public boolean isRunning() {
+        return runningThread != null;
     }
 
     /** True when called from the thread currently running this loop (always false under the simulator). */

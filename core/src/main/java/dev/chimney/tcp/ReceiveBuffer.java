@@ -111,6 +111,17 @@ final class ReceiveBuffer {
         return n;
     }
 
+    /** Drops up to {@code len} readable bytes unread; returns the count. */
+    int skip(int len) {
+        int n = Math.min(len, readable);
+        if (n <= 0) {
+            return 0;
+        }
+        head = (head + n) % ring.length;
+        readable -= n;
+        return n;
+    }
+
     /** Copies bytes at {@code index} from the first readable byte (readable or out-of-order area). */
     void peek(int index, int len, byte[] dst, int off) {
         if (len == 0) {

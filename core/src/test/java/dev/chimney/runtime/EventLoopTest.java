@@ -54,6 +54,30 @@ class EventLoopTest {
         assertEquals(Long.MAX_VALUE, loop.nextWakeupNs());
     }
 
+    /** The receive budget per pollable per turn is a setting (a TAP loop drains larger batches); commands keep 64. */
+    @Test
+    void pollablesGetTheConfiguredBudgetAndCommandsKeepTheirs() {
+        int[] backlog = {3000};
+        List<Integer> budgets = new java.util.ArrayList<>();
+        loop.register((now, budget) -> {
+            budgets.add(budget);
+            int n = Math.min(budget, backlog[0]);
+            backlog[0] -= n;
+            return n;
+        });
+        assertEquals(EventLoop.DEFAULT_BUDGET, loop.pollBudget());
+        assertEquals(EventLoop.DEFAULT_BUDGET, loop.runOnce(), "64 frames by default");
+        loop.pollBudget(1024);
+        for (int i = 0; i < EventLoop.DEFAULT_BUDGET + 5; i++) {
+            loop.execute(() -> trace.add("c"));
+        }
+        assertEquals(EventLoop.DEFAULT_BUDGET + 1024, loop.runOnce(), "64 commands, then a batch of 1024 frames");
+        assertEquals(5 + 1024, loop.runOnce());
+        assertEquals(3000 - 64 - 2048, backlog[0]);
+        assertEquals(List.of(64, 1024, 1024), budgets);
+        assertThrows(IllegalArgumentException.class, () -> loop.pollBudget(0));
+    }
+
     @Test
     void timerReArmedFromItsOwnCallbackFiresAgain() {
         Timer[] self = new Timer[1];

@@ -88,6 +88,8 @@ public final class LibC {
     public static final long SIOCSIFMTU = 0x8922L;
     public static final long SIOCGIFHWADDR = 0x8927L;
     public static final long SIOCGIFINDEX = 0x8933L;
+    public static final long SIOCGIFTXQLEN = 0x8942L;
+    public static final long SIOCSIFTXQLEN = 0x8943L;
     public static final short IFF_UP = 0x1;
     public static final int IFNAMSIZ = 16;
 
@@ -116,6 +118,7 @@ public final class LibC {
                     JAVA_SHORT.withName("ifr_flags"),
                     JAVA_INT.withName("ifr_mtu"),
                     JAVA_INT.withName("ifr_ifindex"),
+                    JAVA_INT.withName("ifr_qlen"),
                     MemoryLayout.structLayout(
                             JAVA_SHORT.withName("sa_family"),
                             MemoryLayout.sequenceLayout(14, JAVA_BYTE).withName("sa_data")).withName("ifr_hwaddr"),
@@ -124,6 +127,7 @@ public final class LibC {
     public static final long IFR_FLAGS_OFFSET = offset(IFREQ, "ifr_ifru", "ifr_flags");
     public static final long IFR_MTU_OFFSET = offset(IFREQ, "ifr_ifru", "ifr_mtu");
     public static final long IFR_IFINDEX_OFFSET = offset(IFREQ, "ifr_ifru", "ifr_ifindex");
+    public static final long IFR_QLEN_OFFSET = offset(IFREQ, "ifr_ifru", "ifr_qlen");
     /** The six MAC bytes sit at the start of {@code sa_data}. */
     public static final long IFR_HWADDR_DATA_OFFSET = offset(IFREQ, "ifr_ifru", "ifr_hwaddr", "sa_data");
 

@@ -11,6 +11,13 @@ import dev.chimney.wire.MacAddress;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Objects;
 
 /**
@@ -37,6 +44,13 @@ public final class TapDevice implements NetworkPort {
     /** The TCP checksum field's offset in the TCP header (RFC 9293 §3.1). */
     private static final int TCP_CHECKSUM_OFFSET = 16;
     private static final LinkOffloads OFFLOADS = new LinkOffloads(MAX_FRAME_BYTES, true, true);
+    /**
+     * Frames the loop owning a TAP should read per turn ({@link dev.chimney.runtime.EventLoop#pollBudget}). Between
+     * two batches the loop runs up to 64 commands (socket calls, each of which may write 64 KiB); with 64 frames per
+     * turn 200 echo connections made the kernel drop ~3,000 frames at its default queue of 1000, with 1024 none
+     * (bench/run-loss.sh case (c), bench/THROUGHPUT.md). A turn of 1024 frames takes about a millisecond.
+     */
+    public static final int RECOMMENDED_POLL_BUDGET = 1024;
 
     private final String name;
     private final String netns;
@@ -60,6 +74,12 @@ public final class TapDevice implements NetworkPort {
     private final MemorySegment pollFd;
     private final MemorySegment timeout;
     private final MemorySegment ifreq;
+    /**
+     * {@code /proc/thread-self/net/dev} opened in the device's namespace (the file keeps that namespace), so the
+     * kernel's counters can be read later from any thread; null if it could not be opened.
+     */
+    private final FileChannel procNetDev;
+    private ByteBuffer procBuffer;
     private int mtuBytes;
     private boolean closed;
     private PollWaiter ioWaiter;
@@ -74,7 +94,8 @@ public final class TapDevice implements NetworkPort {
     private long txErrors;
 
     private TapDevice(String name, String netns, int fd, int controlFd, boolean vnet, Arena arena,
-                      MemorySegment errnoState, MemorySegment ifreq) {
+                      MemorySegment errnoState, MemorySegment ifreq, FileChannel procNetDev) {
+        this.procNetDev = procNetDev;
         this.name = name;
         this.netns = netns;
         this.fd = fd;
@@ -116,6 +137,7 @@ public final class TapDevice implements NetworkPort {
         Arena arena = Arena.ofShared();
         int fd = -1;
         int controlFd = -1;
+        FileChannel procNetDev = null;
         try {
             MemorySegment errnoState = LibC.allocateErrnoState(arena);
             MemorySegment ifreq = arena.allocate(LibC.IFREQ);
@@ -153,12 +175,16 @@ public final class TapDevice implements NetworkPort {
                 throw TapException.configFailed(TapException.Reason.SYSCALL_FAILED, "socket(AF_INET) for ioctls",
                         actualName, LibC.errno(errnoState));
             }
+            procNetDev = openProcNetDev();
             TapDevice device = new TapDevice(actualName, netns, fd, controlFd, options.vnetHeader(), arena,
-                    errnoState, ifreq);
+                    errnoState, ifreq, procNetDev);
             if (options.mtuBytes() != 0) {
                 device.setMtu(options.mtuBytes());
             } else {
                 device.mtuBytes = device.queryMtu();
+            }
+            if (options.txQueueLength() != 0) {
+                device.setTxQueueLength(options.txQueueLength());
             }
             return device;
         } catch (RuntimeException | Error e) {
@@ -171,8 +197,28 @@ public final class TapDevice implements NetworkPort {
                     LibC.close(state, fd);
                 }
             }
+            if (procNetDev != null) {
+                try {
+                    procNetDev.close();
+                } catch (IOException ignored) {
+                    // already failing: the original exception is the one to report
+                }
+            }
             arena.close();
             throw e;
+        }
+    }
+
+    /**
+     * The calling thread's namespace's {@code /proc/net/dev} (thread-self: {@link #openInNamespace} runs this on a
+     * thread that joined the device's namespace; /proc/self/net would show the process's namespace). Null when
+     * /proc is not mounted: the counters are then reported as unavailable, never as zeros.
+     */
+    private static FileChannel openProcNetDev() {
+        try {
+            return FileChannel.open(Path.of("/proc/thread-self/net/dev"), StandardOpenOption.READ);
+        } catch (IOException | UnsupportedOperationException e) {
+            return null;
         }
     }
 
@@ -219,6 +265,68 @@ public final class TapDevice implements NetworkPort {
         LibC.ifreqName(ifreq, name);
         interfaceIoctl(LibC.SIOCGIFMTU, "SIOCGIFMTU");
         return ifreq.get(ValueLayout.JAVA_INT, LibC.IFR_MTU_OFFSET);
+    }
+
+    /**
+     * Sets the kernel's queue towards the stack ({@code txqueuelen}, SIOCSIFTXQLEN), in frames: how many frames the
+     * kernel holds for the stack before it drops ({@link KernelCounters#txDropped()}).
+     */
+    public void setTxQueueLength(int frames) {
+        if (frames < 1 || frames > TapOptions.MAX_TX_QUEUE_LENGTH) {
+            throw new IllegalArgumentException("txQueueLength must be 1.." + TapOptions.MAX_TX_QUEUE_LENGTH
+                    + " frames, got " + frames);
+        }
+        ensureOpen();
+        LibC.ifreqName(ifreq, name);
+        ifreq.set(ValueLayout.JAVA_INT, LibC.IFR_QLEN_OFFSET, frames);
+        interfaceIoctl(LibC.SIOCSIFTXQLEN, "SIOCSIFTXQLEN");
+    }
+
+    /** The kernel's queue length towards the stack now (SIOCGIFTXQLEN; {@code ip link} shows it as qlen). */
+    public int txQueueLength() {
+        ensureOpen();
+        LibC.ifreqName(ifreq, name);
+        interfaceIoctl(LibC.SIOCGIFTXQLEN, "SIOCGIFTXQLEN");
+        return ifreq.get(ValueLayout.JAVA_INT, LibC.IFR_QLEN_OFFSET);
+    }
+
+    /**
+     * The kernel's counters for this interface now, above all {@link KernelCounters#txDropped()}: frames the kernel
+     * dropped because the stack did not drain the TAP in time. Reads /proc (a few microseconds, allocates): for
+     * reports and benchmarks, not the data path. Safe from any thread.
+     *
+     * @throws IllegalStateException if /proc was not readable when the device was opened, or the device is closed
+     */
+    public synchronized KernelCounters kernelCounters() {
+        ensureOpen();
+        if (procNetDev == null) {
+            throw new IllegalStateException("the kernel counters of " + name + " are unavailable: /proc was not "
+                    + "mounted when the device was opened; use 'ip -s link show " + name + "' in its namespace");
+        }
+        try {
+            if (procBuffer == null) {
+                procBuffer = ByteBuffer.allocate(16384);
+            }
+            while (true) {
+                procBuffer.clear();
+                long position = 0;
+                int n;
+                while ((n = procNetDev.read(procBuffer, position)) > 0) {
+                    position += n;
+                    if (!procBuffer.hasRemaining()) {
+                        break;
+                    }
+                }
+                if (procBuffer.hasRemaining()) {
+                    break;
+                }
+                procBuffer = ByteBuffer.allocate(procBuffer.capacity() * 2); // many interfaces: read it whole
+            }
+            procBuffer.flip();
+            return KernelCounters.parseProcNetDev(StandardCharsets.US_ASCII.decode(procBuffer).toString(), name);
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading the kernel counters of " + name + ": " + e.getMessage(), e);
+        }
     }
 
     /** The kernel side's MAC address of the interface (what {@code ip link} shows), not the stack's own. */
@@ -525,6 +633,13 @@ public final class TapDevice implements NetworkPort {
         LibC.close(errnoState, controlFd);
         LibC.close(errnoState, fd);
         arena.close();
+        if (procNetDev != null) {
+            try {
+                procNetDev.close();
+            } catch (IOException ignored) {
+                // a read-only /proc file: nothing was lost
+            }
+        }
     }
 
     @Override

@@ -207,6 +207,93 @@ class TapInteropTest {
         }
     }
 
+    /**
+     * The kernel's queue towards the stack is set at open (SIOCSIFTXQLEN, what {@code ip link} shows as qlen) and
+     * can be changed later; a length outside 1..2^20 is refused before any syscall.
+     */
+    @Test
+    void txQueueLengthIsAppliedAtOpenAndSettable() {
+        try (NetNs ns = NetNs.create();
+             TapDevice tap = TapDevice.openInNamespace(ns.name(), TapOptions.named("tapq").withTxQueueLength(3000))) {
+            assertEquals(3000, tap.txQueueLength());
+            assertTrue(ns.execOk("ip", "link", "show", "tapq").stdout().contains("qlen 3000"),
+                    ns.execOk("ip", "link", "show", "tapq").stdout());
+            tap.setTxQueueLength(17);
+            assertEquals(17, tap.txQueueLength());
+            assertTrue(ns.execOk("ip", "link", "show", "tapq").stdout().contains("qlen 17"));
+            assertThrows(IllegalArgumentException.class, () -> tap.setTxQueueLength(0));
+        }
+        try (NetNs ns = NetNs.create();
+             TapDevice tap = TapDevice.openInNamespace(ns.name(), TapOptions.named("tapq"))) {
+            String link = ns.execOk("ip", "link", "show", "tapq").stdout();
+            assertTrue(link.contains("qlen " + tap.txQueueLength() + "\n") || link.endsWith("qlen "
+                    + tap.txQueueLength()), "0 keeps the kernel's: " + link);
+        }
+        assertThrows(IllegalArgumentException.class, () -> TapOptions.named("x").withTxQueueLength(-1));
+        assertThrows(IllegalArgumentException.class,
+                () -> TapOptions.named("x").withTxQueueLength(TapOptions.MAX_TX_QUEUE_LENGTH + 1));
+    }
+
+    /**
+     * With a queue of 8 frames and nobody reading, the kernel drops what does not fit, and {@link
+     * TapDevice#kernelCounters()} reports those drops as ip(8) and sysfs in the namespace do; what the stack then
+     * drains equals what the kernel says it queued.
+     */
+    @Test
+    void kernelCountersReportFramesDroppedWhileTheStackDoesNotRead() {
+        Interop.requireTool("ping", "iputils-ping");
+        try (NetNs ns = NetNs.create();
+             TapDevice tap = openUp(ns, TapOptions.named("tapdrop").withTxQueueLength(8))) {
+            // A static neighbor, so every ping is one IPv4 frame towards the TAP (no ARP in between).
+            ns.execOk("ip", "neigh", "replace", "10.77.0.2", "lladdr", "02:00:00:77:00:02", "dev", "tapdrop");
+            ns.exec(Duration.ofSeconds(20), "ping", "-c", "60", "-i", "0.002", "-W", "1", "10.77.0.2");
+            KernelCounters k = tap.kernelCounters();
+            long sysfsDropped = Long.parseLong(ns.execOk("cat", "/sys/class/net/tapdrop/statistics/tx_dropped")
+                    .stdout().trim());
+            long sysfsPackets = Long.parseLong(ns.execOk("cat", "/sys/class/net/tapdrop/statistics/tx_packets")
+                    .stdout().trim());
+            assertEquals(sysfsDropped, k.txDropped(), "same as sysfs: " + k);
+            assertEquals(sysfsPackets, k.txPackets(), "same as sysfs: " + k);
+            assertEquals(0, k.txPackets(), "tun counts a frame as sent when the stack reads it: " + k);
+            assertTrue(k.txDropped() >= 60 - 8 - 8, "60 pings into a queue of 8 (plus a few IPv6 frames): " + k);
+            int[] drained = {0};
+            while (tap.receive(f -> drained[0]++, 64) > 0) {
+                // drain what the kernel kept
+            }
+            assertTrue(drained[0] > 0 && drained[0] <= 8, "at most the queue length was kept: " + drained[0]);
+            KernelCounters later = tap.kernelCounters();
+            assertEquals(tap.rxFrames(), later.txPackets(), "every frame the stack read is counted: " + later);
+            assertEquals(0, later.minus(k).txDropped(), "nothing dropped after the drain");
+        }
+    }
+
+    /**
+     * A loop drains the TAP in batches of its poll budget: with 150 frames waiting in the kernel, one turn at the
+     * default budget reads 64 of them, and one turn at {@link TapDevice#RECOMMENDED_POLL_BUDGET} reads the rest.
+     */
+    @Test
+    void aLoopTurnReadsOneBatchOfItsPollBudget() {
+        Interop.requireTool("ping", "iputils-ping");
+        try (NetNs ns = NetNs.create();
+             TapDevice tap = openUp(ns, TapOptions.named("tapbatch").withTxQueueLength(4096))) {
+            ns.execOk("ip", "neigh", "replace", "10.77.0.2", "lladdr", "02:00:00:77:00:02", "dev", "tapbatch");
+            EventLoop loop = new EventLoop("batch", Clock.system());
+            int[] frames = {0};
+            loop.register(PortPollable.of(tap, f -> frames[0]++));
+            while (loop.runOnce() > 0) {
+                // drain what the kernel sent when the link came up (IPv6 NDP / MLD)
+            }
+            frames[0] = 0;
+            ns.exec(Duration.ofSeconds(20), "ping", "-c", "150", "-i", "0.001", "-W", "1", "10.77.0.2");
+            assertEquals(EventLoop.DEFAULT_BUDGET, loop.runOnce(), "one batch of the default budget");
+            loop.pollBudget(TapDevice.RECOMMENDED_POLL_BUDGET);
+            int second = loop.runOnce();
+            assertTrue(second >= 150 - EventLoop.DEFAULT_BUDGET, "the rest in one turn: " + second);
+            assertEquals(0, tap.kernelCounters().txDropped(), "nothing dropped with a queue of 4096");
+            assertEquals(frames[0], EventLoop.DEFAULT_BUDGET + second);
+        }
+    }
+
     /** A loop thread sleeping in the TAP's poll(2) waiter wakes for a kernel frame and for a command. */
     @Test
     void eventLoopSleepsInPollAndWakesForFramesAndCommands() throws Exception {
