@@ -222,6 +222,13 @@ final class RackScoreboard {
             lastDsackStart = blocks[0];
             lastDsackEnd = blocks[1];
             lastDsackCoversRetransmission = coversRetransmission(blocks[0], blocks[1]);
+            if (lastDsackCoversRetransmission) {
+                // A retransmission reported as a duplicate: the segment RACK deemed lost was only late — reordering
+                // (RFC 8985 §2), which step 3 cannot see when the late original is delivered after it was
+                // retransmitted. Without this, reo_wnd would stay 0 in recovery and once DupThresh segments are
+                // SACKed, whatever the D-SACK multiplier says (step 4).
+                reorderingSeen = true;
+            }
             first = 1;
         }
         if (Seq.gt(ack, una)) {

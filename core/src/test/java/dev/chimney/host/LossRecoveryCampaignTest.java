@@ -200,7 +200,12 @@ class LossRecoveryCampaignTest {
             for (double loss : LOSS_RATES) {
                 Cell old = cell(cells, Algorithm.BEFORE, loss);
                 Cell rack = cell(cells, Algorithm.AFTER, loss);
-                assertTrue(rack.rtosPerEpisode() <= old.rtosPerEpisode(), old + " / " + rack);
+                // at 1% both need an RTO about once in a hundred episodes (RACK-TLP's episodes are fewer and larger:
+                // one covers the losses of a round trip), so the claim is on the count of timeouts
+                assertTrue(rack.rtos() <= old.rtos(), old + " / " + rack);
+                if (loss >= 0.03) {
+                    assertTrue(rack.rtosPerEpisode() < old.rtosPerEpisode(), old + " / " + rack);
+                }
                 assertTrue(rack.relativeGoodput() > old.relativeGoodput(), old + " / " + rack);
             }
         }

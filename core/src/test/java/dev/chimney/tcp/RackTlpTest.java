@@ -270,6 +270,10 @@ class RackTlpTest {
         assertTrue(reduced[0] < 11L * MSS, "fast recovery had reduced it: " + reduced[0]);
         assertEquals(2, c.rackScoreboard().reoWndMult());
         assertEquals(1, h.stack.counter(TcpCounter.DSACKS_RECEIVED));
+        // the late original was delivered after its retransmission was sent, which RFC 8985 §6.2 step 3 cannot see;
+        // the D-SACK shows it was reordering, so the window stops being zero in recovery (RackScoreboard#onAck)
+        assertTrue(c.rackScoreboard().reorderingSeen());
+        assertTrue(c.rackScoreboard().reoWndNs(true, 10 * MS) > 0);
     }
 
     @Test
