@@ -16,7 +16,8 @@ import java.util.Objects;
  *   <li>The recovery phase (open, fast recovery, RTO recovery) and its RecoveryPoint (SND.MAX when it began).
  *   <li>RFC 6937 PRR: RecoverFS, prr_delivered, prr_out.
  *   <li>RFC 3708 undo: whether the episode can still be undone, its first unacknowledged octet, retransmissions not
- *       yet reported as duplicates, and cwnd / ssthresh before the reduction.
+ *       yet reported as duplicates, cwnd / ssthresh before the reduction, and the TSval of its first retransmission
+ *       (RFC 3522 Eifel detection).
  *   <li>RFC 8985 §5.3: RACK.xmit_ts (as an age), RACK.end_seq, RACK.rtt, RACK.min_RTT (and the age of that sample),
  *       RACK.fack, RACK.reordering_seen, RACK.reo_wnd_mult, RACK.reo_wnd_persist, RACK.dsack_round; TLP.end_seq (and
  *       the probe's first octet), TLP.is_retrans; the PTO and RACK reordering timers (§5.4).
@@ -59,6 +60,8 @@ public final class LossRecoveryState {
     private final int undoRetrans;
     private final long priorCwnd;
     private final long priorSsthresh;
+    private final boolean undoTsValid;
+    private final int undoTsVal;
     private final long rackXmitAgeNs;
     private final int rackEndSeq;
     private final long rackRttNs;
@@ -94,6 +97,8 @@ public final class LossRecoveryState {
         undoRetrans = 0;
         priorCwnd = 0;
         priorSsthresh = 0;
+        undoTsValid = false;
+        undoTsVal = 0;
         rackXmitAgeNs = -1;
         rackEndSeq = 0;
         rackRttNs = 0;
@@ -120,8 +125,8 @@ public final class LossRecoveryState {
 
     /** Captures {@code rack} and the engine's recovery variables as of {@code nowNs}. */
     LossRecoveryState(RackScoreboard rack, long nowNs, Phase phase, int recoveryPoint, Prr prr, boolean undoValid,
-            int undoMarker, int undoRetrans, long priorCwnd, long priorSsthresh, long probeDeadlineNs,
-            long reorderDeadlineNs) {
+            int undoMarker, int undoRetrans, long priorCwnd, long priorSsthresh, boolean undoTsValid, int undoTsVal,
+            long probeDeadlineNs, long reorderDeadlineNs) {
         this.present = true;
         this.phase = Objects.requireNonNull(phase, "phase");
         this.recoveryPoint = recoveryPoint;
@@ -133,6 +138,8 @@ public final class LossRecoveryState {
         this.undoRetrans = undoRetrans;
         this.priorCwnd = priorCwnd;
         this.priorSsthresh = priorSsthresh;
+        this.undoTsValid = undoTsValid;
+        this.undoTsVal = undoTsVal;
         this.rackXmitAgeNs = rack.rackValid() ? Math.max(0, nowNs - rack.rackXmitNs()) : -1;
         this.rackEndSeq = rack.rackEndSeq();
         this.rackRttNs = rack.rackRttNs();
@@ -218,6 +225,16 @@ public final class LossRecoveryState {
 
     public long priorSsthresh() {
         return priorSsthresh;
+    }
+
+    /** Whether {@link #undoTsVal()} is set: a retransmission of the episode went out with timestamps. */
+    public boolean undoTsValid() {
+        return undoTsValid;
+    }
+
+    /** Our TSval on the episode's first retransmission (RFC 3522 Eifel detection compares echoes with it). */
+    public int undoTsVal() {
+        return undoTsVal;
     }
 
     /** Age of RACK.xmit_ts, or −1 when no segment was delivered yet. */
@@ -327,7 +344,8 @@ public final class LossRecoveryState {
                 && x.recoveryPoint == recoveryPoint && x.prrRecoverFs == prrRecoverFs
                 && x.prrDelivered == prrDelivered && x.prrOut == prrOut && x.undoValid == undoValid
                 && x.undoMarker == undoMarker && x.undoRetrans == undoRetrans && x.priorCwnd == priorCwnd
-                && x.priorSsthresh == priorSsthresh && x.rackXmitAgeNs == rackXmitAgeNs && x.rackEndSeq == rackEndSeq
+                && x.priorSsthresh == priorSsthresh && x.undoTsValid == undoTsValid && x.undoTsVal == undoTsVal
+                && x.rackXmitAgeNs == rackXmitAgeNs && x.rackEndSeq == rackEndSeq
                 && x.rackRttNs == rackRttNs && x.minRttNs == minRttNs && x.minRttAgeNs == minRttAgeNs
                 && x.fackValid == fackValid && x.fack == fack && x.reorderingSeen == reorderingSeen
                 && x.reoWndMult == reoWndMult && x.reoWndPersist == reoWndPersist

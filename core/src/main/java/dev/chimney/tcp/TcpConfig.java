@@ -313,9 +313,10 @@ public final class TcpConfig {
 
         /**
          * Spurious-retransmission undo (default on, RACK-TLP connections): when every retransmission of a loss
-         * episode is reported as a duplicate by D-SACK (RFC 3708 detection) the window reduction of that episode
-         * is taken back (cwnd and ssthresh restored, as Linux's DSACK undo and RFC 4015's response do), so
-         * reordering and lost ACKs do not halve the window for nothing.
+         * episode is reported as a duplicate by D-SACK (RFC 3708 detection), or — after an RTO, with timestamps —
+         * the first ACK of new data echoes a timestamp older than the retransmission (RFC 3522 Eifel detection), the
+         * window reduction of that episode is taken back (cwnd and ssthresh restored, as Linux's undo and RFC
+         * 4015's response do), so reordering and lost or late ACKs do not halve the window for nothing.
          */
         public Builder undo(boolean v) {
             this.undo = v;

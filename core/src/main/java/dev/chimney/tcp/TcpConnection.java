@@ -232,6 +232,9 @@ public final class TcpConnection {
     private int undoRetrans;
     private long priorCwnd;
     private long priorSsthresh;
+    /** RFC 3522: our TSval on the episode's first retransmission (valid once one was sent, with timestamps). */
+    private boolean undoTsValid;
+    private int undoTsVal;
     /** The RACK reordering timer (RFC 8985 §5.4, §6.2 step 5); Long.MAX_VALUE = not armed. */
     private long reorderDeadlineNs = Long.MAX_VALUE;
     /** RACK-TLP: new data went out or SND.UNA advanced, so the PTO is (re)armed once the RTO is set (§7.2). */
@@ -1301,7 +1304,8 @@ public final class TcpConnection {
         if (rk != null && !rk.lastAckRejected()) {
             boolean pureDuplicate = acked == 0 && seg.payloadLength() == 0 && !seg.has(TcpFlags.FIN)
                     && peerWindow == d.sndWnd && rk.lastNewlySackedBytes() == 0;
-            rackAfterAck(nowNs, ack, pureDuplicate);
+            boolean echo = constants.timestamps() && seg.hasTimestamp() && seg.tsEcr() != 0;
+            rackAfterAck(nowNs, ack, pureDuplicate, acked > 0 && echo, seg.tsEcr());
         }
         // RFC 9293 §3.10.7.4: if SND.UNA =< SEG.ACK, update the send window when the segment is newer (SND.WL1 /
         // SND.WL2). An ACK that advances SND.UNA is newer whatever its sequence number — a retransmission from the
@@ -1362,9 +1366,16 @@ public final class TcpConnection {
      * whose RecoveryPoint it covers, the D-SACK part of the reordering window (step 4), undo (RFC 3708), the verdict
      * on a loss probe (§7.4.2), then loss detection with the reordering timer (step 5) and PRR's share (RFC 6937).
      */
-    private void rackAfterAck(long nowNs, int ack, boolean pureDuplicate) {
+    private void rackAfterAck(long nowNs, int ack, boolean pureDuplicate, boolean advanced, int tsEcr) {
         RackScoreboard rk = rack;
         long delivered = rk.lastAckedBytes() + rk.lastNewlySackedBytes();
+        if (advanced && undoValid && undoTsValid && phase == LossRecoveryState.Phase.RTO_RECOVERY
+                && lt(tsEcr, undoTsVal)) {
+            // RFC 3522 §3.2 (Eifel detection): the first ACK of new data after the timeout echoes a timestamp older
+            // than the retransmission — it answers the original, which was delayed, not lost: undo at once
+            // (RFC 4015 §3.2), no D-SACK needed
+            undo(nowNs, phase);
+        }
         boolean exiting = false;
         if (phase != LossRecoveryState.Phase.OPEN && geq(d.sndUna, recoveryPoint)) {
             exiting = true;
@@ -1427,6 +1438,7 @@ public final class TcpConnection {
         undoValid = config.undo;
         undoMarker = d.sndUna;
         undoRetrans = 0;
+        undoTsValid = false;
         priorCwnd = cc.cwnd();
         priorSsthresh = cc.ssthresh();
         rack.forgetAckedRetransmissions();
@@ -1528,6 +1540,10 @@ public final class TcpConnection {
         }
         if (retransmitted > 0 && undoValid && phase != LossRecoveryState.Phase.OPEN) {
             undoRetrans++;
+            if (!undoTsValid && constants.timestamps()) {
+                undoTsValid = true;
+                undoTsVal = tsNow(nowNs);
+            }
         }
     }
 
@@ -1629,7 +1645,7 @@ public final class TcpConnection {
             return LossRecoveryState.NONE;
         }
         return new LossRecoveryState(rack, nowNs, phase, recoveryPoint, prr, undoValid, undoMarker, undoRetrans,
-                priorCwnd, priorSsthresh, probeDeadlineNs, reorderDeadlineNs);
+                priorCwnd, priorSsthresh, undoTsValid, undoTsVal, probeDeadlineNs, reorderDeadlineNs);
     }
 
     /** Test hook: the RACK-TLP recovery phase (OPEN for connections without RACK-TLP). */
@@ -3059,6 +3075,8 @@ public final class TcpConnection {
         undoRetrans = ls.undoRetrans();
         priorCwnd = ls.priorCwnd();
         priorSsthresh = ls.priorSsthresh();
+        undoTsValid = ls.undoTsValid();
+        undoTsVal = ls.undoTsVal();
         probeDeadlineNs = ls.probeTimeoutDeltaNs() < 0 ? Long.MAX_VALUE : now + ls.probeTimeoutDeltaNs();
         reorderDeadlineNs = ls.reorderTimeoutDeltaNs() < 0 ? Long.MAX_VALUE : now + ls.reorderTimeoutDeltaNs();
     }

@@ -310,6 +310,48 @@ class RackTlpTest {
         assertEquals(1, h.stack.counter(TcpCounter.LOSS_EPISODES));
     }
 
+    /** The spurious-RTO script with timestamps; returns the connection after the late ACK. */
+    static TcpConnection lateAckAfterRto(TcpHarness h, long[] cwndBefore) {
+        h.stack.listen(TcpHarness.LOCAL, TcpHarness.LOCAL_PORT, l -> h.accepted.add(l.accept()));
+        h.send(0, peer(SYN, REMOTE_ISN, 0).mss(MSS).sackPermitted(true).timestamp(7, 0));
+        int synAckTs = h.sent.poll().segment().tsVal();
+        h.send(1 * MS, ack(L).timestamp(8, synAckTs));
+        TcpConnection c = h.accepted.getFirst();
+        h.advanceTo(20 * MS);
+        c.write(bytes(2 * (MSS - 12), 5));
+        TcpHarness.Sent original = h.sent.poll();
+        h.sent.clear();
+        cwndBefore[0] = c.cwnd();
+        h.advanceTo(500 * MS); // the probe, then the RTO: the head segment again, a loss window of one segment
+        assertEquals(1, h.stack.counter(TcpCounter.RTO_EXPIRATIONS));
+        assertEquals(LossRecoveryState.Phase.RTO_RECOVERY, c.recoveryPhase());
+        // the peer's ACK of the originals was only late: it echoes the first original's TSval (RFC 7323 §4.3)
+        h.send(501 * MS, ack(L + 2 * (MSS - 12)).timestamp(9, original.segment().tsVal()));
+        return c;
+    }
+
+    @Test
+    void aSpuriousRtoIsUndoneAtOnceWhenTheAckEchoesTheOriginalsTimestamp() {
+        // RFC 3522 §3.2 (Eifel detection) with the RFC 4015 §3.2 response: the first ACK of new data after the timeout
+        // carries a TSecr older than the retransmission's TSval, so it was the original that arrived — the window
+        // comes back without waiting for a D-SACK
+        TcpHarness h = new TcpHarness(newReno().timestamps(true).build());
+        long[] before = new long[1];
+        TcpConnection c = lateAckAfterRto(h, before);
+        assertEquals(1, h.stack.counter(TcpCounter.SPURIOUS_RECOVERIES_UNDONE));
+        assertEquals(LossRecoveryState.Phase.OPEN, c.recoveryPhase());
+        assertTrue(c.cwnd() >= before[0], "cwnd " + c.cwnd() + " restored to at least " + before[0]);
+    }
+
+    @Test
+    void withUndoOffTheLateAckLeavesTheLossWindow() {
+        TcpHarness h = new TcpHarness(newReno().timestamps(true).undo(false).build());
+        long[] before = new long[1];
+        TcpConnection c = lateAckAfterRto(h, before);
+        assertEquals(0, h.stack.counter(TcpCounter.SPURIOUS_RECOVERIES_UNDONE));
+        assertTrue(c.cwnd() < before[0], "cwnd " + c.cwnd() + " still reduced below " + before[0]);
+    }
+
     @Test
     void aNetworkDuplicateOfAnOriginalDoesNotUndo() {
         // RFC 3708 §2: only a duplicate of a retransmission says the retransmission was unnecessary. Here the peer
