@@ -313,6 +313,17 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         return counters[c.ordinal()];
     }
 
+    /**
+     * Asks the target for its offload statistics and hands {@code result}, on this loop, the host's own figures
+     * merged with them (spec §5.4.4, {@link ChimneyStatistics}); the host's figures are read when the target's answer
+     * arrives, so a connection moved in between is counted by one side or the other, never twice.
+     */
+    public void queryStatistics(Consumer<ChimneyStatistics> result) {
+        Objects.requireNonNull(result, "result");
+        target.queryStatistics(stats -> result.accept(new ChimneyStatistics(
+                ChimneyStatistics.HostStatistics.of(ip, tcp), stats)));
+    }
+
     private void count(OffloadCounter c) {
         counters[c.ordinal()]++;
     }
