@@ -18,7 +18,8 @@ import java.util.Objects;
  * has no target.
  *
  * <p>Where the two sides count differently the merged figure says so: the host keeps no per-family TCP counters (the
- * merged TCP figures add both families of the target), and it counts frames handed to the link rather than IP
+ * merged TCP figures add both families of the target), its engine counts a TSO super-segment as one segment where
+ * the target counts each piece the link cuts it into, and it counts frames handed to the link rather than IP
  * datagrams (ARP and NDP included, a TSO super-frame once). Counters add as unsigned 64-bit values and wrap to zero
  * (R-STAT-8). Taken on the host's loop: {@link OffloadManager#queryStatistics} and {@code
  * NetworkStack.statistics}.
