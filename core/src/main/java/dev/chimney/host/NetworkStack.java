@@ -109,7 +109,8 @@ public final class NetworkStack implements SocketHost, AutoCloseable {
         }
         this.binding = TcpIpBinding.install(ip, b.tcpConfig, random.fork("tcp"));
         this.offload = b.offloadTarget == null ? null
-                : OffloadManager.install(ip, binding.tcp(), b.offloadTarget, b.offloadPolicy, b.offloadParameters);
+                : OffloadManager.install(ip, binding.tcp(), b.offloadTarget, b.offloadPolicy,
+                        b.offloadParameters != null ? b.offloadParameters : OffloadParameters.matching(b.tcpConfig));
     }
 
     /**
@@ -512,7 +513,7 @@ public final class NetworkStack implements SocketHost, AutoCloseable {
         private final List<RouteSpec> routes = new ArrayList<>();
         private OffloadTarget offloadTarget;
         private OffloadPolicy offloadPolicy;
-        private OffloadParameters offloadParameters = OffloadParameters.DEFAULTS;
+        private OffloadParameters offloadParameters;
         private String name;
 
         private Builder(EventLoop loop) {
@@ -600,7 +601,11 @@ public final class NetworkStack implements SocketHost, AutoCloseable {
             return this;
         }
 
-        /** The parameters set on the offload target (spec §7.2); their tick must be the TCP config's. */
+        /**
+         * The parameters set on the offload target (spec §7.2); their tick must be the TCP config's. Default: {@link
+         * OffloadParameters#matching} the host's TCP config, so an offloaded connection acknowledges and retransmits
+         * as it did on the host.
+         */
         public Builder offloadParameters(OffloadParameters parameters) {
             this.offloadParameters = Objects.requireNonNull(parameters, "parameters");
             return this;
