@@ -30,8 +30,10 @@ import java.util.Objects;
  *   <li>{@code sndWl2}: set to SND.UNA on import; it only orders window updates and SND.UNA is a valid lower
  *       bound, so the next acceptable ACK updates the window as RFC 9293 §3.10.7.4 intends.
  *   <li>{@code lastAckSent}: pending ACKs are flushed by export, so it equals RCV.NXT.
- *   <li>{@code recover}/{@code inRecovery}: reset (recover = SND.MAX, not in recovery); cwnd/ssthresh carry the
- *       reduction, and any hole left is repaired by the retransmission timer — a slower path, never a lost byte.
+ *   <li>{@code recover}/{@code inRecovery}: rebuilt from DupAckCount and the retransmit count — without SACK, a
+ *       count at the duplicate-ACK threshold means NewReno fast recovery (recover = SND.MAX); after a timeout
+ *       recover = SND.MAX (RFC 6582's careful variant); else SND.UNA − 1, so duplicate ACKs start fast retransmit
+ *       as they would have on the exporting engine. cwnd/ssthresh carry any reduction.
  *   <li>RTT timing of one segment (without timestamps): dropped; one RTT sample is lost (Karn-safe).
  *   <li>delayed-ACK state: not carried (spec §3.1.8); export sends the pending ACK first.
  *   <li>The RFC 6675 SACK scoreboard: reset (nothing SACKed); forgetting SACK information only means some bytes
@@ -2440,8 +2442,14 @@ public final class TcpConnection {
         sndWl2 = s.sndUna;
         lastDataSentNs = now;
         lastAckSent = s.rcvNxt;
-        recover = s.sndMax;
-        inRecovery = false;
+        // Without SACK, a delegated DupAckCount at the threshold means the exporter entered NewReno fast recovery
+        // (RFC 6582 §3.2 step 2) and saw no new ACK since (one resets the count): recover on, so a partial ACK
+        // retransmits the next hole at once (step 4). RFC 6582's careful variant guards SND.MAX after a timeout,
+        // which the delegated retransmit count shows. Otherwise nothing sent so far is under a recovery's guard,
+        // and three duplicate ACKs for SND.UNA start fast retransmit here as they would have there.
+        boolean recovering = !constants.sack() && s.dupAckCount >= 3 && s.sndMax != s.sndUna;
+        recover = recovering || s.retransmitCount > 0 ? s.sndMax : s.sndUna - 1;
+        inRecovery = recovering;
         rttTiming = false;
         ackNow = false;
         forceSend = false;

@@ -865,7 +865,9 @@ public final class SoftOffloadTarget implements OffloadTarget {
                 ? new TcpConst(k.localPort(), k.remotePort(), k.timestamps(), false, k.windowScaling(),
                         k.sndWindScale(), k.rcvWindScale(), k.remoteMss(), k.hashValue())
                 : k; // without SACK support the option is ignored and never generated (R-RXS-8)
-        TcpDelegated imported = withData(d, state, sendData, d.receivedData());
+        // the host's out-of-order data (what it SACKed) is kept, so the peer need not resend it (RFC 2018 §8 would
+        // allow reneging, but nothing here needs it: the engine queues it as if it had arrived here)
+        TcpDelegated imported = withData(d, state, sendData, d.receivedData(), d.outOfOrder());
         TcpSnapshot snapshot = new TcpSnapshot(p.constants.sourceAddress(), p.constants.destinationAddress(),
                 p.pathMtu, constants, cached, imported);
         try {
@@ -890,11 +892,16 @@ public final class SoftOffloadTarget implements OffloadTarget {
 
     /** A copy of {@code d} with another state, send data and buffered data, and no out-of-order data. */
     static TcpDelegated withData(TcpDelegated d, TcpState state, byte[] sendData, byte[] receivedData) {
+        return withData(d, state, sendData, receivedData, List.of());
+    }
+
+    static TcpDelegated withData(TcpDelegated d, TcpState state, byte[] sendData, byte[] receivedData,
+            List<TcpDelegated.OutOfOrderData> outOfOrder) {
         return new TcpDelegated(state, d.rcvNxt(), d.rcvWnd(), d.sndUna(), d.sndNxt(), d.sndMax(), d.sndWnd(),
                 d.maxSndWnd(), d.sndWl1(), d.cWnd(), d.ssThresh(), d.sRtt(), d.rttVar(), d.tsRecent(),
                 d.tsRecentAge(), d.tsTime(), d.totalRt(), d.dupAckCount(), d.sndWndProbeCount(),
                 d.keepAliveProbeCount(), d.keepAliveTimeoutDelta(), d.retransmitCount(), d.retransmitTimeoutDelta(),
-                d.dWnd(), sendData, receivedData, List.of());
+                d.dWnd(), sendData, receivedData, outOfOrder);
     }
 
     // ======================================================================================= terminate (§3.2)
