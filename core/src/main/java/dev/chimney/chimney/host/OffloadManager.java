@@ -433,6 +433,41 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
     }
 
     /**
+     * Takes {@code batch} back to the host in one terminate tree (bulk upload, spec §2.10): their paths and
+     * neighbors go in the same tree when no other connection depends on them (R-HOST-5). A connection busy with an
+     * update, query or invalidate follows when that completes (R-HOST-6); one already terminating is left alone.
+     *
+     * @throws IllegalStateException as {@link #terminate(TcpConnection)}, before anything was issued
+     */
+    public void terminate(Collection<TcpConnection> batch) {
+        List<ConnectionRecord> records = new ArrayList<>(batch.size());
+        for (TcpConnection c : batch) {
+            ConnectionRecord cr = connections.get(c);
+            if (cr == null || !cr.isOffloadedOrPending()) {
+                throw new IllegalStateException("cannot terminate " + c + ": it is not offloaded");
+            }
+            if (cr.isInitiating()) {
+                throw new IllegalStateException("cannot terminate " + cr.describe() + " (INITIATING): it is being "
+                        + "offloaded; terminate it after the initiate completes (R-HOST-3, Listener.onOffloaded)");
+            }
+            records.add(cr);
+        }
+        List<ConnectionRecord> idle = new ArrayList<>(records.size());
+        for (ConnectionRecord cr : records) {
+            if (cr.isTerminating() || cr.terminatePending) {
+                continue;
+            }
+            cr.terminatePending = true;
+            if (cr.isIdle()) {
+                idle.add(cr);
+            }
+        }
+        if (!idle.isEmpty()) {
+            terminateTree(idle, List.of(), List.of());
+        }
+    }
+
+    /**
      * Terminates every offloaded connection, then every path and neighbor (spec §5.1.3), and offloads nothing more
      * until {@link #resume()}: before a power transition (R-PM-2, spec §3.7) or when the host decides a media
      * disconnect (R-HOST-13). {@code whenDrained} runs once nothing is offloaded (at once if nothing is).
