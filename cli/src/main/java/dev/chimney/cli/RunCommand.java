@@ -99,6 +99,14 @@ public final class RunCommand implements Callable<Integer> {
                     + "Default ${DEFAULT-VALUE}.")
     String idle = RunSettings.DEFAULT_IDLE;
 
+    @Option(names = "--offload", paramLabel = "MODE",
+            description = "The TCP chimney: none (no offload target; the default), all (a soft offload target on "
+                    + "its own thread sits between the TAP and the stack, as a NIC, and runs every connection once "
+                    + "its handshake is done), after-bytes:N (connections move to it once they carried N bytes) "
+                    + "or explicit (the target in the path as a pass-through, nothing moved). Default "
+                    + "${DEFAULT-VALUE}.")
+    String offload = RunSettings.DEFAULT_OFFLOAD;
+
     @Option(names = "--shutdown-timeout-ms", paramLabel = "MS",
             description = "How long shutdown waits for the peers to acknowledge our FINs (default ${DEFAULT-VALUE}).")
     long shutdownTimeoutMs = 3000;
@@ -145,13 +153,21 @@ public final class RunCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, "--idle " + e.getMessage());
         }
+        if (!offload.strip().equals(RunSettings.DEFAULT_OFFLOAD)) {
+            try {
+                dev.chimney.chimney.host.OffloadPolicy.parse(offload);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(cl, "--offload must be none, all, after-bytes:N (N bytes "
+                        + ">= 0) or explicit, got '" + offload + "'");
+            }
+        }
         if (tapQueueLength < 0 || tapQueueLength > dev.chimney.link.tap.TapOptions.MAX_TX_QUEUE_LENGTH) {
             throw new CommandLine.ParameterException(cl, "--tap-queue-len must be 0 (keep the device's) or 1.."
                     + dev.chimney.link.tap.TapOptions.MAX_TX_QUEUE_LENGTH + " frames, got " + tapQueueLength);
         }
         try {
             return new RunSettings(tap, netns, cidrs, gws, mtu, macAddress, specs, pcap, seed,
-                    Duration.ofMillis(shutdownTimeoutMs), tso, tapQueueLength, idle);
+                    Duration.ofMillis(shutdownTimeoutMs), tso, tapQueueLength, idle, offload);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, e.getMessage());
         }

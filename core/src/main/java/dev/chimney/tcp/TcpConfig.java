@@ -194,6 +194,11 @@ public final class TcpConfig {
         return receiveBufferBytes;
     }
 
+    /** Retransmissions of one segment before the connection gives up (RFC 1122 §4.2.3.5 R2, as a count). */
+    public int maxRetransmissions() {
+        return maxRetransmissions;
+    }
+
     public long delayedAckNs() {
         return delayedAckNs;
     }

@@ -31,9 +31,10 @@ import java.util.Objects;
  *   <li>{@code sndWl2}: set to SND.UNA on import; it only orders window updates and SND.UNA is a valid lower
  *       bound, so the next acceptable ACK updates the window as RFC 9293 §3.10.7.4 intends.
  *   <li>{@code lastAckSent}: pending ACKs are flushed by export, so it equals RCV.NXT.
- *   <li>{@code recover}/{@code inRecovery} (RFC 6582, connections without SACK): reset (recover = SND.MAX, not in
- *       recovery); cwnd/ssthresh carry the reduction, and any hole left is repaired by the retransmission timer — a
- *       slower path, never a lost byte.
+ *   <li>{@code recover}/{@code inRecovery}: rebuilt from DupAckCount and the retransmit count — without SACK, a
+ *       count at the duplicate-ACK threshold means NewReno fast recovery (recover = SND.MAX); after a timeout
+ *       recover = SND.MAX (RFC 6582's careful variant); else SND.UNA − 1, so duplicate ACKs start fast retransmit
+ *       as they would have on the exporting engine. cwnd/ssthresh carry any reduction.
  *   <li>RACK-TLP loss recovery (SACK connections, the default): <em>carried</em>, in {@link
  *       TcpDelegated#lossRecovery()} (see {@link LossRecoveryState}: per-segment records, RACK and TLP variables,
  *       PRR, undo, the PTO and RACK reordering timers), so a connection moved in the middle of a loss episode goes on
@@ -2995,8 +2996,14 @@ public final class TcpConnection {
         sndWl2 = s.sndUna;
         lastDataSentNs = now;
         lastAckSent = s.rcvNxt;
-        recover = s.sndMax;
-        inRecovery = false;
+        // Without SACK, a delegated DupAckCount at the threshold means the exporter entered NewReno fast recovery
+        // (RFC 6582 §3.2 step 2) and saw no new ACK since (one resets the count): recover on, so a partial ACK
+        // retransmits the next hole at once (step 4). RFC 6582's careful variant guards SND.MAX after a timeout,
+        // which the delegated retransmit count shows. Otherwise nothing sent so far is under a recovery's guard,
+        // and three duplicate ACKs for SND.UNA start fast retransmit here as they would have there.
+        boolean recovering = !constants.sack() && s.dupAckCount >= 3 && s.sndMax != s.sndUna;
+        recover = recovering || s.retransmitCount > 0 ? s.sndMax : s.sndUna - 1;
+        inRecovery = recovering;
         rttTiming = false;
         ackNow = false;
         forceSend = false;

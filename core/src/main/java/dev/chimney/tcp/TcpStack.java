@@ -143,6 +143,21 @@ public final class TcpStack {
         return connections.size();
     }
 
+    /**
+     * Connections this engine runs now in ESTABLISHED or CLOSE_WAIT (tcpCurrEstab, RFC 4022), parked ones left out:
+     * while a connection is parked another engine (an offload target) runs it and counts it. Walks the table.
+     */
+    public int establishedCount() {
+        int n = 0;
+        for (TcpConnection c : connections.values()) {
+            TcpState s = c.state();
+            if ((s == TcpState.ESTABLISHED || s == TcpState.CLOSE_WAIT) && !c.isParked()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     int isn(IpAddress local, int localPort, IpAddress remote, int remotePort, long nowNs) {
         return isnSource.isn(local, localPort, remote, remotePort, nowNs);
     }

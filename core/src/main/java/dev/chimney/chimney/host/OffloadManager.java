@@ -313,6 +313,17 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         return counters[c.ordinal()];
     }
 
+    /**
+     * Asks the target for its offload statistics and hands {@code result}, on this loop, the host's own figures
+     * merged with them (spec §5.4.4, {@link ChimneyStatistics}); the host's figures are read when the target's answer
+     * arrives, so a connection moved in between is counted by one side or the other, never twice.
+     */
+    public void queryStatistics(Consumer<ChimneyStatistics> result) {
+        Objects.requireNonNull(result, "result");
+        target.queryStatistics(stats -> result.accept(new ChimneyStatistics(
+                ChimneyStatistics.HostStatistics.of(ip, tcp), stats)));
+    }
+
     private void count(OffloadCounter c) {
         counters[c.ordinal()]++;
     }
@@ -419,6 +430,41 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
                     + "offloaded; terminate it after the initiate completes (R-HOST-3, Listener.onOffloaded)");
         }
         requestTerminate(cr);
+    }
+
+    /**
+     * Takes {@code batch} back to the host in one terminate tree (bulk upload, spec §2.10): their paths and
+     * neighbors go in the same tree when no other connection depends on them (R-HOST-5). A connection busy with an
+     * update, query or invalidate follows when that completes (R-HOST-6); one already terminating is left alone.
+     *
+     * @throws IllegalStateException as {@link #terminate(TcpConnection)}, before anything was issued
+     */
+    public void terminate(Collection<TcpConnection> batch) {
+        List<ConnectionRecord> records = new ArrayList<>(batch.size());
+        for (TcpConnection c : batch) {
+            ConnectionRecord cr = connections.get(c);
+            if (cr == null || !cr.isOffloadedOrPending()) {
+                throw new IllegalStateException("cannot terminate " + c + ": it is not offloaded");
+            }
+            if (cr.isInitiating()) {
+                throw new IllegalStateException("cannot terminate " + cr.describe() + " (INITIATING): it is being "
+                        + "offloaded; terminate it after the initiate completes (R-HOST-3, Listener.onOffloaded)");
+            }
+            records.add(cr);
+        }
+        List<ConnectionRecord> idle = new ArrayList<>(records.size());
+        for (ConnectionRecord cr : records) {
+            if (cr.isTerminating() || cr.terminatePending) {
+                continue;
+            }
+            cr.terminatePending = true;
+            if (cr.isIdle()) {
+                idle.add(cr);
+            }
+        }
+        if (!idle.isEmpty()) {
+            terminateTree(idle, List.of(), List.of());
+        }
     }
 
     /**
