@@ -30,7 +30,13 @@ import java.util.function.Consumer;
  * invalidate is outstanding (R-HOST-6); no send, receive, disconnect or forward on a connection being offloaded or
  * after its terminate was called (R-HOST-3, R-HOST-7, R-HOST-8); send and receive calls never overlapping on one
  * connection (R-HOST-12); no urgent data (R-HOST-11: a send request is plain bytes, so this is the absence of any
- * other path). Everything passes through unchanged; {@link #violations()} lists what broke a rule.
+ * other path). Status indications (spec §5.1): after a PAUSE or UPLOAD_ALL reached the host, no initiate carries a
+ * new offload until a RESUME reached it (R-PAUSE-4, R-RESUME-1, R-UPLOAD-1). Everything passes through unchanged;
+ * {@link #violations()} lists what broke a rule.
+ *
+ * <p>The target's side of the same conversation is checked too, into {@link #targetViolations()}: a RESUME after an
+ * UPLOAD_ALL comes only once every object is back (R-RESUME-4, with R-UPLOAD-2/3 for the host: it terminated
+ * everything), and completions answer requests that were made.
  */
 public final class HostContractChecker implements OffloadTarget, OffloadHost {
 
@@ -60,7 +66,14 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
     private final Map<OffloadHandle, Obj> objects = new IdentityHashMap<>();
     private final Map<Object, OffloadHandle> byContext = new IdentityHashMap<>();
     private final List<String> violations = new ArrayList<>();
+    private final List<String> targetViolations = new ArrayList<>();
+    private final List<StatusIndication> indications = new ArrayList<>();
     private long checkedRequests;
+    /** A PAUSE or UPLOAD_ALL reached the host and no RESUME since. */
+    private boolean admissionClosed;
+    /** An UPLOAD_ALL reached the host and no RESUME since. */
+    private boolean uploadAllSinceResume;
+    private int terminatesOutstanding;
 
     public HostContractChecker(OffloadTarget inner) {
         this.inner = inner;
@@ -69,6 +82,32 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
     /** Every broken host rule seen so far, with its spec id. */
     public List<String> violations() {
         return List.copyOf(violations);
+    }
+
+    /** Every broken target rule seen so far (R-RESUME-4 and the like), with its spec id. */
+    public List<String> targetViolations() {
+        return List.copyOf(targetViolations);
+    }
+
+    /** The status indications that passed up, in order. */
+    public List<StatusIndication> indications() {
+        return List.copyOf(indications);
+    }
+
+    /** Objects the target holds or is being given or is giving back, as far as the requests and completions say. */
+    public int heldObjects() {
+        return objects.size();
+    }
+
+    /** Objects of {@code layer} the target holds (offloaded or being terminated). */
+    public int held(StateLayer layer) {
+        int n = 0;
+        for (Obj o : objects.values()) {
+            if (o.phase != Phase.INITIATING && (o.layer == layer || layer.isPath() && o.layer.isPath())) {
+                n++;
+            }
+        }
+        return n;
     }
 
     /** Requests checked (so a test can tell the checker saw traffic). */
@@ -108,6 +147,15 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
     @Override
     public void initiateOffload(BlockList root) {
         checkedRequests++;
+        if (admissionClosed) {
+            for (BlockList b : root.nodes()) {
+                if (b.handle() != null && b.isNewOffload()) {
+                    violation("R-PAUSE-4/R-RESUME-1/R-UPLOAD-1", "a new offload of " + b + " after " + indications
+                            .getLast() + " and before RESUME");
+                    break;
+                }
+            }
+        }
         initiateLevel(root, null);
         inner.initiateOffload(root);
     }
@@ -155,7 +203,8 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
             if (o.inSend || o.inReceive) {
                 violation("R-HOST-6", "terminate of a connection inside a send or receive call");
             }
-            for (var e : objects.entrySet()) {
+            for (var e : o.layer == StateLayer.TCP ? List.<Map.Entry<OffloadHandle, Obj>>of()
+                    : objects.entrySet()) { // a connection has no dependents
                 if (e.getValue().parent == h && e.getValue().phase != Phase.INITIATING
                         && !inTree.contains(e.getKey())) {
                     violation("R-HOST-5", "terminate of a " + o.layer + " with a live dependent "
@@ -167,6 +216,7 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
             }
             o.phase = Phase.TERMINATING;
         }
+        terminatesOutstanding++;
         inner.terminateOffload(root);
     }
 
@@ -323,6 +373,7 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
 
     @Override
     public void terminateOffloadComplete(BlockList root) {
+        terminatesOutstanding--;
         for (BlockList b : root.nodes()) {
             if (b.handle() != null && objects.get(b.handle()) != null
                     && objects.get(b.handle()).phase == Phase.TERMINATING) {
@@ -411,6 +462,22 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
 
     @Override
     public void statusIndication(StatusIndication indication, OffloadCapabilities capabilities) {
+        indications.add(indication);
+        switch (indication) {
+            case OFFLOAD_PAUSE -> admissionClosed = true;
+            case UPLOAD_ALL -> {
+                admissionClosed = true;
+                uploadAllSinceResume = true;
+            }
+            case OFFLOAD_RESUME -> {
+                if (uploadAllSinceResume && (terminatesOutstanding > 0 || !objects.isEmpty())) {
+                    targetViolations.add("R-RESUME-4: RESUME after UPLOAD_ALL with " + terminatesOutstanding
+                            + " terminates outstanding and " + objects.size() + " objects still offloaded");
+                }
+                admissionClosed = false;
+                uploadAllSinceResume = false;
+            }
+        }
         host.statusIndication(indication, capabilities);
     }
 }
