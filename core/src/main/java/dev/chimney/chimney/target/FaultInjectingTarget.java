@@ -54,6 +54,7 @@ import java.util.function.Predicate;
  *       terminate every outstanding send and receive completes REQUEST_ABORTED. A failed update completes FAILURE
  *       without reaching the target (spec §3.3.5: no hardware-failure sequence).</li>
  * </ul>
+ * Status indications are adapter-wide: a delayed one waits behind every callback still delayed when it was raised.
  * Configure it on the upper loop (or before use). Threading is the wrapped target's: every call here and every
  * callback from the target runs on the upper loop.
  */
@@ -93,6 +94,8 @@ public final class FaultInjectingTarget implements OffloadTarget, OffloadHost {
     private final PriorityQueue<Delayed> delayed = new PriorityQueue<>((a, b) -> a.atNs != b.atNs
             ? Long.compare(a.atNs, b.atNs) : Long.compare(a.seq, b.seq));
     private final Map<Object, Long> laneLast = new HashMap<>();
+    /** The lane of status indications (spec §5.1), which also wait for every lane pending when they are raised. */
+    private static final Object STATUS_LANE = new Object();
     private final Map<Object, Integer> lanePending = new HashMap<>();
     private long sequence;
     private final Timer releaseTimer = new Timer() {
@@ -673,7 +676,11 @@ public final class FaultInjectingTarget implements OffloadTarget, OffloadHost {
 
     @Override
     public void statusIndication(StatusIndication indication, OffloadCapabilities capabilities) {
-        deliver(() -> host.statusIndication(indication, capabilities), List.of());
+        // adapter-wide: it waits behind everything the target produced before it (a RESUME after the last
+        // terminate completion stays after it, R-RESUME-4), and status indications keep their order
+        List<Object> lanes = new ArrayList<>(lanePending.keySet());
+        lanes.add(STATUS_LANE);
+        deliver(() -> host.statusIndication(indication, capabilities), lanes);
     }
 
     // ================================================================================ hardware failure (§3.6)
