@@ -6,6 +6,7 @@ import dev.chimney.chimney.ForwardRequest;
 import dev.chimney.chimney.OffloadCapabilities;
 import dev.chimney.chimney.OffloadHandle;
 import dev.chimney.chimney.OffloadHost;
+import dev.chimney.chimney.OffloadOperation;
 import dev.chimney.chimney.OffloadParameters;
 import dev.chimney.chimney.OffloadStatistics;
 import dev.chimney.chimney.OffloadTarget;
@@ -36,7 +37,10 @@ import java.util.function.Consumer;
  *
  * <p>The target's side of the same conversation is checked too, into {@link #targetViolations()}: a RESUME after an
  * UPLOAD_ALL comes only once every object is back (R-RESUME-4, with R-UPLOAD-2/3 for the host: it terminated
- * everything), and completions answer requests that were made.
+ * everything); every request — state operation, send (including the send chain an initiate carries), receive,
+ * disconnect, forward — is completed exactly once (a send either completed or returned by its terminate, never
+ * both, spec §9 item 25), with a status its kind allows (never PAUSED, R-PAUSE-5); {@link #outstandingRequests()}
+ * says how many are still open.
  */
 public final class HostContractChecker implements OffloadTarget, OffloadHost {
 
@@ -74,6 +78,8 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
     /** An UPLOAD_ALL reached the host and no RESUME since. */
     private boolean uploadAllSinceResume;
     private int terminatesOutstanding;
+    /** Every request the target owns now, by identity, with its kind. */
+    private final Map<Object, String> open = new IdentityHashMap<>();
 
     public HostContractChecker(OffloadTarget inner) {
         this.inner = inner;
@@ -108,6 +114,67 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
             }
         }
         return n;
+    }
+
+    /** Requests handed to the target and not completed yet (state operations and data requests). */
+    public int outstandingRequests() {
+        return open.size();
+    }
+
+    /** Objects of {@code layer} known to the target in any phase (being offloaded, offloaded, being terminated). */
+    public int known(StateLayer layer) {
+        int n = 0;
+        for (Obj o : objects.values()) {
+            if (o.layer == layer || layer.isPath() && o.layer.isPath()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private static final java.util.Set<dev.chimney.chimney.OffloadStatus> SEND_STATUSES = java.util.EnumSet.of(
+            dev.chimney.chimney.OffloadStatus.SUCCESS, dev.chimney.chimney.OffloadStatus.UPLOAD_IN_PROGRESS,
+            dev.chimney.chimney.OffloadStatus.REQUEST_ABORTED, dev.chimney.chimney.OffloadStatus.REQUEST_UPLOAD,
+            dev.chimney.chimney.OffloadStatus.UPLOAD_REQUESTED);
+    private static final java.util.Set<dev.chimney.chimney.OffloadStatus> RECEIVE_STATUSES = java.util.EnumSet.of(
+            dev.chimney.chimney.OffloadStatus.SUCCESS, dev.chimney.chimney.OffloadStatus.UPLOAD_IN_PROGRESS,
+            dev.chimney.chimney.OffloadStatus.REQUEST_ABORTED, dev.chimney.chimney.OffloadStatus.INVALID_STATE);
+    private static final java.util.Set<dev.chimney.chimney.OffloadStatus> DISCONNECT_STATUSES = java.util.EnumSet.of(
+            dev.chimney.chimney.OffloadStatus.SUCCESS, dev.chimney.chimney.OffloadStatus.UPLOAD_IN_PROGRESS,
+            dev.chimney.chimney.OffloadStatus.REQUEST_ABORTED);
+    private static final java.util.Set<dev.chimney.chimney.OffloadStatus> FORWARD_STATUSES = java.util.EnumSet.of(
+            dev.chimney.chimney.OffloadStatus.SUCCESS, dev.chimney.chimney.OffloadStatus.UPLOAD_IN_PROGRESS,
+            dev.chimney.chimney.OffloadStatus.REQUEST_ABORTED, dev.chimney.chimney.OffloadStatus.FAILURE);
+
+    private void opened(Object request, String kind) {
+        if (open.put(request, kind) != null) {
+            targetViolations.add("a " + kind + " request handed to the target while it already owned it");
+        }
+    }
+
+    private void closed(Object request, String kind, dev.chimney.chimney.OffloadStatus status,
+            java.util.Set<dev.chimney.chimney.OffloadStatus> legal) {
+        String was = open.remove(request);
+        if (was == null) {
+            targetViolations.add("a " + kind + " completion for a request the target did not own (completed twice, "
+                    + "or never made)");
+        } else if (!was.equals(kind)) {
+            targetViolations.add("a " + was + " request completed as a " + kind);
+        }
+        if (legal != null && (status == null || !legal.contains(status))) {
+            targetViolations.add((status == dev.chimney.chimney.OffloadStatus.PAUSED ? "R-PAUSE-5: " : "")
+                    + "a " + kind + " completed with " + status);
+        }
+    }
+
+    private void closedOperation(BlockList root, OffloadOperation op) {
+        closed(root, op.name(), null, null);
+        for (BlockList b : root.nodes()) {
+            if (b.status() == null || !b.status().allowedFor(op)) {
+                targetViolations.add("a " + op + " node completed with " + b.status() + " (R-TREE-2, spec §3.0)");
+                break;
+            }
+        }
     }
 
     /** Requests checked (so a test can tell the checker saw traffic). */
@@ -157,6 +224,12 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
             }
         }
         initiateLevel(root, null);
+        opened(root, OffloadOperation.INITIATE.name());
+        for (BlockList b : root.nodes()) {
+            for (SendRequest r = b.sendChain(); r != null && b.isNewOffload(); r = r.next()) {
+                opened(r, "send"); // spec §3.1.6: completed like any send, or returned at terminate
+            }
+        }
         inner.initiateOffload(root);
     }
 
@@ -217,6 +290,7 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
             o.phase = Phase.TERMINATING;
         }
         terminatesOutstanding++;
+        opened(root, OffloadOperation.TERMINATE.name());
         inner.terminateOffload(root);
     }
 
@@ -238,6 +312,7 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
                 o.updating = true;
             }
         }
+        opened(root, OffloadOperation.UPDATE.name());
         inner.updateOffload(root);
     }
 
@@ -256,6 +331,7 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
                 o.invalidating = true;
             }
         }
+        opened(root, OffloadOperation.INVALIDATE.name());
         inner.invalidateOffload(root);
     }
 
@@ -273,6 +349,7 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
                 o.queries++;
             }
         }
+        opened(root, OffloadOperation.QUERY.name());
         inner.queryOffload(root);
     }
 
@@ -297,6 +374,9 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
         if (o != null) {
             o.inSend = true;
         }
+        for (SendRequest r = chain; r != null; r = r.next()) {
+            opened(r, "send");
+        }
         try {
             inner.tcpSend(connection, chain);
         } finally {
@@ -315,6 +395,9 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
         if (o != null) {
             o.inReceive = true;
         }
+        for (ReceiveRequest r = chain; r != null; r = r.next()) {
+            opened(r, "receive");
+        }
         try {
             inner.tcpReceive(connection, chain);
         } finally {
@@ -327,12 +410,16 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
     @Override
     public void tcpDisconnect(Object connection, DisconnectRequest request) {
         dataRequest(connection, "disconnect");
+        opened(request, "disconnect");
         inner.tcpDisconnect(connection, request);
     }
 
     @Override
     public void tcpForward(Object connection, ForwardRequest chain) {
         dataRequest(connection, "forward (R-HOST-8)");
+        for (ForwardRequest r = chain; r != null; r = r.next()) {
+            opened(r, "forward");
+        }
         inner.tcpForward(connection, chain);
     }
 
@@ -355,6 +442,7 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
 
     @Override
     public void initiateOffloadComplete(BlockList root) {
+        closedOperation(root, OffloadOperation.INITIATE);
         for (BlockList b : root.nodes()) {
             Obj o = b.handle() == null ? null : objects.get(b.handle());
             if (o == null || o.phase != Phase.INITIATING) {
@@ -374,6 +462,12 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
     @Override
     public void terminateOffloadComplete(BlockList root) {
         terminatesOutstanding--;
+        closedOperation(root, OffloadOperation.TERMINATE);
+        for (BlockList b : root.nodes()) {
+            for (SendRequest r = b.sendChain(); r != null; r = r.next()) {
+                closed(r, "send", null, null); // returned, not completed (spec §9 item 25: one way only)
+            }
+        }
         for (BlockList b : root.nodes()) {
             if (b.handle() != null && objects.get(b.handle()) != null
                     && objects.get(b.handle()).phase == Phase.TERMINATING) {
@@ -386,6 +480,7 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
 
     @Override
     public void updateOffloadComplete(BlockList root) {
+        closedOperation(root, OffloadOperation.UPDATE);
         for (BlockList b : root.nodes()) {
             Obj o = b.handle() == null ? null : objects.get(b.handle());
             if (o != null) {
@@ -404,6 +499,7 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
 
     @Override
     public void invalidateOffloadComplete(BlockList root) {
+        closedOperation(root, OffloadOperation.INVALIDATE);
         for (BlockList b : root.nodes()) {
             Obj o = b.handle() == null ? null : objects.get(b.handle());
             if (o != null && o.invalidating) {
@@ -416,6 +512,7 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
 
     @Override
     public void queryOffloadComplete(BlockList root) {
+        closedOperation(root, OffloadOperation.QUERY);
         for (BlockList b : root.nodes()) {
             Obj o = b.handle() == null ? null : objects.get(b.handle());
             if (o != null && o.queries > 0) {
@@ -427,21 +524,31 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
 
     @Override
     public void sendComplete(SendRequest chain) {
+        for (SendRequest r = chain; r != null; r = r.next()) {
+            closed(r, "send", r.status(), SEND_STATUSES);
+        }
         host.sendComplete(chain);
     }
 
     @Override
     public void receiveComplete(ReceiveRequest chain) {
+        for (ReceiveRequest r = chain; r != null; r = r.next()) {
+            closed(r, "receive", r.status(), RECEIVE_STATUSES);
+        }
         host.receiveComplete(chain);
     }
 
     @Override
     public void disconnectComplete(DisconnectRequest request) {
+        closed(request, "disconnect", request.status(), DISCONNECT_STATUSES);
         host.disconnectComplete(request);
     }
 
     @Override
     public void forwardComplete(ForwardRequest chain) {
+        for (ForwardRequest r = chain; r != null; r = r.next()) {
+            closed(r, "forward", r.status(), FORWARD_STATUSES);
+        }
         host.forwardComplete(chain);
     }
 
