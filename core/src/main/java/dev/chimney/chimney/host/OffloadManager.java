@@ -135,8 +135,9 @@ import java.util.function.Consumer;
  *       the outstanding initiate completes normally, and the admission state decides what happens to its
  *       connections afterwards (kept when PAUSED; terminated when UPLOADING_ALL).</li>
  *   <li><b>UPLOAD_ALL closes admission until RESUME</b> (spec §9 item 32), with or without a PAUSE before it
- *       (R-UPLOAD-8). A RESUME that arrives before the upload-all finished breaks R-RESUME-4: it is counted as a
- *       protocol violation and takes effect when the last terminate completes.</li>
+ *       (R-UPLOAD-8). A RESUME that arrives before the upload-all the target asked for finished breaks R-RESUME-4:
+ *       it is counted as a protocol violation and takes effect when the last terminate completes (during the host's
+ *       own {@link #terminateAll} it is no violation, and admission then waits for {@link #resume()} too).</li>
  *   <li><b>RESUME</b> re-reads the capabilities (the ones it carries, else {@link OffloadTarget#capabilities()};
  *       R-RESUME-2) and adapts to them (R-RESUME-3): connections still offloaded that the new set no longer admits
  *       (IP version, SACK, receive window, path MTU, or beyond the new connection, path or neighbor counts — the
@@ -207,6 +208,8 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
     private boolean targetHold;
     /** {@link #terminateAll} holds admission closed until {@link #resume()}. */
     private boolean hostHold;
+    /** The running upload-all was asked for by the target (its RESUME must wait for the end, R-RESUME-4). */
+    private boolean targetUploadAll;
     private int uploadAllBatch = DEFAULT_UPLOAD_ALL_BATCH;
     /** Connections an upload-all still has to terminate, grouped by path; polled one batch at a time. */
     private final ArrayDeque<ConnectionRecord> sweep = new ArrayDeque<>();
@@ -1413,6 +1416,7 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         if (admission == Admission.UPLOADING_ALL && heldConnections == 0 && heldPaths == 0 && heldNeighbors == 0
                 && pending.isEmpty()) {
             sweep.clear();
+            targetUploadAll = false;
             if (targetHold || hostHold) {
                 admission = Admission.DRAINED;
             } else {
@@ -1494,6 +1498,31 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         } else {
             reconfigurePending = true;
         }
+    }
+
+    /**
+     * Whether the target holds an object whose offload it completed, or is giving one back: a target that raises
+     * RESUME once its last terminate completed (R-RESUME-4) leaves none, because it completes any initiate it
+     * took up before then before its RESUME, and the host terminates it before the RESUME arrives. Only initiates
+     * the host issued before it saw the UPLOAD_ALL, which reached the target after its RESUME, may still be out.
+     */
+    private boolean anyGivenOrGivingBack() {
+        for (ConnectionRecord cr : connections.values()) {
+            if (cr.isOffloaded() || cr.isTerminating()) {
+                return true;
+            }
+        }
+        for (PathRecord pr : paths.values()) {
+            if (pr.isOffloaded() || pr.isTerminating()) {
+                return true;
+            }
+        }
+        for (NeighborRecord nr : neighbors.values()) {
+            if (nr.isOffloaded() || nr.isTerminating()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Remembers {@code c} for reopening; drops connections that closed meanwhile when the set grows large. */
@@ -1923,6 +1952,7 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
             }
             case UPLOAD_ALL -> {
                 targetHold = true; // closed until RESUME, with or without a PAUSE before (spec §9 item 32)
+                targetUploadAll = true;
                 startUploadAll(); // R-HOST-14, R-UPLOAD-1/2/3/8
             }
             case OFFLOAD_RESUME -> {
@@ -1930,7 +1960,9 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
                 // spec §5.1.2: the capabilities may have changed; NDIS 6 carries them in the indication
                 OffloadCapabilities k = newCapabilities != null ? newCapabilities : target.capabilities();
                 if (admission == Admission.UPLOADING_ALL) {
-                    count(OffloadCounter.PROTOCOL_VIOLATIONS); // R-RESUME-4: before the last terminate completed
+                    if (targetUploadAll && anyGivenOrGivingBack()) {
+                        count(OffloadCounter.PROTOCOL_VIOLATIONS); // R-RESUME-4: before its last terminate completed
+                    } // else only initiates that crossed the RESUME are out, or the upload-all is the host's own
                     capabilities = k; // takes effect when the upload-all has drained (checkDrained)
                 } else if (hostHold) {
                     capabilities = k; // terminateAll holds it closed until resume()

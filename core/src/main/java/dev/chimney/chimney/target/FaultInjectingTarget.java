@@ -54,7 +54,8 @@ import java.util.function.Predicate;
  *       terminate every outstanding send and receive completes REQUEST_ABORTED. A failed update completes FAILURE
  *       without reaching the target (spec §3.3.5: no hardware-failure sequence).</li>
  * </ul>
- * Status indications are adapter-wide: a delayed one waits behind every callback still delayed when it was raised.
+ * Status indications are adapter-wide barriers: a delayed one waits behind every callback still delayed when it
+ * was raised, and every callback made while one is delayed waits behind it.
  * Configure it on the upper loop (or before use). Threading is the wrapped target's: every call here and every
  * callback from the target runs on the upper loop.
  */
@@ -768,6 +769,7 @@ public final class FaultInjectingTarget implements OffloadTarget, OffloadHost {
      * delay is configured and nothing is waiting in its lanes, else queued.
      */
     private void deliver(Runnable action, List<Object> lanes) {
+        lanes = behindStatus(lanes);
         if (maxDelayNs == 0 && idle(lanes)) {
             action.run();
             reenableRefused();
@@ -778,7 +780,17 @@ public final class FaultInjectingTarget implements OffloadTarget, OffloadHost {
 
     /** A completion the wrapper makes itself inside a request call: always later (R-INIT-5). */
     private void deliverLater(Runnable action, List<Object> lanes) {
-        enqueue(action, lanes);
+        enqueue(action, behindStatus(lanes));
+    }
+
+    /** Made while a status indication is still delayed: it stays behind it (the indication is adapter-wide). */
+    private List<Object> behindStatus(List<Object> lanes) {
+        if (!lanePending.containsKey(STATUS_LANE) || lanes.contains(STATUS_LANE)) {
+            return lanes;
+        }
+        List<Object> l = new ArrayList<>(lanes);
+        l.add(STATUS_LANE);
+        return l;
     }
 
     private boolean idle(List<Object> lanes) {

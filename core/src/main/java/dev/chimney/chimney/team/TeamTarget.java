@@ -54,13 +54,16 @@ import java.util.function.Consumer;
  *       through the team is in progress (R-PAUSE-7, spec §9 item 30).</li>
  *   <li>PAUSE and UPLOAD_ALL go up; the host terminates every connection, path and neighbor, which the team passes
  *       to the member holding them. Segments that member passes up meanwhile still reach the host.</li>
+ *       The old member is told UPLOAD_ALL as well, so it processes the initiates it queued itself (a member paused
+ *       on its own) and refuses new I/O; the team's queued initiates go down to it now, and any that still arrive
+ *       (spec §9 item 31: processed normally once the step allows — they may link to paths and neighbors offloaded
+ *       there, which the host cannot terminate before them); the host terminates what they offloaded.</li>
  *   <li>When nothing is left offloaded through the team: the other member becomes active, and the team announces
  *       the move on the new link — a gratuitous ARP request for every IPv4 address the host uses (RFC 5227 §3) and
  *       an unsolicited Neighbor Advertisement with the override flag for every IPv6 address (RFC 4861 §7.2.6) — so
- *       a switch learns the team's MAC on the new port at once.</li>
- *   <li>Initiates the team queued are processed now, on the new member (spec §9 item 31: processed normally once
- *       the fail-over step allows); the host, still uploading all, terminates what they offloaded.</li>
- *   <li>When that is back too: RESUME, carrying the new member's capabilities (R-RESUME-4). The host re-offloads.</li>
+ *       a switch learns the team's MAC on the new port at once. The old member is told RESUME (ready for a
+ *       failback), and RESUME goes up carrying the new member's capabilities (R-RESUME-4). The host
+ *       re-offloads.</li>
  * </ol>
  * Status indications a member raises itself (its own triggers) go up as they are when that member is active and no
  * failover runs; the standby's are dropped (nothing is offloaded there).
@@ -75,17 +78,28 @@ import java.util.function.Consumer;
  */
 public final class TeamTarget implements OffloadTarget {
 
-    /** One bonded member: its target, the port the host would use with it, and where its link status goes. */
-    public record Member(OffloadTarget target, NetworkPort hostPort, Consumer<Boolean> linkStatus) {
+    /**
+     * One bonded member: its target, the port the host would use with it, where its link status goes, and how the
+     * team tells it that a failover takes everything back (UPLOAD_ALL: process what you queued, refuse new I/O) and
+     * that it is done (RESUME) — the member's own indications about them come back to the team and stop there.
+     */
+    public record Member(OffloadTarget target, NetworkPort hostPort, Consumer<Boolean> linkStatus,
+            Consumer<StatusIndication> indicate) {
         public Member {
             Objects.requireNonNull(target, "target");
             Objects.requireNonNull(hostPort, "hostPort");
             Objects.requireNonNull(linkStatus, "linkStatus (use b -> { } if the member needs no report)");
+            Objects.requireNonNull(indicate, "indicate (use i -> { } for a member that queues nothing)");
         }
 
-        /** A soft target as a member: its host port, and link reports go to its own trigger. */
+        /** A member that needs no link report and queues no initiate. */
+        public Member(OffloadTarget target, NetworkPort hostPort) {
+            this(target, hostPort, up -> { }, i -> { });
+        }
+
+        /** A soft target as a member: its host port; link reports and failover steps go to its own triggers. */
         public static Member of(SoftOffloadTarget t) {
-            return new Member(t, t.hostPort(), t::linkStatus);
+            return new Member(t, t.hostPort(), t::linkStatus, t::indicate);
         }
     }
 
@@ -96,9 +110,7 @@ public final class TeamTarget implements OffloadTarget {
         /** Waiting for initiates passed to the active member to complete before PAUSE (R-PAUSE-7). */
         WAITING_FOR_INITIATES,
         /** PAUSE and UPLOAD_ALL are up; the host is terminating everything. */
-        UPLOADING,
-        /** Switched; the queued initiates are processed and uploaded before RESUME. */
-        SWITCHED
+        UPLOADING
     }
 
     /** The team's record of one offloaded object (spec §2.15 "IM offload entry"). */
@@ -269,25 +281,30 @@ public final class TeamTarget implements OffloadTarget {
         advance();
     }
 
-    /** Moves the failover on as far as its conditions allow; called after every completion. */
+    /**
+     * Moves the failover on as far as its conditions allow; called after every completion. The initiates queued
+     * while waiting go down to the old member together with the UPLOAD_ALL (spec §9 item 31: processed normally
+     * once the step allows; the host, uploading all, then terminates what they offloaded): they may link to paths
+     * and neighbors offloaded there, which the host cannot terminate before them.
+     */
     private void advance() {
         if (phase == Phase.WAITING_FOR_INITIATES && initiatesDown == 0) {
             phase = Phase.UPLOADING;
             host.statusIndication(StatusIndication.OFFLOAD_PAUSE, null);
             host.statusIndication(StatusIndication.UPLOAD_ALL, null);
-        }
-        if (phase == Phase.UPLOADING && liveEntries == 0 && calls.isEmpty()) {
-            active = other();
-            port.switchTo(active, loop.nowNs());
-            announcements += port.announce();
-            phase = Phase.SWITCHED;
+            members[active].indicate().accept(StatusIndication.UPLOAD_ALL); // its own queue, its new I/O
             List<BlockList> q = new ArrayList<>(queued);
             queued.clear();
             for (BlockList root : q) {
                 passInitiate(root);
             }
         }
-        if (phase == Phase.SWITCHED && liveEntries == 0 && calls.isEmpty()) {
+        if (phase == Phase.UPLOADING && liveEntries == 0 && calls.isEmpty()) {
+            int old = active;
+            active = other();
+            port.switchTo(active, loop.nowNs());
+            announcements += port.announce();
+            members[old].indicate().accept(StatusIndication.OFFLOAD_RESUME); // ready for a failback
             phase = Phase.NONE;
             failovers++;
             host.statusIndication(StatusIndication.OFFLOAD_RESUME, capabilities()); // R-RESUME-4: all back
@@ -335,10 +352,10 @@ public final class TeamTarget implements OffloadTarget {
     @Override
     public void initiateOffload(BlockList root) {
         Objects.requireNonNull(root, "root");
-        if (phase != Phase.NONE) {
+        if (phase == Phase.WAITING_FOR_INITIATES) {
             queued.add(root); // spec §5.1.1: accepted and queued during the failover (R-PAUSE-2/3)
         } else {
-            passInitiate(root);
+            passInitiate(root); // during UPLOADING the old member takes it, and the host terminates it (WA 31)
         }
     }
 

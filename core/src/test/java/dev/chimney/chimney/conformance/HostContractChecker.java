@@ -444,6 +444,13 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
     public void initiateOffloadComplete(BlockList root) {
         closedOperation(root, OffloadOperation.INITIATE);
         for (BlockList b : root.nodes()) {
+            if (b.status() == null || !b.status().isOffloaded()) {
+                for (SendRequest r = b.sendChain(); r != null && open.get(r) != null; r = r.next()) {
+                    closed(r, "send", null, null); // a failed offload leaves its send data with the host
+                }
+            }
+        }
+        for (BlockList b : root.nodes()) {
             Obj o = b.handle() == null ? null : objects.get(b.handle());
             if (o == null || o.phase != Phase.INITIATING) {
                 continue;
@@ -577,9 +584,15 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
                 uploadAllSinceResume = true;
             }
             case OFFLOAD_RESUME -> {
-                if (uploadAllSinceResume && (terminatesOutstanding > 0 || !objects.isEmpty())) {
+                // initiates the host made before it saw the UPLOAD_ALL may reach the target after its RESUME: only
+                // what the target completed offloading, or is giving back, counts
+                int given = 0;
+                for (Obj o : objects.values()) {
+                    given += o.phase == Phase.INITIATING ? 0 : 1;
+                }
+                if (uploadAllSinceResume && (terminatesOutstanding > 0 || given > 0)) {
                     targetViolations.add("R-RESUME-4: RESUME after UPLOAD_ALL with " + terminatesOutstanding
-                            + " terminates outstanding and " + objects.size() + " objects still offloaded");
+                            + " terminates outstanding and " + given + " objects still offloaded");
                 }
                 admissionClosed = false;
                 uploadAllSinceResume = false;

@@ -58,6 +58,8 @@ class TeamTargetTest {
         final List<BlockList> terminates = new ArrayList<>();
         final List<SendRequest> sends = new ArrayList<>();
         final List<Object> sendContexts = new ArrayList<>();
+        /** What the team told this member (failover steps). */
+        final List<StatusIndication> told = new ArrayList<>();
 
         @Override
         public void attach(OffloadHost h, EventLoop upperLoop) {
@@ -230,8 +232,8 @@ class TeamTargetTest {
         VirtualWire w0 = VirtualWire.builder("w0", sim).build();
         VirtualWire w1 = VirtualWire.builder("w1", sim).build();
         TeamTarget t = TeamTarget.builder(loop, MAC).chimney(chimney)
-                .member(new TeamTarget.Member(m0, w0.a(), up -> { }))
-                .member(new TeamTarget.Member(m1, w1.a(), up -> { })).build();
+                .member(new TeamTarget.Member(m0, w0.a(), up -> { }, m0.told::add))
+                .member(new TeamTarget.Member(m1, w1.a(), up -> { }, m1.told::add)).build();
         t.attach(above, loop);
         return t;
     }
@@ -318,35 +320,38 @@ class TeamTargetTest {
         assertEquals(1, m0.initiates.size(), "queued, not passed down (R-PAUSE-2)");
         m0.succeed(m0.initiates.getFirst());
         assertEquals(List.of("initiate-complete", "OFFLOAD_PAUSE", "UPLOAD_ALL"), above.log);
-        // the host terminates what it had
-        BlockList term = BlockList.reference(StateLayer.TCP, c, BlockList.DELEGATED);
-        t.terminateOffload(term);
-        assertTrue(m1.initiates.isEmpty(), "not switched while the member still holds objects");
-        m0.succeedTerminate(m0.terminates.getFirst());
-        // the connection's path and neighbor still count: the host terminates them too
-        assertEquals(2, t.liveEntries());
-        BlockList rest = m0.initiates.getFirst();
-        OffloadHandle hn = rest.handle();
-        OffloadHandle hp = rest.dependents().handle();
-        assertTrue(hn.owner() instanceof TeamTarget.Entry && hp.owner() instanceof TeamTarget.Entry);
-        BlockList parents = BlockList.reference(StateLayer.NEIGHBOR, ((TeamTarget.Entry) hn.owner()).upper, 0)
-                .dependent(BlockList.reference(StateLayer.IPV4_PATH, ((TeamTarget.Entry) hp.owner()).upper, 0));
-        t.terminateOffload(parents);
+        assertEquals(List.of(StatusIndication.UPLOAD_ALL), m0.told, "the old member processes its own queue");
+        assertEquals(2, m0.initiates.size(), "WA 31: the queued one goes down with the UPLOAD_ALL");
+        assertSame(late, m0.initiates.get(1).nodes().stream().filter(b -> b.layer() == StateLayer.TCP)
+                .map(b -> ((TeamTarget.Entry) b.handle().owner()).upper).findFirst().orElseThrow());
+        m0.succeed(m0.initiates.get(1));
+        // the host terminates everything: both trees, connections with their paths and neighbors
+        for (BlockList tree : List.of(m0.initiates.get(0), m0.initiates.get(1))) {
+            BlockList n = tree;
+            BlockList p = tree.dependents();
+            BlockList tcp = p.dependents();
+            t.terminateOffload(BlockList.reference(StateLayer.NEIGHBOR, upper(n), 0).dependent(BlockList.reference(
+                    StateLayer.IPV4_PATH, upper(p), 0).dependent(BlockList.reference(StateLayer.TCP, upper(tcp),
+                    BlockList.DELEGATED))));
+        }
+        assertEquals(0, t.active(), "not switched while the member still holds objects");
+        m0.caps = CAPS.withCapacity(3);
+        m1.caps = CAPS.withCapacity(7);
+        m0.succeedTerminate(m0.terminates.get(0));
+        assertEquals(0, t.active());
+        assertTrue(above.log.indexOf("OFFLOAD_RESUME") < 0, "not before everything is back (R-RESUME-4)");
         m0.succeedTerminate(m0.terminates.get(1));
         assertEquals(1, t.active(), "switched once nothing is left");
-        assertEquals(1, m1.initiates.size(), "WA 31: the queued initiate is processed on the new member");
-        assertEquals(TeamTarget.Phase.SWITCHED, t.phase());
-        m1.succeed(m1.initiates.getFirst());
-        assertTrue(above.log.indexOf("OFFLOAD_RESUME") < 0, "not before what it offloaded is back (R-RESUME-4)");
-        t.terminateOffload(BlockList.reference(StateLayer.NEIGHBOR, lateTree.handle(), 0).dependent(BlockList
-                .reference(StateLayer.IPV4_PATH, lateTree.dependents().handle(), 0).dependent(BlockList.reference(
-                        StateLayer.TCP, late, BlockList.DELEGATED))));
-        m1.caps = CAPS.withCapacity(7);
-        m1.succeedTerminate(m1.terminates.getFirst());
         assertEquals("OFFLOAD_RESUME", above.log.getLast());
+        assertEquals(List.of(StatusIndication.UPLOAD_ALL, StatusIndication.OFFLOAD_RESUME), m0.told);
         assertEquals(TeamTarget.Phase.NONE, t.phase());
         assertEquals(1, t.failovers());
         assertSame(m1.caps, above.resumeCaps, "the RESUME carries the new member's capabilities");
+        assertEquals(0, t.liveEntries());
+    }
+
+    private static OffloadHandle upper(BlockList lower) {
+        return ((TeamTarget.Entry) lower.handle().owner()).upper;
     }
 
     @Test
