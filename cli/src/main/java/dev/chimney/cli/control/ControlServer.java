@@ -259,7 +259,7 @@ public final class ControlServer implements AutoCloseable {
             } catch (NumberFormatException e) {
                 throw new ControlError(400, "connection id must be a number, got '" + m.group(1) + "'");
             }
-            return m.group(2).equals("offload") ? offload(s, i, id) : terminate(s, i, id);
+            return post(method, () -> m.group(2).equals("offload") ? offload(s, i, id) : terminate(s, i, id));
         }
         return switch (path) {
             case "/api/status" -> get(method, () -> s.callOnLoop(i::statusJson));
