@@ -67,7 +67,7 @@ function renderObjects(o) {
         el('span', {class: n.offloadState}, n.offloadState), paths));
   }
   const box = document.getElementById('objects');
-  box.replaceChildren(root, el('div', {}, o.connectionsInHost + ' connection(s) in the host (no state objects offloaded)'));
+  box.replaceChildren(root, el('div', {}, o.connectionsInHost + ' connection(s) run in the host, outside these trees'));
 }
 
 function renderEvents(ev) {
@@ -115,11 +115,14 @@ function renderThroughput(tp) {
     ctx.fillText(human(max * i / 4 * 8) + 'b/s', 0, y + 4);
   }
   const series = [['inBytesPerSecond', '#1565c0'], ['outBytesPerSecond', '#2e7d32'],
-    ['offloadedInBytesPerSecond', '#90caf9'], ['offloadedOutBytesPerSecond', '#a5d6a7']];
+    ['offloadedInBytesPerSecond', '#ef6c00'], ['offloadedOutBytesPerSecond', '#8e24aa']];
   const n = Math.max(pts.length, 2);
   for (const [key, color] of series) {
+    // totals wide and solid; the share through the target thin and dashed on top, so both stay visible
+    const share = key.startsWith('offloaded');
     ctx.strokeStyle = color;
-    ctx.lineWidth = 2;
+    ctx.lineWidth = share ? 1.5 : 3;
+    ctx.setLineDash(share ? [6, 4] : []);
     ctx.beginPath();
     pts.forEach((p, i) => {
       const x = pad + (w - pad) * i / (n - 1);
@@ -128,6 +131,7 @@ function renderThroughput(tp) {
     });
     ctx.stroke();
   }
+  ctx.setLineDash([]);
   const last = pts[pts.length - 1];
   document.getElementById('rate').textContent = last
       ? 'now: in ' + human(last.inBytesPerSecond * 8) + 'b/s, out ' + human(last.outBytesPerSecond * 8) + 'b/s' : '';
