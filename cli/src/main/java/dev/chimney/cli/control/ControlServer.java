@@ -373,6 +373,7 @@ public final class ControlServer implements AutoCloseable {
 
     private static String stats(NetworkStack s, StackInspector i) {
         CompletableFuture<OffloadStatistics> target = new CompletableFuture<>();
+        CompletableFuture<Map<String, Long>> targetDrops = new CompletableFuture<>();
         s.callOnLoop(() -> {
             OffloadManager m = s.offload();
             if (m == null) {
@@ -380,21 +381,28 @@ public final class ControlServer implements AutoCloseable {
             } else {
                 m.target().queryStatistics(target::complete); // completes on the host loop (spec §5.4)
             }
+            if (m != null && m.target() instanceof SoftOffloadTarget soft) {
+                soft.queryDrops(targetDrops::complete);
+            } else {
+                targetDrops.complete(Map.of());
+            }
             return null;
         });
-        OffloadStatistics t;
+        OffloadStatistics stats = awaitAnswer(target, null);
+        Map<String, Long> drops = awaitAnswer(targetDrops, Map.of());
+        return s.callOnLoop(() -> i.statsJson(stats, drops));
+    }
+
+    /** The target's answer, or {@code otherwise} when it does not come within the query timeout. */
+    private static <T> T awaitAnswer(CompletableFuture<T> answer, T otherwise) {
         try {
-            t = target.get(QUERY_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            t = null;
+            return answer.get(QUERY_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
+            return otherwise;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            t = null;
-        } catch (java.util.concurrent.ExecutionException e) {
-            t = null;
+            return otherwise;
         }
-        OffloadStatistics stats = t;
-        return s.callOnLoop(() -> i.statsJson(stats));
     }
 
     // ============================================================================================ actions

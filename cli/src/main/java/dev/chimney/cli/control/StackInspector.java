@@ -433,8 +433,11 @@ final class StackInspector implements OffloadManager.Listener {
         return w.endObject().toString();
     }
 
-    /** Host counters, the target's statistics (spec §5.4; null when none) and every drop counter by reason. */
-    String statsJson(OffloadStatistics target) {
+    /**
+     * Host counters, the target's statistics (spec §5.4; null when none) and every drop counter by reason, the
+     * target's own ({@code targetDrops}) included.
+     */
+    String statsJson(OffloadStatistics target, Map<String, Long> targetDrops) {
         JsonWriter w = new JsonWriter().beginObject();
         Map<IpCounter, Long> ip = stack.ip().counters().snapshot();
         w.name("host").beginObject();
@@ -512,6 +515,10 @@ final class StackInspector implements OffloadManager.Listener {
                 w.field("target." + family + ".outNoRoutes", s.outNoRoutes());
                 total += s.inHeaderErrors() + s.inTruncatedPackets() + s.inDiscards() + s.outDiscards()
                         + s.outNoRoutes();
+            }
+            for (Map.Entry<String, Long> d : targetDrops.entrySet()) {
+                w.field("target." + d.getKey(), d.getValue());
+                total += d.getValue();
             }
             w.field("target.tcp4.inErrors", target.tcp4().inErrors());
             w.field("target.tcp6.inErrors", target.tcp6().inErrors());

@@ -152,7 +152,8 @@ class ControlServerTest {
         assertEquals(0L, Json.at(s, "target.ipv6.inReceives"));
         Map<?, ?> drops = (Map<?, ?>) Json.at(s, "drops");
         for (String key : List.of("ip.FRAME_DROP_NOT_FOR_US", "tcpip.DROP_BAD_CHECKSUM", "tcp.DROP_PAWS",
-                "offload.HELD_SEGMENTS_DROPPED", "target.ipv4.inDiscards", "target.tcp4.inErrors")) {
+                "offload.HELD_SEGMENTS_DROPPED", "target.ipv4.inDiscards", "target.tcp4.inErrors", "target.VLAN_MISMATCH",
+                "target.HELD_OVERFLOW", "target.tcp.DROP_PAWS")) {
             assertNotNull(drops.get(key), "drop counter " + key + " in " + drops.keySet());
         }
         long sum = drops.values().stream().mapToLong(v -> (Long) v).sum();
