@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.chimney.chimney.host.OffloadPolicy;
 import dev.chimney.cli.Main;
+import dev.chimney.testkit.Interop;
+import dev.chimney.testkit.NetNs;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -80,6 +82,25 @@ class CtlCommandTest {
         }
         assertOneLineError(run("run", "--tap", "chy-ctl0", "--address", "10.77.0.2/24", "--control", "70000"), 2,
                 "chimney run: ", "--control must be 0..65535");
+    }
+
+    /** With {@code --netns} the API lives on 127.0.0.1 of that namespace only; ctl reaches it with the same flag. */
+    @Test
+    void theControlPortIsInTheStacksNetworkNamespaceOnly() {
+        Interop.requireRoot();
+        try (NetNs ns = NetNs.create();
+                OffloadRig rig = new OffloadRig(OffloadPolicy.explicit());
+                ControlServer server = ControlServer.bind(0, ns.name())) {
+            server.attach(rig.host);
+            String port = String.valueOf(server.port());
+            Outcome o = run("ctl", "--netns", ns.name(), "--control", port, "status");
+            assertEquals(0, o.exitCode(), o.toString());
+            assertTrue(o.out().contains("policy explicit"), o.out());
+            assertOneLineError(run("ctl", "--control", port, "status"), 1, "chimney ctl status: ",
+                    "nothing is listening on 127.0.0.1:" + port);
+            assertOneLineError(run("ctl", "--netns", "chy-no-such-ns", "--control", port, "status"), 1,
+                    "chimney ctl status: ", "network namespace 'chy-no-such-ns' does not exist");
+        }
     }
 
     @Test
