@@ -218,27 +218,32 @@ public final class CtlCommand implements Runnable {
         @Override
         void print(Object d, PrintWriter out) {
             out.printf("drops: %d in all%n", num(Json.at(d, "dropsTotal")));
-            section(out, "  ", (Map<?, ?>) Json.at(d, "drops"));
+            section(out, null, (Map<?, ?>) Json.at(d, "drops"));
             for (String s : new String[] {"offload", "tcp", "tcpip", "ip"}) {
                 Object m = Json.at(d, "host." + s);
                 if (m != null) {
-                    out.println("host " + s + ":");
-                    section(out, "  ", (Map<?, ?>) m);
+                    section(out, "host " + s + ":", (Map<?, ?>) m);
                 }
             }
             Object target = Json.at(d, "target");
             if (target != null) {
                 for (String f : new String[] {"ipv4", "ipv6", "tcp4", "tcp6"}) {
-                    out.println("target " + Json.at(target, "name") + " " + f + " (spec §5.4):");
-                    section(out, "  ", (Map<?, ?>) Json.at(target, f));
+                    section(out, "target " + Json.at(target, "name") + " " + f + " (spec §5.4):",
+                            (Map<?, ?>) Json.at(target, f));
                 }
             }
         }
 
-        private static void section(PrintWriter out, String indent, Map<?, ?> m) {
+        /** The non-zero counters of {@code m} under {@code heading}; nothing at all when every one is zero. */
+        private static void section(PrintWriter out, String heading, Map<?, ?> m) {
+            boolean any = false;
             for (Map.Entry<?, ?> e : m.entrySet()) {
                 if (e.getValue() instanceof Number n && n.longValue() != 0) {
-                    out.println(indent + e.getKey() + " = " + n);
+                    if (!any && heading != null) {
+                        out.println(heading);
+                    }
+                    any = true;
+                    out.println("  " + e.getKey() + " = " + n);
                 }
             }
         }
