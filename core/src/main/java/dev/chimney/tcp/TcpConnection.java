@@ -482,11 +482,6 @@ public final class TcpConnection {
         return cc == null ? 0 : cc.cwnd();
     }
 
-    /** Smoothed round-trip time (RFC 6298 §2), or 0 before the first measurement. Diagnostics. */
-    public long srttNs() {
-        return d.sRtt8 / 8 * tickNs;
-    }
-
     /**
      * Retransmissions of the oldest unacknowledged segment since it was last acknowledged (the RFC 6298 §5.5
      * backoff count; the delegated RetransmitCount of spec §2.7). Diagnostics.
@@ -1395,8 +1390,8 @@ public final class TcpConnection {
     // RACK-TLP loss detection (RFC 8985), PRR (RFC 6937), spurious-retransmission undo (RFC 3708)
     // =============================================================================================================
 
-    /** SRTT in nanoseconds (0 before the first sample). */
-    private long srttNs() {
+    /** SRTT in nanoseconds (RFC 6298 §2; 0 before the first sample). Public for diagnostics (control tools). */
+    public long srttNs() {
         return d.sRtt8 * tickNs / 8;
     }
 
