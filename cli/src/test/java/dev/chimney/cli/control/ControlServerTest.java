@@ -274,6 +274,13 @@ class ControlServerTest {
             assertEquals(read.get(i), list.get(i).get("bytesReceived"), "connection " + (i + 1));
         }
         assertEquals(0, rig.mismatches(), "no byte lost, duplicated or reordered through every move");
+        // the other direction: bytes the host writes on an offloaded connection count once the peer acknowledged them
+        assertEquals("Offloaded", list.get(0).get("offloadState"));
+        assertEquals(0L, list.get(0).get("bytesAcked"));
+        rig.host.callOnLoop(() -> rig.readers.get(0).connection.write(new byte[10_000]));
+        OffloadRig.await("the peer acknowledged 10,000 bytes", () -> Long.valueOf(10_000).equals(
+                connections(false).get(0).get("bytesAcked")));
+        assertEquals(0L, connections(false).get(1).get("bytesAcked"));
     }
 
     @Test
