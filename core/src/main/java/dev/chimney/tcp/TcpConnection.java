@@ -483,6 +483,40 @@ public final class TcpConnection {
         return cc == null ? 0 : cc.cwnd();
     }
 
+    /**
+     * Retransmissions of the oldest unacknowledged segment since it was last acknowledged (the RFC 6298 §5.5
+     * backoff count; the delegated RetransmitCount of spec §2.7). Diagnostics.
+     */
+    public int retransmitCount() {
+        return d.retransmitCount;
+    }
+
+    /**
+     * Data bytes the peer has acknowledged on this connection (SYN and FIN not counted), modulo 2^32: sequence
+     * space is all the engine keeps. While parked it counts the bytes the offload target completed (spec §4.1.3).
+     * Diagnostics: control tools accumulate deltas for totals beyond 4 GiB.
+     */
+    public long bytesAcknowledged() {
+        if (!d.state.isSynchronized()) {
+            return 0;
+        }
+        int una = dataPath != null ? parkedSendSeq : d.sndUna;
+        int fin = d.state == TcpState.FIN_WAIT_2 || d.state == TcpState.TIME_WAIT ? 1 : 0;
+        return Integer.toUnsignedLong(una - iss - 1 - fin);
+    }
+
+    /**
+     * Data bytes received in order on this connection (SYN and FIN not counted), modulo 2^32; while parked, the
+     * bytes the offload target delivered. Diagnostics.
+     */
+    public long bytesReceived() {
+        if (!d.state.isSynchronized()) {
+            return 0;
+        }
+        int nxt = dataPath != null ? parkedRcvSeq : d.rcvNxt;
+        return Integer.toUnsignedLong(nxt - irs - 1 - (peerFinReceived ? 1 : 0));
+    }
+
     /** Snapshot of the delegated send/receive sequence variables, for tests and diagnostics. */
     public int sndUna() {
         return d.sndUna;
@@ -1357,8 +1391,8 @@ public final class TcpConnection {
     // RACK-TLP loss detection (RFC 8985), PRR (RFC 6937), spurious-retransmission undo (RFC 3708)
     // =============================================================================================================
 
-    /** SRTT in nanoseconds (0 before the first sample). */
-    private long srttNs() {
+    /** SRTT in nanoseconds (RFC 6298 §2; 0 before the first sample). Public for diagnostics (control tools). */
+    public long srttNs() {
         return d.sRtt8 * tickNs / 8;
     }
 

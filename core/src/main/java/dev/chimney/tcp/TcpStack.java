@@ -5,6 +5,7 @@ import dev.chimney.runtime.SeededRandom;
 import dev.chimney.wire.IpAddress;
 import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -156,6 +157,14 @@ public final class TcpStack {
             }
         }
         return n;
+    }
+
+    /**
+     * The connections in the demux table now (SYN_RECEIVED through TIME_WAIT, parked ones included), in no
+     * particular order: a copy, for diagnostics and control tools (call on the loop).
+     */
+    public List<TcpConnection> connections() {
+        return List.copyOf(connections.values());
     }
 
     int isn(IpAddress local, int localPort, IpAddress remote, int remotePort, long nowNs) {

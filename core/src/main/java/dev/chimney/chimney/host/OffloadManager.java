@@ -18,6 +18,8 @@ import dev.chimney.chimney.SendRequest;
 import dev.chimney.chimney.StateLayer;
 import dev.chimney.chimney.StatusIndication;
 import dev.chimney.chimney.TcpEvent;
+import dev.chimney.chimney.jfr.OffloadIndicationEvent;
+import dev.chimney.chimney.jfr.OffloadOperationEvent;
 import dev.chimney.ip.IpStack;
 import dev.chimney.ip.NeighborCache;
 import dev.chimney.ip.NeighborEntry;
@@ -178,6 +180,28 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         /** The terminate completed: the connection is the host's again (resumed or closed). */
         default void onUploaded(TcpConnection connection) {
         }
+
+        /**
+         * A state operation was issued to the target: a tree with these many neighbor, path and connection nodes
+         * (new offloads, linkers and references alike; placeholders not counted).
+         */
+        default void onOperationIssued(OffloadOperation operation, int neighbors, int paths, int connections) {
+        }
+
+        /**
+         * A state operation completed, before the manager acts on it: {@code succeeded} nodes with SUCCESS, {@code
+         * failed} with another status, {@code durationNs} by the host loop's clock since it was issued.
+         */
+        default void onOperationCompleted(OffloadOperation operation, int succeeded, int failed, long durationNs) {
+        }
+
+        /** The target raised a status indication (spec §5.1); {@code admission} is the state it left the host in. */
+        default void onStatusIndication(StatusIndication indication, Admission admission) {
+        }
+
+        /** The target raised a TCP chimney event for {@code connection} (spec §5.3), before the manager acts on it. */
+        default void onTcpEvent(TcpConnection connection, TcpEvent event) {
+        }
     }
 
     /** Connections per terminate tree during an upload-all unless {@link #uploadAllBatchSize(int)} says otherwise. */
@@ -192,7 +216,9 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
     private record PathKey(IpAddress source, IpAddress destination) {
     }
 
-    private record Pending(OffloadOperation operation, Consumer<BlockList> result) {
+    /** An operation issued and not completed; {@code event} is null when no recording wants it. */
+    private record Pending(OffloadOperation operation, Consumer<BlockList> result, long issuedNs,
+            OffloadOperationEvent event) {
     }
 
     private final EventLoop loop;
@@ -630,7 +656,34 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
     }
 
     private void issue(BlockList root, OffloadOperation op, Consumer<BlockList> result) {
-        pending.put(root, new Pending(op, result));
+        int neighborNodes = 0;
+        int pathNodes = 0;
+        int tcpNodes = 0;
+        for (BlockList b : root.nodes()) {
+            if (b.isPlaceholder()) {
+                continue;
+            }
+            switch (b.layer()) {
+                case NEIGHBOR -> neighborNodes++;
+                case IPV4_PATH, IPV6_PATH -> pathNodes++;
+                case TCP -> tcpNodes++;
+            }
+        }
+        OffloadOperationEvent event = new OffloadOperationEvent();
+        if (event.isEnabled()) {
+            event.begin();
+            event.host = loop.name();
+            event.operation = op.name();
+            event.neighbors = neighborNodes;
+            event.paths = pathNodes;
+            event.connections = tcpNodes;
+        } else {
+            event = null;
+        }
+        pending.put(root, new Pending(op, result, loop.nowNs(), event));
+        for (Listener l : listeners) {
+            l.onOperationIssued(op, neighborNodes, pathNodes, tcpNodes);
+        }
     }
 
     // =============================================================================================================
@@ -1768,6 +1821,31 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
             return false;
         }
         pending.remove(root);
+        int succeeded = 0;
+        int failed = 0;
+        for (BlockList b : root.nodes()) {
+            if (!b.isPlaceholder()) {
+                if (b.status() == OffloadStatus.SUCCESS) {
+                    succeeded++;
+                } else {
+                    failed++;
+                }
+            }
+        }
+        long durationNs = loop.nowNs() - p.issuedNs();
+        OffloadOperationEvent event = p.event();
+        if (event != null) {
+            event.end();
+            if (event.shouldCommit()) {
+                event.succeeded = succeeded;
+                event.failed = failed;
+                event.loopDuration = durationNs;
+                event.commit();
+            }
+        }
+        for (Listener l : listeners) {
+            l.onOperationCompleted(op, succeeded, failed, durationNs);
+        }
         return true;
     }
 
@@ -1939,10 +2017,15 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
             // stale) and below NceStaleTicks — a REACHABLE entry is as good as confirmed now, and a larger HRD
             // would make the target ask again at its next datagram
             long hrd = ticks(now - e.lastConfirmedNs());
-            return (int) Math.max(1, Math.min(hrd, Math.max(1, parameters.nceStaleTicks() / 2)));
+            int answer = (int) Math.max(1, Math.min(hrd, Math.max(1, parameters.nceStaleTicks() / 2)));
+            recordIndication(OffloadIndicationEvent.REACHABILITY_QUERY, "NEIGHBOR_REACHABILITY_QUERY", "HRD "
+                    + answer, nr.describe());
+            return answer;
         }
         // R-HOST-15: stale → 0, and the §5.2.4 follow-up: query the NRD later to see whether progress happened
         count(OffloadCounter.REACHABILITY_STALE);
+        recordIndication(OffloadIndicationEvent.REACHABILITY_QUERY, "NEIGHBOR_REACHABILITY_QUERY", "HRD 0 (stale)",
+                nr.describe());
         nr.indicatedNrdTicks = nrd;
         if (e != null) {
             loop.timers().schedule(nr.followUp, now + nr.cache.config().delayFirstProbeTimeNs());
@@ -2016,6 +2099,23 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
                     reopen(k);
                 }
             }
+        }
+        recordIndication(OffloadIndicationEvent.STATUS, indication.name(), admission.name(), "");
+        for (Listener l : listeners) {
+            l.onStatusIndication(indication, admission);
+        }
+    }
+
+    /** A JFR event for an indication (cheap when no recording enables it). */
+    private void recordIndication(String kind, String indication, String detail, String object) {
+        OffloadIndicationEvent event = new OffloadIndicationEvent();
+        if (event.shouldCommit()) {
+            event.host = loop.name();
+            event.kind = kind;
+            event.indication = indication;
+            event.detail = detail;
+            event.object = object;
+            event.commit();
         }
     }
 
@@ -2361,6 +2461,11 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         if (!(owner(handle) instanceof ConnectionRecord cr) || !cr.owns(handle) || event == null) {
             count(OffloadCounter.PROTOCOL_VIOLATIONS);
             return;
+        }
+        recordIndication(OffloadIndicationEvent.TCP_EVENT, event.type().name(), event.reason() != null
+                ? event.reason().name() : "", cr.describe());
+        for (Listener l : listeners) {
+            l.onTcpEvent(cr.connection, event);
         }
         if (cr.isInitiating() && event.type() != dev.chimney.chimney.TcpEventType.ABORT) {
             // spec §3.1.7: no event before the initiate completed; one now could not be undone if it failed

@@ -27,6 +27,7 @@ import dev.chimney.tcp.TcpCached;
 import dev.chimney.tcp.TcpConfig;
 import dev.chimney.tcp.TcpConnection;
 import dev.chimney.tcp.TcpConst;
+import dev.chimney.tcp.TcpCounter;
 import dev.chimney.tcp.TcpDelegated;
 import dev.chimney.tcp.TcpSegment;
 import dev.chimney.tcp.TcpSnapshot;
@@ -41,7 +42,9 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -391,6 +394,29 @@ public final class SoftOffloadTarget implements OffloadTarget {
             }
             OffloadStatistics stats = counters.snapshot(est4, est6);
             toHost(() -> result.accept(stats));
+        });
+    }
+
+    /**
+     * The target's drop counters by reason, beyond the spec's statistics (spec §5.4 counts only what offloaded
+     * connections received): frames of an offloaded connection dropped for a VLAN mismatch (R-VLAN-4), for urgent
+     * data or an invalid segment, or because too many were held during an initiate or terminate, then the target
+     * engine's own protocol drops (its {@link TcpCounter} {@code DROP_*} counters). {@code result} runs on the host
+     * loop, as a statistics query's does.
+     */
+    public void queryDrops(Consumer<Map<String, Long>> result) {
+        Objects.requireNonNull(result, "result");
+        submit(() -> {
+            Map<String, Long> drops = new LinkedHashMap<>();
+            drops.put("VLAN_MISMATCH", frames.droppedVlan);
+            drops.put("URGENT_OR_INVALID", frames.droppedUrgentInvalid);
+            drops.put("HELD_OVERFLOW", frames.droppedHeldOverflow);
+            for (TcpCounter c : TcpCounter.values()) {
+                if (c.name().startsWith("DROP")) {
+                    drops.put("tcp." + c.name(), stack == null ? 0 : stack.counter(c));
+                }
+            }
+            toHost(() -> result.accept(drops));
         });
     }
 
