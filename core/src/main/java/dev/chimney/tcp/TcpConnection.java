@@ -1577,13 +1577,24 @@ public final class TcpConnection {
     /**
      * RFC 8985 §7.2: whether a loss probe may be scheduled — open (no recovery, nothing SACKed or lost), no probe
      * episode open, an RTT measured, data outstanding under a running, not backed-off RTO, and no reordering timer
-     * (§8: the timers exclude each other).
+     * (§8: the timers exclude each other). Not once our FIN is out: see {@link #finInFlight()}.
      */
     private boolean rackProbeAllowed() {
         return phase == LossRecoveryState.Phase.OPEN && !rack.tlpPending() && rack.sackedBytes() == 0
                 && rack.lostBytes() == 0 && d.sRtt8 != 0 && d.sndMax != d.sndUna && armedKind == RtxKind.RETRANSMIT
                 && d.retransmitCount == 0 && d.retransmitDeadlineNs != Long.MAX_VALUE
-                && reorderDeadlineNs == Long.MAX_VALUE && d.state.isSynchronized();
+                && reorderDeadlineNs == Long.MAX_VALUE && d.state.isSynchronized() && !finInFlight();
+    }
+
+    /**
+     * True when our FIN has been sent and is not yet acknowledged. A FIN tail is left to the RTO, as the classic TLP
+     * leaves it: the probe would be the FIN segment again, and a probe made spurious by a queue (the PTO is only
+     * 2·SRTT) arrives after the original FIN — at a peer already in TIME-WAIT when we are in LAST-ACK, which
+     * acknowledges it (RFC 9293 §3.10.7.4) after we have closed on its first ACK, so we answer with an RST
+     * (§3.10.7.1): a normal close would end in a reset. The RTO, at least 200 ms, is not made spurious by a queue.
+     */
+    private boolean finInFlight() {
+        return d.state.finUnacknowledged() && d.sndMax - d.sndUna == sendBuffer.length() + 1;
     }
 
     /**
@@ -1615,7 +1626,7 @@ public final class TcpConnection {
      */
     private void rackSendProbe(long nowNs) {
         if (phase != LossRecoveryState.Phase.OPEN || armedKind != RtxKind.RETRANSMIT || d.sndMax == d.sndUna
-                || !d.state.isSynchronized() || rack.tlpPending() || d.retransmitCount > 0) {
+                || !d.state.isSynchronized() || rack.tlpPending() || d.retransmitCount > 0 || finInFlight()) {
             return;
         }
         int sent = d.sndNxt - d.sndUna;
