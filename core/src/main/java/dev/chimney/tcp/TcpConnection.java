@@ -360,9 +360,19 @@ public final class TcpConnection {
         this.listener = l == null ? NO_LISTENER : l;
     }
 
-    /** Bytes of send and receive buffer storage this connection holds (allocated on first use). */
+    /** Bytes of send and receive buffer storage this connection holds now (taken on first use, given back empty). */
     public long bufferBytesAllocated() {
         return (long) sendBuffer.allocatedBytes() + receiveBuffer.allocatedBytes();
+    }
+
+    /** The receive buffer's size now: what the advertised window may cover (autotuned, see TcpConfig). */
+    public int receiveBufferCapacity() {
+        return receiveBuffer.capacity();
+    }
+
+    /** The send buffer's size now: most bytes written and not yet acknowledged (autotuned, see TcpConfig). */
+    public int sendBufferCapacity() {
+        return sendBuffer.capacity();
     }
 
     /** Bytes the application can read now. */
