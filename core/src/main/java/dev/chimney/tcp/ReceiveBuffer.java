@@ -16,9 +16,10 @@ import java.lang.foreign.ValueLayout;
  *       §3.8.6.2.2);
  *   <li>the <em>storage</em>, the array itself: taken from the stack's {@link BufferPool} when the first byte
  *       arrives, at least {@link BufferPool#MIN_BYTES}, doubled (by copying) when a byte must be stored beyond it,
- *       and given back when nothing is stored — always once no more data can arrive (the peer's FIN, or closed),
- *       before that only if the pool has room. A window promises room, not memory: a request/response connection
- *       holds one small recycled array while it has data, and none when idle or in TIME_WAIT.
+ *       and given back when nothing is stored — into the pool, or to the garbage collector if the pool is full
+ *       and the array is no larger than the initial capacity or no more data can arrive (the peer's FIN, or
+ *       closed). A window promises room, not memory: a request/response connection holds one small recycled array
+ *       while it has data, and none when idle or in TIME_WAIT.
  * </ul>
  * No allocation per segment.
  */
@@ -41,6 +42,13 @@ final class ReceiveBuffer {
     private boolean finished;
     /** Size of the storage last given back, taken again at once so a refill does not regrow step by step. */
     private int lastRingLength;
+    /**
+     * Storage up to this size (the initial capacity's) is given back whenever the buffer empties, even to the
+     * garbage collector when the pool is full: an idle connection then holds nothing, and such a ring is cheap to
+     * take again. A larger one — a bulk connection's — goes back early only into the pool, so a bulk flow that
+     * drains its buffer between writes does not make garbage.
+     */
+    private final int smallRing;
 
     // Dynamic right-sizing (autotune): bytes the application read, and the measurement interval in progress.
     private long readTotal;
@@ -59,6 +67,7 @@ final class ReceiveBuffer {
         this.capacity = Math.min(initialCapacity, maxCapacity);
         this.maxCapacity = maxCapacity;
         this.pool = pool;
+        this.smallRing = Math.max(BufferPool.MIN_BYTES, this.capacity);
     }
 
     int capacity() {
@@ -173,7 +182,7 @@ final class ReceiveBuffer {
         readTotal += n;
         if (stored == 0) {
             head = 0;
-            release(finished);
+            release(finished || ring.length <= smallRing);
         }
         return n;
     }

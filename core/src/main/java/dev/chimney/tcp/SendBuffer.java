@@ -13,9 +13,9 @@ import java.lang.foreign.ValueLayout;
  *       TcpConfig.Builder#sendBufferBytes}; it never shrinks;
  *   <li>the <em>storage</em>, the array itself: taken from the stack's {@link BufferPool} when the first byte is
  *       written, at least {@link BufferPool#MIN_BYTES}, doubled (by copying) when what is stored outgrows it, and
- *       given back when the buffer empties — always once no more writes can come (the FIN is queued), before that
- *       only if the pool has room — so a short response costs one small recycled array and an idle or TIME_WAIT
- *       connection holds none.
+ *       given back when the buffer empties — into the pool, or to the garbage collector if the pool is full and
+ *       the array is no larger than the initial capacity or no more writes can come (the FIN is queued) — so a
+ *       short response costs one small recycled array and an idle or TIME_WAIT connection holds none.
  * </ul>
  * Writing, transmitting and acknowledging allocate nothing once the storage has its size.
  */
@@ -31,6 +31,13 @@ final class SendBuffer {
     private boolean finished;
     /** Size of the storage last given back, taken again at once so a refill does not regrow step by step. */
     private int lastRingLength;
+    /**
+     * Storage up to this size (the initial capacity's) is given back whenever the buffer empties, even to the
+     * garbage collector when the pool is full: an idle connection then holds nothing, and such a ring is cheap to
+     * take again. A larger one — a bulk connection's — goes back early only into the pool, so a bulk flow that
+     * drains its buffer between writes does not make garbage.
+     */
+    private final int smallRing;
 
     /** A fixed-size buffer with storage of its own (tests). */
     SendBuffer(int capacity) {
@@ -41,6 +48,7 @@ final class SendBuffer {
         this.capacity = Math.min(initialCapacity, maxCapacity);
         this.maxCapacity = maxCapacity;
         this.pool = pool;
+        this.smallRing = Math.max(BufferPool.MIN_BYTES, this.capacity);
     }
 
     /** Most bytes that may be queued now. */
@@ -133,7 +141,7 @@ final class SendBuffer {
         length -= n;
         if (length == 0) {
             head = 0;
-            release(finished);
+            release(finished || ring.length <= smallRing);
         }
     }
 

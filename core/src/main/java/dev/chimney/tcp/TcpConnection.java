@@ -1801,6 +1801,8 @@ public final class TcpConnection {
     private void transmit() {
         stack.count(TcpCounter.SEGMENTS_OUT);
         stack.output().transmit(localAddress, remoteAddress, tx, cached);
+        // the payload points into the send ring, which goes back to the pool when it empties: keep no reference
+        tx.payload(MemorySegment.NULL, 0, 0);
     }
 
     /**
