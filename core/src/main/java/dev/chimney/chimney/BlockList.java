@@ -39,6 +39,18 @@ public final class BlockList {
     public static final int DELEGATED = 4;
     public static final int ALL = CONST | CACHED | DELEGATED;
 
+    /**
+     * {@link #tcpUpdateFlags()} bits: the TCP cached {@code Flags} that only mean something on an update (spec §2.6,
+     * §3.3.4); keepalive and Nagle on/off travel in {@link TcpCached} itself.
+     */
+    public static final int TCP_FLAG_KEEP_ALIVE_RESTART = 1;
+    /** TotalRT back to 0 (MaxRT changed, spec §6.1). */
+    public static final int TCP_FLAG_MAX_RT_RESTART = 2;
+    /** InitialRcvWnd changed: advertise the new window if it differs from RcvWnd (R-STATE-11). */
+    public static final int TCP_FLAG_UPDATE_RCV_WND = 4;
+    /** {@code SendBacklogSize} / {@code ReceiveBacklogSize} value of a target without the feature (spec §2.7). */
+    public static final int BACKLOG_UNSUPPORTED = 0xFFFF_FFFF;
+
     private final StateLayer layer;
     private int parts;
     private BlockList next;
@@ -55,6 +67,9 @@ public final class BlockList {
     private TcpCached tcpCached;
     private TcpDelegated tcpDelegated;
     private SendRequest sendChain;
+    private int tcpUpdateFlags;
+    private int sendBacklogSize = BACKLOG_UNSUPPORTED;
+    private int receiveBacklogSize = BACKLOG_UNSUPPORTED;
 
     /** Scratch space for the target while it owns the node ({@code MiniportReserved}/{@code Scratch}). */
     public Object targetScratch;
@@ -279,6 +294,39 @@ public final class BlockList {
     /** The target returns send data at terminate (R-TERM-10), or null when it returns none (R-TERM-11). */
     public void sendChain(SendRequest chain) {
         this.sendChain = chain;
+    }
+
+    /** Update flags of a TCP node ({@link #TCP_FLAG_KEEP_ALIVE_RESTART} ...), 0 unless set (spec §3.3.4). */
+    public int tcpUpdateFlags() {
+        return tcpUpdateFlags;
+    }
+
+    /** Sets the update flags that go with the cached record of a TCP update node; returns this. */
+    public BlockList tcpUpdateFlags(int flags) {
+        this.tcpUpdateFlags = flags;
+        return this;
+    }
+
+    /**
+     * {@code SendBacklogSize} from a TCP delegated query (spec §2.7, R-STATE-9): the bytes the host should keep
+     * outstanding, unsigned; {@link #BACKLOG_UNSUPPORTED} when the target has no such feature (and before a query).
+     */
+    public int sendBacklogSize() {
+        return sendBacklogSize;
+    }
+
+    /**
+     * {@code ReceiveBacklogSize} from a TCP delegated query (spec §2.7, R-STATE-10): received bytes the target holds
+     * for the connection, unsigned; {@link #BACKLOG_UNSUPPORTED} when unsupported (and before a query).
+     */
+    public int receiveBacklogSize() {
+        return receiveBacklogSize;
+    }
+
+    /** Written by the target with the delegated part of a TCP query. */
+    public void backlogSizes(int sendBacklog, int receiveBacklog) {
+        this.sendBacklogSize = sendBacklog;
+        this.receiveBacklogSize = receiveBacklog;
     }
 
     // ---------------------------------------------------------------------------------------------------- traversal

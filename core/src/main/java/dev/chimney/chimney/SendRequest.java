@@ -97,6 +97,21 @@ public final class SendRequest {
         this.bytesTransferred = acknowledgedBytes;
     }
 
+    /**
+     * Marks a request a target hands back in a terminate's send chain instead of completing it (spec §3.2.5 item 5,
+     * R-TERM-10): it stays uncompleted ({@link #status()} null) and its data start is advanced past the {@code
+     * acknowledgedBytes} already acknowledged ({@code NdisAdvanceNetBufferDataStart}), so the first byte of the
+     * returned chain is SND.UNA (spec §3.1.6). Only the first request of a returned chain can have any.
+     */
+    public void returned(int acknowledgedBytes) {
+        if (acknowledgedBytes < 0 || acknowledgedBytes >= Math.max(1, length)) {
+            throw new IllegalArgumentException("a returned request has 0.." + (length - 1)
+                    + " acknowledged bytes (a fully acknowledged one is completed), got " + acknowledgedBytes);
+        }
+        this.status = null;
+        this.bytesTransferred = acknowledgedBytes;
+    }
+
     /** Clears the completion so the poster can re-drive the request (UPLOAD_IN_PROGRESS, R-HOST-9). */
     public void reset() {
         status = null;

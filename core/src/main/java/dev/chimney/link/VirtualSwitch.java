@@ -2,6 +2,7 @@ package dev.chimney.link;
 
 import dev.chimney.runtime.Clock;
 import dev.chimney.runtime.SeededRandom;
+import dev.chimney.runtime.Simulator;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -24,7 +25,9 @@ import java.util.Objects;
  * <p>Like the wire, the switch has no loop of its own. It forwards lazily: whenever any of its ports is read
  * ({@code receive} or {@code nextArrivalNs}) it first forwards every frame that reached the switch by then, in
  * arrival order, stamping the egress with the ingress arrival time, so results do not depend on who reads first.
- * Not thread-safe: all ports of one switch must be driven by one thread (e.g. one simulator).
+ * Not thread-safe: all ports of one switch must be driven by one thread (one simulator, or one loop that owns every
+ * port). Hosts on loops of their own reach a switch through {@link LoopBridge}s to the switch's loop, as {@code
+ * dev.chimney.host.VirtualNetwork} sets up.
  */
 public final class VirtualSwitch {
     /** Default MAC table bound. */
@@ -65,8 +68,15 @@ public final class VirtualSwitch {
         this.macTable = new MacTable(b.macTableCapacity);
     }
 
+    /** A switch whose ports read {@code clock} and whose impairments draw from {@code random}. */
     public static Builder builder(String name, Clock clock, SeededRandom random) {
         return new Builder(name, clock, random);
+    }
+
+    /** A switch on {@code sim}'s clock, its randomness forked from the simulator's by the switch's name. */
+    public static Builder builder(String name, Simulator sim) {
+        Objects.requireNonNull(sim, "sim");
+        return new Builder(name, sim.clock(), sim.random().fork("switch:" + Objects.requireNonNull(name, "name")));
     }
 
     public String name() {

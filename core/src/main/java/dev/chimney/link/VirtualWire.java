@@ -1,7 +1,9 @@
 package dev.chimney.link;
 
 import dev.chimney.runtime.Clock;
+import dev.chimney.runtime.EventLoop;
 import dev.chimney.runtime.SeededRandom;
+import dev.chimney.runtime.Simulator;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
@@ -16,16 +18,11 @@ import java.util.Objects;
  * as its next-work time, which is how the simulator knows to jump the clock to the next delivery.
  *
  * <p>Threading: both ends of a wire share state (each direction is written by one end and read by the other), so
- * both must be driven by one thread: the simulator, or one loop owning both ends. To connect loops on different
- * threads, use a {@link LoopBridge}.
+ * both must be driven by one thread: the {@link Simulator}, or one real-time loop that owns both ends (every host on
+ * the wire built on that one loop, started once). To connect loops on different threads, use a {@link LoopBridge};
+ * {@code dev.chimney.host.VirtualNetwork} builds either kind of network for you.
  *
- * <pre>{@code
- * VirtualWire wire = VirtualWire.builder("w0", sim.clock(), sim.random())
- *         .aToB(Impairments.NONE.withDelay(50_000, 0).withLoss(0.01))
- *         .build();
- * host.attach(wire.a());
- * peer.attach(wire.b());
- * }</pre>
+ * {@snippet file="dev/chimney/examples/ManualStacksExample.java" region="virtual-wire"}
  */
 public final class VirtualWire {
     /** Default MTU of both ends: standard Ethernet (RFC 894). */
@@ -53,8 +50,28 @@ public final class VirtualWire {
         return builder(name, clock, random).build();
     }
 
+    /**
+     * A wire whose ends read {@code clock} and whose impairments draw from {@code random} (fork one per wire, e.g.
+     * {@code sim.random().fork("w0")}, so a run replays from its seed).
+     */
     public static Builder builder(String name, Clock clock, SeededRandom random) {
         return new Builder(name, clock, random);
+    }
+
+    /** A wire on {@code sim}'s clock, its randomness forked from the simulator's by the wire's name. */
+    public static Builder builder(String name, Simulator sim) {
+        Objects.requireNonNull(sim, "sim");
+        return new Builder(name, sim.clock(), sim.random().fork("wire:" + Objects.requireNonNull(name, "name")));
+    }
+
+    /**
+     * A wire for hosts on {@code loop} (both ends are driven by that loop's thread), on its clock. Its impairments
+     * draw from a stream seeded by {@code seed}.
+     */
+    public static Builder builder(String name, EventLoop loop, long seed) {
+        Objects.requireNonNull(loop, "loop (the one loop that drives both ends)");
+        return new Builder(name, loop.clock(), new SeededRandom(seed).fork("wire:" + Objects.requireNonNull(name,
+                "name")));
     }
 
     public String name() {

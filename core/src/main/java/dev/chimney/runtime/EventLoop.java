@@ -441,6 +441,15 @@ public final class EventLoop {
         wakeup();
     }
 
+    /**
+     * True while a thread runs this loop ({@link #runUntilStopped()}, e.g. through a {@link LoopThread}); false
+     * before that, once it ended, and always under the simulator (which turns loops itself). Blocking socket calls
+     * need it true: someone must run the loop to complete them.
+     */
+    public boolean isRunning() {
+        return runningThread != null;
+    }
+
     /** True when called from the thread currently running this loop (always false under the simulator). */
     public boolean inLoopThread() {
         return runningThread == Thread.currentThread();

@@ -40,10 +40,26 @@ public final class LoopThread implements AutoCloseable {
         return failure;
     }
 
-    /** Starts a platform thread running {@code loop} until closed. */
+    /**
+     * Starts a platform thread running {@code loop} until closed. On return the loop runs ({@link
+     * EventLoop#isRunning()}), unless it had been stopped already.
+     *
+     * @throws IllegalStateException if the loop already runs on another thread (a loop has exactly one)
+     */
     public static LoopThread start(EventLoop loop) {
-        LoopThread t = new LoopThread(Objects.requireNonNull(loop, "loop"));
+        Objects.requireNonNull(loop, "loop");
+        if (loop.isRunning()) {
+            throw new IllegalStateException("loop " + loop.name() + " already runs on a thread; start a loop once "
+                    + "and share that thread (or give each host its own loop)");
+        }
+        LoopThread t = new LoopThread(loop);
         t.thread.start();
+        // Wait for the thread to take the loop, so that a caller can rely on isRunning() at once (blocking socket
+        // calls check it); a loop stopped before it ran, or one that another thread took first, ends the thread.
+        while (!loop.isRunning() && t.thread.isAlive() && !loop.isStopped()) {
+            Thread.onSpinWait();
+            Thread.yield();
+        }
         return t;
     }
 

@@ -2,6 +2,7 @@ package dev.chimney.socket;
 
 import dev.chimney.runtime.EventLoop;
 import dev.chimney.runtime.LoopCommand;
+import dev.chimney.runtime.VirtualClock;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
@@ -101,6 +102,9 @@ abstract class LoopOp extends LoopCommand {
             throw new IllegalStateException("blocking socket call on the event loop's own thread would deadlock; "
                     + "loop code must use TcpChannel and its handler callbacks");
         }
+        if (!loop.isRunning() && !loop.isTerminated()) {
+            throw notRunning(loop);
+        }
         begin();
         sockets = stack;
         loop.execute(this); // never throws for a stopped loop: the op is rejected (completed) instead
@@ -128,6 +132,28 @@ abstract class LoopOp extends LoopCommand {
         if (error != null) {
             throw fresh(error);
         }
+    }
+
+    /**
+     * A blocking call on a loop that no thread runs would wait forever: under the simulator nothing turns the loop
+     * while the caller waits (the thread that would drive it is the one waiting, or runs on its own schedule), and
+     * a real-time loop not started yet may never be.
+     */
+    private static RuntimeException notRunning(EventLoop loop) {
+        if (loop.isStopped()) {
+            return new IllegalStateException("event loop " + loop.name() + " was stopped before it ever ran; "
+                    + "nothing will complete a blocking socket call on it");
+        }
+        if (loop.clock() instanceof VirtualClock) {
+            return new IllegalStateException("blocking socket call on loop " + loop.name() + ", which a Simulator "
+                    + "turns: nothing would run it while this thread waits. Under the Simulator use the loop-side "
+                    + "TcpChannel API (SocketStack.connect / serve with a TcpChannelHandler) and drive the "
+                    + "simulator; blocking sockets need a real-time loop on its own thread (NetworkStack.start(), "
+                    + "VirtualNetwork.realTime)");
+        }
+        return new IllegalStateException("blocking socket call on loop " + loop.name() + ", which no thread runs "
+                + "yet: start it first (NetworkStack.start(), VirtualNetwork.start() or LoopThread.start(loop)), "
+                + "else the call would wait forever");
     }
 
     /** A new exception of the same kind (so each throw has the caller's stack trace), the original as cause. */

@@ -1,11 +1,10 @@
 package dev.chimney.socket;
 
-import dev.chimney.host.NetworkStack;
-import dev.chimney.ip.Route;
 import dev.chimney.runtime.EventLoop;
 import dev.chimney.tcp.TcpConnection;
 import dev.chimney.tcp.TcpStack;
 import dev.chimney.wire.IpAddress;
+import java.net.InetSocketAddress;
 import java.net.NoRouteToHostException;
 import java.net.SocketException;
 import java.util.LinkedHashSet;
@@ -15,18 +14,27 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * The socket layer of one host: ties a {@link TcpStack} and its {@link EventLoop} to the application APIs.
+ * The socket layer of one host: ties a {@link TcpStack} and its {@link EventLoop} to the application APIs. Get it
+ * from the host — {@code host.sockets()} on a {@code NetworkStack}, one per host — or build one over a bare TCP
+ * engine with a constructor.
  *
- * <pre>{@code
- * SocketStack sockets = SocketStack.of(host);   // a NetworkStack; or new SocketStack(loop, tcp, selector)
- * // loop side (non-blocking, on the loop):
- * sockets.serve(null, 7, SocketOptions.defaults(), ch -> new EchoHandler());
- * // application threads (blocking):
- * try (TcpSocket s = sockets.newSocket()) {
- *     s.connect(peer, 7);
- *     s.getOutputStream().write(bytes);
- * }
- * }</pre>
+ * <ul>
+ *   <li>Blocking, for application threads (virtual threads welcome) while a thread runs the loop: {@link
+ *       #newSocket()} and {@link #newServerSocket()} ({@code NetworkStack.connect} / {@code listen} open them in one
+ *       call).</li>
+ *   <li>Loop-side, non-blocking, for loop code and the simulator: {@link #connect(InetSocketAddress,
+ *       SocketOptions, TcpChannelHandler)}, {@link #serve} and {@link #listen(IpAddress, int, SocketOptions,
+ *       TcpChannelServer.AcceptHandler) listen}, with {@link TcpChannel}s and handler callbacks. Call them on the
+ *       loop (under a simulator, from the thread that drives it).</li>
+ * </ul>
+ *
+ * <p>Both forms in one program, on a simulated network:
+ *
+ * {@snippet file="dev/chimney/examples/SimulatedTransferExample.java" region="simulated"}
+ *
+ * and blocking, on a real-time one:
+ *
+ * {@snippet file="dev/chimney/examples/EchoExample.java" region="echo-client"}
  */
 public final class SocketStack {
     /** Size of the loop-owned scratch array used to discard input and to stage native-buffer reads. */
@@ -52,14 +60,12 @@ public final class SocketStack {
     }
 
     /**
-     * The socket layer of a complete host: connections leave from the source address the route towards the remote
-     * selects (RFC 6724 for IPv6, through the interface), as {@link NetworkStack#connect} does.
+     * The socket layer of a host: {@code host.sockets()}. A {@code NetworkStack} keeps one socket layer and returns
+     * it every time, so this and {@code NetworkStack.sockets()} are the same object; its connections leave from the
+     * source address the route towards the remote selects (RFC 6724 for IPv6, through the interface).
      */
-    public static SocketStack of(NetworkStack host) {
-        return new SocketStack(host.loop(), host.tcp(), remote -> {
-            Route r = host.ip().routes().lookup(remote);
-            return r == null ? null : r.sourceFor(remote);
-        });
+    public static SocketStack of(SocketHost host) {
+        return Objects.requireNonNull(host, "host").sockets();
     }
 
     public EventLoop loop() {
@@ -161,6 +167,14 @@ public final class SocketStack {
      */
     public TcpChannel connect(IpAddress remote, int port, SocketOptions options, TcpChannelHandler handler) {
         return connect(null, 0, remote, port, options, handler);
+    }
+
+    /**
+     * Active open to {@code remote} (an IP address and port; this stack resolves no names), as {@link
+     * #connect(IpAddress, int, SocketOptions, TcpChannelHandler)}.
+     */
+    public TcpChannel connect(InetSocketAddress remote, SocketOptions options, TcpChannelHandler handler) {
+        return connect(SocketErrors.remoteOf(remote), remote.getPort(), options, handler);
     }
 
     /**

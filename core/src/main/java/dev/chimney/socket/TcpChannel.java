@@ -18,6 +18,20 @@ import java.nio.ByteBuffer;
  *
  * <p>Bytes are copied straight between the caller's array and the engine's buffers; a channel allocates nothing
  * per read or write.
+ *
+ * <p>This is the API for loop code and for the {@link dev.chimney.runtime.Simulator}, where nothing may block: a
+ * sender that writes what the send buffer takes and continues on {@link TcpChannelHandler#onWritable}
+ *
+ * {@snippet file="dev/chimney/examples/SimulatedTransferExample.java" region="channel-source"}
+ *
+ * and a receiver that reads until the end of the stream:
+ *
+ * {@snippet file="dev/chimney/examples/SimulatedTransferExample.java" region="channel-sink"}
+ *
+ * They are opened with {@link SocketStack#connect(InetSocketAddress, SocketOptions, TcpChannelHandler)} and {@link
+ * SocketStack#serve}:
+ *
+ * {@snippet file="dev/chimney/examples/SimulatedTransferExample.java" region="simulated"}
  */
 public final class TcpChannel {
     private final SocketStack sockets;
@@ -202,6 +216,16 @@ public final class TcpChannel {
 
     public int remotePort() {
         return remotePort;
+    }
+
+    /** Our address and port as a {@code java.net} socket address (allocates), or null before the open started. */
+    public java.net.InetSocketAddress localSocketAddress() {
+        return SocketErrors.socketAddress(localAddress(), localPort());
+    }
+
+    /** The peer's address and port as a {@code java.net} socket address (allocates). */
+    public java.net.InetSocketAddress remoteSocketAddress() {
+        return SocketErrors.socketAddress(remoteAddress, remotePort);
     }
 
     /** The engine state ({@link TcpState#CLOSED} before a connection exists). */

@@ -4,6 +4,7 @@ import dev.chimney.runtime.EventLoop;
 import dev.chimney.runtime.Timer;
 import dev.chimney.wire.IpAddress;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
@@ -13,7 +14,13 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * A blocking server socket for application threads: {@link #bind} listens, {@link #accept} waits for the next
  * established connection and returns it as a {@link TcpSocket}. Accepted sockets take this server's {@link
- * #options(SocketOptions) options}. Concurrent accepts take turns. Not for the loop's own thread.
+ * #options(SocketOptions) options}. Concurrent accepts take turns. Not for the loop's own thread, and, like
+ * {@link TcpSocket}, only on a loop a thread runs.
+ *
+ * <p>An echo server with a virtual thread per connection ({@code host.listen(port)} is {@code
+ * host.sockets().newServerSocket()} bound to {@code port} on every address):
+ *
+ * {@snippet file="dev/chimney/examples/EchoExample.java" region="echo-server"}
  */
 public final class TcpServerSocket implements AutoCloseable {
     private final SocketStack sockets;
@@ -38,6 +45,16 @@ public final class TcpServerSocket implements AutoCloseable {
     TcpServerSocket(SocketStack sockets) {
         this.sockets = sockets;
         this.loop = sockets.loop();
+    }
+
+    /**
+     * Listens on {@code local}'s port at its address, or at every local address for the wildcard ({@code new
+     * InetSocketAddress(port)}), with the stack's backlog limit.
+     *
+     * @throws java.net.BindException if something already listens there
+     */
+    public void bind(InetSocketAddress local) throws IOException {
+        bind(SocketErrors.localOf(local), local.getPort());
     }
 
     /** Listens on {@code port} at {@code local} (null = every local address) with the stack's backlog limit. */
@@ -202,6 +219,18 @@ public final class TcpServerSocket implements AutoCloseable {
         return localPort;
     }
 
+    /**
+     * The bound address and port as a {@code java.net} socket address (the wildcard address when bound to every
+     * address), or null before bind.
+     */
+    public InetSocketAddress localSocketAddress() {
+        if (!bound) {
+            return null;
+        }
+        IpAddress a = localAddress;
+        return a == null ? new InetSocketAddress(localPort) : SocketErrors.socketAddress(a, localPort);
+    }
+
     /** Stops listening: connections not yet accepted are reset, a blocked accept fails. Idempotent. */
     @Override
     public void close() {
@@ -215,8 +244,8 @@ public final class TcpServerSocket implements AutoCloseable {
             }
             failPending(new SocketException("server socket closed"));
         };
-        if (loop.inLoopThread()) {
-            action.run();
+        if (loop.inLoopThread() || (!loop.isRunning() && !loop.isTerminated())) {
+            action.run(); // on the loop, or on a loop no thread runs (nobody else touches its state)
             return;
         }
         try {

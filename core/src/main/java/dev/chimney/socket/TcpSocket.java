@@ -6,6 +6,7 @@ import dev.chimney.wire.IpAddress;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
@@ -27,6 +28,15 @@ import java.util.concurrent.locks.ReentrantLock;
  * "socket closed"), {@link java.net.NoRouteToHostException} (no source address, ICMP unreachable), {@link
  * java.io.InterruptedIOException} (the thread was interrupted: the connection is aborted). Never call these
  * methods on the loop's own thread (they would deadlock; an {@link IllegalStateException} says so).
+ *
+ * <p>Blocking needs a loop that a thread runs (a started {@code NetworkStack} or {@code VirtualNetwork}, or a
+ * {@link dev.chimney.runtime.LoopThread}): on a loop nobody runs — a simulator's, or one not started yet — the
+ * calls throw {@link IllegalStateException} rather than wait forever. Under a simulator use {@link TcpChannel}.
+ *
+ * <p>A client that writes and reads at once (from {@code dev.chimney.examples.EchoExample}; {@code host.connect}
+ * is {@code host.sockets().newSocket()} followed by {@link #connect(InetSocketAddress)}):
+ *
+ * {@snippet file="dev/chimney/examples/EchoExample.java" region="echo-client"}
  */
 public final class TcpSocket implements AutoCloseable {
     private final SocketStack sockets;
@@ -146,6 +156,30 @@ public final class TcpSocket implements AutoCloseable {
         }
         this.bindAddress = local;
         this.bindPort = port;
+    }
+
+    /**
+     * Chooses our address and/or port for {@link #connect}: the wildcard address ({@code new
+     * InetSocketAddress(port)}) leaves the address to the stack, port 0 the port.
+     */
+    public void bind(InetSocketAddress local) throws SocketException {
+        bind(SocketErrors.localOf(local), local.getPort());
+    }
+
+    /**
+     * Connects to {@code remote}, an IP address and port (this stack resolves no names: an unresolved address is
+     * refused), waiting as long as the engine's SYN retries allow (or the connect time-out option).
+     *
+     * @throws java.net.ConnectException refused (RST) or no answer to the SYNs
+     * @throws java.net.NoRouteToHostException no address of the remote's family, or ICMP unreachable
+     */
+    public void connect(InetSocketAddress remote) throws IOException {
+        connect(SocketErrors.remoteOf(remote), remote.getPort());
+    }
+
+    /** As {@link #connect(InetSocketAddress)}, giving up with {@link SocketTimeoutException} after {@code timeout}. */
+    public void connect(InetSocketAddress remote, Duration timeout) throws IOException {
+        connect(SocketErrors.remoteOf(remote), remote.getPort(), timeout);
     }
 
     /** Connects, waiting as long as the engine's SYN retries allow (or the connect time-out option). */
@@ -571,8 +605,10 @@ public final class TcpSocket implements AutoCloseable {
     }
 
     private void runControlQuietly(Runnable action) {
-        if (loop.inLoopThread()) {
-            action.run(); // closing from loop code is allowed and immediate
+        if (loop.inLoopThread() || (!loop.isRunning() && !loop.isTerminated())) {
+            // closing from loop code is allowed and immediate; so is closing on a loop no thread runs (the simulator
+            // driver's own thread, or a loop not started yet), where a command would wait for nobody
+            action.run();
             return;
         }
         try {
@@ -706,6 +742,16 @@ public final class TcpSocket implements AutoCloseable {
 
     public int remotePort() {
         return remotePort;
+    }
+
+    /** Our address and port as a {@code java.net} socket address, or null before connect. */
+    public InetSocketAddress localSocketAddress() {
+        return SocketErrors.socketAddress(localAddress, localPort);
+    }
+
+    /** The peer's address and port as a {@code java.net} socket address, or null before connect. */
+    public InetSocketAddress remoteSocketAddress() {
+        return SocketErrors.socketAddress(remoteAddress, remotePort);
     }
 
     private String remote() {

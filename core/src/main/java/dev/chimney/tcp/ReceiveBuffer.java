@@ -176,6 +176,22 @@ final class ReceiveBuffer {
             return 0;
         }
         peek(0, n, dst, off);
+        consume(n);
+        return n;
+    }
+
+    /** Drops up to {@code len} readable bytes unread; returns the count. */
+    int skip(int len) {
+        int n = Math.min(len, readable);
+        if (n <= 0) {
+            return 0;
+        }
+        consume(n);
+        return n;
+    }
+
+    /** The application took {@code n} readable bytes; the storage goes back once nothing is stored. */
+    private void consume(int n) {
         head = (head + n) % ring.length;
         readable -= n;
         stored -= n;
@@ -184,7 +200,6 @@ final class ReceiveBuffer {
             head = 0;
             release(finished || ring.length <= smallRing);
         }
-        return n;
     }
 
     /** No more data will arrive (the peer's FIN, or closed): give the storage back once nothing is stored. */

@@ -79,6 +79,19 @@ public final class TcpConnection {
         /** The connection is gone; {@code reason} says why. Called once. */
         default void onClosed(TcpConnection connection, CloseReason reason) {
         }
+
+        /**
+         * A retransmission, persist, keepalive or FIN_WAIT_2 limit ran out ({@code mitigation}: the keepalive probes
+         * of blind-attack mitigation, spec §6.11.1). Returning false (the default) closes the connection with
+         * {@link CloseReason#TIMED_OUT}. Returning true takes the decision elsewhere: an offload target reports the
+         * timeout to its host (spec §6.1, R-TIMER-4: Retrieve/TimeoutExpiration, never an RST) and hands the
+         * connection back as it is — the engine then stops (no more timers or output, as after {@link #detach()}
+         * but keeping its 4-tuple), leaving the timer that expired due, so an {@link #export()} or
+         * {@link #snapshot()} reports its delta as 0 and the importer's timer fires at once (spec §6.0).
+         */
+        default boolean onTimeout(TcpConnection connection, boolean mitigation) {
+            return false;
+        }
     }
 
     private static final Listener NO_LISTENER = new Listener() {
@@ -303,11 +316,14 @@ public final class TcpConnection {
         this.pathMtu = pathMtu;
         this.key = new TcpStack.FlowKey(localAddress, localPort, remoteAddress, remotePort);
         this.cached = cached;
-        // buffers start small and grow with use up to their maxima (TcpConfig; an InitialRcvWnd above the
-        // configured maximum raises it, spec §2.6); storage comes from the stack's pool
-        int maxReceive = Math.max(config.receiveBufferBytes, cached.initialRcvWnd());
+        // Buffers start small and grow with use up to their maxima (TcpConfig); storage comes from the stack's pool.
+        // An InitialRcvWnd above the configured maximum is an explicit size (spec §2.6, SO_RCVBUF; an offload
+        // target configures a 1-byte maximum so that each connection gets exactly its InitialRcvWnd): used as is.
+        boolean explicitReceive = cached.initialRcvWnd() > config.receiveBufferBytes;
+        int maxReceive = explicitReceive ? cached.initialRcvWnd() : config.receiveBufferBytes;
         this.sendBuffer = new SendBuffer(config.initialSendBufferBytes, config.sendBufferBytes, stack.bufferPool());
-        this.receiveBuffer = new ReceiveBuffer(config.initialReceiveBufferBytes, maxReceive, stack.bufferPool());
+        this.receiveBuffer = new ReceiveBuffer(explicitReceive ? maxReceive : config.initialReceiveBufferBytes,
+                maxReceive, stack.bufferPool());
         this.outOfOrder = new OutOfOrderRanges(config.maxOutOfOrderRanges);
         this.segmentationOffloadBytes = Math.max(0, stack.output().segmentationOffloadBytes(localAddress,
                 remoteAddress));
@@ -2030,10 +2046,10 @@ public final class TcpConnection {
             d.retransmitDeadlineNs = Long.MAX_VALUE;
             onRetransmitTimer(nowNs);
         }
-        if (d.state != TcpState.CLOSED && d.keepAliveDeadlineNs <= nowNs) {
+        if (d.state != TcpState.CLOSED && !detached && d.keepAliveDeadlineNs <= nowNs) {
             onKeepAliveTimer(nowNs);
         }
-        if (d.state != TcpState.CLOSED) {
+        if (d.state != TcpState.CLOSED && !detached) { // detached: a timeout handed the connection over
             output(nowNs);
             updateRetransmitTimer(nowNs);
             rearmTimer();
@@ -2045,7 +2061,7 @@ public final class TcpConnection {
         switch (armedKind) {
             case SYN -> {
                 if (d.retransmitCount >= config.synRetries) {
-                    timeOut();
+                    timeOut(nowNs, true);
                     return;
                 }
                 d.retransmitCount++;
@@ -2056,12 +2072,12 @@ public final class TcpConnection {
             }
             case FIN_WAIT_2 -> {
                 armedKind = RtxKind.NONE;
-                timeOut(); // spec §6.5: FIN_WAIT_2 timer expiry closes the connection
+                timeOut(nowNs, true); // spec §6.5: FIN_WAIT_2 timer expiry closes the connection
             }
             case PERSIST -> {
                 // spec §6.3 steps 2-4: send a window probe, back off within the round
                 if (persistBudgetExhausted(nowNs)) {
-                    timeOut();
+                    timeOut(nowNs, true);
                     return;
                 }
                 if (d.sndWnd > 0) {
@@ -2082,7 +2098,7 @@ public final class TcpConnection {
             }
             case RETRANSMIT -> {
                 if (retransmitBudgetExhausted(nowNs)) {
-                    timeOut();
+                    timeOut(nowNs, true);
                     return;
                 }
                 if (d.retransmitCount == 0) {
@@ -2181,7 +2197,7 @@ public final class TcpConnection {
             return;
         }
         if (d.keepAliveProbeCount >= maxProbes) {
-            timeOut();
+            timeOut(nowNs, false);
             return;
         }
         d.keepAliveProbeCount++;
@@ -2209,8 +2225,20 @@ public final class TcpConnection {
         }
     }
 
-    private void timeOut() {
+    /** A limit ran out on the retransmit-class timer ({@code retransmitTimer}) or on keepalive. */
+    private void timeOut(long nowNs, boolean retransmitTimer) {
         stack.count(TcpCounter.TIMEOUTS);
+        if (listener.onTimeout(this, !retransmitTimer && mitigationKeepAlive)) {
+            // handed over (Listener#onTimeout): stop here with the expired timer due, so an export says delta 0
+            if (retransmitTimer) {
+                d.retransmitDeadlineNs = nowNs;
+            } else {
+                d.keepAliveDeadlineNs = nowNs;
+            }
+            detached = true;
+            stack.loop().timers().cancel(timer);
+            return;
+        }
         terminate(softError != null ? softError : CloseReason.TIMED_OUT, true);
     }
 
@@ -2331,6 +2359,14 @@ public final class TcpConnection {
         return snapshot(now, true);
     }
 
+    /**
+     * The connection's current state in any state, CLOSED and TIME_WAIT included, without side effects (no ACK is
+     * flushed, nothing counted): what an offload target reports for a query (spec §3.5).
+     */
+    public TcpSnapshot snapshot() {
+        return snapshot(stack.nowNs(), true);
+    }
+
     /** Sends the ACK a delayed-ACK timer or an ackNow would have sent; true if there was one. */
     private boolean flushPendingAck() {
         if (delayedAckDeadlineNs != Long.MAX_VALUE || ackNow) {
@@ -2373,6 +2409,42 @@ public final class TcpConnection {
         }
         long delta = Math.max(0, deadlineNs - nowNs);
         return (delta + tickNs - 1) / tickNs;
+    }
+
+    /**
+     * Copies up to {@code length} readable bytes, starting {@code skip} bytes after the first one, without
+     * consuming them (an offload target indicates data to its host and consumes only what the host took, spec
+     * §4.3.2); returns the count.
+     */
+    public int peek(int skip, byte[] dst, int offset, int length) {
+        Objects.checkFromIndexSize(offset, length, dst.length);
+        int n = Math.min(length, receiveBuffer.readable() - skip);
+        if (skip < 0 || n <= 0) {
+            return 0;
+        }
+        receiveBuffer.peek(skip, n, dst, offset);
+        return n;
+    }
+
+    /**
+     * Sends now whatever the windows allow, as after an application call: an offload target calls it right after
+     * {@link #importFrom}, so the data handed over goes out at once (spec §3.1.6), retransmission range first.
+     */
+    public void flush() {
+        afterApiCall();
+    }
+
+    /** Consumes up to {@code length} readable bytes as {@link #read} does, without copying them; returns the count. */
+    public int skip(int length) {
+        int n = receiveBuffer.skip(length);
+        if (n > 0 && d.state.isSynchronized() && d.state != TcpState.TIME_WAIT && !peerFinReceived) {
+            receiveBuffer.autotune(stack.nowNs(), receiveRttNs(), ourMss()); // as read()
+            if (windowUpdateWorthSending()) {
+                ackNow = true; // as read(): the window the application freed is worth announcing
+                afterApiCall();
+            }
+        }
+        return n;
     }
 
     /**

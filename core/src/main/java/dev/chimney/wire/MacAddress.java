@@ -26,6 +26,25 @@ public record MacAddress(long bits) {
         return new MacAddress(v);
     }
 
+    /**
+     * A locally administered unicast address (IEEE 802 U/L bit set, I/G bit clear: {@code 02:..}) that depends only
+     * on {@code seed} and {@code index}: 24 bits mixed from the seed, then the index in the last two octets, so
+     * indexes 0..65535 give distinct addresses for one seed. The default MAC of virtual hosts and of interfaces
+     * configured without one; a run replays with the same addresses.
+     *
+     * @param index 0..65535, e.g. the host's position in a virtual network
+     */
+    public static MacAddress locallyAdministered(long seed, int index) {
+        if (index < 0 || index > 0xFFFF) {
+            throw new IllegalArgumentException("index must be 0..65535 (it fills the last two octets), got " + index);
+        }
+        long z = seed * 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        z ^= z >>> 31;
+        return new MacAddress(0x0200_0000_0000L | ((z & 0xFF_FFFFL) << 16) | index);
+    }
+
     public static MacAddress ofBytes(byte[] b, int off) {
         long v = 0;
         for (int i = 0; i < 6; i++) {
@@ -57,6 +76,11 @@ public record MacAddress(long bits) {
 
     public boolean isUnicast() {
         return !isMulticast();
+    }
+
+    /** U/L bit of the first octet: an address assigned locally, not by its maker (IEEE 802 §8.2.2). */
+    public boolean isLocallyAdministered() {
+        return (bits & 0x0200_0000_0000L) != 0;
     }
 
     /** The Ethernet multicast address for an IPv6 multicast group (RFC 2464 §7): 33:33 + low 32 bits. */
