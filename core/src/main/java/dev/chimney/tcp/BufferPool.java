@@ -41,19 +41,35 @@ final class BufferPool {
         int wanted = Math.max(minLength, MIN_BYTES);
         int k = ceilLog2(wanted);
         if (k < CLASSES && count[k] > 0) {
-            int i = --count[k];
-            byte[] a = free[k][i];
-            takenSegment = segments[k][i];
-            free[k][i] = null;
-            segments[k][i] = null;
-            pooledBytes -= a.length;
-            reuses++;
-            return a;
+            return remove(k, count[k] - 1);
+        }
+        // a buffer whose maximum is not a power of two has an array of exactly that size, one class down: look
+        // at the last few there (they are all of that kind when one buffer size dominates)
+        int below = floorLog2(wanted);
+        if (below != k) {
+            for (int i = count[below] - 1; i >= Math.max(0, count[below] - 4); i--) {
+                if (free[below][i].length >= wanted) {
+                    return remove(below, i);
+                }
+            }
         }
         takenSegment = null;
         allocations++;
         long rounded = k < CLASSES ? 1L << k : wanted;
         return new byte[(int) Math.max(minLength, Math.min(rounded, maxLength))];
+    }
+
+    private byte[] remove(int k, int i) {
+        byte[] a = free[k][i];
+        takenSegment = segments[k][i];
+        int last = --count[k];
+        free[k][i] = free[k][last];
+        segments[k][i] = segments[k][last];
+        free[k][last] = null;
+        segments[k][last] = null;
+        pooledBytes -= a.length;
+        reuses++;
+        return a;
     }
 
     /** The memory segment over the array the last {@link #take} returned, or null if none was made yet. */

@@ -153,6 +153,12 @@ class BufferAutotuningTest {
         assertEquals(3 * 4096, pool.pooledBytes());
         assertTrue(!pool.offer(new byte[4096], null), "full: left to the garbage collector");
         assertNull(pool.takenSegment(), "no memory segment was made for these arrays");
+        // a buffer whose maximum is not a power of two gets its array back too
+        BufferPool odd = new BufferPool(1 << 20);
+        byte[] whole = odd.take(70_000, 100_000);
+        assertEquals(100_000, whole.length, "capped at the maximum");
+        assertTrue(odd.offer(whole, null));
+        assertSame(whole, odd.take(80_000, 100_000), "found one class down");
     }
 
     @Test
