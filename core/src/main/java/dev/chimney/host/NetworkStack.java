@@ -1,5 +1,9 @@
 package dev.chimney.host;
 
+import dev.chimney.chimney.OffloadParameters;
+import dev.chimney.chimney.OffloadTarget;
+import dev.chimney.chimney.host.OffloadManager;
+import dev.chimney.chimney.host.OffloadPolicy;
 import dev.chimney.ip.InterfaceConfig;
 import dev.chimney.ip.IpCidr;
 import dev.chimney.ip.IpStack;
@@ -40,6 +44,10 @@ import java.util.concurrent.TimeUnit;
  *
  * {@snippet file="dev/chimney/examples/ManualStacksExample.java" region="stack-builder"}
  *
+ * <p>With an offload target ({@link Builder#offload}) the host runs the TCP chimney: an {@link OffloadManager} hands
+ * connections to the target as its policy says and takes them back; the target is usually also the interface's
+ * port (the soft target's host port), as a NIC is.
+ *
  * <p>Threading: a stack is owned by its {@link EventLoop} and, like every piece of the stack, touched only on that
  * loop — from a listener callback, or through {@code loop().execute(...)} — with two exceptions: the blocking
  * sockets ({@link #connect(InetSocketAddress)}, {@link #listen(int)}, {@link #sockets()}), which any thread except
@@ -68,6 +76,7 @@ public final class NetworkStack implements SocketHost, AutoCloseable {
     private final TcpIpBinding binding;
     private final List<NetInterface> interfaces;
     private final List<NetworkPort> ports;
+    private final OffloadManager offload;
     private LoopThread thread;
     private volatile SocketStack sockets;
     private boolean closed;
@@ -96,6 +105,8 @@ public final class NetworkStack implements SocketHost, AutoCloseable {
             ip.routes().add(new Route(r.destination, r.gateway, iface, 0, 0, null, Route.Origin.STATIC));
         }
         this.binding = TcpIpBinding.install(ip, b.tcpConfig, random.fork("tcp"));
+        this.offload = b.offloadTarget == null ? null
+                : OffloadManager.install(ip, binding.tcp(), b.offloadTarget, b.offloadPolicy, b.offloadParameters);
     }
 
     /**
@@ -146,6 +157,11 @@ public final class NetworkStack implements SocketHost, AutoCloseable {
     /** The TCP/IP glue and its counters (malformed segments, ICMP errors applied). */
     public TcpIpBinding binding() {
         return binding;
+    }
+
+    /** The offload manager (the TCP chimney's host side), or null when the host was built without a target. */
+    public OffloadManager offload() {
+        return offload;
     }
 
     /** The attached interfaces in the order they were configured. */
@@ -476,6 +492,9 @@ public final class NetworkStack implements SocketHost, AutoCloseable {
         private final List<InterfaceConfig> interfaceConfigs = new ArrayList<>();
         private final List<List<String>> addresses = new ArrayList<>();
         private final List<RouteSpec> routes = new ArrayList<>();
+        private OffloadTarget offloadTarget;
+        private OffloadPolicy offloadPolicy;
+        private OffloadParameters offloadParameters = OffloadParameters.DEFAULTS;
         private String name;
 
         private Builder(EventLoop loop) {
@@ -550,6 +569,23 @@ public final class NetworkStack implements SocketHost, AutoCloseable {
         /** A default route (0.0.0.0/0 or ::/0, by the gateway's family) through {@code gateway}. */
         public Builder gateway(IpAddress gateway) {
             return route(gateway.isIpv4() ? "0.0.0.0/0" : "::/0", gateway);
+        }
+
+        /**
+         * Runs the TCP chimney with {@code target}: connections go to it as {@code policy} says (spec §1.1). The
+         * target's host-facing port is normally one of the interfaces ({@link #iface}).
+         */
+        public Builder offload(OffloadTarget target, OffloadPolicy policy) {
+            this.offloadTarget = Objects.requireNonNull(target, "target");
+            this.offloadPolicy = Objects.requireNonNull(policy, "policy (OffloadPolicy.explicit() to decide per "
+                    + "connection)");
+            return this;
+        }
+
+        /** The parameters set on the offload target (spec §7.2); their tick must be the TCP config's. */
+        public Builder offloadParameters(OffloadParameters parameters) {
+            this.offloadParameters = Objects.requireNonNull(parameters, "parameters");
+            return this;
         }
 
         /** Builds the host and registers it on its loop (nothing runs until the loop is turned or started). */

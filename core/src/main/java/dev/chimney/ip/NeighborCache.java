@@ -279,6 +279,24 @@ public final class NeighborCache {
     }
 
     /**
+     * Starts Neighbor Unreachability Detection of a resolved entry now, as a packet sent to a STALE neighbor would
+     * (RFC 4861 §7.3.3): STALE becomes DELAY, so unless forward progress is confirmed within DELAY_FIRST_PROBE_TIME
+     * (by an upper layer or the {@link ReachabilityOracle}) unicast probes follow, and an entry that answers none
+     * fails ({@link Listener#onUnreachable}). For the offload manager, whose offloaded connections send no packet
+     * through this cache (chimney spec §5.2.4: the host probes when the target saw no progress). REACHABLE, DELAY,
+     * PROBE, PERMANENT and INCOMPLETE entries are left as they are; returns whether NUD started.
+     */
+    public boolean probe(IpAddress ip, long nowNs) {
+        NeighborEntry e = entries.get(ip);
+        if (e == null || e.state != NeighborState.STALE) {
+            return false;
+        }
+        e.state = NeighborState.DELAY;
+        timers.schedule(e.timer, nowNs + config.delayFirstProbeTimeNs());
+        return true;
+    }
+
+    /**
      * A solicited or unsolicited advertisement: an NDP Neighbor Advertisement (RFC 4861 §7.2.5), or an ARP reply
      * addressed to us (treated as solicited with override: ARP has no override flag and RFC 826's merge rule
      * always overwrites).

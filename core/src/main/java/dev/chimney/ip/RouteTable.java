@@ -18,8 +18,18 @@ public final class RouteTable {
             Comparator.comparingInt((Route r) -> -r.destination().prefixLength()).thenComparingInt(Route::metric);
 
     private final List<Route> all = new ArrayList<>();
+    private final List<Runnable> listeners = new ArrayList<>();
     private Route[] v4 = new Route[0];
     private Route[] v6 = new Route[0];
+
+    /**
+     * Runs {@code onChange} after every change of the table (a route added, replaced or removed; a redirect): the
+     * offload manager relinks offloaded paths whose next hop changed (chimney spec §3.3.3). Called on the owning
+     * loop, inside the call that changed the table.
+     */
+    public void addListener(Runnable onChange) {
+        listeners.add(java.util.Objects.requireNonNull(onChange, "onChange"));
+    }
 
     /** Adds the on-link routes of every address of {@code iface} (including fe80::/64 for IPv6). */
     public void addConnected(NetInterface iface) {
@@ -151,5 +161,8 @@ public final class RouteTable {
         // A stable sort keeps insertion order among equal (prefix, metric) routes: deterministic tie-break.
         v4 = all.stream().filter(r -> r.destination().isIpv4()).sorted(ORDER).toArray(Route[]::new);
         v6 = all.stream().filter(r -> !r.destination().isIpv4()).sorted(ORDER).toArray(Route[]::new);
+        for (int i = 0; i < listeners.size(); i++) {
+            listeners.get(i).run();
+        }
     }
 }

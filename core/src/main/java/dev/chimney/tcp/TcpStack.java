@@ -16,6 +16,18 @@ import java.util.Objects;
  */
 public final class TcpStack {
 
+    /**
+     * Told about connection life events a layer above wants without being called by every connection (the chimney's
+     * offload policy offloads connections as they become established); tcp itself knows nothing of that layer.
+     */
+    public interface ConnectionObserver {
+        /**
+         * {@code connection} reached ESTABLISHED (its handshake completed, actively or passively). Called from
+         * inside input processing: do not call back into the connection here, queue the work for later.
+         */
+        void onEstablished(TcpConnection connection);
+    }
+
     /** A 4-tuple used as map key; stored keys are never mutated, the stack reuses one probe key for lookups. */
     static final class FlowKey {
         IpAddress local;
@@ -60,6 +72,7 @@ public final class TcpStack {
     private final long[] counters = new long[TcpCounter.values().length];
     private final TcpSegment rst = new TcpSegment();
     private RateLimiter challengeAcks;
+    private ConnectionObserver observer;
     /** Ring storage recycled between this loop's connections (TcpConfig.bufferPoolBytes). */
     private final BufferPool bufferPool;
     /** The cached variables every new connection starts with: one immutable record, not one per connection. */
@@ -90,6 +103,17 @@ public final class TcpStack {
 
     public TcpConfig config() {
         return config;
+    }
+
+    /** Installs the observer of connection life events (one per stack; null removes it). */
+    public void observer(ConnectionObserver o) {
+        this.observer = o;
+    }
+
+    void established(TcpConnection c) {
+        if (observer != null) {
+            observer.onEstablished(c);
+        }
     }
 
     EventLoop loop() {
@@ -127,6 +151,10 @@ public final class TcpStack {
 
     void count(TcpCounter c) {
         counters[c.ordinal()]++;
+    }
+
+    void count(TcpCounter c, long n) {
+        counters[c.ordinal()] += n;
     }
 
     /** Number of connections in the demux table (SYN_RECEIVED through TIME_WAIT). */

@@ -1,5 +1,7 @@
 package dev.chimney.host;
 
+import dev.chimney.chimney.host.OffloadPolicy;
+import dev.chimney.chimney.target.SoftOffloadTarget;
 import dev.chimney.ip.InterfaceConfig;
 import dev.chimney.link.Impairments;
 import dev.chimney.link.NetworkPort;
@@ -43,6 +45,8 @@ final class TransferScenario {
     /** The B side of the bridge, when bridged (else null). */
     final VirtualWire wire2;
     final MtuClampBridge bridge;
+    /** Host A's soft offload target (its NIC), when the scenario runs the chimney on A (else null). */
+    final SoftOffloadTarget targetA;
     final NetworkStack a;
     final NetworkStack b;
     final List<StreamEndpoint> clients = new ArrayList<>();
@@ -67,6 +71,33 @@ final class TransferScenario {
         Consumer<TcpConfig.Builder> tcp = t -> { };
         /** When true, the hosts are joined through an {@link MtuClampBridge} (two wires) instead of one wire. */
         boolean bridged;
+        /**
+         * When set, host A runs the TCP chimney: a {@link SoftOffloadTarget} on its own loop owns A's wire port and
+         * gives A its host port, and A's offload manager follows this policy.
+         */
+        OffloadPolicy offload;
+        /** Wraps A's soft target before A's offload manager gets it (a fault-injecting target, say). */
+        java.util.function.BiFunction<dev.chimney.chimney.OffloadTarget, SeededRandom,
+                dev.chimney.chimney.OffloadTarget> wrapTarget = (t, r) -> t;
+
+        Params wrapTarget(java.util.function.BiFunction<dev.chimney.chimney.OffloadTarget, SeededRandom,
+                dev.chimney.chimney.OffloadTarget> w) {
+            wrapTarget = w;
+            return this;
+        }
+
+        /** Link rate in bits per second (0: unlimited), with a 4 MiB queue per direction (drops are loss's knob). */
+        long rateBitsPerSecond;
+
+        Params rate(long bitsPerSecond) {
+            rateBitsPerSecond = bitsPerSecond;
+            return this;
+        }
+
+        Params offload(OffloadPolicy policy) {
+            offload = policy;
+            return this;
+        }
 
         Params bridged(boolean b) {
             bridged = b;
@@ -121,7 +152,8 @@ final class TransferScenario {
         @Override
         public String toString() {
             return "seed=" + seed + " connections=" + connections + " maxBytes=" + maxBytes + " ipv6=" + ipv6
-                    + " loss=" + loss + " reorder=" + reorder + " dup=" + duplicate + " mtu=" + mtuBytes;
+                    + " loss=" + loss + " reorder=" + reorder + " dup=" + duplicate + " mtu=" + mtuBytes
+                    + (offload == null ? "" : " offload=" + offload.mode());
         }
     }
 
@@ -135,6 +167,9 @@ final class TransferScenario {
         sim = new Simulator(p.seed);
         Impairments imp = Impairments.NONE.withDelay(p.delayNs, p.jitterNs).withLoss(p.loss)
                 .withReordering(p.reorder, 2 * p.delayNs + 100_000).withDuplication(p.duplicate);
+        if (p.rateBitsPerSecond > 0) {
+            imp = imp.withRate(p.rateBitsPerSecond, 4 << 20);
+        }
         wire = VirtualWire.builder("wire", sim.clock(), sim.random().fork("wire")).both(imp).mtu(p.mtuBytes)
                 .maxInFlightFrames(16_384).build();
         if (p.bridged) {
@@ -154,8 +189,17 @@ final class TransferScenario {
             pcapA = new PcapTap(portA, new PcapWriter(p.pcap, sim.clock()));
             portA = pcapA;
         }
-        a = NetworkStack.builder(sim.newLoop("a")).random(sim.random().fork("a")).tcpConfig(tcp)
-                .iface(portA, InterfaceConfig.of("a0", MAC_A).withMtu(p.mtuBytes).withIpv4("10.77.0.1/24")
+        var loopA = sim.newLoop("a");
+        NetworkStack.Builder builderA = NetworkStack.builder(loopA).random(sim.random().fork("a")).tcpConfig(tcp);
+        if (p.offload != null) {
+            targetA = SoftOffloadTarget.builder(sim.newLoop("a-nic"), portA).name("a-nic").hostLoop(loopA)
+                    .mac(MAC_A).random(sim.random().fork("a-nic")).build();
+            portA = targetA.hostPort();
+            builderA.offload(p.wrapTarget.apply(targetA, sim.random().fork("a-faults")), p.offload);
+        } else {
+            targetA = null;
+        }
+        a = builderA.iface(portA, InterfaceConfig.of("a0", MAC_A).withMtu(p.mtuBytes).withIpv4("10.77.0.1/24")
                         .withIpv6("fd77::1/64"))
                 .build();
         b = NetworkStack.builder(sim.newLoop("b")).random(sim.random().fork("b")).tcpConfig(tcp)
@@ -236,6 +280,7 @@ final class TransferScenario {
     /** A replay line for assertion messages: seed, parameters, counters of both hosts and the wire. */
     String report() {
         return description + " t=" + sim.nowNs() / MS + "ms\n A ip " + a.ip().counters() + "\n A " + a.binding()
+                + (a.offload() == null ? "" : "\n A offload " + a.offload() + "\n A target " + targetA)
                 + "\n B ip " + b.ip().counters() + "\n B " + b.binding() + "\n wire a->b "
                 + wire.aToB().counters() + " b->a " + wire.bToA().counters();
     }

@@ -888,13 +888,17 @@ public final class SoftOffloadTarget implements OffloadTarget {
         b.handle().miniportContext(object);
     }
 
-    /** A copy of {@code d} with another state, send data and buffered data, and no out-of-order data. */
+    /**
+     * A copy of {@code d} with another state, send data and buffered data, and no out-of-order data; the sender's
+     * loss-recovery extension ({@link TcpDelegated#lossRecovery()}) is kept, so a connection moved in the middle of
+     * a loss episode goes on with it on either side.
+     */
     static TcpDelegated withData(TcpDelegated d, TcpState state, byte[] sendData, byte[] receivedData) {
         return new TcpDelegated(state, d.rcvNxt(), d.rcvWnd(), d.sndUna(), d.sndNxt(), d.sndMax(), d.sndWnd(),
                 d.maxSndWnd(), d.sndWl1(), d.cWnd(), d.ssThresh(), d.sRtt(), d.rttVar(), d.tsRecent(),
                 d.tsRecentAge(), d.tsTime(), d.totalRt(), d.dupAckCount(), d.sndWndProbeCount(),
                 d.keepAliveProbeCount(), d.keepAliveTimeoutDelta(), d.retransmitCount(), d.retransmitTimeoutDelta(),
-                d.dWnd(), sendData, receivedData, List.of());
+                d.dWnd(), sendData, receivedData, List.of(), d.lossRecovery());
     }
 
     // ======================================================================================= terminate (§3.2)
