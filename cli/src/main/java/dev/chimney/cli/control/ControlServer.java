@@ -472,9 +472,9 @@ public final class ControlServer implements AutoCloseable {
                     + " s (admission " + s.callOnLoop(() -> i.manager().admission()) + ")");
         }
         int n = s.callOnLoop(i::reoffloadPerPolicy);
-        if (n > 0) {
-            await(s, () -> i.connectionCount("Offloading") == 0);
-        }
+        // The host's RESUME handling re-offloads what UPLOAD_ALL took back by itself (issue 7), so connections may be
+        // in flight even when n is 0: wait for every offload in flight, not only the ones started here.
+        await(s, () -> i.connectionCount("Offloading") == 0);
         return s.callOnLoop(() -> "resumed: admission OPEN; " + n + " connection(s) offloaded again, "
                 + i.connectionCount("Offloaded") + " offloaded, " + i.connectionCount("InHost") + " in host");
     }
