@@ -1,5 +1,6 @@
 package dev.chimney.cli;
 
+import dev.chimney.chimney.host.OffloadPolicy;
 import dev.chimney.ip.IpCidr;
 import dev.chimney.link.tap.TapOptions;
 import dev.chimney.runtime.IdleStrategy;
@@ -34,19 +35,33 @@ import java.util.Set;
  *                         to keep the device's; default {@link TapOptions#RECOMMENDED_TX_QUEUE_LENGTH}
  * @param idle             the loop's idle strategy setting ({@link IdleStrategy#parse}: park, spin, backoff or
  *                         backoff:SPIN_US:YIELD_US); default backoff
+ * @param offload          the TCP chimney ({@link OffloadPolicy#parse}): {@code none} (default: no offload target,
+ *                         the host stack on the TAP as before), {@code all} (every connection offloaded to the soft
+ *                         target once ESTABLISHED), {@code after-bytes:N} (once it carried N bytes) or {@code
+ *                         explicit} (the soft target in the path as a pass-through NIC, nothing offloaded by itself)
  */
 public record RunSettings(String tapName, String netns, List<IpCidr> addresses, List<IpAddress> gateways,
                           int mtuBytes, MacAddress mac, List<ServeSpec> serve, Path pcap, long seed,
-                          Duration shutdownTimeout, boolean tso, int tapQueueLength, String idle) {
+                          Duration shutdownTimeout, boolean tso, int tapQueueLength, String idle, String offload) {
     /** The default idle strategy setting of {@code chimney run}. */
     public static final String DEFAULT_IDLE = "backoff";
+    /** The default {@code --offload}: no offload target in the path. */
+    public static final String DEFAULT_OFFLOAD = "none";
 
     /** Settings with the default TAP queue length and idle strategy. */
     public RunSettings(String tapName, String netns, List<IpCidr> addresses, List<IpAddress> gateways,
                        int mtuBytes, MacAddress mac, List<ServeSpec> serve, Path pcap, long seed,
                        Duration shutdownTimeout, boolean tso) {
         this(tapName, netns, addresses, gateways, mtuBytes, mac, serve, pcap, seed, shutdownTimeout, tso,
-                TapOptions.RECOMMENDED_TX_QUEUE_LENGTH, DEFAULT_IDLE);
+                TapOptions.RECOMMENDED_TX_QUEUE_LENGTH, DEFAULT_IDLE, DEFAULT_OFFLOAD);
+    }
+
+    /** Settings without the TCP chimney ({@link #DEFAULT_OFFLOAD}). */
+    public RunSettings(String tapName, String netns, List<IpCidr> addresses, List<IpAddress> gateways,
+                       int mtuBytes, MacAddress mac, List<ServeSpec> serve, Path pcap, long seed,
+                       Duration shutdownTimeout, boolean tso, int tapQueueLength, String idle) {
+        this(tapName, netns, addresses, gateways, mtuBytes, mac, serve, pcap, seed, shutdownTimeout, tso,
+                tapQueueLength, idle, DEFAULT_OFFLOAD);
     }
 
     public RunSettings {
@@ -86,6 +101,11 @@ public record RunSettings(String tapName, String netns, List<IpCidr> addresses, 
         }
         Objects.requireNonNull(idle, "idle (use RunSettings.DEFAULT_IDLE)");
         IdleStrategy.parse(idle); // rejects a bad setting here, with the accepted forms
+        Objects.requireNonNull(offload, "offload (use RunSettings.DEFAULT_OFFLOAD)");
+        offload = offload.trim();
+        if (!offload.equals(DEFAULT_OFFLOAD)) {
+            OffloadPolicy.parse(offload); // rejects a bad setting here, naming the accepted forms
+        }
         TapOptions.named("x").withTxQueueLength(tapQueueLength); // the same range check as the device's
         if (shutdownTimeout.isNegative()) {
             throw new IllegalArgumentException("shutdown timeout must be >= 0, got " + shutdownTimeout);
@@ -100,19 +120,35 @@ public record RunSettings(String tapName, String netns, List<IpCidr> addresses, 
     /** The same settings with the TAP opened in named namespace {@code newNetns}. */
     public RunSettings inNetns(String newNetns) {
         return new RunSettings(tapName, newNetns, addresses, gateways, mtuBytes, mac, serve, pcap, seed,
-                shutdownTimeout, tso, tapQueueLength, idle);
+                shutdownTimeout, tso, tapQueueLength, idle, offload);
     }
 
     /** The same settings with another TAP queue length (0: keep the device's). */
     public RunSettings withTapQueueLength(int frames) {
         return new RunSettings(tapName, netns, addresses, gateways, mtuBytes, mac, serve, pcap, seed,
-                shutdownTimeout, tso, frames, idle);
+                shutdownTimeout, tso, frames, idle, offload);
     }
 
     /** The same settings with another idle strategy setting. */
     public RunSettings withIdle(String newIdle) {
         return new RunSettings(tapName, netns, addresses, gateways, mtuBytes, mac, serve, pcap, seed,
-                shutdownTimeout, tso, tapQueueLength, newIdle);
+                shutdownTimeout, tso, tapQueueLength, newIdle, offload);
+    }
+
+    /** The same settings with another {@code --offload} setting (none, all, after-bytes:N, explicit). */
+    public RunSettings withOffload(String newOffload) {
+        return new RunSettings(tapName, netns, addresses, gateways, mtuBytes, mac, serve, pcap, seed,
+                shutdownTimeout, tso, tapQueueLength, idle, newOffload);
+    }
+
+    /** Whether a soft offload target sits between the TAP and the host stack (any --offload but none). */
+    public boolean offloadTarget() {
+        return !offload.equals(DEFAULT_OFFLOAD);
+    }
+
+    /** The host's offload policy; only meaningful with {@link #offloadTarget()}. */
+    public OffloadPolicy offloadPolicy() {
+        return offloadTarget() ? OffloadPolicy.parse(offload) : OffloadPolicy.explicit();
     }
 
     /**

@@ -1,5 +1,9 @@
 package dev.chimney.cli;
 
+import dev.chimney.chimney.host.ChimneyStatistics;
+import dev.chimney.chimney.host.OffloadCounter;
+import dev.chimney.chimney.host.OffloadManager;
+import dev.chimney.chimney.target.SoftOffloadTarget;
 import dev.chimney.ip.InterfaceConfig;
 import dev.chimney.ip.IpCidr;
 import dev.chimney.host.NetworkStack;
@@ -17,6 +21,7 @@ import dev.chimney.runtime.Clock;
 import dev.chimney.runtime.EventLoop;
 import dev.chimney.runtime.IdleStrategy;
 import dev.chimney.runtime.LoopThread;
+import dev.chimney.runtime.SeededRandom;
 import dev.chimney.runtime.Timer;
 import dev.chimney.wire.IpAddress;
 import java.util.ArrayList;
@@ -34,6 +39,14 @@ import java.util.function.Supplier;
  * shuts down cleanly: listeners close, every connection sends its FIN after its queued bytes, and the loop keeps
  * running until every FIN is acknowledged or the shutdown timeout passes; then the TAP and the capture file are
  * closed.
+ *
+ * <p>With {@code --offload} other than none ({@link RunSettings#offloadTarget()}) the TCP chimney runs: a {@link
+ * SoftOffloadTarget} — the NIC — owns the TAP on a second loop and {@link LoopThread} (ppoll on the TAP is that
+ * loop's idle wait), the host stack sits on the target's host port (a {@link dev.chimney.link.LoopBridge}, TSO
+ * passed through) on its own loop and thread, and the stack's {@link OffloadManager} moves connections to the target
+ * as the policy says. With nothing offloaded the target is a pass-through. {@code --offload none} (the default)
+ * leaves the target out: measured over the TAP, the pass-through costs a thread hop and a frame copy each way for no
+ * gain (bench/CHIMNEY.md).
  */
 public final class StackRunner implements AutoCloseable {
     /** How often the capture file is flushed to disk while running (a crash loses at most this much). */
@@ -45,13 +58,22 @@ public final class StackRunner implements AutoCloseable {
     private final NetworkStack stack;
     private final SocketStack sockets;
     private final LoopThread thread;
+    /** The soft offload target between the TAP and the stack (--offload other than none), else null. */
+    private final SoftOffloadTarget target;
+    /** The target's own loop thread, which polls the TAP, else null. */
+    private final LoopThread targetThread;
+    /** The port the target owns (the TAP, or the capture in front of it), closed after its loop stops; else null. */
+    private final NetworkPort linkPort;
     /** The running applications, in --serve order (touched only on the loop). */
     private final List<Apps.Running> apps = new ArrayList<>();
     private boolean closed;
     private String summary = "";
 
     private StackRunner(RunSettings settings, TapDevice tap, NetworkStack stack, SocketStack sockets,
-                        LoopThread thread) {
+                        LoopThread thread, SoftOffloadTarget target, LoopThread targetThread, NetworkPort linkPort) {
+        this.target = target;
+        this.linkPort = linkPort;
+        this.targetThread = targetThread;
         this.sockets = sockets;
         this.settings = settings;
         this.tap = tap;
@@ -75,9 +97,16 @@ public final class StackRunner implements AutoCloseable {
             tap.setLinkUp(true);
             Clock clock = Clock.system();
             EventLoop loop = new EventLoop("run-" + tap.name(), clock);
-            loop.ioWaiter(tap.ioWaiter());
             loop.idleStrategy(IdleStrategy.parse(settings.idle()));
             loop.pollBudget(TapDevice.RECOMMENDED_POLL_BUDGET); // drain the TAP in large batches (issue 9)
+            // With an offload target the TAP belongs to the target's loop (the NIC); otherwise to the stack's.
+            EventLoop tapLoop = loop;
+            if (settings.offloadTarget()) {
+                tapLoop = new EventLoop("nic-" + tap.name(), clock);
+                tapLoop.idleStrategy(IdleStrategy.parse(settings.idle()));
+                tapLoop.pollBudget(TapDevice.RECOMMENDED_POLL_BUDGET);
+            }
+            tapLoop.ioWaiter(tap.ioWaiter());
             NetworkPort port = tap;
             PcapTap pcapTap = null;
             if (settings.pcap() != null) {
@@ -89,35 +118,60 @@ public final class StackRunner implements AutoCloseable {
                 opened.addFirst(pcapTap);
                 port = pcapTap;
             }
-            InterfaceConfig config = InterfaceConfig.of(tap.name(), settings.mac()).withMtu(settings.mtuBytes());
-            for (IpCidr cidr : settings.addresses()) {
-                config = cidr.isIpv4() ? config.withIpv4(cidr.toString()) : config.withIpv6(cidr.toString());
-            }
             // On a TAP the RTT is well under a millisecond, so the 200 ms minimum RTO would dominate every transfer
             // that loses the tail of a flight or a retransmission. SACK peers get RACK-TLP (RFC 8985, the default:
             // tail probes and lost retransmissions found anywhere); these opt-ins give peers without SACK the tail
             // probe too (and apply to the RFC 6675 recovery if that is chosen instead).
             TcpConfig tcpConfig = TcpConfig.builder().tailLossProbe(true).lostRetransmitDetection(true).build();
+            SoftOffloadTarget target = null;
+            NetworkPort linkPort = null;
+            if (settings.offloadTarget()) {
+                // The soft target is the NIC (spec §1.1): it owns the TAP on its loop and gives the host stack its
+                // host port; its engine runs offloaded connections with the host's TCP settings.
+                target = SoftOffloadTarget.builder(tapLoop, port).name("nic-" + tap.name()).hostLoop(loop)
+                        .mac(settings.mac()).tcpConfig(tcpConfig)
+                        .random(new SeededRandom(settings.seed()).fork("nic")).build();
+                linkPort = port;
+                port = target.hostPort();
+            }
+            InterfaceConfig config = InterfaceConfig.of(tap.name(), settings.mac()).withMtu(settings.mtuBytes());
+            for (IpCidr cidr : settings.addresses()) {
+                config = cidr.isIpv4() ? config.withIpv4(cidr.toString()) : config.withIpv6(cidr.toString());
+            }
             NetworkStack.Builder builder = NetworkStack.builder(loop).seed(settings.seed()).tcpConfig(tcpConfig)
                     .iface(port, config);
             for (IpAddress gateway : settings.gateways()) {
                 builder.gateway(gateway);
             }
+            if (target != null) {
+                builder.offload(target, settings.offloadPolicy());
+            }
             NetworkStack stack = builder.build();
             SocketStack sockets = SocketStack.of(stack);
             if (pcapTap != null) {
                 PcapTap flushed = pcapTap;
+                EventLoop owner = tapLoop; // the capture is written by the loop that owns the TAP
                 Timer flush = new Timer() {
                     @Override
                     protected void onExpired(long nowNs) {
                         flushed.flush();
-                        loop.timers().schedule(this, nowNs + PCAP_FLUSH_INTERVAL_NS);
+                        owner.timers().schedule(this, nowNs + PCAP_FLUSH_INTERVAL_NS);
                     }
                 };
-                loop.timers().schedule(flush, clock.nanoTime() + PCAP_FLUSH_INTERVAL_NS);
+                owner.timers().schedule(flush, clock.nanoTime() + PCAP_FLUSH_INTERVAL_NS);
             }
-            LoopThread thread = stack.start();
-            StackRunner runner = new StackRunner(settings, tap, stack, sockets, thread);
+            LoopThread targetThread = target == null ? null : LoopThread.start(tapLoop);
+            LoopThread thread;
+            try {
+                thread = stack.start();
+            } catch (RuntimeException | Error e) {
+                if (targetThread != null) {
+                    targetThread.close();
+                }
+                throw e;
+            }
+            StackRunner runner = new StackRunner(settings, tap, stack, sockets, thread, target, targetThread,
+                    target == null ? null : port == target.hostPort() ? linkPort : null);
             try {
                 runner.onLoop(() -> {
                     for (ServeSpec spec : settings.serve()) {
@@ -127,6 +181,7 @@ public final class StackRunner implements AutoCloseable {
                 });
             } catch (RuntimeException | Error e) {
                 runner.stack.close();
+                runner.stopTarget();
                 throw e;
             }
             return runner;
@@ -166,6 +221,10 @@ public final class StackRunner implements AutoCloseable {
         if (settings.pcap() != null) {
             sb.append(" capture ").append(settings.pcap());
         }
+        if (target != null) {
+            sb.append(" offload ").append(settings.offload()).append(" (soft target ").append(target.name())
+                    .append(" on its own thread)");
+        }
         return sb.append(" seed ").append(settings.seed()).toString();
     }
 
@@ -186,6 +245,16 @@ public final class StackRunner implements AutoCloseable {
         return stack;
     }
 
+    /** The soft offload target between the TAP and the stack (--offload other than none), or null. */
+    public SoftOffloadTarget target() {
+        return target;
+    }
+
+    /** The target's loop (it owns the TAP), or null without a target; reach the target's state only there. */
+    public EventLoop targetLoop() {
+        return target == null ? null : target.loop();
+    }
+
     /** The socket layer the applications run on; reach it only on its loop ({@link #onLoop}). */
     public SocketStack sockets() {
         return sockets;
@@ -201,16 +270,25 @@ public final class StackRunner implements AutoCloseable {
         return null;
     }
 
-    /** Runs {@code query} on the loop thread and waits for its result (state is owned by the loop). */
+    /** Runs {@code query} on the stack's loop thread and waits for its result (state is owned by the loop). */
     public <T> T onLoop(Supplier<T> query) {
+        return onLoop(loop, query);
+    }
+
+    /** Runs {@code query} on {@code owner}'s thread (the stack's or the target's loop) and waits for its result. */
+    static <T> T onLoop(EventLoop owner, Supplier<T> query) {
         CompletableFuture<T> result = new CompletableFuture<>();
-        loop.execute(() -> {
+        owner.execute(() -> {
             try {
                 result.complete(query.get());
             } catch (Throwable t) {
                 result.completeExceptionally(t);
             }
         });
+        return await(owner, result);
+    }
+
+    private static <T> T await(EventLoop owner, CompletableFuture<T> result) {
         try {
             return result.get(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
@@ -222,8 +300,29 @@ public final class StackRunner implements AutoCloseable {
             }
             throw new IllegalStateException("query on the loop failed: " + e.getCause(), e.getCause());
         } catch (TimeoutException e) {
-            throw new IllegalStateException("loop " + loop.name() + " did not answer within 10 s", e);
+            throw new IllegalStateException("loop " + owner.name() + " did not answer within 10 s", e);
         }
+    }
+
+    /**
+     * The host's TCP/IP statistics merged with the offload target's (spec §5.4.4; host figures only without a
+     * target), asked on the stack's loop; waits for the target's answer. Safe from any thread but the loops'.
+     */
+    public ChimneyStatistics statistics() {
+        CompletableFuture<ChimneyStatistics> result = new CompletableFuture<>();
+        loop.execute(() -> {
+            try {
+                stack.statistics(result::complete);
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            }
+        });
+        return await(loop, result);
+    }
+
+    /** The offload manager's counter {@code c} (0 without a target); safe from any thread but the loops'. */
+    public long offloadCounter(OffloadCounter c) {
+        return onLoop(() -> stack.offload() == null ? 0L : stack.offload().counter(c));
     }
 
     /**
@@ -244,7 +343,13 @@ public final class StackRunner implements AutoCloseable {
             clean = false; // the loop died: nothing left to close cleanly
         }
         try {
-            String link = onLoop(this::describeLink);
+            String offload = describeOffload();
+            summary = summary.isEmpty() ? offload : summary + "; " + offload;
+        } catch (RuntimeException e) {
+            // a loop died: the figures so far are all there is
+        }
+        try {
+            String link = onLoop(tapLoop(), this::describeLink);
             summary = summary.isEmpty() ? link : summary + "; " + link;
         } catch (RuntimeException e) {
             // the loop died: the application summary (if any) is all there is
@@ -253,9 +358,53 @@ public final class StackRunner implements AutoCloseable {
             // Stops the loop thread, then closes the port (the PcapTap closes the TAP and the capture file).
             stack.close();
         } finally {
-            closeAll(List.of(tap));
+            try {
+                stopTarget();
+            } finally {
+                closeAll(List.of(tap));
+            }
         }
         return clean;
+    }
+
+    /** The loop that owns the TAP: the target's with an offload target, else the stack's. */
+    private EventLoop tapLoop() {
+        return target == null ? loop : target.loop();
+    }
+
+    /** Stops the target's thread, then closes the port it owned (TAP or capture); nothing without a target. */
+    private void stopTarget() {
+        if (targetThread == null) {
+            return;
+        }
+        try {
+            targetThread.close();
+        } finally {
+            if (linkPort != null) {
+                closeAll(List.of(linkPort));
+            }
+        }
+    }
+
+    /**
+     * "offload all: N connections offloaded (F failed, S stayed on the host), U uploaded back, L lost; tcp in ..."
+     * with a target, "tcp in ..." (the host's own statistics) without one.
+     */
+    private String describeOffload() {
+        ChimneyStatistics stats = statistics();
+        if (target == null) {
+            return stats.summary();
+        }
+        String counts = onLoop(() -> {
+            OffloadManager om = stack.offload();
+            return "offload " + settings.offload() + ": " + om.counter(OffloadCounter.CONNECTIONS_OFFLOADED)
+                    + " connections offloaded (" + om.counter(OffloadCounter.CONNECTIONS_OFFLOAD_FAILED)
+                    + " failed, " + om.counter(OffloadCounter.STAYED_ON_HOST) + " stayed on the host), "
+                    + om.counter(OffloadCounter.CONNECTIONS_UPLOADED) + " uploaded back, "
+                    + om.counter(OffloadCounter.CONNECTIONS_LOST) + " lost, " + om.offloadedConnections()
+                    + " still offloaded";
+        });
+        return counts + "; " + stats.summary();
     }
 
     /** Per application, what it did: "echo:7 1 connection, 100 bytes echoed; ..." (on the loop). */
@@ -293,7 +442,10 @@ public final class StackRunner implements AutoCloseable {
         return tap.kernelCounters();
     }
 
-    /** After {@link #shutdown()}: what each application did (connections, bytes), then the TAP counters of both sides. */
+    /**
+     * After {@link #shutdown()}: what each application did (connections, bytes), the offload figures and the merged
+     * TCP/IP statistics, then the TAP counters of both sides.
+     */
     public String summary() {
         return summary;
     }

@@ -63,6 +63,35 @@ class RunCommandTest {
                 "--address", "10.77.0.2/24", "--idle", "fast");
         assertUsageError("--tap-queue-len must be 0 (keep the device's) or 1..", "run", "--tap", "chy0",
                 "--address", "10.77.0.2/24", "--tap-queue-len", "-5");
+        for (String bad : new String[] {"some", "after-bytes:", "after-bytes:lots", "after-bytes:-1", "ALL", ""}) {
+            assertUsageError("--offload must be none, all, after-bytes:N (N bytes >= 0) or explicit, got '" + bad
+                    + "'", "run", "--tap", "chy0", "--address", "10.77.0.2/24", "--offload", bad);
+        }
+    }
+
+    @Test
+    void offloadIsNoneByDefaultAndTakesAllAfterBytesOrExplicit() {
+        RunSettings plain = parsed("run", "--tap", "chy0", "--address", "10.77.0.2/24");
+        assertEquals("none", plain.offload());
+        assertTrue(!plain.offloadTarget(), "no target in the path by default");
+        RunSettings all = parsed("run", "--tap", "chy0", "--address", "10.77.0.2/24", "--offload", "all");
+        assertTrue(all.offloadTarget());
+        assertEquals(dev.chimney.chimney.host.OffloadPolicy.Mode.ALL_ESTABLISHED, all.offloadPolicy().mode());
+        RunSettings after = parsed("run", "--tap", "chy0", "--address", "10.77.0.2/24", "--offload",
+                "after-bytes:1048576");
+        assertEquals(dev.chimney.chimney.host.OffloadPolicy.Mode.AFTER_BYTES, after.offloadPolicy().mode());
+        assertEquals(1048576, after.offloadPolicy().afterBytes());
+        RunSettings explicit = parsed("run", "--tap", "chy0", "--address", "10.77.0.2/24", "--offload", "explicit");
+        assertTrue(explicit.offloadTarget(), "explicit: the target is in the path as a pass-through");
+        assertEquals(dev.chimney.chimney.host.OffloadPolicy.Mode.EXPLICIT, explicit.offloadPolicy().mode());
+        assertEquals("all", plain.withOffload("all").inNetns("x").withIdle("spin").offload(), "kept by with*");
+        assertThrows(IllegalArgumentException.class, () -> plain.withOffload("sometimes"));
+    }
+
+    @Test
+    void helpDocumentsTheOffloadOption() {
+        Outcome o = run("run", "--help");
+        assertTrue(o.out().contains("--offload") && o.out().contains("after-bytes:N"), o.out());
     }
 
     @Test

@@ -134,7 +134,7 @@ class RunInteropTest {
     }
 
     /** socat sends {@code file} to discard (port 9), then through echo (port 7) and checks what comes back. */
-    private static void discardAndEcho(NetNs ns, String target, Path file, Path dir, boolean report)
+    static void discardAndEcho(NetNs ns, String target, Path file, Path dir, boolean report)
             throws Exception {
         long bytes = Files.size(file);
         NetNs.Result discard = ns.exec(Duration.ofSeconds(150), "socat", "-u", "OPEN:" + file, target + ":9");

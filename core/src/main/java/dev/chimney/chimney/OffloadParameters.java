@@ -1,5 +1,7 @@
 package dev.chimney.chimney;
 
+import dev.chimney.tcp.TcpConfig;
+
 /**
  * The parameters the host sets on a target ({@code NDIS_TCP_CONNECTION_OFFLOAD_PARAMETERS}, spec §7.2, §7.6). The
  * target uses these, never built-in constants (R-CAP-2). Times are host ticks.
@@ -31,6 +33,22 @@ public record OffloadParameters(int ticksPerSecond, int tcpAckFrequency, int tcp
                 || tcpDoubtReachabilityRetransmissions < 0) {
             throw new IllegalArgumentException("bad offload parameters: " + this);
         }
+    }
+
+    /**
+     * The parameters that make a target's engine run a connection as the host's own TCP would (spec §7.2: the host
+     * passes its own values): its tick rate, delayed-ACK time (at least one tick) and retransmission limit; the ACK
+     * frequency (2) and duplicate-ACK threshold (3) are the engine's fixed RFC 5681 values; the rest as {@link
+     * #DEFAULTS}.
+     */
+    public static OffloadParameters matching(TcpConfig tcp) {
+        int ticksPerSecond = tcp.ticksPerSecond();
+        long tickNs = 1_000_000_000L / ticksPerSecond;
+        int delayedAckTicks = (int) Math.max(1, (tcp.delayedAckNs() + tickNs - 1) / tickNs);
+        OffloadParameters d = DEFAULTS;
+        return new OffloadParameters(ticksPerSecond, 2, delayedAckTicks, tcp.maxRetransmissions(),
+                d.tcpDoubtReachabilityRetransmissions(), d.tcpSwsPreventionTicks() * ticksPerSecond / 1000, 3,
+                d.tcpPushTicks() * ticksPerSecond / 1000, d.nceStaleTicks() / 1000 * ticksPerSecond);
     }
 
     /** Nanoseconds per host tick. */

@@ -1,7 +1,9 @@
 package dev.chimney.host;
 
 import dev.chimney.chimney.OffloadParameters;
+import dev.chimney.chimney.OffloadStatistics;
 import dev.chimney.chimney.OffloadTarget;
+import dev.chimney.chimney.host.ChimneyStatistics;
 import dev.chimney.chimney.host.OffloadManager;
 import dev.chimney.chimney.host.OffloadPolicy;
 import dev.chimney.ip.InterfaceConfig;
@@ -35,6 +37,7 @@ import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * A complete host stack on one event loop — Ethernet, ARP/NDP, IPv4/IPv6, ICMP, TCP and the socket layer —
@@ -106,7 +109,8 @@ public final class NetworkStack implements SocketHost, AutoCloseable {
         }
         this.binding = TcpIpBinding.install(ip, b.tcpConfig, random.fork("tcp"));
         this.offload = b.offloadTarget == null ? null
-                : OffloadManager.install(ip, binding.tcp(), b.offloadTarget, b.offloadPolicy, b.offloadParameters);
+                : OffloadManager.install(ip, binding.tcp(), b.offloadTarget, b.offloadPolicy,
+                        b.offloadParameters != null ? b.offloadParameters : OffloadParameters.matching(b.tcpConfig));
     }
 
     /**
@@ -162,6 +166,21 @@ public final class NetworkStack implements SocketHost, AutoCloseable {
     /** The offload manager (the TCP chimney's host side), or null when the host was built without a target. */
     public OffloadManager offload() {
         return offload;
+    }
+
+    /**
+     * The host's TCP/IP statistics merged with its offload target's (spec §5.4.4): with a target, the target is
+     * asked ({@link OffloadManager#queryStatistics}) and {@code result} runs on this loop when it answers; without
+     * one, {@code result} runs at once with the host's figures and {@link OffloadStatistics#ZERO}. Call on the loop.
+     */
+    public void statistics(Consumer<ChimneyStatistics> result) {
+        Objects.requireNonNull(result, "result");
+        if (offload == null) {
+            result.accept(new ChimneyStatistics(ChimneyStatistics.HostStatistics.of(ip, tcp()),
+                    OffloadStatistics.ZERO));
+        } else {
+            offload.queryStatistics(result);
+        }
     }
 
     /** The attached interfaces in the order they were configured. */
@@ -494,7 +513,7 @@ public final class NetworkStack implements SocketHost, AutoCloseable {
         private final List<RouteSpec> routes = new ArrayList<>();
         private OffloadTarget offloadTarget;
         private OffloadPolicy offloadPolicy;
-        private OffloadParameters offloadParameters = OffloadParameters.DEFAULTS;
+        private OffloadParameters offloadParameters;
         private String name;
 
         private Builder(EventLoop loop) {
@@ -582,7 +601,11 @@ public final class NetworkStack implements SocketHost, AutoCloseable {
             return this;
         }
 
-        /** The parameters set on the offload target (spec §7.2); their tick must be the TCP config's. */
+        /**
+         * The parameters set on the offload target (spec §7.2); their tick must be the TCP config's. Default: {@link
+         * OffloadParameters#matching} the host's TCP config, so an offloaded connection acknowledges and retransmits
+         * as it did on the host.
+         */
         public Builder offloadParameters(OffloadParameters parameters) {
             this.offloadParameters = Objects.requireNonNull(parameters, "parameters");
             return this;

@@ -18,6 +18,8 @@ import dev.chimney.chimney.SendRequest;
 import dev.chimney.chimney.StateLayer;
 import dev.chimney.chimney.StatusIndication;
 import dev.chimney.chimney.TcpEvent;
+import dev.chimney.chimney.jfr.OffloadIndicationEvent;
+import dev.chimney.chimney.jfr.OffloadOperationEvent;
 import dev.chimney.ip.IpStack;
 import dev.chimney.ip.NeighborCache;
 import dev.chimney.ip.NeighborEntry;
@@ -177,6 +179,28 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         /** The terminate completed: the connection is the host's again (resumed or closed). */
         default void onUploaded(TcpConnection connection) {
         }
+
+        /**
+         * A state operation was issued to the target: a tree with these many neighbor, path and connection nodes
+         * (new offloads, linkers and references alike; placeholders not counted).
+         */
+        default void onOperationIssued(OffloadOperation operation, int neighbors, int paths, int connections) {
+        }
+
+        /**
+         * A state operation completed, before the manager acts on it: {@code succeeded} nodes with SUCCESS, {@code
+         * failed} with another status, {@code durationNs} by the host loop's clock since it was issued.
+         */
+        default void onOperationCompleted(OffloadOperation operation, int succeeded, int failed, long durationNs) {
+        }
+
+        /** The target raised a status indication (spec §5.1); {@code admission} is the state it left the host in. */
+        default void onStatusIndication(StatusIndication indication, Admission admission) {
+        }
+
+        /** The target raised a TCP chimney event for {@code connection} (spec §5.3), before the manager acts on it. */
+        default void onTcpEvent(TcpConnection connection, TcpEvent event) {
+        }
     }
 
     /** Connections per terminate tree during an upload-all unless {@link #uploadAllBatchSize(int)} says otherwise. */
@@ -191,7 +215,9 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
     private record PathKey(IpAddress source, IpAddress destination) {
     }
 
-    private record Pending(OffloadOperation operation, Consumer<BlockList> result) {
+    /** An operation issued and not completed; {@code event} is null when no recording wants it. */
+    private record Pending(OffloadOperation operation, Consumer<BlockList> result, long issuedNs,
+            OffloadOperationEvent event) {
     }
 
     private final EventLoop loop;
@@ -372,6 +398,17 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         return counters[c.ordinal()];
     }
 
+    /**
+     * Asks the target for its offload statistics and hands {@code result}, on this loop, the host's own figures
+     * merged with them (spec §5.4.4, {@link ChimneyStatistics}); the host's figures are read when the target's answer
+     * arrives, so a connection moved in between is counted by one side or the other, never twice.
+     */
+    public void queryStatistics(Consumer<ChimneyStatistics> result) {
+        Objects.requireNonNull(result, "result");
+        target.queryStatistics(stats -> result.accept(new ChimneyStatistics(
+                ChimneyStatistics.HostStatistics.of(ip, tcp), stats)));
+    }
+
     private void count(OffloadCounter c) {
         counters[c.ordinal()]++;
     }
@@ -481,6 +518,41 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
     }
 
     /**
+     * Takes {@code batch} back to the host in one terminate tree (bulk upload, spec §2.10): their paths and
+     * neighbors go in the same tree when no other connection depends on them (R-HOST-5). A connection busy with an
+     * update, query or invalidate follows when that completes (R-HOST-6); one already terminating is left alone.
+     *
+     * @throws IllegalStateException as {@link #terminate(TcpConnection)}, before anything was issued
+     */
+    public void terminate(Collection<TcpConnection> batch) {
+        List<ConnectionRecord> records = new ArrayList<>(batch.size());
+        for (TcpConnection c : batch) {
+            ConnectionRecord cr = connections.get(c);
+            if (cr == null || !cr.isOffloadedOrPending()) {
+                throw new IllegalStateException("cannot terminate " + c + ": it is not offloaded");
+            }
+            if (cr.isInitiating()) {
+                throw new IllegalStateException("cannot terminate " + cr.describe() + " (INITIATING): it is being "
+                        + "offloaded; terminate it after the initiate completes (R-HOST-3, Listener.onOffloaded)");
+            }
+            records.add(cr);
+        }
+        List<ConnectionRecord> idle = new ArrayList<>(records.size());
+        for (ConnectionRecord cr : records) {
+            if (cr.isTerminating() || cr.terminatePending) {
+                continue;
+            }
+            cr.terminatePending = true;
+            if (cr.isIdle()) {
+                idle.add(cr);
+            }
+        }
+        if (!idle.isEmpty()) {
+            terminateTree(idle, List.of(), List.of());
+        }
+    }
+
+    /**
      * Terminates every offloaded connection, then every path and neighbor (spec §5.1.3), and offloads nothing more
      * until {@link #resume()}: before a power transition (R-PM-2, spec §3.7) or when the host decides a media
      * disconnect (R-HOST-13). {@code whenDrained} runs once nothing is offloaded (at once if nothing is).
@@ -583,7 +655,34 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
     }
 
     private void issue(BlockList root, OffloadOperation op, Consumer<BlockList> result) {
-        pending.put(root, new Pending(op, result));
+        int neighborNodes = 0;
+        int pathNodes = 0;
+        int tcpNodes = 0;
+        for (BlockList b : root.nodes()) {
+            if (b.isPlaceholder()) {
+                continue;
+            }
+            switch (b.layer()) {
+                case NEIGHBOR -> neighborNodes++;
+                case IPV4_PATH, IPV6_PATH -> pathNodes++;
+                case TCP -> tcpNodes++;
+            }
+        }
+        OffloadOperationEvent event = new OffloadOperationEvent();
+        if (event.isEnabled()) {
+            event.begin();
+            event.host = loop.name();
+            event.operation = op.name();
+            event.neighbors = neighborNodes;
+            event.paths = pathNodes;
+            event.connections = tcpNodes;
+        } else {
+            event = null;
+        }
+        pending.put(root, new Pending(op, result, loop.nowNs(), event));
+        for (Listener l : listeners) {
+            l.onOperationIssued(op, neighborNodes, pathNodes, tcpNodes);
+        }
     }
 
     // =============================================================================================================
@@ -1724,6 +1823,31 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
             return false;
         }
         pending.remove(root);
+        int succeeded = 0;
+        int failed = 0;
+        for (BlockList b : root.nodes()) {
+            if (!b.isPlaceholder()) {
+                if (b.status() == OffloadStatus.SUCCESS) {
+                    succeeded++;
+                } else {
+                    failed++;
+                }
+            }
+        }
+        long durationNs = loop.nowNs() - p.issuedNs();
+        OffloadOperationEvent event = p.event();
+        if (event != null) {
+            event.end();
+            if (event.shouldCommit()) {
+                event.succeeded = succeeded;
+                event.failed = failed;
+                event.loopDuration = durationNs;
+                event.commit();
+            }
+        }
+        for (Listener l : listeners) {
+            l.onOperationCompleted(op, succeeded, failed, durationNs);
+        }
         return true;
     }
 
@@ -1895,10 +2019,15 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
             // stale) and below NceStaleTicks — a REACHABLE entry is as good as confirmed now, and a larger HRD
             // would make the target ask again at its next datagram
             long hrd = ticks(now - e.lastConfirmedNs());
-            return (int) Math.max(1, Math.min(hrd, Math.max(1, parameters.nceStaleTicks() / 2)));
+            int answer = (int) Math.max(1, Math.min(hrd, Math.max(1, parameters.nceStaleTicks() / 2)));
+            recordIndication(OffloadIndicationEvent.REACHABILITY_QUERY, "NEIGHBOR_REACHABILITY_QUERY", "HRD "
+                    + answer, nr.describe());
+            return answer;
         }
         // R-HOST-15: stale → 0, and the §5.2.4 follow-up: query the NRD later to see whether progress happened
         count(OffloadCounter.REACHABILITY_STALE);
+        recordIndication(OffloadIndicationEvent.REACHABILITY_QUERY, "NEIGHBOR_REACHABILITY_QUERY", "HRD 0 (stale)",
+                nr.describe());
         nr.indicatedNrdTicks = nrd;
         if (e != null) {
             loop.timers().schedule(nr.followUp, now + nr.cache.config().delayFirstProbeTimeNs());
@@ -1973,6 +2102,23 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
                     reopen(k);
                 }
             }
+        }
+        recordIndication(OffloadIndicationEvent.STATUS, indication.name(), admission.name(), "");
+        for (Listener l : listeners) {
+            l.onStatusIndication(indication, admission);
+        }
+    }
+
+    /** A JFR event for an indication (cheap when no recording enables it). */
+    private void recordIndication(String kind, String indication, String detail, String object) {
+        OffloadIndicationEvent event = new OffloadIndicationEvent();
+        if (event.shouldCommit()) {
+            event.host = loop.name();
+            event.kind = kind;
+            event.indication = indication;
+            event.detail = detail;
+            event.object = object;
+            event.commit();
         }
     }
 
@@ -2318,6 +2464,11 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         if (!(owner(handle) instanceof ConnectionRecord cr) || !cr.owns(handle) || event == null) {
             count(OffloadCounter.PROTOCOL_VIOLATIONS);
             return;
+        }
+        recordIndication(OffloadIndicationEvent.TCP_EVENT, event.type().name(), event.reason() != null
+                ? event.reason().name() : "", cr.describe());
+        for (Listener l : listeners) {
+            l.onTcpEvent(cr.connection, event);
         }
         if (cr.isInitiating() && event.type() != dev.chimney.chimney.TcpEventType.ABORT) {
             // spec §3.1.7: no event before the initiate completed; one now could not be undone if it failed

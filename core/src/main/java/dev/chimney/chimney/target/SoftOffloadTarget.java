@@ -27,6 +27,7 @@ import dev.chimney.tcp.TcpCached;
 import dev.chimney.tcp.TcpConfig;
 import dev.chimney.tcp.TcpConnection;
 import dev.chimney.tcp.TcpConst;
+import dev.chimney.tcp.TcpCounter;
 import dev.chimney.tcp.TcpDelegated;
 import dev.chimney.tcp.TcpSegment;
 import dev.chimney.tcp.TcpSnapshot;
@@ -41,7 +42,9 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -162,8 +165,11 @@ public final class SoftOffloadTarget implements OffloadTarget {
     private final long[] indicationsRaised = new long[StatusIndication.values().length];
     private final ArrayDeque<BlockList> queuedInitiates = new ArrayDeque<>();
     private final List<PendingTerminate> pendingTerminates = new ArrayList<>();
-    private final ArrayDeque<byte[]> freeIndicationBuffers = new ArrayDeque<>();
-    private int indicationBuffersOut;
+    /** Free indication buffers by size class: class k holds buffers of indicationBufferBytes << k bytes. */
+    private final ArrayDeque<byte[]>[] freeIndicationBuffers;
+    /** Indication buffers with the host and allocated (with the host or free), in smallest-buffer units. */
+    private int indicationUnitsOut;
+    private int indicationUnitsAllocated;
     private final ArrayDeque<TargetConnection> waitingForBuffers = new ArrayDeque<>();
     private final byte[] copyScratch = new byte[64 * 1024];
     private boolean rootFailed;
@@ -182,6 +188,17 @@ public final class SoftOffloadTarget implements OffloadTarget {
         this.nicClockOffsetTicks = b.nicClockOffsetTicks;
         this.indicationBufferBytes = b.indicationBufferBytes;
         this.maxIndicationBuffers = b.maxIndicationBuffers;
+        int classes = 1;
+        while ((long) indicationBufferBytes << classes <= b.largestIndicationBytes
+                && 1 << classes <= maxIndicationBuffers) {
+            classes++;
+        }
+        @SuppressWarnings("unchecked")
+        ArrayDeque<byte[]>[] free = new ArrayDeque[classes];
+        for (int k = 0; k < classes; k++) {
+            free[k] = new ArrayDeque<>();
+        }
+        this.freeIndicationBuffers = free;
         this.sendBacklog = b.sendBacklog;
         this.pauseAtObjects = b.pauseAtObjects;
         this.resumeBelowObjects = b.resumeBelowObjects;
@@ -377,6 +394,29 @@ public final class SoftOffloadTarget implements OffloadTarget {
             }
             OffloadStatistics stats = counters.snapshot(est4, est6);
             toHost(() -> result.accept(stats));
+        });
+    }
+
+    /**
+     * The target's drop counters by reason, beyond the spec's statistics (spec §5.4 counts only what offloaded
+     * connections received): frames of an offloaded connection dropped for a VLAN mismatch (R-VLAN-4), for urgent
+     * data or an invalid segment, or because too many were held during an initiate or terminate, then the target
+     * engine's own protocol drops (its {@link TcpCounter} {@code DROP_*} counters). {@code result} runs on the host
+     * loop, as a statistics query's does.
+     */
+    public void queryDrops(Consumer<Map<String, Long>> result) {
+        Objects.requireNonNull(result, "result");
+        submit(() -> {
+            Map<String, Long> drops = new LinkedHashMap<>();
+            drops.put("VLAN_MISMATCH", frames.droppedVlan);
+            drops.put("URGENT_OR_INVALID", frames.droppedUrgentInvalid);
+            drops.put("HELD_OVERFLOW", frames.droppedHeldOverflow);
+            for (TcpCounter c : TcpCounter.values()) {
+                if (c.name().startsWith("DROP")) {
+                    drops.put("tcp." + c.name(), stack == null ? 0 : stack.counter(c));
+                }
+            }
+            toHost(() -> result.accept(drops));
         });
     }
 
@@ -698,17 +738,45 @@ public final class SoftOffloadTarget implements OffloadTarget {
         });
     }
 
-    /** A buffer for an indication of about {@code size} bytes, or null when every buffer is with the host. */
+    /**
+     * A buffer for an indication of about {@code size} bytes, or null when the budget is all with the host. Buffers
+     * come in size classes from the smallest ({@link Builder#indicationBuffers}) up to the largest ({@link
+     * Builder#largestIndication}), doubling: a connection with much data ready gets it to the host in one
+     * indication — one round trip between the loops — instead of many small ones, since a connection has one
+     * indication with the host at a time (spec §4.4). The budget counts smallest-buffer units: a class-k buffer costs
+     * 2^k, and what is allocated (with the host or pooled) stays within it, pooled buffers of other sizes making room.
+     */
     byte[] indicationBuffer(int size) {
-        byte[] b = freeIndicationBuffers.poll();
-        if (b == null) {
-            if (indicationBuffersOut >= maxIndicationBuffers) {
-                return null;
-            }
-            b = new byte[indicationBufferBytes];
+        int k = 0;
+        while (k + 1 < freeIndicationBuffers.length && (long) indicationBufferBytes << k < size) {
+            k++;
         }
-        indicationBuffersOut++;
-        return b;
+        for (; k >= 0; k--) {
+            int units = 1 << k;
+            if (indicationUnitsOut + units > maxIndicationBuffers) {
+                continue; // not that much left with the host's share: a smaller buffer
+            }
+            byte[] b = freeIndicationBuffers[k].poll();
+            if (b == null) {
+                evictPooledIndicationBuffers(units);
+                b = new byte[indicationBufferBytes << k];
+                indicationUnitsAllocated += units;
+            }
+            indicationUnitsOut += units;
+            return b;
+        }
+        return null;
+    }
+
+    /** Drops pooled buffers, largest first, until {@code units} more fit the budget (or none are pooled). */
+    private void evictPooledIndicationBuffers(int units) {
+        for (int k = freeIndicationBuffers.length - 1; k >= 0
+                && indicationUnitsAllocated + units > maxIndicationBuffers; k--) {
+            while (!freeIndicationBuffers[k].isEmpty() && indicationUnitsAllocated + units > maxIndicationBuffers) {
+                freeIndicationBuffers[k].poll();
+                indicationUnitsAllocated -= 1 << k;
+            }
+        }
     }
 
     /** A connection waits for an indication buffer to come back. */
@@ -719,15 +787,27 @@ public final class SoftOffloadTarget implements OffloadTarget {
     }
 
     void releaseIndication(ReceiveIndication ind) {
-        if (ind.targetScratch instanceof byte[] b && b.length == indicationBufferBytes) {
+        int k = ind.targetScratch instanceof byte[] b ? indicationClass(b.length) : -1;
+        if (k >= 0) {
+            byte[] b = (byte[]) ind.targetScratch;
             ind.targetScratch = null;
-            indicationBuffersOut--;
-            freeIndicationBuffers.add(b);
+            indicationUnitsOut -= 1 << k;
+            freeIndicationBuffers[k].add(b);
             TargetConnection waiting = waitingForBuffers.poll();
             if (waiting != null && !waiting.terminated) {
                 waiting.deliver();
             }
         }
+    }
+
+    /** The size class of a buffer of {@code length} bytes, or -1 when it is none of this target's. */
+    private int indicationClass(int length) {
+        for (int k = 0; k < freeIndicationBuffers.length; k++) {
+            if (indicationBufferBytes << k == length) {
+                return k;
+            }
+        }
+        return -1;
     }
 
     void forwardProgress(TargetNeighbor n) {
@@ -1017,7 +1097,9 @@ public final class SoftOffloadTarget implements OffloadTarget {
                 ? new TcpConst(k.localPort(), k.remotePort(), k.timestamps(), false, k.windowScaling(),
                         k.sndWindScale(), k.rcvWindScale(), k.remoteMss(), k.hashValue())
                 : k; // without SACK support the option is ignored and never generated (R-RXS-8)
-        TcpDelegated imported = withData(d, state, sendData, d.receivedData());
+        // the host's out-of-order data (what it SACKed) is kept, so the peer need not resend it (RFC 2018 §8 would
+        // allow reneging, but nothing here needs it: the engine queues it as if it had arrived here)
+        TcpDelegated imported = withData(d, state, sendData, d.receivedData(), d.outOfOrder());
         TcpSnapshot snapshot = new TcpSnapshot(p.constants.sourceAddress(), p.constants.destinationAddress(),
                 p.pathMtu, constants, cached, imported);
         try {
@@ -1046,11 +1128,16 @@ public final class SoftOffloadTarget implements OffloadTarget {
      * a loss episode goes on with it on either side.
      */
     static TcpDelegated withData(TcpDelegated d, TcpState state, byte[] sendData, byte[] receivedData) {
+        return withData(d, state, sendData, receivedData, List.of());
+    }
+
+    static TcpDelegated withData(TcpDelegated d, TcpState state, byte[] sendData, byte[] receivedData,
+            List<TcpDelegated.OutOfOrderData> outOfOrder) {
         return new TcpDelegated(state, d.rcvNxt(), d.rcvWnd(), d.sndUna(), d.sndNxt(), d.sndMax(), d.sndWnd(),
                 d.maxSndWnd(), d.sndWl1(), d.cWnd(), d.ssThresh(), d.sRtt(), d.rttVar(), d.tsRecent(),
                 d.tsRecentAge(), d.tsTime(), d.totalRt(), d.dupAckCount(), d.sndWndProbeCount(),
                 d.keepAliveProbeCount(), d.keepAliveTimeoutDelta(), d.retransmitCount(), d.retransmitTimeoutDelta(),
-                d.dWnd(), sendData, receivedData, List.of(), d.lossRecovery());
+                d.dWnd(), sendData, receivedData, outOfOrder, d.lossRecovery());
     }
 
     // ======================================================================================= terminate (§3.2)
@@ -1426,6 +1513,7 @@ public final class SoftOffloadTarget implements OffloadTarget {
         private long nicClockOffsetTicks;
         private int indicationBufferBytes = 64 * 1024;
         private int maxIndicationBuffers = 1024;
+        private int largestIndicationBytes = 1024 * 1024;
 
         private Builder(EventLoop loop, NetworkPort link) {
             this.loop = Objects.requireNonNull(loop, "loop (the target's own loop)");
@@ -1529,10 +1617,29 @@ public final class SoftOffloadTarget implements OffloadTarget {
             return this;
         }
 
-        /** Size of one receive-indication buffer and how many may be with the host at once. */
+        /**
+         * Size of one receive-indication buffer and how many may be with the host at once; the buffers then all have
+         * that size unless {@link #largestIndication} is called after this. Default: 1024 buffers of 64 KiB, and
+         * indications of up to 1 MiB (a 1 MiB buffer counts as 16).
+         */
         public Builder indicationBuffers(int count, int bytes) {
             this.maxIndicationBuffers = positive(count, "indication buffer count");
             this.indicationBufferBytes = positive(bytes, "indication buffer bytes");
+            this.largestIndicationBytes = bytes;
+            return this;
+        }
+
+        /**
+         * Lets one indication carry up to {@code bytes} (buffers doubling from the smallest): a connection with much
+         * data ready needs fewer round trips to the host. Each large buffer counts as as many of the smallest as it
+         * holds against {@link #indicationBuffers}' count.
+         */
+        public Builder largestIndication(int bytes) {
+            if (bytes < indicationBufferBytes) {
+                throw new IllegalArgumentException("the largest indication (" + bytes + " bytes) must be at least "
+                        + "the indication buffer size (" + indicationBufferBytes + ")");
+            }
+            this.largestIndicationBytes = bytes;
             return this;
         }
 

@@ -1,5 +1,6 @@
 package dev.chimney.chimney.target;
 
+import dev.chimney.link.LinkOffloads;
 import dev.chimney.link.LoopBridge;
 import dev.chimney.link.NetworkPort;
 import dev.chimney.tcp.Seq;
@@ -325,10 +326,15 @@ final class TargetFrames implements TcpOutput {
         int payload = seg.payloadLength();
         int ipHeader = v6 ? Ipv6View.HEADER_LENGTH : Ipv4View.HEADER_LENGTH;
         int ipLen = ipHeader + tcpHeader + payload;
-        if (ipLen > path.pathMtu || ipLen > link.mtu()) {
+        // A TSO super-segment is cut by the link into segmentBytes pieces, each within the path MTU (R-SEND-9)
+        int pieceBytes = seg.segmentBytes() > 0 ? seg.segmentBytes() : payload;
+        int pieceLimit = Math.min(path.pathMtu, link.mtu());
+        if (ipHeader + tcpHeader + pieceBytes > pieceLimit
+                || (seg.segmentBytes() > 0 && EthernetView.TAGGED_HEADER_LENGTH + ipLen > link.offloads().tsoMaxBytes())) {
             counters.ip(v6, OffloadCounters.OUT_DISCARDS); // never fragment (R-SEND-9); the engine re-segments
             return;
         }
+        int pieces = seg.segmentBytes() > 0 ? (payload + pieceBytes - 1) / pieceBytes : 1;
         // spec §6.12 transmit table: tag when the neighbor has a VLAN or (with 802.1p) the priority is non-zero
         int vlan = n.constants.vlanId();
         int priority = target.enabled().supports8021p() ? cached.userPriority() : 0;
@@ -351,7 +357,12 @@ final class TargetFrames implements TcpOutput {
                     .source(srcHi, srcLo).destination(dstHi, dstLo);
             pseudo = Checksum.pseudoHeaderV6(srcHi, srcLo, dstHi, dstLo, IpProtocol.TCP, tcpLen);
         } else {
-            int id = IPV4_ID_TARGET_HALF | (nextIpv4Id++ & 0x7FFF);
+            // the link numbers a super-segment's pieces id, id+1, ...: keep them all in the target's half
+            if ((nextIpv4Id & 0x7FFF) + pieces > 0x8000) {
+                nextIpv4Id = 0;
+            }
+            int id = IPV4_ID_TARGET_HALF | (nextIpv4Id & 0x7FFF);
+            nextIpv4Id += pieces;
             txV4.wrap(f, l2, ipLen).versionAndHeaderLen(Ipv4View.HEADER_LENGTH).tos(cached.tosOrTrafficClass())
                     .totalLength(ipLen).identification(id).fragment(true, false, 0).ttl(cached.ttlOrHopLimit())
                     .protocol(IpProtocol.TCP).sourceBits((int) srcLo).destinationBits((int) dstLo).fillChecksum();
@@ -365,37 +376,58 @@ final class TargetFrames implements TcpOutput {
         if (payload > 0) {
             MemorySegment.copy(seg.payloadMemory(), seg.payloadOffset(), f, off + tcpHeader, payload);
         }
-        v.fillChecksum(pseudo);
-        int frameLen = Math.max(60, l2 + ipLen);
-        for (int i = l2 + ipLen; i < frameLen; i++) {
-            txBytes[i] = 0; // Ethernet minimum frame padding
+        boolean sent;
+        int frameLen = l2 + ipLen;
+        if (link.offloads().txChecksum()) {
+            // The link completes the checksum (and cuts a super-segment): the folded pseudo-header sum stays in the
+            // field, as the host's IP layer leaves it (virtio NEEDS_CSUM).
+            Bytes.u16(f, off + TcpView.CHECKSUM_OFFSET, pseudo);
+            sent = link.transmitSegmented(slice(frameLen), v6, (int) off, (int) off + tcpHeader,
+                    Math.max(1, pieceBytes));
+        } else {
+            v.fillChecksum(pseudo);
+            frameLen = Math.max(60, frameLen);
+            for (int i = l2 + ipLen; i < frameLen; i++) {
+                txBytes[i] = 0; // Ethernet minimum frame padding
+            }
+            sent = link.transmit(slice(frameLen));
         }
-        if (!link.transmit(slice(frameLen))) {
+        if (!sent) {
             counters.ip(v6, OffloadCounters.OUT_DISCARDS);
             return;
         }
-        counters.ip(v6, OffloadCounters.OUT_REQUESTS);
-        counters.ip(v6, OffloadCounters.OUT_OCTETS, ipLen);
-        countSegment(c, v6, seg);
+        // spec §5.4.2: datagrams (and their octets) as they go on the wire, a super-segment's pieces each counted
+        counters.ip(v6, OffloadCounters.OUT_REQUESTS, pieces);
+        counters.ip(v6, OffloadCounters.OUT_OCTETS, ipLen + (long) (pieces - 1) * (ipHeader + tcpHeader));
+        countSegments(c, v6, seg, pieces, pieceBytes);
     }
 
-    /** R-STAT-3 / R-STAT-4: OutSegments without pure retransmissions, RetransmittedSegments, OutResets. */
-    private void countSegment(TargetConnection c, boolean v6, TcpSegment seg) {
+    /**
+     * R-STAT-3 / R-STAT-4: OutSegments without pure retransmissions, RetransmittedSegments, OutResets; a
+     * super-segment counts as the pieces the link cuts it into.
+     */
+    private void countSegments(TargetConnection c, boolean v6, TcpSegment seg, int pieces, int pieceBytes) {
         if (seg.has(TcpFlags.RST)) {
             counters.tcp(v6, OffloadCounters.TCP_OUT_RESETS);
         }
-        int start = seg.seq();
-        int end = start + seg.payloadLength() + (seg.has(TcpFlags.FIN) ? 1 : 0);
-        if (end == start) {
+        int first = seg.seq();
+        int payload = seg.payloadLength();
+        boolean fin = seg.has(TcpFlags.FIN);
+        if (payload == 0 && !fin) {
             counters.tcp(v6, OffloadCounters.TCP_OUT_SEGMENTS); // a control segment carries no old bytes
             return;
         }
-        if (Seq.lt(start, c.highestSent)) {
-            counters.tcp(v6, OffloadCounters.TCP_RETRANSMITTED);
-        }
-        if (Seq.gt(end, c.highestSent)) {
-            counters.tcp(v6, OffloadCounters.TCP_OUT_SEGMENTS);
-            c.highestSent = end;
+        for (int i = 0; i < pieces; i++) {
+            int start = first + i * pieceBytes;
+            boolean last = i == pieces - 1;
+            int end = last ? first + payload + (fin ? 1 : 0) : start + pieceBytes; // FIN rides on the last piece
+            if (Seq.lt(start, c.highestSent)) {
+                counters.tcp(v6, OffloadCounters.TCP_RETRANSMITTED);
+            }
+            if (Seq.gt(end, c.highestSent)) {
+                counters.tcp(v6, OffloadCounters.TCP_OUT_SEGMENTS);
+                c.highestSent = end;
+            }
         }
     }
 
@@ -416,5 +448,23 @@ final class TargetFrames implements TcpOutput {
     @Override
     public int pathMtu(IpAddress source, IpAddress destination) {
         return link.mtu();
+    }
+
+    /**
+     * With a link that segments (a TAP opened with TSO) the target's engine sends super-segments too, as the host's
+     * does through its IP layer: the largest TCP data that fits the link's limit with a tagged Ethernet header, the IP
+     * header and the largest TCP header; 0 without TSO.
+     */
+    @Override
+    public int segmentationOffloadBytes(IpAddress source, IpAddress destination) {
+        LinkOffloads o = link.offloads();
+        if (!o.tso()) {
+            return 0;
+        }
+        boolean v4 = destination.isIpv4();
+        int ipHeader = v4 ? Ipv4View.HEADER_LENGTH : Ipv6View.HEADER_LENGTH;
+        int byIp = v4 ? 0xFFFF - ipHeader : 0xFFFF; // IPv4 total length / IPv6 payload length
+        int bytes = Math.min(o.tsoMaxBytes() - EthernetView.TAGGED_HEADER_LENGTH - ipHeader, byIp);
+        return bytes > TcpView.MAX_HEADER_LENGTH ? bytes - TcpView.MAX_HEADER_LENGTH : 0;
     }
 }
