@@ -974,7 +974,16 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         cr.path = pr;
         pr.addDependent();
         heldConnections++;
-        return BlockList.newTcp(cr.beginInitiate(), s.constants(), s.cached(),
+        TcpCached cached = s.cached();
+        long window = Integer.toUnsignedLong(d.rcvWnd()) + d.receivedDataLength();
+        if (window > Integer.toUnsignedLong(cached.initialRcvWnd()) && window <= capabilities.maxInitialRcvWnd()) {
+            // the host advertises more than its InitialRcvWnd: its buffer grew when a terminate returned a window
+            // plus buffered data (an upload-all, then RESUME). The target sizes its buffer from InitialRcvWnd and
+            // must keep the advertised window covered (RFC 9293 §3.8.6.2.2, R-OFF-15), so it is told the buffer
+            // the host really has; a later update carries the application's value as before
+            cached = cached.withInitialRcvWnd((int) window);
+        }
+        return BlockList.newTcp(cr.beginInitiate(), s.constants(), cached,
                 d.withData(new byte[0], d.receivedData()), chain);
     }
 
