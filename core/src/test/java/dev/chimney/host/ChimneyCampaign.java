@@ -34,7 +34,7 @@ import java.util.List;
  *       record is INITIATING, OFFLOADED or TERMINATING, and the manager's connection, path and neighbor counts equal
  *       the objects the checker saw go to the target;</li>
  *   <li>no protocol violation or lost connection counted by the manager; at the end every exchange closed normally,
- *       nothing is offloaded and no request is outstanding.</li>
+ *       nothing is offloaded, no request is outstanding, and without injected faults no offload failed.</li>
  * </ul>
  */
 final class ChimneyCampaign {
@@ -129,6 +129,8 @@ final class ChimneyCampaign {
                 violation("requests still outstanding at the end: " + s.checker.outstandingRequests());
             } else if (s.checker.heldObjects() != 0) {
                 violation("objects still offloaded after every connection closed: " + s.checker.heldObjects());
+            } else if (s.faults == null && s.manager.counter(OffloadCounter.CONNECTIONS_OFFLOAD_FAILED) != 0) {
+                violation("an offload failed with no fault injected: " + s.manager);
             }
         }
         return new Result(seed, violation == null ? null : violation + (verbose ? "" : "\n" + String.join("\n",
