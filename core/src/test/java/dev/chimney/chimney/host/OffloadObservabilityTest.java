@@ -100,7 +100,8 @@ class OffloadObservabilityTest {
         }
         List<String> expected = List.of("INITIATE:issued 1/1/1", "INITIATE:completed 3/0", "QUERY:issued 0/0/1",
                 "QUERY:completed 1/0", "TERMINATE:issued 1/1/1", "UPLOAD_ALL->UPLOADING_ALL",
-                "TERMINATE:completed 3/0", "OFFLOAD_RESUME->OPEN", "INITIATE:issued 1/1/1", "INITIATE:completed 3/0",
+                // the RESUME re-offloads what the UPLOAD_ALL took back (issue 7) before its listeners hear of it
+                "TERMINATE:completed 3/0", "INITIATE:issued 1/1/1", "OFFLOAD_RESUME->OPEN", "INITIATE:completed 3/0",
                 "DISCONNECT");
         assertEquals(expected, journal.entries.subList(0, expected.size()), "journal " + journal.entries);
 
