@@ -39,9 +39,9 @@ import java.util.Set;
  *                         the host stack on the TAP as before), {@code all} (every connection offloaded to the soft
  *                         target once ESTABLISHED), {@code after-bytes:N} (once it carried N bytes) or {@code
  *                         explicit} (the soft target in the path as a pass-through NIC, nothing offloaded by itself)
- * @param teamTap          a second TAP for a team (active-backup, {@code --team}): two soft targets, one per TAP, bonded
- *                         by a {@link dev.chimney.chimney.team.TeamTarget} with the one MAC; null for none. Needs an
- *                         offload target ({@code --offload} other than none)
+ * @param teamTap          a second TAP for a team (active-backup, {@code --team}): two soft targets, one per TAP,
+ *                         bonded by a {@link dev.chimney.chimney.team.TeamTarget} with the one MAC; null for none.
+ *                         Needs an offload target ({@code --offload} other than none)
  */
 public record RunSettings(String tapName, String netns, List<IpCidr> addresses, List<IpAddress> gateways,
                           int mtuBytes, MacAddress mac, List<ServeSpec> serve, Path pcap, long seed,

@@ -77,8 +77,8 @@ class ChimneyTeamScaleTest {
         assertEquals(0, s.manager.counter(OffloadCounter.CONNECTIONS_LOST));
         Runtime rt = Runtime.getRuntime();
         System.out.printf("team scale %,d connections (%,d bytes both ways): set-up+offload %.1f s, UPLOAD_ALL %.2f s "
-                + "(%d terminate calls), RESUME+re-offload %.2f s (%,d), failover %.2f s (%d terminate calls, %,d on the "
-                + "new member), "
+                + "(%d terminate calls), RESUME+re-offload %.2f s (%,d), failover %.2f s (%d terminate calls, "
+                + "%,d on the new member), "
                 + "the rest %.1f s; %,d send requests, %,d completed UPLOAD_IN_PROGRESS; heap in use %,d MB; "
                 + "%.1f s simulated%n", n, s.expected(), (t1 - t0) / 1e9, (t2 - t1) / 1e9,
                 uploadAllCalls, (t3 - t2) / 1e9, reoffloaded, (t4 - t3) / 1e9, failoverCalls, onNew,
