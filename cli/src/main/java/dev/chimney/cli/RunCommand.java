@@ -108,6 +108,13 @@ public final class RunCommand implements Callable<Integer> {
                     + "${DEFAULT-VALUE}.")
     String offload = RunSettings.DEFAULT_OFFLOAD;
 
+    @Option(names = "--team", paramLabel = "NAME",
+            description = "A second TAP bonded with --tap in a team (active-backup, one MAC): each TAP gets a soft "
+                    + "offload target on its own thread, and the team moves the chimney from one to the other with "
+                    + "PAUSE, UPLOAD_ALL and RESUME ('chimney ctl failover'), announcing the move with gratuitous "
+                    + "ARP and unsolicited neighbor advertisements. Needs --offload.")
+    String team;
+
     @Option(names = "--control", paramLabel = "PORT",
             description = "Serve the control API and the live dashboard on 127.0.0.1:PORT of the stack's network "
                     + "namespace (0: any free port, printed at start); see 'chimney ctl'.")
@@ -173,7 +180,7 @@ public final class RunCommand implements Callable<Integer> {
         }
         try {
             return new RunSettings(tap, netns, cidrs, gws, mtu, macAddress, specs, pcap, seed,
-                    Duration.ofMillis(shutdownTimeoutMs), tso, tapQueueLength, idle, offload);
+                    Duration.ofMillis(shutdownTimeoutMs), tso, tapQueueLength, idle, offload, team);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, e.getMessage());
         }

@@ -39,14 +39,26 @@ import java.util.Set;
  *                         the host stack on the TAP as before), {@code all} (every connection offloaded to the soft
  *                         target once ESTABLISHED), {@code after-bytes:N} (once it carried N bytes) or {@code
  *                         explicit} (the soft target in the path as a pass-through NIC, nothing offloaded by itself)
+ * @param teamTap          a second TAP for a team (active-backup, {@code --team}): two soft targets, one per TAP,
+ *                         bonded by a {@link dev.chimney.chimney.team.TeamTarget} with the one MAC; null for none.
+ *                         Needs an offload target ({@code --offload} other than none)
  */
 public record RunSettings(String tapName, String netns, List<IpCidr> addresses, List<IpAddress> gateways,
                           int mtuBytes, MacAddress mac, List<ServeSpec> serve, Path pcap, long seed,
-                          Duration shutdownTimeout, boolean tso, int tapQueueLength, String idle, String offload) {
+                          Duration shutdownTimeout, boolean tso, int tapQueueLength, String idle, String offload,
+                          String teamTap) {
     /** The default idle strategy setting of {@code chimney run}. */
     public static final String DEFAULT_IDLE = "backoff";
     /** The default {@code --offload}: no offload target in the path. */
     public static final String DEFAULT_OFFLOAD = "none";
+
+    /** Settings without a team. */
+    public RunSettings(String tapName, String netns, List<IpCidr> addresses, List<IpAddress> gateways,
+                       int mtuBytes, MacAddress mac, List<ServeSpec> serve, Path pcap, long seed,
+                       Duration shutdownTimeout, boolean tso, int tapQueueLength, String idle, String offload) {
+        this(tapName, netns, addresses, gateways, mtuBytes, mac, serve, pcap, seed, shutdownTimeout, tso,
+                tapQueueLength, idle, offload, null);
+    }
 
     /** Settings with the default TAP queue length and idle strategy. */
     public RunSettings(String tapName, String netns, List<IpCidr> addresses, List<IpAddress> gateways,
@@ -107,6 +119,17 @@ public record RunSettings(String tapName, String netns, List<IpCidr> addresses, 
             OffloadPolicy.parse(offload); // rejects a bad setting here, naming the accepted forms
         }
         TapOptions.named("x").withTxQueueLength(tapQueueLength); // the same range check as the device's
+        if (teamTap != null) {
+            if (offload.equals(DEFAULT_OFFLOAD)) {
+                throw new IllegalArgumentException("--team " + teamTap + " bonds two offload targets: give --offload "
+                        + "all, after-bytes:N or explicit too");
+            }
+            if (teamTap.equals(tapName)) {
+                throw new IllegalArgumentException("--team must name another TAP than --tap, got " + teamTap
+                        + " twice");
+            }
+            TapOptions.named(teamTap); // the same name check as the device's
+        }
         if (shutdownTimeout.isNegative()) {
             throw new IllegalArgumentException("shutdown timeout must be >= 0, got " + shutdownTimeout);
         }
@@ -120,25 +143,31 @@ public record RunSettings(String tapName, String netns, List<IpCidr> addresses, 
     /** The same settings with the TAP opened in named namespace {@code newNetns}. */
     public RunSettings inNetns(String newNetns) {
         return new RunSettings(tapName, newNetns, addresses, gateways, mtuBytes, mac, serve, pcap, seed,
-                shutdownTimeout, tso, tapQueueLength, idle, offload);
+                shutdownTimeout, tso, tapQueueLength, idle, offload, teamTap);
     }
 
     /** The same settings with another TAP queue length (0: keep the device's). */
     public RunSettings withTapQueueLength(int frames) {
         return new RunSettings(tapName, netns, addresses, gateways, mtuBytes, mac, serve, pcap, seed,
-                shutdownTimeout, tso, frames, idle, offload);
+                shutdownTimeout, tso, frames, idle, offload, teamTap);
     }
 
     /** The same settings with another idle strategy setting. */
     public RunSettings withIdle(String newIdle) {
         return new RunSettings(tapName, netns, addresses, gateways, mtuBytes, mac, serve, pcap, seed,
-                shutdownTimeout, tso, tapQueueLength, newIdle, offload);
+                shutdownTimeout, tso, tapQueueLength, newIdle, offload, teamTap);
     }
 
     /** The same settings with another {@code --offload} setting (none, all, after-bytes:N, explicit). */
     public RunSettings withOffload(String newOffload) {
         return new RunSettings(tapName, netns, addresses, gateways, mtuBytes, mac, serve, pcap, seed,
-                shutdownTimeout, tso, tapQueueLength, idle, newOffload);
+                shutdownTimeout, tso, tapQueueLength, idle, newOffload, teamTap);
+    }
+
+    /** The same settings with a team of two TAPs ({@code --team}), or without one (null). */
+    public RunSettings withTeam(String newTeamTap) {
+        return new RunSettings(tapName, netns, addresses, gateways, mtuBytes, mac, serve, pcap, seed,
+                shutdownTimeout, tso, tapQueueLength, idle, offload, newTeamTap);
     }
 
     /** Whether a soft offload target sits between the TAP and the host stack (any --offload but none). */

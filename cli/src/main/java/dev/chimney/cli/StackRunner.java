@@ -4,6 +4,7 @@ import dev.chimney.chimney.host.ChimneyStatistics;
 import dev.chimney.chimney.host.OffloadCounter;
 import dev.chimney.chimney.host.OffloadManager;
 import dev.chimney.chimney.target.SoftOffloadTarget;
+import dev.chimney.chimney.team.TeamTarget;
 import dev.chimney.ip.InterfaceConfig;
 import dev.chimney.ip.IpCidr;
 import dev.chimney.host.NetworkStack;
@@ -47,6 +48,10 @@ import java.util.function.Supplier;
  * as the policy says. With nothing offloaded the target is a pass-through. {@code --offload none} (the default)
  * leaves the target out: measured over the TAP, the pass-through costs a thread hop and a frame copy each way for no
  * gain (bench/CHIMNEY.md).
+ *
+ * <p>With {@code --team NAME} a second TAP gets a second soft target on a third loop and thread, both with the one
+ * MAC, and a {@link TeamTarget} on the stack's loop bonds them (active-backup): the stack's interface is the team's
+ * port, its offload manager drives the team, and the team fails over on command ({@link #failover()}).
  */
 public final class StackRunner implements AutoCloseable {
     /** How often the capture file is flushed to disk while running (a crash loses at most this much). */
@@ -64,13 +69,21 @@ public final class StackRunner implements AutoCloseable {
     private final LoopThread targetThread;
     /** The port the target owns (the TAP, or the capture in front of it), closed after its loop stops; else null. */
     private final NetworkPort linkPort;
+    /** With --team: the team, its second TAP and the second target's loop thread; else null. */
+    private final TeamTarget team;
+    private final TapDevice teamTap;
+    private final LoopThread teamThread;
     /** The running applications, in --serve order (touched only on the loop). */
     private final List<Apps.Running> apps = new ArrayList<>();
     private boolean closed;
     private String summary = "";
 
     private StackRunner(RunSettings settings, TapDevice tap, NetworkStack stack, SocketStack sockets,
-                        LoopThread thread, SoftOffloadTarget target, LoopThread targetThread, NetworkPort linkPort) {
+                        LoopThread thread, SoftOffloadTarget target, LoopThread targetThread, NetworkPort linkPort,
+                        TeamTarget team, TapDevice teamTap, LoopThread teamThread) {
+        this.team = team;
+        this.teamTap = teamTap;
+        this.teamThread = teamThread;
         this.target = target;
         this.linkPort = linkPort;
         this.targetThread = targetThread;
@@ -125,6 +138,9 @@ public final class StackRunner implements AutoCloseable {
             TcpConfig tcpConfig = TcpConfig.builder().tailLossProbe(true).lostRetransmitDetection(true).build();
             SoftOffloadTarget target = null;
             NetworkPort linkPort = null;
+            TeamTarget team = null;
+            TapDevice teamTap = null;
+            EventLoop teamLoop = null;
             if (settings.offloadTarget()) {
                 // The soft target is the NIC (spec §1.1): it owns the TAP on its loop and gives the host stack its
                 // host port; its engine runs offloaded connections with the host's TCP settings.
@@ -133,6 +149,25 @@ public final class StackRunner implements AutoCloseable {
                         .random(new SeededRandom(settings.seed()).fork("nic")).build();
                 linkPort = port;
                 port = target.hostPort();
+            }
+            if (settings.teamTap() != null) {
+                // the second NIC of the team: its own TAP, loop and thread, the same MAC (active-backup bonding)
+                TapOptions teamOptions = TapOptions.named(settings.teamTap()).withMtu(settings.mtuBytes())
+                        .withVnetHeader(settings.tsoInEffect()).withTxQueueLength(settings.tapQueueLength());
+                teamTap = settings.netns() == null ? TapDevice.open(teamOptions)
+                        : TapDevice.openInNamespace(settings.netns(), teamOptions);
+                opened.add(teamTap);
+                teamTap.setLinkUp(true);
+                teamLoop = new EventLoop("nic-" + teamTap.name(), clock);
+                teamLoop.idleStrategy(IdleStrategy.parse(settings.idle()));
+                teamLoop.pollBudget(TapDevice.RECOMMENDED_POLL_BUDGET);
+                teamLoop.ioWaiter(teamTap.ioWaiter());
+                SoftOffloadTarget second = SoftOffloadTarget.builder(teamLoop, teamTap).name("nic-" + teamTap.name())
+                        .hostLoop(loop).mac(settings.mac()).tcpConfig(tcpConfig)
+                        .random(new SeededRandom(settings.seed()).fork("nic-team")).build();
+                team = TeamTarget.builder(loop, settings.mac()).name("team-" + tap.name() + "-" + teamTap.name())
+                        .member(target).member(second).build();
+                port = team.hostPort();
             }
             InterfaceConfig config = InterfaceConfig.of(tap.name(), settings.mac()).withMtu(settings.mtuBytes());
             for (IpCidr cidr : settings.addresses()) {
@@ -143,7 +178,9 @@ public final class StackRunner implements AutoCloseable {
             for (IpAddress gateway : settings.gateways()) {
                 builder.gateway(gateway);
             }
-            if (target != null) {
+            if (team != null) {
+                builder.offload(team, settings.offloadPolicy());
+            } else if (target != null) {
                 builder.offload(target, settings.offloadPolicy());
             }
             NetworkStack stack = builder.build();
@@ -161,6 +198,7 @@ public final class StackRunner implements AutoCloseable {
                 owner.timers().schedule(flush, clock.nanoTime() + PCAP_FLUSH_INTERVAL_NS);
             }
             LoopThread targetThread = target == null ? null : LoopThread.start(tapLoop);
+            LoopThread teamThread = teamLoop == null ? null : LoopThread.start(teamLoop);
             LoopThread thread;
             try {
                 thread = stack.start();
@@ -168,10 +206,13 @@ public final class StackRunner implements AutoCloseable {
                 if (targetThread != null) {
                     targetThread.close();
                 }
+                if (teamThread != null) {
+                    teamThread.close();
+                }
                 throw e;
             }
             StackRunner runner = new StackRunner(settings, tap, stack, sockets, thread, target, targetThread,
-                    target == null ? null : port == target.hostPort() ? linkPort : null);
+                    target == null ? null : linkPort, team, teamTap, teamThread);
             try {
                 runner.onLoop(() -> {
                     for (ServeSpec spec : settings.serve()) {
@@ -225,6 +266,10 @@ public final class StackRunner implements AutoCloseable {
             sb.append(" offload ").append(settings.offload()).append(" (soft target ").append(target.name())
                     .append(" on its own thread)");
         }
+        if (team != null) {
+            sb.append(" team ").append(teamTap.name()).append(" (").append(team.name()).append(": ")
+                    .append(target.name()).append(" active, ").append(team.member(1).name()).append(" standby)");
+        }
         return sb.append(" seed ").append(settings.seed()).toString();
     }
 
@@ -248,6 +293,35 @@ public final class StackRunner implements AutoCloseable {
     /** The soft offload target between the TAP and the stack (--offload other than none), or null. */
     public SoftOffloadTarget target() {
         return target;
+    }
+
+    /** The team of two targets (--team), or null. */
+    public TeamTarget team() {
+        return team;
+    }
+
+    /**
+     * Fails the team over to its standby member and waits (up to 10 s) until the host offloads to it; returns the
+     * index of the active member then.
+     *
+     * @throws IllegalStateException without a team
+     */
+    public int failover() {
+        if (team == null) {
+            throw new IllegalStateException("no team: start chimney run with --team to fail over");
+        }
+        long before = onLoop(team::failovers);
+        team.failover();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (onLoop(team::failovers) == before && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return onLoop(team::active);
     }
 
     /** The target's loop (it owns the TAP), or null without a target; reach the target's state only there. */
@@ -372,16 +446,25 @@ public final class StackRunner implements AutoCloseable {
         return target == null ? loop : target.loop();
     }
 
-    /** Stops the target's thread, then closes the port it owned (TAP or capture); nothing without a target. */
+    /** Stops the targets' threads, then closes the ports they owned (TAPs or capture); nothing without a target. */
     private void stopTarget() {
-        if (targetThread == null) {
-            return;
-        }
         try {
-            targetThread.close();
+            if (targetThread != null) {
+                try {
+                    targetThread.close();
+                } finally {
+                    if (linkPort != null) {
+                        closeAll(List.of(linkPort));
+                    }
+                }
+            }
         } finally {
-            if (linkPort != null) {
-                closeAll(List.of(linkPort));
+            if (teamThread != null) {
+                try {
+                    teamThread.close();
+                } finally {
+                    closeAll(List.of(teamTap));
+                }
             }
         }
     }
@@ -397,7 +480,9 @@ public final class StackRunner implements AutoCloseable {
         }
         String counts = onLoop(() -> {
             OffloadManager om = stack.offload();
-            return "offload " + settings.offload() + ": " + om.counter(OffloadCounter.CONNECTIONS_OFFLOADED)
+            return (team == null ? "" : "team: " + team.failovers() + " failovers, member " + team.active()
+                    + " active; ") + "offload " + settings.offload() + ": "
+                    + om.counter(OffloadCounter.CONNECTIONS_OFFLOADED)
                     + " connections offloaded (" + om.counter(OffloadCounter.CONNECTIONS_OFFLOAD_FAILED)
                     + " failed, " + om.counter(OffloadCounter.STAYED_ON_HOST) + " stayed on the host), "
                     + om.counter(OffloadCounter.CONNECTIONS_UPLOADED) + " uploaded back, "

@@ -89,6 +89,21 @@ class RunCommandTest {
     }
 
     @Test
+    void teamTakesASecondTapAndNeedsAnOffloadTarget() {
+        RunSettings team = parsed("run", "--tap", "chy0", "--team", "chy1", "--address", "10.77.0.2/24", "--offload",
+                "all");
+        assertEquals("chy1", team.teamTap());
+        assertEquals("chy1", team.withIdle("spin").withOffload("explicit").teamTap(), "kept by with*");
+        assertEquals(null, parsed("run", "--tap", "chy0", "--address", "10.77.0.2/24").teamTap());
+        assertUsageError("--team chy1 bonds two offload targets: give --offload", "run", "--tap", "chy0", "--team",
+                "chy1", "--address", "10.77.0.2/24");
+        assertUsageError("--team must name another TAP than --tap", "run", "--tap", "chy0", "--team", "chy0",
+                "--address", "10.77.0.2/24", "--offload", "all");
+        Outcome help = run("run", "--help");
+        assertTrue(help.out().contains("--team") && help.out().contains("failover"), help.out());
+    }
+
+    @Test
     void helpDocumentsTheOffloadOption() {
         Outcome o = run("run", "--help");
         assertTrue(o.out().contains("--offload") && o.out().contains("after-bytes:N"), o.out());

@@ -34,7 +34,8 @@ import java.util.List;
  *       record is INITIATING, OFFLOADED or TERMINATING, and the manager's connection, path and neighbor counts equal
  *       the objects the checker saw go to the target;</li>
  *   <li>no protocol violation or lost connection counted by the manager; at the end every exchange closed normally,
- *       nothing is offloaded and no request is outstanding.</li>
+ *       nothing is offloaded, no request is outstanding, and without injected faults or a capability change no
+ *       offload failed.</li>
  * </ul>
  */
 final class ChimneyCampaign {
@@ -91,6 +92,12 @@ final class ChimneyCampaign {
         }
         s = p.build();
         note("params " + p);
+        s.manager.addListener(new OffloadManager.Listener() {
+            @Override
+            public void onOffloadFailed(TcpConnection connection, dev.chimney.chimney.OffloadStatus status) {
+                note("offload of connection " + idOf(connection) + " failed: " + status + " (" + connection + ")");
+            }
+        });
         // events over the expected transfer time (the slowest link rate, both directions share it)
         long transferNs = s.expected() * 8 * 1_000_000_000L / p.rateBitsPerSecond + 50 * TeamScenario.MS;
         int n = 1 + r.nextInt(size.maxEvents());
@@ -129,6 +136,9 @@ final class ChimneyCampaign {
                 violation("requests still outstanding at the end: " + s.checker.outstandingRequests());
             } else if (s.checker.heldObjects() != 0) {
                 violation("objects still offloaded after every connection closed: " + s.checker.heldObjects());
+            } else if (s.faults == null && !capabilitiesShrank
+                    && s.manager.counter(OffloadCounter.CONNECTIONS_OFFLOAD_FAILED) != 0) {
+                violation("an offload failed with no fault injected and no capability change: " + s.manager);
             }
         }
         return new Result(seed, violation == null ? null : violation + (verbose ? "" : "\n" + String.join("\n",
@@ -215,6 +225,11 @@ final class ChimneyCampaign {
     }
 
     private final boolean[] down = new boolean[2];
+    /**
+     * A member changed its capabilities: an initiate the host made before it saw the PAUSE may then fail with the
+     * new limit's status (OFFLOAD_TCP_ENTRIES...) and its connection stay on the host — fail closed, not a fault.
+     */
+    private boolean capabilitiesShrank;
 
     private void fire(SeededRandom r) {
         eventsFired++;
@@ -291,6 +306,7 @@ final class ChimneyCampaign {
                         .withIp(true, r.chance(0.5));
                 note("capabilities of the active member -> capacity " + caps.tcpConnectionOffloadCapacity()
                         + (caps.supportIpv6() ? "" : " no IPv6"));
+                capabilitiesShrank = true;
                 activeNic().changeCapabilities(caps);
             }
             default -> {

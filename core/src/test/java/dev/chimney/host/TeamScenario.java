@@ -53,6 +53,8 @@ final class TeamScenario {
         long seed = 1;
         int connections = 10;
         int maxBytes = 100_000;
+        /** Least bytes each way per connection. */
+        int minBytes;
         /** Share of connections over IPv6. */
         double ipv6Share = 0.3;
         double loss;
@@ -67,6 +69,21 @@ final class TeamScenario {
         long completionDelayNs;
         OffloadPolicy policy = OffloadPolicy.allEstablished();
         int maxInFlightFrames = 16_384;
+        /** Both hosts know each other's MAC from the start (static entries): every SYN goes out at once. */
+        boolean staticNeighbors;
+
+        /** Connections opened per millisecond (0: all at once); the NIC rings hold 1,024 frames. */
+        int openPerMs;
+
+        Params openPerMs(int v) {
+            openPerMs = v;
+            return this;
+        }
+
+        Params staticNeighbors(boolean v) {
+            staticNeighbors = v;
+            return this;
+        }
 
         Params seed(long v) {
             seed = v;
@@ -83,6 +100,11 @@ final class TeamScenario {
             return this;
         }
 
+        Params minBytes(int v) {
+            minBytes = v;
+            return this;
+        }
+
         Params ipv6Share(double v) {
             ipv6Share = v;
             return this;
@@ -93,6 +115,12 @@ final class TeamScenario {
             loss = p;
             reorder = p;
             duplicate = p / 10;
+            return this;
+        }
+
+        /** One-way delay of each switch port (a frame crosses two). */
+        Params delayNs(long v) {
+            delayNs = v;
             return this;
         }
 
@@ -172,12 +200,14 @@ final class TeamScenario {
                 .synQueueLimit(Math.max(128, 2 * p.connections)).acceptBacklog(Math.max(128, 2 * p.connections))
                 .build();
         EventLoop loopA = sim.newLoop("a");
+        // the NICs' engines get send buffers as large as the host's (the most an offload carries in flight)
+        TcpConfig nicTcp = TcpConfig.builder().sendBufferBytes(p.bufferBytes).receiveBufferBytes(1).build();
         nic0 = SoftOffloadTarget.builder(sim.newLoop("nic0"), port0).name("nic0").hostLoop(loopA).mac(MAC_A)
-                .random(sim.random().fork("nic0")).capabilities(SoftOffloadTarget.DEFAULT_CAPABILITIES
-                        .withCapacity(Math.max(4096, p.connections))).build();
+                .random(sim.random().fork("nic0")).tcpConfig(nicTcp).capabilities(SoftOffloadTarget
+                        .DEFAULT_CAPABILITIES.withCapacity(Math.max(4096, p.connections))).build();
         nic1 = SoftOffloadTarget.builder(sim.newLoop("nic1"), port1).name("nic1").hostLoop(loopA).mac(MAC_A)
-                .random(sim.random().fork("nic1")).capabilities(SoftOffloadTarget.DEFAULT_CAPABILITIES
-                        .withCapacity(Math.max(4096, p.connections))).build();
+                .random(sim.random().fork("nic1")).tcpConfig(nicTcp).capabilities(SoftOffloadTarget
+                        .DEFAULT_CAPABILITIES.withCapacity(Math.max(4096, p.connections))).build();
         team = TeamTarget.builder(loopA, MAC_A).name("team").member(nic0).member(nic1).build();
         OffloadTarget below = team;
         if (p.faults) {
@@ -203,15 +233,44 @@ final class TeamScenario {
                 .iface(portB, InterfaceConfig.of("b0", MAC_B).withIpv4("10.77.0.2/24").withIpv6("fd77::2/64"))
                 .build();
         b.listen(PORT, this::acceptAll);
-        SeededRandom sizes = sim.random().fork("sizes");
-        for (int i = 0; i < p.connections; i++) {
-            long up = sizes.nextInt(p.maxBytes + 1);
-            long down = sizes.nextInt(p.maxBytes + 1);
-            boolean v6 = sizes.nextDouble() < p.ipv6Share;
-            StreamEndpoint c = StreamEndpoint.client(i, up, down);
-            clients.add(c);
-            c.connection = a.connect(v6 ? B6 : B4, PORT, c);
+        if (p.staticNeighbors) {
+            var ia = a.interfaces().getFirst();
+            var ib = b.interfaces().getFirst();
+            a.ip().neighbors(ia, false).addStatic(B4, MAC_B, 0);
+            a.ip().neighbors(ia, true).addStatic(B6, MAC_B, 0);
+            b.ip().neighbors(ib, false).addStatic(A4, MAC_A, 0);
+            b.ip().neighbors(ib, true).addStatic(A6, MAC_A, 0);
         }
+        SeededRandom sizes = sim.random().fork("sizes");
+        List<Boolean> v6 = new ArrayList<>();
+        for (int i = 0; i < p.connections; i++) {
+            long up = p.minBytes + sizes.nextInt(p.maxBytes - p.minBytes + 1);
+            long down = p.minBytes + sizes.nextInt(p.maxBytes - p.minBytes + 1);
+            v6.add(sizes.nextDouble() < p.ipv6Share);
+            clients.add(StreamEndpoint.client(i, up, down));
+        }
+        if (p.openPerMs <= 0) {
+            for (int i = 0; i < clients.size(); i++) {
+                open(i, v6.get(i));
+            }
+        } else {
+            int[] next = {0};
+            dev.chimney.runtime.Timer[] pacer = new dev.chimney.runtime.Timer[1];
+            pacer[0] = dev.chimney.runtime.Timer.of(() -> {
+                for (int k = 0; k < p.openPerMs && next[0] < clients.size(); k++, next[0]++) {
+                    open(next[0], v6.get(next[0]));
+                }
+                if (next[0] < clients.size()) {
+                    loopA.timers().schedule(pacer[0], loopA.nowNs() + MS);
+                }
+            });
+            loopA.timers().schedule(pacer[0], loopA.nowNs());
+        }
+    }
+
+    private void open(int i, boolean v6) {
+        StreamEndpoint c = clients.get(i);
+        c.connection = a.connect(v6 ? B6 : B4, PORT, c);
     }
 
     private void acceptAll(TcpListener l) {

@@ -462,27 +462,44 @@ public final class ControlServer implements AutoCloseable {
 
     private static String resume(NetworkStack s, StackInspector i) {
         SoftOffloadTarget t = indicator(s, i, "OFFLOAD_RESUME");
-        s.callOnLoop(() -> {
+        long before = s.callOnLoop(() -> {
             i.note("action", "resume asked for");
-            return null;
+            return i.manager().counter(dev.chimney.chimney.host.OffloadCounter.CONNECTIONS_OFFLOADED);
         });
         t.indicate(StatusIndication.OFFLOAD_RESUME);
         if (!await(s, () -> i.manager().admission() == OffloadManager.Admission.OPEN)) {
             throw new IllegalStateException("the host did not reopen admission within " + ACTION_TIMEOUT_MS / 1000
                     + " s (admission " + s.callOnLoop(() -> i.manager().admission()) + ")");
         }
-        int n = s.callOnLoop(i::reoffloadPerPolicy);
-        // The host's RESUME handling re-offloads what UPLOAD_ALL took back by itself (issue 7), so connections may be
-        // in flight even when n is 0: wait for every offload in flight, not only the ones started here.
+        // the manager offloads again what the upload-all took back (issue 7); the policy may name more
+        s.callOnLoop(i::reoffloadPerPolicy);
         await(s, () -> i.connectionCount("Offloading") == 0);
-        return s.callOnLoop(() -> "resumed: admission OPEN; " + n + " connection(s) offloaded again, "
-                + i.connectionCount("Offloaded") + " offloaded, " + i.connectionCount("InHost") + " in host");
+        return s.callOnLoop(() -> "resumed: admission OPEN; " + (i.manager().counter(
+                dev.chimney.chimney.host.OffloadCounter.CONNECTIONS_OFFLOADED) - before)
+                + " connection(s) offloaded again, " + i.connectionCount("Offloaded") + " offloaded, "
+                + i.connectionCount("InHost") + " in host");
     }
 
     private static String failover(NetworkStack s, StackInspector i) {
-        String name = s.callOnLoop(() -> i.manager().target().name());
-        throw new ControlError(409, "no team configured: the offload target " + name + " is a single target (start "
-                + "'chimney run' with --team to fail over)");
+        dev.chimney.chimney.team.TeamTarget team = s.callOnLoop(i::team);
+        if (team == null) {
+            String name = s.callOnLoop(() -> i.manager().target().name());
+            throw new ControlError(409, "no team configured: the offload target " + name + " is a single target "
+                    + "(start 'chimney run' with --team to fail over)");
+        }
+        long before = s.callOnLoop(() -> {
+            i.note("action", "failover asked for");
+            return team.failovers();
+        });
+        team.failover();
+        if (!await(s, () -> team.failovers() > before)) {
+            throw new IllegalStateException("the team did not fail over within " + ACTION_TIMEOUT_MS / 1000 + " s ("
+                    + s.callOnLoop(team::toString) + "; the standby's link must be up)");
+        }
+        await(s, () -> i.connectionCount("Offloading") == 0);
+        return s.callOnLoop(() -> "failed over: member " + team.active() + " (" + team.member(team.active()).name()
+                + ") active; " + i.connectionCount("Offloaded") + " offloaded, " + i.connectionCount("InHost")
+                + " in host");
     }
 
     private static String offload(NetworkStack s, StackInspector i, int id) {

@@ -297,7 +297,7 @@ final class StackInspector implements OffloadManager.Listener {
                     .field("paths", manager.offloadedPaths())
                     .field("neighbors", manager.offloadedNeighbors())
                     .field("outstandingOperations", manager.outstandingOperations())
-                    .field("team", false)
+                    .field("team", team() != null)
                     .endObject();
         }
         long[] last = lastPoint();
@@ -579,10 +579,18 @@ final class StackInspector implements OffloadManager.Listener {
         return manager;
     }
 
-    /** The soft target that can raise status indications, or null. */
+    /** The soft target that can raise status indications (a team's active member), or null. */
     SoftOffloadTarget indicator() {
         OffloadTarget t = manager().target();
+        if (t instanceof dev.chimney.chimney.team.TeamTarget team) {
+            t = team.member(team.active());
+        }
         return t instanceof SoftOffloadTarget s ? s : null;
+    }
+
+    /** The team the manager drives, or null. */
+    dev.chimney.chimney.team.TeamTarget team() {
+        return manager != null && manager.target() instanceof dev.chimney.chimney.team.TeamTarget t ? t : null;
     }
 
     OffloadState state(TcpConnection c) {

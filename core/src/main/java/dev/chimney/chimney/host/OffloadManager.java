@@ -42,7 +42,6 @@ import dev.chimney.wire.IpAddress;
 import dev.chimney.wire.TcpOptions;
 import dev.chimney.wire.TcpView;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.IdentityHashMap;
@@ -238,7 +237,7 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
     private boolean targetUploadAll;
     private int uploadAllBatch = DEFAULT_UPLOAD_ALL_BATCH;
     /** Connections an upload-all still has to terminate, grouped by path; polled one batch at a time. */
-    private final ArrayDeque<ConnectionRecord> sweep = new ArrayDeque<>();
+    private final LinkedHashSet<ConnectionRecord> sweep = new LinkedHashSet<>();
     /** The upload-all batch outstanding, or null. */
     private BlockList sweepRoot;
     /** Connections a RESUME found beyond the new capabilities; the new set is enabled when they are all back. */
@@ -975,7 +974,16 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         cr.path = pr;
         pr.addDependent();
         heldConnections++;
-        return BlockList.newTcp(cr.beginInitiate(), s.constants(), s.cached(),
+        TcpCached cached = s.cached();
+        long window = Integer.toUnsignedLong(d.rcvWnd()) + d.receivedDataLength();
+        if (window > Integer.toUnsignedLong(cached.initialRcvWnd()) && window <= capabilities.maxInitialRcvWnd()) {
+            // the host advertises more than its InitialRcvWnd: its buffer grew when a terminate returned a window
+            // plus buffered data (an upload-all, then RESUME). The target sizes its buffer from InitialRcvWnd and
+            // must keep the advertised window covered (RFC 9293 §3.8.6.2.2, R-OFF-15), so it is told the buffer
+            // the host really has; a later update carries the application's value as before
+            cached = cached.withInitialRcvWnd((int) window);
+        }
+        return BlockList.newTcp(cr.beginInitiate(), s.constants(), cached,
                 d.withData(new byte[0], d.receivedData()), chain);
     }
 
@@ -1159,8 +1167,8 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
 
     /** Terminates as soon as it is legal (R-HOST-3, R-HOST-6); idempotent. */
     private void requestTerminate(ConnectionRecord cr) {
-        if (!cr.isOffloadedOrPending() || cr.isTerminating()) {
-            return;
+        if (!cr.isOffloadedOrPending() || cr.isTerminating() || cr.terminatePending && sweep.contains(cr)) {
+            return; // a connection the upload-all will take in one of its batches waits for it
         }
         cr.terminatePending = true;
         drive(cr);
@@ -1461,11 +1469,13 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
      */
     private void nextSweepBatch(boolean first) {
         List<ConnectionRecord> batch = new ArrayList<>();
-        while (batch.size() < uploadAllBatch && !sweep.isEmpty()) {
-            ConnectionRecord cr = sweep.poll();
+        var it = sweep.iterator();
+        while (batch.size() < uploadAllBatch && it.hasNext()) {
+            ConnectionRecord cr = it.next();
+            it.remove();
             if (cr.isOffloaded() && cr.terminatePending && cr.isIdle()) {
                 batch.add(cr);
-            }
+            } // a busy one is terminated by drive() when its operation completes (R-HOST-6)
         }
         List<PathRecord> ps = new ArrayList<>();
         List<NeighborRecord> ns = new ArrayList<>();
@@ -1539,6 +1549,7 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
     private void reopen(OffloadCapabilities newCapabilities) {
         capabilities = newCapabilities;
         admission = Admission.OPEN;
+        targetUploadAll = false;
         adaptToCapabilities();
         List<TcpConnection> again = new ArrayList<>();
         for (TcpConnection c : deferred) {
@@ -2094,6 +2105,7 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
                     } // else only initiates that crossed the RESUME are out, or the upload-all is the host's own
                     capabilities = k; // takes effect when the upload-all has drained (checkDrained)
                 } else if (hostHold) {
+                    targetUploadAll = false; // the target's upload-all, if any, is over
                     capabilities = k; // terminateAll holds it closed until resume()
                 } else {
                     reopen(k);

@@ -78,6 +78,13 @@ final class TargetConnection implements TcpConnection.Listener {
 
     // ------------------------------------------------------------------ send (spec §4.1)
     private SendRequest[] sendQueue = new SendRequest[8];
+    /**
+     * Sends refused (UPLOAD_IN_PROGRESS...) while earlier ones were still outstanding: they complete right after
+     * those, never before (spec §4.1.3: completions in posting order), or travel back with them at terminate.
+     */
+    private SendRequest refusedHead;
+    private SendRequest refusedTail;
+    private OffloadStatus refusedStatus;
     private long[] sendEnd = new long[8];
     private int sendHead;
     private int sendCount;
@@ -404,7 +411,11 @@ final class TargetConnection implements TcpConnection.Listener {
             refuse = OffloadStatus.INVALID_STATE; // the send half is closed (spec §4.5): misuse
         }
         if (refuse != null) {
-            completeAll(chain, refuse);
+            if (sendCount == 0 && refusedHead == null) {
+                completeAll(chain, refuse);
+            } else {
+                refuseBehind(chain, refuse);
+            }
             return;
         }
         for (SendRequest r = chain; r != null; ) {
@@ -426,6 +437,31 @@ final class TargetConnection implements TcpConnection.Listener {
             return OffloadStatus.UPLOAD_IN_PROGRESS; // spec §3.2.7, §5.1.3 (R-TERM-13/14, R-UPLOAD-5)
         }
         return null;
+    }
+
+    private void refuseBehind(SendRequest chain, OffloadStatus status) {
+        if (refusedHead == null) {
+            refusedHead = chain;
+            refusedStatus = status;
+        } else {
+            refusedTail.next(chain);
+        }
+        SendRequest t = chain;
+        while (t.next() != null) {
+            t = t.next();
+        }
+        refusedTail = t;
+    }
+
+    /** The refused sends, once nothing posted before them is outstanding. */
+    private void flushRefused(OffloadStatus status) {
+        if (refusedHead == null || sendCount > 0) {
+            return;
+        }
+        SendRequest chain = refusedHead;
+        refusedHead = null;
+        refusedTail = null;
+        completeAll(chain, status != null ? status : refusedStatus);
     }
 
     private void completeAll(SendRequest chain, OffloadStatus status) {
@@ -497,6 +533,7 @@ final class TargetConnection implements TcpConnection.Listener {
         if (first != null) {
             target.postSendComplete(first);
         }
+        flushRefused(null);
     }
 
     private SendRequest pop() {
@@ -533,6 +570,7 @@ final class TargetConnection implements TcpConnection.Listener {
         if (first != null) {
             target.postSendComplete(first);
         }
+        flushRefused(OffloadStatus.REQUEST_ABORTED); // after them, and discarded like them
     }
 
     /**
@@ -558,6 +596,20 @@ final class TargetConnection implements TcpConnection.Listener {
             }
             last = r;
         }
+        for (SendRequest r = refusedHead; r != null; ) {
+            SendRequest next = r.next();
+            r.next(null);
+            r.returned(0); // refused behind the others: back with them, unsent (one way only, spec §9 item 25)
+            if (first == null) {
+                first = r;
+            } else {
+                last.next(r);
+            }
+            last = r;
+            r = next;
+        }
+        refusedHead = null;
+        refusedTail = null;
         return first;
     }
 

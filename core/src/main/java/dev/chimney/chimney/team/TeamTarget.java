@@ -18,6 +18,7 @@ import dev.chimney.chimney.SendRequest;
 import dev.chimney.chimney.StateLayer;
 import dev.chimney.chimney.StatusIndication;
 import dev.chimney.chimney.TcpEvent;
+import dev.chimney.chimney.jfr.OffloadFailoverEvent;
 import dev.chimney.chimney.target.SoftOffloadTarget;
 import dev.chimney.link.NetworkPort;
 import dev.chimney.runtime.EventLoop;
@@ -163,6 +164,8 @@ public final class TeamTarget implements OffloadTarget {
     private int initiatesDown;
     private final ArrayDeque<BlockList> queued = new ArrayDeque<>();
     private Phase phase = Phase.NONE;
+    /** The JFR event of the failover running (free unless a recording enables it). */
+    private OffloadFailoverEvent event;
     private final IdentityHashMap<ReceiveIndication, Integer> indicatedBy = new IdentityHashMap<>();
 
     /** Counters (read on the host loop). */
@@ -250,7 +253,7 @@ public final class TeamTarget implements OffloadTarget {
         loop.execute(() -> {
             int other = other();
             if (phase == Phase.NONE && linkUp[other]) {
-                startFailover();
+                startFailover("asked for");
             }
         });
     }
@@ -264,7 +267,7 @@ public final class TeamTarget implements OffloadTarget {
         loop.execute(() -> {
             linkUp[index] = up;
             if (phase == Phase.NONE && !linkUp[active] && linkUp[other()]) {
-                startFailover(); // before the member's own PAUSE arrives, so that one is dropped
+                startFailover("the active link went down"); // before the member's own PAUSE, which is dropped
             }
             members[index].linkStatus().accept(up);
         });
@@ -276,8 +279,18 @@ public final class TeamTarget implements OffloadTarget {
 
     // ================================================================================================ failover
 
-    private void startFailover() {
+    private void startFailover(String reason) {
         phase = Phase.WAITING_FOR_INITIATES;
+        event = new OffloadFailoverEvent();
+        if (event.isEnabled()) {
+            event.begin();
+            event.team = name;
+            event.from = members[active].target().name();
+            event.reason = reason;
+            for (Entry e : byUpper.values()) {
+                event.connections += e.layer == StateLayer.TCP ? 1 : 0;
+            }
+        }
         advance();
     }
 
@@ -307,6 +320,11 @@ public final class TeamTarget implements OffloadTarget {
             members[old].indicate().accept(StatusIndication.OFFLOAD_RESUME); // ready for a failback
             phase = Phase.NONE;
             failovers++;
+            if (event != null && event.isEnabled()) {
+                event.to = members[active].target().name();
+                event.commit();
+            }
+            event = null;
             host.statusIndication(StatusIndication.OFFLOAD_RESUME, capabilities()); // R-RESUME-4: all back
         }
     }

@@ -58,6 +58,8 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
         boolean invalidated;
         boolean inSend;
         boolean inReceive;
+        /** The target's context once offloaded (the key of {@code byContext}). */
+        Object context;
 
         Obj(StateLayer layer, OffloadHandle parent) {
             this.layer = layer;
@@ -459,6 +461,7 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
             if (b.status() != null && b.status().isOffloaded() && ctx != null) {
                 o.phase = Phase.OFFLOADED;
                 byContext.put(ctx, b.handle());
+                o.context = ctx;
             } else {
                 objects.remove(b.handle());
             }
@@ -478,7 +481,10 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
         for (BlockList b : root.nodes()) {
             if (b.handle() != null && objects.get(b.handle()) != null
                     && objects.get(b.handle()).phase == Phase.TERMINATING) {
-                byContext.values().remove(b.handle());
+                Object ctx = objects.get(b.handle()).context;
+                if (ctx != null) {
+                    byContext.remove(ctx, b.handle());
+                }
                 objects.remove(b.handle());
             }
         }

@@ -218,6 +218,36 @@ abstract class MovesConformance extends SpecialReceiveConformance {
         assertEquals(OffloadStatus.SUCCESS, o.tcpNode.status(), "not queued: it arrived before the PAUSE");
     }
 
+    @Test
+    void rUpload5_rSend4_aSendRefusedDuringAnUploadAllBehindOutstandingSendsNeverOvertakesThem() {
+        ChimneyWorld w = world();
+        ChimneyWorld.Offloaded a = w.offload(w.connect(false));
+        w.cut(true, false); // nothing reaches the peer: the first send stays unacknowledged
+        SendRequest first = w.send(a, ChimneyWorld.pattern(3000, 5));
+        w.run(5 * MS);
+        w.tut.indicate().accept(StatusIndication.UPLOAD_ALL);
+        w.runUntil(() -> w.rec.statusIndications.contains(StatusIndication.UPLOAD_ALL), S, "UPLOAD_ALL");
+        SendRequest second = w.send(a, ChimneyWorld.pattern(700, 6));
+        w.run(20 * MS);
+        assertTrue(!w.rec.sends.contains(second) || w.rec.sends.contains(first)
+                && w.rec.sends.indexOf(first) < w.rec.sends.indexOf(second),
+                "spec §4.1.3: completions in posting order, a refusal included");
+        BlockList t = w.terminate(a);
+        if (!w.rec.sends.contains(second)) {
+            // both went back with the terminate, in posting order (one way only, spec §9 item 25)
+            assertTrue(ChimneyWorld.tcpNode(t).sendChain() != null);
+            List<SendRequest> back = new java.util.ArrayList<>();
+            for (SendRequest r = ChimneyWorld.tcpNode(t).sendChain(); r != null; r = r.next()) {
+                back.add(r);
+            }
+            assertTrue(back.indexOf(first) >= 0 && back.indexOf(first) < back.indexOf(second), back.toString());
+        }
+        w.cut(false, false);
+        w.uploadBack(a, t);
+        w.runUntil(() -> a.conn.peerEnd.received.size() == a.conn.hostSent.size(), 30 * S, "the stream");
+        assertArrayEquals(a.conn.hostSent.toByteArray(), a.conn.peerEnd.received.toByteArray());
+    }
+
     private static int indexOf(ChimneyWorld w, String kind, Object subject) {
         for (int i = 0; i < w.rec.log.size(); i++) {
             HostRecorder.Call call = w.rec.log.get(i);

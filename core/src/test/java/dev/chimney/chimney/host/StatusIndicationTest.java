@@ -397,6 +397,36 @@ class StatusIndicationTest {
         assertEquals(OffloadState.OFFLOADED, h.manager.state(fresh.connection), "and the one that waited");
     }
 
+    @Test
+    void rUpload7_aConnectionWhoseWindowGrewAtTheUploadIsOffloadedAgainAtResume() {
+        List<Peer> p = new ArrayList<>();
+        HostPair h = softWith(120, OffloadPolicy.allEstablished(), p, B4);
+        Peer c = p.getFirst();
+        c.reading = false; // the application stops reading: the ring fills, the target holds indicated data
+        Peer server = h.serverOf(c);
+        byte[] data = HostPair.pattern(400_000, 5);
+        int[] written = {0};
+        h.sim.runUntil(() -> {
+            written[0] += server.connection.write(data, written[0], data.length - written[0]);
+            return false;
+        }, h.sim.nowNs() + 200 * MS);
+        indicate(h, StatusIndication.UPLOAD_ALL); // the terminate returns the target's window plus buffered data
+        h.run(20 * MS);
+        assertEquals(1, h.manager.counter(OffloadCounter.CONNECTIONS_UPLOADED));
+        c.reading = true;
+        c.drain();
+        indicate(h, StatusIndication.OFFLOAD_RESUME);
+        h.run(5 * MS);
+        assertEquals(0, h.manager.counter(OffloadCounter.CONNECTIONS_OFFLOAD_FAILED), "R-OFF-15 at the target: "
+                + h.manager);
+        assertEquals(OffloadState.OFFLOADED, h.manager.state(c.connection), "offloaded again");
+        h.sim.runUntil(() -> {
+            written[0] += server.connection.write(data, written[0], data.length - written[0]);
+            return c.received.size() == data.length;
+        }, h.sim.nowNs() + 30 * S);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(data, c.bytes());
+    }
+
     // ------------------------------------------------------------------------------- decisions (spec §9 30-32)
 
     @Test

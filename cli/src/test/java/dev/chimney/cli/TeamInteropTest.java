@@ -1,0 +1,128 @@
+package dev.chimney.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.chimney.testkit.Interop;
+import dev.chimney.testkit.NetNs;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 7's interop: {@code chimney run --tap chy0 --team chy1 --offload all} in a test-made namespace whose Linux
+ * side bridges the two TAPs (br0, STP off). While curl downloads from the HTTP server and socat pushes data through
+ * the echo server over IPv4 and IPv6 (Linux → stack shaped to 40 Mbit/s on br0 and curl's download rate-limited, so
+ * the transfers last seconds), {@code chimney ctl} has the active member raise PAUSE, then UPLOAD_ALL, then RESUME,
+ * then makes the team fail over to the other TAP: every transfer is SHA-256 exact and exits 0 (no reset), and the
+ * shutdown summary shows the failover and no lost connection. The Linux bridge learns the team's MAC on the new
+ * port from the gratuitous ARP / unsolicited NA. Needs root; skips with the reason otherwise (fails when CI=true).
+ * iperf3 is not used: the stack runs no iperf3 server.
+ */
+class TeamInteropTest {
+    static final long DOWNLOAD_BYTES = 24L << 20;
+    static final long ECHO_BYTES = 16L << 20;
+    static final String CONTROL_PORT = "7079";
+
+    private static final Pattern OFFLOAD = Pattern.compile("team: (\\d+) failovers, member (\\d) active; offload "
+            + "all: (\\d+) connections offloaded \\((\\d+) failed, (\\d+) stayed on the host\\), (\\d+) uploaded back, "
+            + "(\\d+) lost, (\\d+) still offloaded");
+
+    @BeforeEach
+    void requireRoot() {
+        Interop.requireRoot();
+        Interop.requireTool("curl", "curl");
+        Interop.requireTool("socat", "socat");
+        Interop.requireTool("tc", "iproute2");
+    }
+
+    private static String ctl(NetNs ns, String command) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        var cli = Main.commandLine();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        int code = cli.execute("ctl", "--netns", ns.name(), "--control", CONTROL_PORT, command);
+        assertEquals(0, code, "chimney ctl " + command + ": " + out + err);
+        System.out.println("chimney ctl " + command + ": " + out.toString().strip());
+        return out.toString();
+    }
+
+    @Test
+    void pauseUploadAllResumeAndATeamFailoverMidTransferKeepEveryByte(@TempDir Path dir) throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Path big = InteropFiles.random(www.resolve("big.bin"), DOWNLOAD_BYTES, 0x7EA1L);
+        Path echo4 = InteropFiles.random(dir.resolve("echo4.bin"), ECHO_BYTES, 0x7EA2L);
+        Path echo6 = InteropFiles.random(dir.resolve("echo6.bin"), ECHO_BYTES, 0x7EA3L);
+        try (NetNs ns = NetNs.create();
+             ChimneyProcess run = ChimneyProcess.start(ns, Duration.ofSeconds(200), "--tap", "chy0", "--team",
+                     "chy1", "--address", "10.77.30.2/24", "--address", "fd77:30::2/64", "--serve",
+                     "http:8080:" + www, "--serve", "echo:7", "--offload", "all", "--control", CONTROL_PORT)) {
+            String started = run.awaitStarted(Duration.ofSeconds(30));
+            assertTrue(started.contains(" team chy1 "), started);
+            ns.execOk("ip", "link", "add", "br0", "type", "bridge", "stp_state", "0", "forward_delay", "0");
+            ns.execOk("ip", "link", "set", "chy0", "master", "br0");
+            ns.execOk("ip", "link", "set", "chy1", "master", "br0");
+            ns.execOk("ip", "link", "set", "br0", "up");
+            ns.execOk("ip", "addr", "add", "10.77.30.1/24", "dev", "br0");
+            ns.execOk("ip", "-6", "addr", "add", "fd77:30::1/64", "dev", "br0", "nodad");
+            ns.execOk("tc", "qdisc", "add", "dev", "br0", "root", "tbf", "rate", "40mbit", "burst", "64kb",
+                    "latency", "100ms");
+
+            List<Process> transfers = new ArrayList<>();
+            Path got = dir.resolve("big.out");
+            transfers.add(ns.spawn(Duration.ofSeconds(120), "curl", "-sS", "--max-time", "110", "--limit-rate", "4M",
+                    "-o", got.toString(), "http://10.77.30.2:8080/big.bin"));
+            Path out4 = dir.resolve("echo4.out");
+            Path out6 = dir.resolve("echo6.out");
+            transfers.add(ns.spawn(Duration.ofSeconds(120), "sh", "-c", "socat -b65536 -t60 TCP4:10.77.30.2:7 STDIO < "
+                    + echo4 + " > " + out4));
+            transfers.add(ns.spawn(Duration.ofSeconds(120), "sh", "-c", "socat -b65536 -t60 TCP6:[fd77:30::2]:7 "
+                    + "STDIO < " + echo6 + " > " + out6));
+            Thread.sleep(1000);
+            ctl(ns, "pause");
+            Thread.sleep(700);
+            ctl(ns, "upload-all");
+            Thread.sleep(700);
+            ctl(ns, "resume");
+            Thread.sleep(700);
+            String moved = ctl(ns, "failover");
+            assertTrue(moved.contains("member 1"), moved);
+            for (Process p : transfers) {
+                assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "a transfer did not finish");
+                assertEquals(0, p.exitValue(), "a transfer failed: " + new String(p.getErrorStream()
+                        .readAllBytes()));
+            }
+            assertEquals(InteropFiles.sha256(big), InteropFiles.sha256(got), "the download");
+            assertEquals(InteropFiles.sha256(echo4), InteropFiles.sha256(out4), "the IPv4 echo");
+            assertEquals(InteropFiles.sha256(echo6), InteropFiles.sha256(out6), "the IPv6 echo");
+            // the bridge learned the team's MAC on the new port (the announcements, then the traffic)
+            Matcher mac = Pattern.compile(" mac ([0-9a-f:]{17}) ").matcher(started);
+            assertTrue(mac.find(), started);
+            NetNs.Result fdb = ns.exec("bridge", "fdb", "show", "br", "br0");
+            assertTrue(fdb.stdout().contains(mac.group(1) + " dev chy1 "), "fdb: " + fdb.stdout());
+
+            assertEquals(0, run.terminate(Duration.ofSeconds(20)), run.stderr());
+            String stopped = run.stdout();
+            Matcher m = OFFLOAD.matcher(stopped);
+            assertTrue(m.find(), stopped);
+            assertEquals("1", m.group(1), "failovers: " + stopped);
+            assertEquals("1", m.group(2), "member 1 active: " + stopped);
+            assertEquals("0", m.group(4), "failed offloads: " + stopped);
+            assertEquals("0", m.group(7), "lost: " + stopped);
+            assertEquals("0", m.group(8), "still offloaded: " + stopped);
+            assertTrue(Integer.parseInt(m.group(3)) >= 9, "3 connections offloaded at least 3 times each (start, "
+                    + "after RESUME, after the failover): " + stopped);
+            System.out.println("chimney run --team: " + m.group());
+        }
+    }
+}
