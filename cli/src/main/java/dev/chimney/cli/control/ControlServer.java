@@ -471,12 +471,12 @@ public final class ControlServer implements AutoCloseable {
             throw new IllegalStateException("the host did not reopen admission within " + ACTION_TIMEOUT_MS / 1000
                     + " s (admission " + s.callOnLoop(() -> i.manager().admission()) + ")");
         }
-        int n = s.callOnLoop(i::reoffloadPerPolicy);
-        if (n > 0) {
-            await(s, () -> i.connectionCount("Offloading") == 0);
-        }
-        return s.callOnLoop(() -> "resumed: admission OPEN; " + n + " connection(s) offloaded again, "
-                + i.connectionCount("Offloaded") + " offloaded, " + i.connectionCount("InHost") + " in host");
+        // the manager re-offloads as its policy says when admission reopens; what it did not take, this does
+        s.callOnLoop(i::reoffloadPerPolicy);
+        await(s, () -> i.connectionCount("Offloading") == 0);
+        return s.callOnLoop(() -> "resumed: admission " + i.manager().admission() + "; "
+                + i.connectionCount("Offloaded") + " connection(s) offloaded, " + i.connectionCount("InHost")
+                + " in host");
     }
 
     private static String failover(NetworkStack s, StackInspector i) {

@@ -233,7 +233,7 @@ final class StackInspector implements OffloadManager.Listener {
     @Override
     public void onStatusIndication(StatusIndication indication, OffloadManager.Admission admission) {
         if (!closed) {
-            note("indication", indication + " (admission now " + admission + ")");
+            note("indication", indication + " (admission was " + admission + ")");
         }
     }
 
