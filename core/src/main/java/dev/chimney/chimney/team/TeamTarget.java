@@ -18,6 +18,7 @@ import dev.chimney.chimney.SendRequest;
 import dev.chimney.chimney.StateLayer;
 import dev.chimney.chimney.StatusIndication;
 import dev.chimney.chimney.TcpEvent;
+import dev.chimney.chimney.jfr.OffloadFailoverEvent;
 import dev.chimney.chimney.target.SoftOffloadTarget;
 import dev.chimney.link.NetworkPort;
 import dev.chimney.runtime.EventLoop;
@@ -160,6 +161,8 @@ public final class TeamTarget implements OffloadTarget {
     /** Entries whose member context is hidden while a misused initiate is down (restored at its completion). */
     private List<Object[]> hiding;
     private int liveEntries;
+    /** The JFR event of the failover running, when a recording wants it. */
+    private OffloadFailoverEvent failoverEvent;
     private int initiatesDown;
     private final ArrayDeque<BlockList> queued = new ArrayDeque<>();
     private Phase phase = Phase.NONE;
@@ -250,7 +253,7 @@ public final class TeamTarget implements OffloadTarget {
         loop.execute(() -> {
             int other = other();
             if (phase == Phase.NONE && linkUp[other]) {
-                startFailover();
+                startFailover("asked for");
             }
         });
     }
@@ -264,7 +267,7 @@ public final class TeamTarget implements OffloadTarget {
         loop.execute(() -> {
             linkUp[index] = up;
             if (phase == Phase.NONE && !linkUp[active] && linkUp[other()]) {
-                startFailover(); // before the member's own PAUSE arrives, so that one is dropped
+                startFailover("link of " + members[active].target().name() + " down"); // before its own PAUSE
             }
             members[index].linkStatus().accept(up);
         });
@@ -276,8 +279,21 @@ public final class TeamTarget implements OffloadTarget {
 
     // ================================================================================================ failover
 
-    private void startFailover() {
+    private void startFailover(String reason) {
         phase = Phase.WAITING_FOR_INITIATES;
+        OffloadFailoverEvent event = new OffloadFailoverEvent();
+        if (event.isEnabled()) {
+            event.begin();
+            event.team = name;
+            event.from = members[active].target().name();
+            event.reason = reason;
+            for (Entry e : byUpper.values()) {
+                if (e.layer == StateLayer.TCP) {
+                    event.connections++;
+                }
+            }
+            failoverEvent = event;
+        }
         advance();
     }
 
@@ -307,6 +323,15 @@ public final class TeamTarget implements OffloadTarget {
             members[old].indicate().accept(StatusIndication.OFFLOAD_RESUME); // ready for a failback
             phase = Phase.NONE;
             failovers++;
+            OffloadFailoverEvent event = failoverEvent;
+            failoverEvent = null;
+            if (event != null) {
+                event.end();
+                if (event.shouldCommit()) {
+                    event.to = members[active].target().name();
+                    event.commit();
+                }
+            }
             host.statusIndication(StatusIndication.OFFLOAD_RESUME, capabilities()); // R-RESUME-4: all back
         }
     }
