@@ -9,6 +9,7 @@ import dev.chimney.chimney.host.ConnectionRecord;
 import dev.chimney.chimney.host.OffloadManager;
 import dev.chimney.chimney.host.OffloadState;
 import dev.chimney.chimney.target.SoftOffloadTarget;
+import dev.chimney.chimney.team.TeamTarget;
 import dev.chimney.host.NetworkStack;
 import dev.chimney.link.ffm.NetNamespace;
 import dev.chimney.tcp.TcpConnection;
@@ -479,10 +480,40 @@ public final class ControlServer implements AutoCloseable {
                 + " in host");
     }
 
+    /**
+     * The team fails over to its standby member (PAUSE, UPLOAD_ALL, switch, RESUME: the host takes every connection
+     * back and offloads them again on the new member); answers once the RESUME came and the re-offload settled.
+     */
     private static String failover(NetworkStack s, StackInspector i) {
-        String name = s.callOnLoop(() -> i.manager().target().name());
-        throw new ControlError(409, "no team configured: the offload target " + name + " is a single target (start "
-                + "'chimney run' with --team to fail over)");
+        TeamTarget team = s.callOnLoop(i::team);
+        if (team == null) {
+            String name = s.callOnLoop(() -> i.manager().target().name());
+            throw new ControlError(409, "no team configured: the offload target " + name + " is a single target "
+                    + "(start 'chimney run' with --team to fail over)");
+        }
+        long before = s.callOnLoop(() -> {
+            if (team.phase() != TeamTarget.Phase.NONE) {
+                throw new IllegalStateException("team " + team.name() + " is failing over already (" + team.phase()
+                        + ")");
+            }
+            i.note("action", "failover asked for");
+            return team.failovers();
+        });
+        String from = s.callOnLoop(i::targetName);
+        team.failover(); // a command on the host loop: the next callOnLoop sees whether it started
+        if (s.callOnLoop(() -> team.phase() == TeamTarget.Phase.NONE && team.failovers() == before)) {
+            throw new IllegalStateException("team " + team.name() + " cannot fail over: the standby member's link "
+                    + "is down");
+        }
+        if (!await(s, () -> team.failovers() > before && team.phase() == TeamTarget.Phase.NONE)) {
+            return s.callOnLoop(() -> "still failing over after " + ACTION_TIMEOUT_MS / 1000 + " s (" + team.phase()
+                    + ")");
+        }
+        await(s, () -> i.manager().admission() == OffloadManager.Admission.OPEN
+                && i.connectionCount("Offloading") == 0 && i.connectionCount("Uploading") == 0);
+        return s.callOnLoop(() -> "failed over from " + from + " to " + i.targetName() + "; "
+                + i.connectionCount("Offloaded") + " connection(s) offloaded, " + i.connectionCount("InHost")
+                + " in host");
     }
 
     private static String offload(NetworkStack s, StackInspector i, int id) {

@@ -16,6 +16,7 @@ import dev.chimney.chimney.host.OffloadPolicy;
 import dev.chimney.chimney.host.OffloadState;
 import dev.chimney.chimney.host.PathRecord;
 import dev.chimney.chimney.target.SoftOffloadTarget;
+import dev.chimney.chimney.team.TeamTarget;
 import dev.chimney.host.NetworkStack;
 import dev.chimney.ip.IpCounter;
 import dev.chimney.ip.NeighborEntry;
@@ -296,9 +297,17 @@ final class StackInspector implements OffloadManager.Listener {
                     .field("connections", manager.offloadedConnections())
                     .field("paths", manager.offloadedPaths())
                     .field("neighbors", manager.offloadedNeighbors())
-                    .field("outstandingOperations", manager.outstandingOperations())
-                    .field("team", false)
-                    .endObject();
+                    .field("outstandingOperations", manager.outstandingOperations());
+            TeamTarget team = team();
+            if (team == null) {
+                w.name("team").nullValue();
+            } else {
+                w.name("team").beginObject().field("name", team.name());
+                w.name("members").beginArray().value(team.member(0).name()).value(team.member(1).name()).endArray();
+                w.field("active", team.member(team.active()).name()).field("phase", team.phase().name())
+                        .field("failovers", team.failovers()).endObject();
+            }
+            w.endObject();
         }
         long[] last = lastPoint();
         w.name("throughput").beginObject().field("inBytesPerSecond", last[1]).field("outBytesPerSecond", last[2])
@@ -333,7 +342,7 @@ final class StackInspector implements OffloadManager.Listener {
     String connectionsJson(Map<TcpConnection, TcpDelegated> live) {
         JsonWriter w = new JsonWriter().beginObject();
         w.name("connections").beginArray();
-        String targetName = manager == null ? "" : manager.target().name();
+        String targetName = targetName();
         for (Tracked t : sortedConnections()) {
             TcpConnection c = t.connection;
             OffloadState s = manager == null ? OffloadState.NOT_OFFLOADED : manager.state(c);
@@ -579,10 +588,30 @@ final class StackInspector implements OffloadManager.Listener {
         return manager;
     }
 
-    /** The soft target that can raise status indications, or null. */
+    /**
+     * The soft target that can raise status indications, or null: the target itself, or a team's active member
+     * (the team passes the active member's indications up, and drops the standby's).
+     */
     SoftOffloadTarget indicator() {
         OffloadTarget t = manager().target();
+        if (t instanceof TeamTarget team) {
+            t = team.member(team.active());
+        }
         return t instanceof SoftOffloadTarget s ? s : null;
+    }
+
+    /** The host's offload target when it is a team, else null. */
+    TeamTarget team() {
+        return manager != null && manager.target() instanceof TeamTarget t ? t : null;
+    }
+
+    /** Where offloaded connections run: the target's name, or team/active-member. */
+    String targetName() {
+        if (manager == null) {
+            return "";
+        }
+        TeamTarget team = team();
+        return team == null ? manager.target().name() : team.name() + "/" + team.member(team.active()).name();
     }
 
     OffloadState state(TcpConnection c) {
