@@ -231,6 +231,10 @@ public final class CtlCommand implements Runnable {
                     section(out, "host " + s + ":", (Map<?, ?>) m);
                 }
             }
+            Object merged = Json.at(d, "merged");
+            if (merged != null) {
+                section(out, "merged, host and target (spec §5.4.4):", (Map<?, ?>) merged);
+            }
             Object target = Json.at(d, "target");
             if (target != null) {
                 for (String f : new String[] {"ipv4", "ipv6", "tcp4", "tcp6"}) {

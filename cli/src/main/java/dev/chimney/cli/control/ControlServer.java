@@ -3,8 +3,8 @@ package dev.chimney.cli.control;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.chimney.chimney.BlockList;
-import dev.chimney.chimney.OffloadStatistics;
 import dev.chimney.chimney.StatusIndication;
+import dev.chimney.chimney.host.ChimneyStatistics;
 import dev.chimney.chimney.host.ConnectionRecord;
 import dev.chimney.chimney.host.OffloadManager;
 import dev.chimney.chimney.host.OffloadState;
@@ -373,14 +373,14 @@ public final class ControlServer implements AutoCloseable {
     }
 
     private static String stats(NetworkStack s, StackInspector i) {
-        CompletableFuture<OffloadStatistics> target = new CompletableFuture<>();
+        CompletableFuture<ChimneyStatistics> target = new CompletableFuture<>();
         CompletableFuture<Map<String, Long>> targetDrops = new CompletableFuture<>();
         s.callOnLoop(() -> {
             OffloadManager m = s.offload();
             if (m == null) {
                 target.complete(null);
             } else {
-                m.target().queryStatistics(target::complete); // completes on the host loop (spec §5.4)
+                m.queryStatistics(target::complete); // the target's, merged with the host's, on the host loop (§5.4)
             }
             if (m != null && m.target() instanceof SoftOffloadTarget soft) {
                 soft.queryDrops(targetDrops::complete);
@@ -389,7 +389,7 @@ public final class ControlServer implements AutoCloseable {
             }
             return null;
         });
-        OffloadStatistics stats = awaitAnswer(target, null);
+        ChimneyStatistics stats = awaitAnswer(target, null);
         Map<String, Long> drops = awaitAnswer(targetDrops, Map.of());
         return s.callOnLoop(() -> i.statsJson(stats, drops));
     }

@@ -8,6 +8,7 @@ import dev.chimney.chimney.OffloadTarget;
 import dev.chimney.chimney.StatusIndication;
 import dev.chimney.chimney.TcpEvent;
 import dev.chimney.chimney.TcpOffloadStats;
+import dev.chimney.chimney.host.ChimneyStatistics;
 import dev.chimney.chimney.host.ConnectionRecord;
 import dev.chimney.chimney.host.NeighborRecord;
 import dev.chimney.chimney.host.OffloadCounter;
@@ -446,7 +447,8 @@ final class StackInspector implements OffloadManager.Listener {
      * Host counters, the target's statistics (spec §5.4; null when none) and every drop counter by reason, the
      * target's own ({@code targetDrops}) included.
      */
-    String statsJson(OffloadStatistics target, Map<String, Long> targetDrops) {
+    String statsJson(ChimneyStatistics merged, Map<String, Long> targetDrops) {
+        OffloadStatistics target = merged == null ? null : merged.target();
         JsonWriter w = new JsonWriter().beginObject();
         Map<IpCounter, Long> ip = stack.ip().counters().snapshot();
         w.name("host").beginObject();
@@ -482,6 +484,18 @@ final class StackInspector implements OffloadManager.Listener {
             tcpStats(w.name("tcp4"), target.tcp4());
             tcpStats(w.name("tcp6"), target.tcp6());
             w.endObject();
+        }
+        if (merged == null) {
+            w.name("merged").nullValue();
+        } else {
+            // spec §5.4.4: the host's figures merged with the target's, each packet counted once
+            w.name("merged").beginObject().field("ipv4InReceives", merged.ipv4InReceives())
+                    .field("ipv6InReceives", merged.ipv6InReceives()).field("outPackets", merged.outPackets())
+                    .field("tcpInSegments", merged.tcpInSegments()).field("tcpOutSegments", merged.tcpOutSegments())
+                    .field("tcpRetransmittedSegments", merged.tcpRetransmittedSegments())
+                    .field("tcpOutResets", merged.tcpOutResets())
+                    .field("tcpCurrentlyEstablished", merged.tcpCurrentlyEstablished())
+                    .field("targetShareOfTcpIn", merged.targetShareOfTcpIn()).endObject();
         }
         // Drops by reason: every counter that stands for a dropped frame, packet or segment, by layer
         w.name("drops").beginObject();

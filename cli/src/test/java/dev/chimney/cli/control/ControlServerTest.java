@@ -150,6 +150,11 @@ class ControlServerTest {
         assertTrue((Long) Json.at(s, "target.ipv4.inOctets") > (Long) Json.at(s, "target.tcp4.inSegments") * 40);
         assertEquals((long) CONNECTIONS, Json.at(s, "target.tcp4.currentlyEstablished"), "R-STAT-4 gauge");
         assertEquals(0L, Json.at(s, "target.ipv6.inReceives"));
+        // spec §5.4.4 merged figures: every segment counted once, by the host or by the target
+        assertEquals((Long) Json.at(s, "host.tcp.SEGMENTS_IN") + (Long) Json.at(s, "target.tcp4.inSegments"),
+                Json.at(s, "merged.tcpInSegments"));
+        assertEquals((long) CONNECTIONS, Json.at(s, "merged.tcpCurrentlyEstablished"));
+        assertTrue(((Number) Json.at(s, "merged.targetShareOfTcpIn")).doubleValue() > 0.9, "nearly all offloaded");
         Map<?, ?> drops = (Map<?, ?>) Json.at(s, "drops");
         for (String key : List.of("ip.FRAME_DROP_NOT_FOR_US", "tcpip.DROP_BAD_CHECKSUM", "tcp.DROP_PAWS",
                 "offload.HELD_SEGMENTS_DROPPED", "target.ipv4.inDiscards", "target.tcp4.inErrors", "target.VLAN_MISMATCH",
