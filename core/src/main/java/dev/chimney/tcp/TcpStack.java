@@ -74,6 +74,10 @@ public final class TcpStack {
     private final TcpSegment rst = new TcpSegment();
     private RateLimiter challengeAcks;
     private ConnectionObserver observer;
+    /** Ring storage recycled between this loop's connections (TcpConfig.bufferPoolBytes). */
+    private final BufferPool bufferPool;
+    /** The cached variables every new connection starts with: one immutable record, not one per connection. */
+    private final TcpCached defaultCached;
     /** Copy space for a segment whose data wraps a send ring; shared by all connections of this loop. */
     private byte[] scratch = new byte[0];
     private MemorySegment scratchMemory = MemorySegment.ofArray(scratch);
@@ -94,6 +98,8 @@ public final class TcpStack {
         this.output = Objects.requireNonNull(output, "output");
         this.random = Objects.requireNonNull(random, "random");
         this.isnSource = Objects.requireNonNull(isnSource, "isnSource");
+        this.bufferPool = new BufferPool(config.bufferPoolBytes);
+        this.defaultCached = TcpCached.defaults(config);
     }
 
     public TcpConfig config() {
@@ -121,6 +127,19 @@ public final class TcpStack {
 
     SeededRandom random() {
         return random;
+    }
+
+    BufferPool bufferPool() {
+        return bufferPool;
+    }
+
+    TcpCached defaultCached() {
+        return defaultCached;
+    }
+
+    /** Bytes of buffer storage kept for reuse by this stack's connections now (see TcpConfig.bufferPoolBytes). */
+    public long pooledBufferBytes() {
+        return bufferPool.pooledBytes();
     }
 
     long nowNs() {
@@ -239,7 +258,7 @@ public final class TcpStack {
                     + remotePort + " is in use");
         }
         TcpConnection c = new TcpConnection(this, local, localPort, remote, remotePort,
-                output.pathMtu(local, remote), TcpCached.defaults(config));
+                output.pathMtu(local, remote), defaultCached);
         c.listener(l);
         add(c);
         count(TcpCounter.ACTIVE_OPENS);
