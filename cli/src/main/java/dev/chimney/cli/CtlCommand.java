@@ -141,6 +141,12 @@ public final class CtlCommand implements Runnable {
                 out.printf("           holds %d connections, %d paths, %d neighbors; %d operations outstanding%n",
                         num(Json.at(d, "offload.connections")), num(Json.at(d, "offload.paths")),
                         num(Json.at(d, "offload.neighbors")), num(Json.at(d, "offload.outstandingOperations")));
+                if (Json.at(d, "offload.team") != null) {
+                    out.printf("team       %s: members %s, active %s, %s, %d failover(s)%n",
+                            Json.at(d, "offload.team.name"), Json.at(d, "offload.team.members"),
+                            Json.at(d, "offload.team.active"), Json.at(d, "offload.team.phase"),
+                            num(Json.at(d, "offload.team.failovers")));
+                }
             }
             out.printf("throughput in %s/s, out %s/s%n", bytes(num(Json.at(d, "throughput.inBytesPerSecond"))),
                     bytes(num(Json.at(d, "throughput.outBytesPerSecond"))));
@@ -224,6 +230,10 @@ public final class CtlCommand implements Runnable {
                 if (m != null) {
                     section(out, "host " + s + ":", (Map<?, ?>) m);
                 }
+            }
+            Object merged = Json.at(d, "merged");
+            if (merged != null) {
+                section(out, "merged, host and target (spec §5.4.4):", (Map<?, ?>) merged);
             }
             Object target = Json.at(d, "target");
             if (target != null) {

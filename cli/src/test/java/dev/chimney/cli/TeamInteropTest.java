@@ -96,7 +96,8 @@ class TeamInteropTest {
             ctl(ns, "resume");
             Thread.sleep(700);
             String moved = ctl(ns, "failover");
-            assertTrue(moved.contains("member 1"), moved);
+            assertTrue(moved.startsWith("failed over from team-chy0-chy1/nic-chy0 to team-chy0-chy1/nic-chy1;"),
+                    moved);
             for (Process p : transfers) {
                 assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "a transfer did not finish");
                 assertEquals(0, p.exitValue(), "a transfer failed: " + new String(p.getErrorStream()

@@ -3,12 +3,13 @@ package dev.chimney.cli.control;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.chimney.chimney.BlockList;
-import dev.chimney.chimney.OffloadStatistics;
 import dev.chimney.chimney.StatusIndication;
+import dev.chimney.chimney.host.ChimneyStatistics;
 import dev.chimney.chimney.host.ConnectionRecord;
 import dev.chimney.chimney.host.OffloadManager;
 import dev.chimney.chimney.host.OffloadState;
 import dev.chimney.chimney.target.SoftOffloadTarget;
+import dev.chimney.chimney.team.TeamTarget;
 import dev.chimney.host.NetworkStack;
 import dev.chimney.link.ffm.NetNamespace;
 import dev.chimney.tcp.TcpConnection;
@@ -372,14 +373,14 @@ public final class ControlServer implements AutoCloseable {
     }
 
     private static String stats(NetworkStack s, StackInspector i) {
-        CompletableFuture<OffloadStatistics> target = new CompletableFuture<>();
+        CompletableFuture<ChimneyStatistics> target = new CompletableFuture<>();
         CompletableFuture<Map<String, Long>> targetDrops = new CompletableFuture<>();
         s.callOnLoop(() -> {
             OffloadManager m = s.offload();
             if (m == null) {
                 target.complete(null);
             } else {
-                m.target().queryStatistics(target::complete); // completes on the host loop (spec §5.4)
+                m.queryStatistics(target::complete); // the target's, merged with the host's, on the host loop (§5.4)
             }
             if (m != null && m.target() instanceof SoftOffloadTarget soft) {
                 soft.queryDrops(targetDrops::complete);
@@ -388,7 +389,7 @@ public final class ControlServer implements AutoCloseable {
             }
             return null;
         });
-        OffloadStatistics stats = awaitAnswer(target, null);
+        ChimneyStatistics stats = awaitAnswer(target, null);
         Map<String, Long> drops = awaitAnswer(targetDrops, Map.of());
         return s.callOnLoop(() -> i.statsJson(stats, drops));
     }
@@ -462,43 +463,56 @@ public final class ControlServer implements AutoCloseable {
 
     private static String resume(NetworkStack s, StackInspector i) {
         SoftOffloadTarget t = indicator(s, i, "OFFLOAD_RESUME");
-        long before = s.callOnLoop(() -> {
+        s.callOnLoop(() -> {
             i.note("action", "resume asked for");
-            return i.manager().counter(dev.chimney.chimney.host.OffloadCounter.CONNECTIONS_OFFLOADED);
+            return null;
         });
         t.indicate(StatusIndication.OFFLOAD_RESUME);
         if (!await(s, () -> i.manager().admission() == OffloadManager.Admission.OPEN)) {
             throw new IllegalStateException("the host did not reopen admission within " + ACTION_TIMEOUT_MS / 1000
                     + " s (admission " + s.callOnLoop(() -> i.manager().admission()) + ")");
         }
-        // the manager offloads again what the upload-all took back (issue 7); the policy may name more
+        // the manager re-offloads as its policy says when admission reopens; what it did not take, this does
         s.callOnLoop(i::reoffloadPerPolicy);
         await(s, () -> i.connectionCount("Offloading") == 0);
-        return s.callOnLoop(() -> "resumed: admission OPEN; " + (i.manager().counter(
-                dev.chimney.chimney.host.OffloadCounter.CONNECTIONS_OFFLOADED) - before)
-                + " connection(s) offloaded again, " + i.connectionCount("Offloaded") + " offloaded, "
-                + i.connectionCount("InHost") + " in host");
+        return s.callOnLoop(() -> "resumed: admission " + i.manager().admission() + "; "
+                + i.connectionCount("Offloaded") + " connection(s) offloaded, " + i.connectionCount("InHost")
+                + " in host");
     }
 
+    /**
+     * The team fails over to its standby member (PAUSE, UPLOAD_ALL, switch, RESUME: the host takes every connection
+     * back and offloads them again on the new member); answers once the RESUME came and the re-offload settled.
+     */
     private static String failover(NetworkStack s, StackInspector i) {
-        dev.chimney.chimney.team.TeamTarget team = s.callOnLoop(i::team);
+        TeamTarget team = s.callOnLoop(i::team);
         if (team == null) {
             String name = s.callOnLoop(() -> i.manager().target().name());
             throw new ControlError(409, "no team configured: the offload target " + name + " is a single target "
                     + "(start 'chimney run' with --team to fail over)");
         }
         long before = s.callOnLoop(() -> {
+            if (team.phase() != TeamTarget.Phase.NONE) {
+                throw new IllegalStateException("team " + team.name() + " is failing over already (" + team.phase()
+                        + ")");
+            }
             i.note("action", "failover asked for");
             return team.failovers();
         });
-        team.failover();
-        if (!await(s, () -> team.failovers() > before)) {
-            throw new IllegalStateException("the team did not fail over within " + ACTION_TIMEOUT_MS / 1000 + " s ("
-                    + s.callOnLoop(team::toString) + "; the standby's link must be up)");
+        String from = s.callOnLoop(i::targetName);
+        team.failover(); // a command on the host loop: the next callOnLoop sees whether it started
+        if (s.callOnLoop(() -> team.phase() == TeamTarget.Phase.NONE && team.failovers() == before)) {
+            throw new IllegalStateException("team " + team.name() + " cannot fail over: the standby member's link "
+                    + "is down");
         }
-        await(s, () -> i.connectionCount("Offloading") == 0);
-        return s.callOnLoop(() -> "failed over: member " + team.active() + " (" + team.member(team.active()).name()
-                + ") active; " + i.connectionCount("Offloaded") + " offloaded, " + i.connectionCount("InHost")
+        if (!await(s, () -> team.failovers() > before && team.phase() == TeamTarget.Phase.NONE)) {
+            return s.callOnLoop(() -> "still failing over after " + ACTION_TIMEOUT_MS / 1000 + " s (" + team.phase()
+                    + ")");
+        }
+        await(s, () -> i.manager().admission() == OffloadManager.Admission.OPEN
+                && i.connectionCount("Offloading") == 0 && i.connectionCount("Uploading") == 0);
+        return s.callOnLoop(() -> "failed over from " + from + " to " + i.targetName() + "; "
+                + i.connectionCount("Offloaded") + " connection(s) offloaded, " + i.connectionCount("InHost")
                 + " in host");
     }
 

@@ -8,6 +8,7 @@ import dev.chimney.chimney.OffloadTarget;
 import dev.chimney.chimney.StatusIndication;
 import dev.chimney.chimney.TcpEvent;
 import dev.chimney.chimney.TcpOffloadStats;
+import dev.chimney.chimney.host.ChimneyStatistics;
 import dev.chimney.chimney.host.ConnectionRecord;
 import dev.chimney.chimney.host.NeighborRecord;
 import dev.chimney.chimney.host.OffloadCounter;
@@ -16,6 +17,7 @@ import dev.chimney.chimney.host.OffloadPolicy;
 import dev.chimney.chimney.host.OffloadState;
 import dev.chimney.chimney.host.PathRecord;
 import dev.chimney.chimney.target.SoftOffloadTarget;
+import dev.chimney.chimney.team.TeamTarget;
 import dev.chimney.host.NetworkStack;
 import dev.chimney.ip.IpCounter;
 import dev.chimney.ip.NeighborEntry;
@@ -233,7 +235,7 @@ final class StackInspector implements OffloadManager.Listener {
     @Override
     public void onStatusIndication(StatusIndication indication, OffloadManager.Admission admission) {
         if (!closed) {
-            note("indication", indication + " (admission now " + admission + ")");
+            note("indication", indication + " (admission was " + admission + ")");
         }
     }
 
@@ -296,9 +298,17 @@ final class StackInspector implements OffloadManager.Listener {
                     .field("connections", manager.offloadedConnections())
                     .field("paths", manager.offloadedPaths())
                     .field("neighbors", manager.offloadedNeighbors())
-                    .field("outstandingOperations", manager.outstandingOperations())
-                    .field("team", team() != null)
-                    .endObject();
+                    .field("outstandingOperations", manager.outstandingOperations());
+            TeamTarget team = team();
+            if (team == null) {
+                w.name("team").nullValue();
+            } else {
+                w.name("team").beginObject().field("name", team.name());
+                w.name("members").beginArray().value(team.member(0).name()).value(team.member(1).name()).endArray();
+                w.field("active", team.member(team.active()).name()).field("phase", team.phase().name())
+                        .field("failovers", team.failovers()).endObject();
+            }
+            w.endObject();
         }
         long[] last = lastPoint();
         w.name("throughput").beginObject().field("inBytesPerSecond", last[1]).field("outBytesPerSecond", last[2])
@@ -333,7 +343,7 @@ final class StackInspector implements OffloadManager.Listener {
     String connectionsJson(Map<TcpConnection, TcpDelegated> live) {
         JsonWriter w = new JsonWriter().beginObject();
         w.name("connections").beginArray();
-        String targetName = manager == null ? "" : manager.target().name();
+        String targetName = targetName();
         for (Tracked t : sortedConnections()) {
             TcpConnection c = t.connection;
             OffloadState s = manager == null ? OffloadState.NOT_OFFLOADED : manager.state(c);
@@ -437,7 +447,8 @@ final class StackInspector implements OffloadManager.Listener {
      * Host counters, the target's statistics (spec §5.4; null when none) and every drop counter by reason, the
      * target's own ({@code targetDrops}) included.
      */
-    String statsJson(OffloadStatistics target, Map<String, Long> targetDrops) {
+    String statsJson(ChimneyStatistics merged, Map<String, Long> targetDrops) {
+        OffloadStatistics target = merged == null ? null : merged.target();
         JsonWriter w = new JsonWriter().beginObject();
         Map<IpCounter, Long> ip = stack.ip().counters().snapshot();
         w.name("host").beginObject();
@@ -473,6 +484,18 @@ final class StackInspector implements OffloadManager.Listener {
             tcpStats(w.name("tcp4"), target.tcp4());
             tcpStats(w.name("tcp6"), target.tcp6());
             w.endObject();
+        }
+        if (merged == null) {
+            w.name("merged").nullValue();
+        } else {
+            // spec §5.4.4: the host's figures merged with the target's, each packet counted once
+            w.name("merged").beginObject().field("ipv4InReceives", merged.ipv4InReceives())
+                    .field("ipv6InReceives", merged.ipv6InReceives()).field("outPackets", merged.outPackets())
+                    .field("tcpInSegments", merged.tcpInSegments()).field("tcpOutSegments", merged.tcpOutSegments())
+                    .field("tcpRetransmittedSegments", merged.tcpRetransmittedSegments())
+                    .field("tcpOutResets", merged.tcpOutResets())
+                    .field("tcpCurrentlyEstablished", merged.tcpCurrentlyEstablished())
+                    .field("targetShareOfTcpIn", merged.targetShareOfTcpIn()).endObject();
         }
         // Drops by reason: every counter that stands for a dropped frame, packet or segment, by layer
         w.name("drops").beginObject();
@@ -579,18 +602,30 @@ final class StackInspector implements OffloadManager.Listener {
         return manager;
     }
 
-    /** The soft target that can raise status indications (a team's active member), or null. */
+    /**
+     * The soft target that can raise status indications, or null: the target itself, or a team's active member
+     * (the team passes the active member's indications up, and drops the standby's).
+     */
     SoftOffloadTarget indicator() {
         OffloadTarget t = manager().target();
-        if (t instanceof dev.chimney.chimney.team.TeamTarget team) {
+        if (t instanceof TeamTarget team) {
             t = team.member(team.active());
         }
         return t instanceof SoftOffloadTarget s ? s : null;
     }
 
-    /** The team the manager drives, or null. */
-    dev.chimney.chimney.team.TeamTarget team() {
-        return manager != null && manager.target() instanceof dev.chimney.chimney.team.TeamTarget t ? t : null;
+    /** The host's offload target when it is a team, else null. */
+    TeamTarget team() {
+        return manager != null && manager.target() instanceof TeamTarget t ? t : null;
+    }
+
+    /** Where offloaded connections run: the target's name, or team/active-member. */
+    String targetName() {
+        if (manager == null) {
+            return "";
+        }
+        TeamTarget team = team();
+        return team == null ? manager.target().name() : team.name() + "/" + team.member(team.active()).name();
     }
 
     OffloadState state(TcpConnection c) {

@@ -84,7 +84,8 @@ function renderEvents(ev) {
 function renderCounters(st) {
   const lines = [];
   for (const [k, v] of Object.entries(st.drops)) if (v !== 0) lines.push(['drop ' + k, v]);
-  const sections = [['offload', st.host.offload || {}], ['tcp', st.host.tcp], ['tcpip', st.host.tcpip], ['ip', st.host.ip]];
+  const sections = [['merged', st.merged || {}], ['offload', st.host.offload || {}], ['tcp', st.host.tcp],
+    ['tcpip', st.host.tcpip], ['ip', st.host.ip]];
   for (const [name, counters] of sections) {
     for (const [k, v] of Object.entries(counters)) if (v !== 0) lines.push([name + '.' + k, v]);
   }

@@ -150,6 +150,11 @@ class ControlServerTest {
         assertTrue((Long) Json.at(s, "target.ipv4.inOctets") > (Long) Json.at(s, "target.tcp4.inSegments") * 40);
         assertEquals((long) CONNECTIONS, Json.at(s, "target.tcp4.currentlyEstablished"), "R-STAT-4 gauge");
         assertEquals(0L, Json.at(s, "target.ipv6.inReceives"));
+        // spec §5.4.4 merged figures: every segment counted once, by the host or by the target
+        assertEquals((Long) Json.at(s, "host.tcp.SEGMENTS_IN") + (Long) Json.at(s, "target.tcp4.inSegments"),
+                Json.at(s, "merged.tcpInSegments"));
+        assertEquals((long) CONNECTIONS, Json.at(s, "merged.tcpCurrentlyEstablished"));
+        assertTrue(((Number) Json.at(s, "merged.targetShareOfTcpIn")).doubleValue() > 0.9, "nearly all offloaded");
         Map<?, ?> drops = (Map<?, ?>) Json.at(s, "drops");
         for (String key : List.of("ip.FRAME_DROP_NOT_FOR_US", "tcpip.DROP_BAD_CHECKSUM", "tcp.DROP_PAWS",
                 "offload.HELD_SEGMENTS_DROPPED", "target.ipv4.inDiscards", "target.tcp4.inErrors", "target.VLAN_MISMATCH",
@@ -174,7 +179,7 @@ class ControlServerTest {
         }
         assertEquals(List.of(), Json.at(get("/api/objects"), "neighbors"), "paths and neighbors terminated too");
         m = post("/api/resume");
-        assertTrue(m.contains("4 offloaded, 0 in host"), m); // RESUME itself re-offloads what UPLOAD_ALL took (issue 7)
+        assertTrue(m.equals("resumed: admission OPEN; 4 connection(s) offloaded, 0 in host"), m);
         assertEquals((long) CONNECTIONS, column("Offloaded"));
         assertEquals("OPEN", Json.at(get("/api/status"), "offload.admission"));
         assertEquals(0, rig.mismatches());
@@ -239,7 +244,7 @@ class ControlServerTest {
         Object e = get("/api/events");
         List<?> events = (List<?>) Json.at(e, "events");
         List<String> texts = events.stream().map(x -> (String) ((Map<?, ?>) x).get("text")).toList();
-        assertTrue(texts.stream().anyMatch(t -> t.startsWith("UPLOAD_ALL (admission now UPLOADING_ALL)")), texts
+        assertTrue(texts.stream().anyMatch(t -> t.startsWith("UPLOAD_ALL (admission was OPEN)")), texts
                 .toString());
         assertTrue(texts.stream().anyMatch(t -> t.startsWith("OFFLOAD_RESUME")), texts.toString());
         assertTrue(texts.stream().anyMatch(t -> t.startsWith("OFFLOAD_PAUSE")), texts.toString());

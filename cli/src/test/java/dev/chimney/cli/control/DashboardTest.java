@@ -63,7 +63,7 @@ class DashboardTest {
                         "InHost", "InHost", "InHost", "InHost")) && text(driver, "admission").equals("DRAINED"));
                 waitFor(driver, "the action's answer", () -> text(driver, "message").startsWith("uploaded"));
                 waitFor(driver, "the indication and the terminate in the timeline", () -> text(driver, "timeline")
-                        .contains("UPLOAD_ALL (admission now UPLOADING_ALL)") && text(driver, "timeline").contains(
+                        .contains("UPLOAD_ALL (admission was OPEN)") && text(driver, "timeline").contains(
                         "TERMINATE completed"));
                 screenshot(driver, "dashboard-uploaded.png");
 

@@ -1,11 +1,16 @@
 package dev.chimney.cli.control;
 
+import dev.chimney.chimney.OffloadTarget;
 import dev.chimney.chimney.host.OffloadPolicy;
 import dev.chimney.chimney.host.OffloadState;
 import dev.chimney.chimney.target.SoftOffloadTarget;
+import dev.chimney.chimney.team.TeamTarget;
 import dev.chimney.host.NetworkStack;
 import dev.chimney.ip.InterfaceConfig;
 import dev.chimney.link.LoopBridge;
+import dev.chimney.link.NetworkPort;
+import dev.chimney.link.PortPollable;
+import dev.chimney.link.VirtualSwitch;
 import dev.chimney.runtime.EventLoop;
 import dev.chimney.runtime.LoopThread;
 import dev.chimney.runtime.SeededRandom;
@@ -39,7 +44,12 @@ final class OffloadRig implements AutoCloseable {
     final EventLoop hostLoop = new EventLoop("host", SystemClock.INSTANCE);
     final EventLoop nicLoop = new EventLoop("nic", SystemClock.INSTANCE);
     final EventLoop peerLoop = new EventLoop("peer", SystemClock.INSTANCE);
+    final EventLoop nic1Loop = new EventLoop("nic1", SystemClock.INSTANCE);
+    final EventLoop fabricLoop = new EventLoop("fabric", SystemClock.INSTANCE);
+    /** The (first) soft target: the NIC, or the team's member 0. */
     final SoftOffloadTarget target;
+    /** The team, or null. */
+    final TeamTarget team;
     final NetworkStack host;
     final NetworkStack peer;
     private final List<LoopThread> threads = new ArrayList<>();
@@ -103,17 +113,56 @@ final class OffloadRig implements AutoCloseable {
     }
 
     OffloadRig(OffloadPolicy policy) {
-        LoopBridge wire = LoopBridge.of("wire", nicLoop, peerLoop);
-        target = SoftOffloadTarget.builder(nicLoop, wire.a()).name("soft0").hostLoop(hostLoop).mac(MAC_HOST)
-                .random(new SeededRandom(7)).build();
+        this(policy, false);
+    }
+
+    /**
+     * With {@code team}, the host's NIC is a {@link TeamTarget} of two soft targets ("nic0", "nic1"), each on its
+     * own loop, on two ports of a virtual switch (on a fabric loop of its own) whose third port is the peer's.
+     */
+    OffloadRig(OffloadPolicy policy, boolean team) {
+        NetworkPort peerPort;
+        OffloadTarget hostTarget;
+        NetworkPort hostPort;
+        if (!team) {
+            LoopBridge wire = LoopBridge.of("wire", nicLoop, peerLoop);
+            target = SoftOffloadTarget.builder(nicLoop, wire.a()).name("soft0").hostLoop(hostLoop).mac(MAC_HOST)
+                    .random(new SeededRandom(7)).build();
+            this.team = null;
+            hostTarget = target;
+            hostPort = target.hostPort();
+            peerPort = wire.b();
+        } else {
+            VirtualSwitch sw = VirtualSwitch.builder("sw", fabricLoop.clock(), new SeededRandom(9)).build();
+            LoopBridge b0 = LoopBridge.of("b0", nicLoop, fabricLoop);
+            LoopBridge b1 = LoopBridge.of("b1", nic1Loop, fabricLoop);
+            LoopBridge bp = LoopBridge.of("bp", peerLoop, fabricLoop);
+            for (LoopBridge b : List.of(b0, b1, bp)) {
+                NetworkPort switchPort = sw.newPort(b.name());
+                fabricLoop.register(PortPollable.of(b.b(), switchPort::transmit));
+                fabricLoop.register(PortPollable.of(switchPort, b.b()::transmit));
+            }
+            target = SoftOffloadTarget.builder(nicLoop, b0.a()).name("nic0").hostLoop(hostLoop).mac(MAC_HOST)
+                    .random(new SeededRandom(7)).build();
+            SoftOffloadTarget nic1 = SoftOffloadTarget.builder(nic1Loop, b1.a()).name("nic1").hostLoop(hostLoop)
+                    .mac(MAC_HOST).random(new SeededRandom(8)).build();
+            this.team = TeamTarget.builder(hostLoop, MAC_HOST).name("team").member(target).member(nic1).build();
+            hostTarget = this.team;
+            hostPort = this.team.hostPort();
+            peerPort = bp.a();
+        }
         host = NetworkStack.builder(hostLoop).name("host").seed(1)
-                .iface(target.hostPort(), InterfaceConfig.of("h0", MAC_HOST).withIpv4("10.77.0.1/24"))
-                .offload(target, policy).build();
+                .iface(hostPort, InterfaceConfig.of("h0", MAC_HOST).withIpv4("10.77.0.1/24"))
+                .offload(hostTarget, policy).build();
         peer = NetworkStack.builder(peerLoop).name("peer").seed(2)
-                .iface(wire.b(), InterfaceConfig.of("p0", MAC_PEER).withIpv4("10.77.0.2/24")).build();
+                .iface(peerPort, InterfaceConfig.of("p0", MAC_PEER).withIpv4("10.77.0.2/24")).build();
         threads.add(LoopThread.start(hostLoop));
         threads.add(LoopThread.start(nicLoop));
         threads.add(LoopThread.start(peerLoop));
+        if (team) {
+            threads.add(LoopThread.start(nic1Loop));
+            threads.add(LoopThread.start(fabricLoop));
+        }
         peer.callOnLoop(() -> peer.listen(PORT, (TcpListener l) -> {
             TcpConnection c;
             while ((c = l.accept()) != null) {

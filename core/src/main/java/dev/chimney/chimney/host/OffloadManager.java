@@ -194,7 +194,10 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         default void onOperationCompleted(OffloadOperation operation, int succeeded, int failed, long durationNs) {
         }
 
-        /** The target raised a status indication (spec §5.1); {@code admission} is the state it left the host in. */
+        /**
+         * The target raised a status indication (spec §5.1), before the host acts on it (the operations it causes
+         * follow); {@code admission} is the state it found the host in.
+         */
         default void onStatusIndication(StatusIndication indication, Admission admission) {
         }
 
@@ -2083,6 +2086,11 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
     @Override
     public void statusIndication(StatusIndication indication, OffloadCapabilities newCapabilities) {
         count(OffloadCounter.STATUS_INDICATIONS);
+        // observers hear it before the host acts, so what it causes (terminates, initiates) follows it in order
+        recordIndication(OffloadIndicationEvent.STATUS, indication.name(), admission.name(), "");
+        for (Listener l : listeners) {
+            l.onStatusIndication(indication, admission);
+        }
         switch (indication) {
             case OFFLOAD_PAUSE -> {
                 targetHold = true; // R-PAUSE-4: nothing new until RESUME; offloaded ones run on (R-PAUSE-1)
@@ -2111,10 +2119,6 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
                     reopen(k);
                 }
             }
-        }
-        recordIndication(OffloadIndicationEvent.STATUS, indication.name(), admission.name(), "");
-        for (Listener l : listeners) {
-            l.onStatusIndication(indication, admission);
         }
     }
 

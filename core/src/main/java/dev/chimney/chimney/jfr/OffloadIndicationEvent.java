@@ -41,8 +41,8 @@ public final class OffloadIndicationEvent extends Event {
     public String indication;
 
     @Label("Detail")
-    @Description("The upload reason of a RETRIEVE, the backlog size, the host's answer to a reachability query, or "
-            + "the admission state after a status indication")
+    @Description("The upload reason of a RETRIEVE, the host's answer to a reachability query, or the admission "
+            + "state a status indication found (what it caused follows as operations)")
     public String detail;
 
     @Label("Object")

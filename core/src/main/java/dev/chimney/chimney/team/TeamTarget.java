@@ -161,11 +161,11 @@ public final class TeamTarget implements OffloadTarget {
     /** Entries whose member context is hidden while a misused initiate is down (restored at its completion). */
     private List<Object[]> hiding;
     private int liveEntries;
+    /** The JFR event of the failover running, when a recording wants it. */
+    private OffloadFailoverEvent failoverEvent;
     private int initiatesDown;
     private final ArrayDeque<BlockList> queued = new ArrayDeque<>();
     private Phase phase = Phase.NONE;
-    /** The JFR event of the failover running (free unless a recording enables it). */
-    private OffloadFailoverEvent event;
     private final IdentityHashMap<ReceiveIndication, Integer> indicatedBy = new IdentityHashMap<>();
 
     /** Counters (read on the host loop). */
@@ -267,7 +267,7 @@ public final class TeamTarget implements OffloadTarget {
         loop.execute(() -> {
             linkUp[index] = up;
             if (phase == Phase.NONE && !linkUp[active] && linkUp[other()]) {
-                startFailover("the active link went down"); // before the member's own PAUSE, which is dropped
+                startFailover("link of " + members[active].target().name() + " down"); // before its own PAUSE
             }
             members[index].linkStatus().accept(up);
         });
@@ -281,15 +281,18 @@ public final class TeamTarget implements OffloadTarget {
 
     private void startFailover(String reason) {
         phase = Phase.WAITING_FOR_INITIATES;
-        event = new OffloadFailoverEvent();
+        OffloadFailoverEvent event = new OffloadFailoverEvent();
         if (event.isEnabled()) {
             event.begin();
             event.team = name;
             event.from = members[active].target().name();
             event.reason = reason;
             for (Entry e : byUpper.values()) {
-                event.connections += e.layer == StateLayer.TCP ? 1 : 0;
+                if (e.layer == StateLayer.TCP) {
+                    event.connections++;
+                }
             }
+            failoverEvent = event;
         }
         advance();
     }
@@ -320,11 +323,15 @@ public final class TeamTarget implements OffloadTarget {
             members[old].indicate().accept(StatusIndication.OFFLOAD_RESUME); // ready for a failback
             phase = Phase.NONE;
             failovers++;
-            if (event != null && event.isEnabled()) {
-                event.to = members[active].target().name();
-                event.commit();
+            OffloadFailoverEvent event = failoverEvent;
+            failoverEvent = null;
+            if (event != null) {
+                event.end();
+                if (event.shouldCommit()) {
+                    event.to = members[active].target().name();
+                    event.commit();
+                }
             }
-            event = null;
             host.statusIndication(StatusIndication.OFFLOAD_RESUME, capabilities()); // R-RESUME-4: all back
         }
     }

@@ -53,7 +53,7 @@ class OffloadObservabilityTest {
 
         @Override
         public void onStatusIndication(StatusIndication indication, OffloadManager.Admission admission) {
-            entries.add(indication + "->" + admission);
+            entries.add(indication + "@" + admission);
         }
 
         @Override
@@ -99,10 +99,8 @@ class OffloadObservabilityTest {
             recording.dump(file);
         }
         List<String> expected = List.of("INITIATE:issued 1/1/1", "INITIATE:completed 3/0", "QUERY:issued 0/0/1",
-                "QUERY:completed 1/0", "TERMINATE:issued 1/1/1", "UPLOAD_ALL->UPLOADING_ALL",
-                // the RESUME re-offloads what the UPLOAD_ALL took back (issue 7) before its listeners hear of it
-                "TERMINATE:completed 3/0", "INITIATE:issued 1/1/1", "OFFLOAD_RESUME->OPEN", "INITIATE:completed 3/0",
-                "DISCONNECT");
+                "QUERY:completed 1/0", "UPLOAD_ALL@OPEN", "TERMINATE:issued 1/1/1", "TERMINATE:completed 3/0",
+                "OFFLOAD_RESUME@DRAINED", "INITIATE:issued 1/1/1", "INITIATE:completed 3/0", "DISCONNECT");
         assertEquals(expected, journal.entries.subList(0, expected.size()), "journal " + journal.entries);
 
         List<RecordedEvent> events = RecordingFile.readAllEvents(file);
@@ -127,8 +125,8 @@ class OffloadObservabilityTest {
         assertEquals(List.of("INITIATE 1/1/1 ok 3 failed 0", "QUERY 0/0/1 ok 1 failed 0",
                 "TERMINATE 1/1/1 ok 3 failed 0", "INITIATE 1/1/1 ok 3 failed 0"), operations.subList(0, 4),
                 "operations " + operations);
-        assertTrue(indications.contains("STATUS UPLOAD_ALL UPLOADING_ALL"), indications.toString());
-        assertTrue(indications.contains("STATUS OFFLOAD_RESUME OPEN"), indications.toString());
+        assertTrue(indications.contains("STATUS UPLOAD_ALL OPEN"), indications.toString());
+        assertTrue(indications.contains("STATUS OFFLOAD_RESUME DRAINED"), indications.toString());
         assertTrue(indications.contains("TCP_EVENT " + TcpEventType.DISCONNECT + " "), indications.toString());
     }
 }
