@@ -119,8 +119,9 @@ public final class StackRunner implements AutoCloseable {
                 port = pcapTap;
             }
             // On a TAP the RTT is well under a millisecond, so the 200 ms minimum RTO would dominate every transfer
-            // that loses the tail of a flight or a retransmission: probe tails (RFC 8985 §7) and resend lost
-            // retransmissions of SND.UNA instead of waiting for the timer.
+            // that loses the tail of a flight or a retransmission. SACK peers get RACK-TLP (RFC 8985, the default:
+            // tail probes and lost retransmissions found anywhere); these opt-ins give peers without SACK the tail
+            // probe too (and apply to the RFC 6675 recovery if that is chosen instead).
             TcpConfig tcpConfig = TcpConfig.builder().tailLossProbe(true).lostRetransmitDetection(true).build();
             SoftOffloadTarget target = null;
             NetworkPort linkPort = null;

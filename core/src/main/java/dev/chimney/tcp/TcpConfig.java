@@ -18,6 +18,21 @@ public final class TcpConfig {
         RESET
     }
 
+    /** How a SACK connection detects lost segments (connections without SACK use RFC 5681 / RFC 6582). */
+    public enum LossDetection {
+        /**
+         * RFC 8985 RACK-TLP (the default): time-based loss detection from per-segment transmit times, with a
+         * reordering window adapted by D-SACK, lost retransmissions detected anywhere in the scoreboard, tail loss
+         * probes, and the RTO only as the last resort.
+         */
+        RACK_TLP,
+        /**
+         * RFC 6675 conservative SACK recovery (DupThresh duplicate ACKs or IsLost), kept for comparison; the opt-in
+         * {@link Builder#tailLossProbe} and {@link Builder#lostRetransmitDetection} apply only here.
+         */
+        RFC6675
+    }
+
     final int ticksPerSecond;
     final long tickNs;
     final int sendBufferBytes;
@@ -54,6 +69,10 @@ public final class TcpConfig {
     final int initialWindowSegments;
     final boolean tailLossProbe;
     final boolean lostRetransmitDetection;
+    final LossDetection lossDetection;
+    final boolean prr;
+    final boolean undo;
+    final boolean dsack;
 
     private TcpConfig(Builder b) {
         this.ticksPerSecond = b.ticksPerSecond;
@@ -75,6 +94,10 @@ public final class TcpConfig {
         this.keepAliveIntervalNs = b.keepAliveIntervalNs;
         this.tailLossProbe = b.tailLossProbe;
         this.lostRetransmitDetection = b.lostRetransmitDetection;
+        this.lossDetection = b.lossDetection;
+        this.prr = b.prr;
+        this.undo = b.undo;
+        this.dsack = b.dsack;
         this.keepAliveProbes = b.keepAliveProbes;
         this.finWait2TimeoutNs = b.finWait2TimeoutNs;
         this.mslNs = b.mslNs;
@@ -152,6 +175,10 @@ public final class TcpConfig {
         b.initialWindowSegments = initialWindowSegments;
         b.tailLossProbe = tailLossProbe;
         b.lostRetransmitDetection = lostRetransmitDetection;
+        b.lossDetection = lossDetection;
+        b.prr = prr;
+        b.undo = undo;
+        b.dsack = dsack;
         return b;
     }
 
@@ -184,6 +211,26 @@ public final class TcpConfig {
     /** Whether a lost retransmission of SND.UNA is retransmitted again; see the builder method. */
     public boolean lostRetransmitDetection() {
         return lostRetransmitDetection;
+    }
+
+    /** The loss detection of SACK connections; see {@link Builder#lossDetection}. */
+    public LossDetection lossDetection() {
+        return lossDetection;
+    }
+
+    /** Whether RFC 6937 proportional rate reduction paces fast recovery; see {@link Builder#prr}. */
+    public boolean prr() {
+        return prr;
+    }
+
+    /** Whether a loss episode whose retransmissions were all spurious is undone; see {@link Builder#undo}. */
+    public boolean undo() {
+        return undo;
+    }
+
+    /** Whether the receiver reports duplicate segments with D-SACK blocks; see {@link Builder#dsack}. */
+    public boolean dsack() {
+        return dsack;
     }
 
     public long minRtoNs() {
@@ -243,10 +290,59 @@ public final class TcpConfig {
         private int initialWindowSegments;
         private boolean tailLossProbe;
         private boolean lostRetransmitDetection;
+        private LossDetection lossDetection = LossDetection.RACK_TLP;
+        private boolean prr = true;
+        private boolean undo = true;
+        private boolean dsack = true;
 
         /**
-         * Tail loss probe (RFC 8985 §7, off by default): when the last segments of a flight or their ACKs are lost,
-         * nothing triggers fast retransmit and only the RTO (at least 200 ms) would repair the tail. With this on,
+         * Loss detection for connections that negotiated SACK (default {@link LossDetection#RACK_TLP}, RFC 8985;
+         * {@link LossDetection#RFC6675} restores the DupThresh-based recovery this engine used before). RACK-TLP
+         * needs SACK (RFC 8985 §4), so connections without it always use RFC 5681 / RFC 6582 fast recovery.
+         */
+        public Builder lossDetection(LossDetection v) {
+            this.lossDetection = v;
+            return this;
+        }
+
+        /**
+         * RFC 6937 proportional rate reduction (PRR-SSRB, default on): during fast recovery the sender sends in
+         * proportion to what the peer delivers, so one loss episode brings the flight down to ssthresh smoothly
+         * instead of stopping for half a window (RFC 6675 step C) or bursting. Off: RFC 6675 §5 step C (send while
+         * cwnd − pipe ≥ SMSS).
+         */
+        public Builder prr(boolean v) {
+            this.prr = v;
+            return this;
+        }
+
+        /**
+         * Spurious-retransmission undo (default on, RACK-TLP connections): when every retransmission of a loss
+         * episode is reported as a duplicate by D-SACK (RFC 3708 detection), or — after an RTO, with timestamps —
+         * the first ACK of new data echoes a timestamp older than the retransmission (RFC 3522 Eifel detection), the
+         * window reduction of that episode is taken back (cwnd and ssthresh restored, as Linux's undo and RFC
+         * 4015's response do), so reordering and lost or late ACKs do not halve the window for nothing.
+         */
+        public Builder undo(boolean v) {
+            this.undo = v;
+            return this;
+        }
+
+        /**
+         * D-SACK generation (RFC 2883, default on, SACK connections): an ACK answering a duplicate segment reports
+         * it in its first SACK block, which is what lets a RACK-TLP sender widen its reordering window (RFC 8985
+         * §6.2 step 4) and detect spurious retransmissions (RFC 3708).
+         */
+        public Builder dsack(boolean v) {
+            this.dsack = v;
+            return this;
+        }
+
+        /**
+         * Tail loss probe for {@link LossDetection#RFC6675} and connections without SACK (RFC 8985 §7 timing, off by
+         * default; RACK-TLP connections always probe, as part of RFC 8985): when the last segments of a flight or
+         * their ACKs are lost, nothing triggers fast retransmit and only the RTO (at least 200 ms) would repair the
+         * tail. With this on,
          * after a probe timeout of about two smoothed RTTs (at least 10 ms) without an ACK the sender transmits one
          * segment — new data if the peer's window allows, else the last segment again — so the ACK it provokes
          * starts SACK recovery. On a link with a sub-millisecond RTT and random loss this turns most 200 ms stalls
@@ -258,7 +354,8 @@ public final class TcpConfig {
         }
 
         /**
-         * Lost retransmission detection (off by default), the time-ordering idea of RFC 8985 (RACK) applied to the
+         * Lost retransmission detection for {@link LossDetection#RFC6675} (off by default; RACK-TLP detects lost
+         * retransmissions anywhere by itself), the time-ordering idea of RFC 8985 (RACK) applied to the
          * first hole: RFC 6675 retransmits a hole once, so a lost retransmission otherwise waits for the RTO. With
          * this on, when the peer SACKs at least DupThresh (3) segments that were sent after SND.UNA was last
          * retransmitted while SND.UNA itself is still missing, that retransmission is taken as lost and SND.UNA is
@@ -515,6 +612,9 @@ public final class TcpConfig {
             if (ephemeralPortFirst < 1 || ephemeralPortLast > 65535 || ephemeralPortFirst > ephemeralPortLast) {
                 throw new IllegalArgumentException("ephemeral port range must lie in 1..65535, got "
                         + ephemeralPortFirst + ".." + ephemeralPortLast);
+            }
+            if (lossDetection == null) {
+                throw new IllegalArgumentException("lossDetection must not be null (RACK_TLP or RFC6675)");
             }
             if (congestionAlgorithm == null) {
                 throw new IllegalArgumentException("congestionAlgorithm must not be null (NEWRENO or CUBIC)");

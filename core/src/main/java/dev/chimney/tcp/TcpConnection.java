@@ -16,8 +16,9 @@ import java.util.Objects;
 
 /**
  * One TCP connection (the TCB): RFC 9293 state machine, RFC 7323 window scaling / timestamps / PAWS, RFC 2018
- * SACK generation, RFC 6298 retransmission timer, RFC 5681 / RFC 6582 loss recovery, RFC 1122 delayed ACK, Nagle,
- * SWS avoidance and keepalive, RFC 5961 blind-attack mitigation.
+ * SACK and RFC 2883 D-SACK generation, RFC 6298 retransmission timer, RFC 8985 RACK-TLP loss detection with RFC 6937
+ * PRR and RFC 3708 undo (SACK connections; RFC 6675 recovery by configuration), RFC 5681 / RFC 6582 loss recovery
+ * without SACK, RFC 1122 delayed ACK, Nagle, SWS avoidance and keepalive, RFC 5961 blind-attack mitigation.
  *
  * <p>The same code runs on the host and inside a software offload target: its variables are grouped exactly as
  * the chimney spec groups them — {@link TcpConst} (record, fixed after the handshake), {@link TcpCached} (record,
@@ -30,14 +31,32 @@ import java.util.Objects;
  *   <li>{@code sndWl2}: set to SND.UNA on import; it only orders window updates and SND.UNA is a valid lower
  *       bound, so the next acceptable ACK updates the window as RFC 9293 §3.10.7.4 intends.
  *   <li>{@code lastAckSent}: pending ACKs are flushed by export, so it equals RCV.NXT.
- *   <li>{@code recover}/{@code inRecovery}: rebuilt from DupAckCount and the retransmit count — without SACK, a
- *       count at the duplicate-ACK threshold means NewReno fast recovery (recover = SND.MAX); after a timeout
- *       recover = SND.MAX (RFC 6582's careful variant); else SND.UNA − 1, so duplicate ACKs start fast retransmit
- *       as they would have on the exporting engine. cwnd/ssthresh carry any reduction.
+ *   <li>{@code recover}/{@code inRecovery} (RFC 6582, connections without SACK): rebuilt from DupAckCount and the
+ *       retransmit count — a count at the duplicate-ACK threshold means NewReno fast recovery (recover =
+ *       SND.MAX); after a timeout recover = SND.MAX (RFC 6582's careful variant); else SND.UNA − 1, so duplicate
+ *       ACKs start fast retransmit as they would have on the exporting engine. cwnd/ssthresh carry any reduction.
+ *   <li>RACK-TLP loss recovery (SACK connections, the default): <em>carried</em>, in {@link
+ *       TcpDelegated#lossRecovery()} (see {@link LossRecoveryState}: per-segment records, RACK and TLP variables,
+ *       PRR, undo, the PTO and RACK reordering timers), so a connection moved in the middle of a loss episode goes on
+ *       with the same records, reduction and timers. Without it (an exporter that keeps none) the record is rebuilt:
+ *       every outstanding octet in SMSS segments sent at the import, nothing SACKed or lost, not recovering; the
+ *       next SACKs re-learn what the peer holds and RACK, breaking the equal transmit times by sequence number,
+ *       finds the holes. Derivable parts: PRR's per-event allowance and the first retransmission owed when fast
+ *       recovery runs without PRR (both zero between events), the request to re-arm the probe (only within an
+ *       event), and the memory of retransmissions acknowledged during an episode (rebuilt
+ *       empty: a D-SACK for one acknowledged before the move cannot be matched, so that episode is not undone —
+ *       the conservative outcome).
+ *   <li>A D-SACK owed by the receiver side (RFC 2883): sent with the ACK that export and park flush; else dropped
+ *       (D-SACK is advisory).
+ *   <li>The congestion controller's private flags after an RTO (ssthresh held on a repeated RTO, the one-SMSS byte
+ *       counting of the slow start that follows it): derived on import in RTO recovery — backed off while
+ *       Retransmit.Count is non-zero (no new data acknowledged since), in that slow start while cwnd &lt; ssthresh.
+ *   <li>Whether an RTO episode is open, for connections without RACK-TLP (it only decides what the LOSS_EPISODES
+ *       counter counts): reset to open.
  *   <li>RTT timing of one segment (without timestamps): dropped; one RTT sample is lost (Karn-safe).
  *   <li>delayed-ACK state: not carried (spec §3.1.8); export sends the pending ACK first.
- *   <li>The RFC 6675 SACK scoreboard: reset (nothing SACKed); forgetting SACK information only means some bytes
- *       may be resent (RFC 2018 §8 lets a receiver renege anyway).
+ *   <li>The RFC 6675 SACK scoreboard ({@link TcpConfig.LossDetection#RFC6675}): reset (nothing SACKed); forgetting
+ *       SACK information only means some bytes may be resent (RFC 2018 §8 lets a receiver renege anyway).
  *   <li>SACK recency order: rebuilt from the out-of-order ranges (RFC 2018 §4 ordering is advisory).
  *   <li>An out-of-order FIN: dropped (it was never acknowledged); the peer retransmits it.
  *   <li>The largest segment received (the peer's full size for "ACK every second full-sized segment"): relearned
@@ -182,8 +201,54 @@ public final class TcpConnection {
     final DelegatedState d = new DelegatedState();
     /** Created when the handshake has negotiated the options (the recovery style depends on SACK). */
     private CongestionControl cc;
-    /** RFC 6675 sender scoreboard, present when SACK was negotiated (reset on import: SACK info is advisory). */
+    /**
+     * RFC 6675 sender scoreboard, present when SACK was negotiated and {@link TcpConfig.LossDetection#RFC6675} is
+     * configured (reset on import: SACK info is advisory).
+     */
     private SackScoreboard scoreboard;
+    /**
+     * RFC 8985 RACK-TLP sender state (per-segment transmit records, RACK and TLP variables), present when SACK was
+     * negotiated and {@link TcpConfig.LossDetection#RACK_TLP} is configured (the default). Carried by export/import
+     * in {@link TcpDelegated#lossRecovery()} with the recovery variables below.
+     */
+    private RackScoreboard rack;
+    /** RACK-TLP connections: open, fast recovery (RACK found a loss) or RTO recovery, until {@code recoveryPoint}. */
+    private LossRecoveryState.Phase phase = LossRecoveryState.Phase.OPEN;
+    /** SND.MAX when the current RACK-TLP recovery began: it ends when SND.UNA reaches it. */
+    private int recoveryPoint;
+    /** RFC 6937 PRR for RACK-TLP fast recovery. */
+    private final Prr prr = new Prr();
+    /**
+     * Bytes PRR lets the output send for the event being handled (sndcnt of RFC 6937 §3); it is spent by that
+     * event's output pass and dropped after it, so it is never carried (zero between events).
+     */
+    private long prrAllowance;
+    /**
+     * RFC 3708 undo of a RACK-TLP loss episode: valid from the episode's start until it is undone or the next one
+     * starts; {@code undoMarker} is SND.UNA when it began, {@code undoRetrans} its retransmissions not yet reported
+     * as duplicates, {@code priorCwnd}/{@code priorSsthresh} the window before the reduction.
+     */
+    private boolean undoValid;
+    private int undoMarker;
+    private int undoRetrans;
+    private long priorCwnd;
+    private long priorSsthresh;
+    /** RFC 3522: our TSval on the episode's first retransmission (valid once one was sent, with timestamps). */
+    private boolean undoTsValid;
+    private int undoTsVal;
+    /** The RACK reordering timer (RFC 8985 §5.4, §6.2 step 5); Long.MAX_VALUE = not armed. */
+    private long reorderDeadlineNs = Long.MAX_VALUE;
+    /** RACK-TLP: new data went out or SND.UNA advanced, so the PTO is (re)armed once the RTO is set (§7.2). */
+    private boolean probeArmRequested;
+    /**
+     * Fast recovery without PRR just began: its first retransmission goes whatever cwnd − pipe says (RFC 6675 §5 step
+     * 4.3). Only within the event that began it (cleared by its output pass).
+     */
+    private boolean firstRetransmissionDue;
+    /** RFC 2883: the duplicate octets [dsackStart, dsackEnd) received, to report in the next ACK's first block. */
+    private boolean dsackPending;
+    private int dsackStart;
+    private int dsackEnd;
     private final int[] sackBlocks = new int[2 * TcpSegment.MAX_SACK_BLOCKS];
     private final SendBuffer sendBuffer;
     private final ReceiveBuffer receiveBuffer;
@@ -291,8 +356,17 @@ public final class TcpConnection {
 
     /** RFC 8985 §7.2 WCDelAckT: how long a peer may hold the ACK of a lone segment (200 ms, as Linux assumes). */
     private static final long WORST_CASE_DELAYED_ACK_NS = 200_000_000L;
-    /** Least probe timeout: a timer tick or two, and well above scheduling noise on a busy host. */
+    /** Least probe timeout of the opt-in probe ({@link TcpConfig.Builder#tailLossProbe}, RFC 6675 connections). */
     private static final long MIN_PTO_NS = 10_000_000L;
+    /**
+     * RACK-TLP's lower bound on the probe timeout (RFC 8985 §7.2), added to 2·SRTT. Linux's tcp_schedule_loss_probe
+     * adds TCP_TIMEOUT_MIN (2 ms) to 2·SRTT, having replaced an earlier max(2·SRTT, 10 ms): a fixed 10 ms floor makes
+     * a LAN path (RTT well below 1 ms) wait ten or more round trips for every tail, which is most of what a 1–5 %
+     * loss rate costs there, while an additive 2 ms still covers the peer's ACK processing and timer jitter, and 2·SRTT
+     * keeps the probe behind the ACKs of a normal flight. We add the same 2 ms, or one timestamp tick if that is more,
+     * because our SRTT is kept in ticks (spec §2.7) and an RTT shorter than a tick reads as zero or one tick.
+     */
+    private static final long TLP_MIN_SLACK_NS = 2_000_000L;
 
     TcpConnection(TcpStack stack, IpAddress localAddress, int localPort, IpAddress remoteAddress, int remotePort,
             int pathMtu, TcpCached cached) {
@@ -629,10 +703,16 @@ public final class TcpConnection {
         if (scoreboard != null) {
             scoreboard.setSmss(sendMss());
         }
+        if (rack != null) {
+            rack.smss(sendMss());
+        }
         if (d.state.isSynchronized() && d.sndNxt != d.sndUna) {
             // RFC 1191 §6.5 "retransmit": resend everything in flight with the smaller segments
             d.sndNxt = d.sndUna;
             rttTiming = false;
+            if (rack != null) {
+                rack.markLostFrom(d.sndUna); // out of the flight: the go-back resends it (RFC 8985 §6.1 retransmit)
+            }
         }
         afterApiCall();
     }
@@ -881,6 +961,7 @@ public final class TcpConnection {
         if (constants.timestamps() && seg.hasTimestamp() && !rst && lt(seg.tsVal(), d.tsRecent)) {
             if (nowNs - d.tsRecentNs <= PAWS_IDLE_NS) {
                 stack.count(TcpCounter.DROP_PAWS);
+                noteOldDuplicate(seg); // a network duplicate of data we hold: report it (RFC 2883 §4, as Linux)
                 ackUnacceptable(nowNs, seg); // RFC 7323 §5.3 R1: send an acknowledgment and drop
                 return;
             }
@@ -893,6 +974,7 @@ public final class TcpConnection {
             if (rst) {
                 return;
             }
+            noteOldDuplicate(seg); // RFC 2883 §4: data wholly below RCV.NXT is a duplicate; say so in the ACK
             if (d.state == TcpState.TIME_WAIT && seg.has(TcpFlags.FIN)) {
                 // RFC 9293 §3.10.7.4 eighth step, TIME-WAIT: acknowledge and restart the 2 MSL timeout
                 timeWaitDeadlineNs = nowNs + 2 * config.mslNs;
@@ -1093,6 +1175,17 @@ public final class TcpConnection {
         int acked = ack - d.sndUna;
         long flightBefore = flightSize();
         SackScoreboard sb = scoreboard;
+        RackScoreboard rk = rack;
+        if (rk != null) {
+            // RFC 8985 §6.2 steps 1-3: what this ACK delivered, cumulatively or by SACK (RFC 2018 §3), and D-SACK
+            int n = seg.sackCount();
+            for (int i = 0; i < n; i++) {
+                sackBlocks[2 * i] = seg.sackLeft(i);
+                sackBlocks[2 * i + 1] = seg.sackRight(i);
+            }
+            boolean ts = constants.timestamps() && seg.hasTimestamp() && seg.tsEcr() != 0;
+            rk.onAck(ack, sackBlocks, n, nowNs, ts, seg.tsEcr(), tickNs, d.tsOffsetTicks);
+        }
         if (sb != null) {
             // RFC 6675 §5 Update(): cumulative ACK plus SACK blocks (RFC 2018 §3)
             int n = seg.sackCount();
@@ -1140,7 +1233,15 @@ public final class TcpConnection {
             }
             d.retransmitCount = 0;
             d.dupAckCount = 0;
-            if (sb != null) {
+            if (rk != null) {
+                if (phase == LossRecoveryState.Phase.FAST_RECOVERY) {
+                    cc.onRecoveryAck(dataAcked, nowNs); // PRR, not the controller, paces fast recovery
+                } else {
+                    // open, or the slow start that follows an RTO (RFC 5681 §3.1)
+                    cc.onAck(dataAcked, flightBefore, rttNs, nowNs);
+                }
+                probeArmRequested = true; // RFC 8985 §7.2: an ACK that advances SND.UNA restarts the PTO
+            } else if (sb != null) {
                 if (sb.lastAckEndedRecovery()) {
                     cc.onRecoveryExit(flightSize(), nowNs); // RFC 6675 §5 step A
                 } else if (sb.inRecovery()) {
@@ -1173,7 +1274,9 @@ public final class TcpConnection {
                 && d.sndMax != d.sndUna && d.sndWnd > 0 && armedKind != RtxKind.PERSIST) {
             // RFC 5681 §2 duplicate ACK
             d.dupAckCount++;
-            if (sb != null) {
+            if (rk != null) {
+                // RACK-TLP counts no duplicate ACKs: time, not a DupAck threshold, finds losses (RFC 8985 §3.1)
+            } else if (sb != null) {
                 if (seg.sackCount() == 0) {
                     sb.countDuplicateAck();
                 }
@@ -1182,6 +1285,7 @@ public final class TcpConnection {
                 inRecovery = true;
                 recover = d.sndMax;
                 stack.count(TcpCounter.FAST_RETRANSMITS);
+                stack.count(TcpCounter.LOSS_EPISODES);
                 cc.onFastRetransmit(flightSize(), nowNs);
                 retransmitHead(nowNs);
             } else if (inRecovery) {
@@ -1191,11 +1295,18 @@ public final class TcpConnection {
         if (sb != null && sb.shouldEnterRecovery()) {
             // RFC 6675 §5 steps 4.1-4.4: enter loss recovery and retransmit the first hole
             stack.count(TcpCounter.FAST_RETRANSMITS);
+            stack.count(TcpCounter.LOSS_EPISODES);
             cc.onFastRetransmit(flightSize(), nowNs);
             int len = sb.enterRecovery();
             if (len > 0) {
                 sendRange(nowNs, sb.nextSegStart(), len, SackScoreboard.Rule.FAST_RETRANSMIT);
             }
+        }
+        if (rk != null && !rk.lastAckRejected()) {
+            boolean pureDuplicate = acked == 0 && seg.payloadLength() == 0 && !seg.has(TcpFlags.FIN)
+                    && peerWindow == d.sndWnd && rk.lastNewlySackedBytes() == 0;
+            boolean echo = constants.timestamps() && seg.hasTimestamp() && seg.tsEcr() != 0;
+            rackAfterAck(nowNs, ack, pureDuplicate, acked > 0 && echo, seg.tsEcr());
         }
         // RFC 9293 §3.10.7.4: if SND.UNA =< SEG.ACK, update the send window when the segment is newer (SND.WL1 /
         // SND.WL2). An ACK that advances SND.UNA is newer whatever its sequence number — a retransmission from the
@@ -1236,7 +1347,316 @@ public final class TcpConnection {
             rttTiming = false;
             armedKind = RtxKind.NONE;
             d.retransmitDeadlineNs = Long.MAX_VALUE;
+            if (rk != null) {
+                rk.markLostFrom(d.sndUna); // sent again from SND.UNA when the window opens: out of the flight
+            }
         }
+    }
+
+    // =============================================================================================================
+    // RACK-TLP loss detection (RFC 8985), PRR (RFC 6937), spurious-retransmission undo (RFC 3708)
+    // =============================================================================================================
+
+    /** SRTT in nanoseconds (0 before the first sample). */
+    private long srttNs() {
+        return d.sRtt8 * tickNs / 8;
+    }
+
+    /**
+     * The rest of RFC 8985 §6.2 for an acceptable ACK that {@link RackScoreboard#onAck} took: the end of a recovery
+     * whose RecoveryPoint it covers, the D-SACK part of the reordering window (step 4), undo (RFC 3708), the verdict
+     * on a loss probe (§7.4.2), then loss detection with the reordering timer (step 5) and PRR's share (RFC 6937).
+     */
+    private void rackAfterAck(long nowNs, int ack, boolean pureDuplicate, boolean advanced, int tsEcr) {
+        RackScoreboard rk = rack;
+        long delivered = rk.lastAckedBytes() + rk.lastNewlySackedBytes();
+        if (advanced && undoValid && undoTsValid && phase == LossRecoveryState.Phase.RTO_RECOVERY
+                && lt(tsEcr, undoTsVal)) {
+            // RFC 3522 §3.2 (Eifel detection): the first ACK of new data after the timeout echoes a timestamp older
+            // than the retransmission — it answers the original, which was delayed, not lost: undo at once
+            // (RFC 4015 §3.2), no D-SACK needed
+            undo(nowNs, phase);
+        }
+        boolean exiting = false;
+        if (phase != LossRecoveryState.Phase.OPEN && geq(d.sndUna, recoveryPoint)) {
+            exiting = true;
+            endRecovery(nowNs);
+        }
+        rk.updateReoWndOnAck(d.sndUna, d.sndMax, exiting);
+        if (rk.lastDsack()) {
+            stack.count(TcpCounter.DSACKS_RECEIVED);
+            undoOnDsack(nowNs);
+        }
+        if (rk.processProbeAck(ack, pureDuplicate) && phase == LossRecoveryState.Phase.OPEN) {
+            // RFC 8985 §7.4.2: the probe repaired a loss nothing else saw; react once, as to any loss (CWR: ssthresh
+            // from the controller, cwnd down to it)
+            stack.count(TcpCounter.TLP_LOSS_REPAIRS);
+            stack.count(TcpCounter.LOSS_EPISODES);
+            cc.onFastRetransmit(flightSize(), nowNs);
+            cc.onRecoveryExit(flightSize(), nowNs);
+        }
+        rackDetectLosses(nowNs, delivered, true);
+    }
+
+    /**
+     * RACK_detect_loss_and_arm_timer (RFC 8985 §6.2 step 5): marks what is lost, arms or stops the reordering timer,
+     * enters fast recovery on a first loss, and sets PRR's allowance (RFC 6937 §3) for an ACK ({@code onAck}) or
+     * for losses the timer found (DeliveredData 0: the reduction bound then still lets one segment out).
+     */
+    private void rackDetectLosses(long nowNs, long delivered, boolean onAck) {
+        RackScoreboard rk = rack;
+        long timeout = rk.detectLoss(nowNs, rk.reoWndNs(phase != LossRecoveryState.Phase.OPEN, srttNs()));
+        reorderDeadlineNs = timeout > 0 ? nowNs + timeout : Long.MAX_VALUE;
+        int lost = rk.lastNewlyLost();
+        if (lost > 0) {
+            stack.count(TcpCounter.RACK_LOST_SEGMENTS, lost);
+            stack.count(TcpCounter.LOST_RETRANSMITS, rk.lastNewlyLostRetransmissions());
+            if (phase == LossRecoveryState.Phase.OPEN) {
+                enterFastRecovery(nowNs);
+            }
+        }
+        if (phase == LossRecoveryState.Phase.FAST_RECOVERY && config.prr && (onAck || lost > 0)) {
+            prrAllowance = prr.onAck(delivered, rk.inFlight(), cc.ssthresh(), sendMss());
+        }
+    }
+
+    /** RFC 8985 §3.1 / RFC 5681 §3.2: RACK found a loss while open — one window reduction for the episode. */
+    private void enterFastRecovery(long nowNs) {
+        stack.count(TcpCounter.FAST_RETRANSMITS);
+        stack.count(TcpCounter.LOSS_EPISODES);
+        beginEpisode();
+        cc.onFastRetransmit(flightSize(), nowNs);
+        phase = LossRecoveryState.Phase.FAST_RECOVERY;
+        recoveryPoint = d.sndMax;
+        prr.start(flightSize()); // RFC 6937 §3: RecoverFS = snd.nxt - snd.una
+        firstRetransmissionDue = !config.prr;
+        rack.clearProbe();
+        probeDeadlineNs = Long.MAX_VALUE;
+    }
+
+    /** Remembers what an undo would restore (RFC 3708 with the RFC 4015 §3.2 response). */
+    private void beginEpisode() {
+        undoValid = config.undo;
+        undoMarker = d.sndUna;
+        undoRetrans = 0;
+        undoTsValid = false;
+        priorCwnd = cc.cwnd();
+        priorSsthresh = cc.ssthresh();
+        rack.forgetAckedRetransmissions();
+    }
+
+    /**
+     * SND.UNA reached RecoveryPoint. Fast recovery hands cwnd back to the controller (RFC 6582 §3.2 step 3 as the
+     * controller applies it); an episode none of whose retransmissions is still unexplained is undone instead (Linux's
+     * tcp_try_undo_recovery: every retransmission was D-SACKed, or none was needed because the "lost" segments
+     * arrived first). RTO recovery leaves the controller in its slow start.
+     */
+    private void endRecovery(long nowNs) {
+        LossRecoveryState.Phase ended = phase;
+        phase = LossRecoveryState.Phase.OPEN;
+        prrAllowance = 0;
+        if (undoValid && undoRetrans <= 0) {
+            undo(nowNs, ended);
+        } else if (ended == LossRecoveryState.Phase.FAST_RECOVERY) {
+            cc.onRecoveryExit(flightSize(), nowNs);
+        }
+    }
+
+    /**
+     * RFC 3708 §2: a D-SACK reporting a retransmission of the current (or just ended) episode means that
+     * retransmission was unnecessary; when every one of them was, the reduction is taken back.
+     */
+    private void undoOnDsack(long nowNs) {
+        RackScoreboard rk = rack;
+        if (!undoValid || !rk.lastDsackCoversRetransmission() || !lt(rk.lastDsackStart(), recoveryPoint)
+                || !gt(rk.lastDsackEnd(), undoMarker)) {
+            return;
+        }
+        undoRetrans--;
+        if (undoRetrans <= 0) {
+            undo(nowNs, phase);
+        }
+    }
+
+    /** Takes a spurious reduction back (RFC 4015 §3.2, Linux tcp_undo_cwnd_reduction). */
+    private void undo(long nowNs, LossRecoveryState.Phase during) {
+        stack.count(TcpCounter.SPURIOUS_RECOVERIES_UNDONE);
+        undoValid = false;
+        cc.onUndo(priorCwnd, priorSsthresh, nowNs);
+        if (during == LossRecoveryState.Phase.RTO_RECOVERY) {
+            rack.clearLost(); // the timeout was spurious: what it marked lost was not
+        }
+        phase = LossRecoveryState.Phase.OPEN;
+        prrAllowance = 0;
+    }
+
+    /** The RACK reordering timer fired (RFC 8985 §8): look again for segments now old enough to be lost. */
+    private void onReorderTimer(long nowNs) {
+        stack.count(TcpCounter.RACK_REORDER_TIMEOUTS);
+        rackDetectLosses(nowNs, 0, false);
+    }
+
+    /**
+     * RFC 8985 §6.3 on an RTO: the episode (a new one if the connection was open) enters RTO recovery with the
+     * controller's loss window; a receiver that reneged loses its SACK marks (RFC 2018 §8); the first unacknowledged
+     * segment and every one outstanding for RACK.rtt + reo_wnd are lost; the first is sent again at once (RFC 6298
+     * §5.4), the others as the window allows.
+     */
+    private void rackOnRto(long nowNs, boolean newEpisode) {
+        if (newEpisode) {
+            beginEpisode();
+        }
+        cc.onRetransmitTimeout(flightSize(), nowNs);
+        phase = LossRecoveryState.Phase.RTO_RECOVERY;
+        recoveryPoint = d.sndMax;
+        prrAllowance = 0;
+        rack.clearProbe();
+        probeDeadlineNs = Long.MAX_VALUE;
+        reorderDeadlineNs = Long.MAX_VALUE;
+        rttTiming = false; // Karn's rule
+        d.dupAckCount = 0;
+        rack.clearSacksIfReneged();
+        int lost = rack.markLossesOnRto(nowNs, rack.reoWndNs(true, srttNs()));
+        stack.count(TcpCounter.RACK_LOST_SEGMENTS, lost);
+        stack.count(TcpCounter.LOST_RETRANSMITS, rack.lastNewlyLostRetransmissions());
+        if (rack.count() > 0 && (rack.flags(0) & RackScoreboard.SACKED) == 0) {
+            sendRange(nowNs, d.sndUna, Math.min(rack.end(0) - d.sndUna, segmentPayloadLimit()), null);
+        }
+    }
+
+    /** RACK-TLP: bytes congestion control lets out now — PRR's allowance in fast recovery, else cwnd − in flight. */
+    private long rackCongestionRoom() {
+        if (phase == LossRecoveryState.Phase.FAST_RECOVERY && config.prr) {
+            return prrAllowance;
+        }
+        return cc.cwnd() - rack.inFlight();
+    }
+
+    /** Books a transmission in the RACK record (RFC 8985 §6.1), PRR's prr_out and the episode's retransmissions. */
+    private void rackNoteSent(int seq, int length, long nowNs) {
+        int retransmitted = rack.onTransmit(seq, length, nowNs);
+        if (phase == LossRecoveryState.Phase.FAST_RECOVERY && config.prr) {
+            prr.onSent(length);
+            prrAllowance -= length;
+        }
+        if (retransmitted > 0 && undoValid && phase != LossRecoveryState.Phase.OPEN) {
+            undoRetrans++;
+            if (!undoTsValid && constants.timestamps()) {
+                undoTsValid = true;
+                undoTsVal = tsNow(nowNs);
+            }
+        }
+    }
+
+    /**
+     * RFC 8985: what RACK (or the RTO) deemed lost goes out first, lowest first, while congestion control allows
+     * and inside the peer's window. Only below SND.NXT: after a go-back the output resends the rest in order.
+     */
+    private boolean rackRetransmitLost(long nowNs) {
+        boolean sent = false;
+        int from = d.sndUna;
+        int rightEdge = d.sndUna + (int) Math.min(d.sndWnd, Integer.MAX_VALUE);
+        for (int guard = 0; guard < 1024; guard++) {
+            int k = rack.firstLost(from, d.sndNxt);
+            if (k < 0) {
+                break;
+            }
+            int start = Seq.max(rack.start(k), from);
+            int len = Math.min(rack.end(k) - start, segmentPayloadLimit());
+            len = Math.min(len, rightEdge - start);
+            if (len <= 0 || (rackCongestionRoom() < len && !firstRetransmissionDue)) {
+                break;
+            }
+            firstRetransmissionDue = false;
+            sendRange(nowNs, start, len, null);
+            sent = true;
+            from = start + len;
+        }
+        return sent;
+    }
+
+    /**
+     * RFC 8985 §7.2: whether a loss probe may be scheduled — open (no recovery, nothing SACKed or lost), no probe
+     * episode open, an RTT measured, data outstanding under a running, not backed-off RTO, and no reordering timer
+     * (§8: the timers exclude each other).
+     */
+    private boolean rackProbeAllowed() {
+        return phase == LossRecoveryState.Phase.OPEN && !rack.tlpPending() && rack.sackedBytes() == 0
+                && rack.lostBytes() == 0 && d.sRtt8 != 0 && d.sndMax != d.sndUna && armedKind == RtxKind.RETRANSMIT
+                && d.retransmitCount == 0 && d.retransmitDeadlineNs != Long.MAX_VALUE
+                && reorderDeadlineNs == Long.MAX_VALUE && d.state.isSynchronized();
+    }
+
+    /**
+     * RFC 8985 §7.2 TLP_calc_PTO, (re)armed after new data went out or SND.UNA advanced: 2·SRTT, plus the peer's
+     * worst-case delayed ACK when one segment is in flight, plus {@link #TLP_MIN_SLACK_NS}; never after the RTO.
+     */
+    private void rackRearmProbe(long nowNs) {
+        boolean requested = probeArmRequested;
+        probeArmRequested = false;
+        if (!rackProbeAllowed()) {
+            probeDeadlineNs = Long.MAX_VALUE;
+            return;
+        }
+        if (!requested) {
+            return;
+        }
+        long ptoNs = 2 * srttNs();
+        if (flightSize() <= sendMss()) {
+            ptoNs += WORST_CASE_DELAYED_ACK_NS;
+        }
+        ptoNs += Math.max(TLP_MIN_SLACK_NS, tickNs);
+        probeDeadlineNs = Math.min(nowNs + ptoNs, d.retransmitDeadlineNs);
+    }
+
+    /**
+     * RFC 8985 §7.3 TLP_send_probe: one segment to provoke an ACK whose SACK lets RACK see the tail — the next new
+     * segment if the peer's window takes it (whatever cwnd says), else the highest-sequence segment sent again —
+     * then the RTO restarts from now.
+     */
+    private void rackSendProbe(long nowNs) {
+        if (phase != LossRecoveryState.Phase.OPEN || armedKind != RtxKind.RETRANSMIT || d.sndMax == d.sndUna
+                || !d.state.isSynchronized() || rack.tlpPending() || d.retransmitCount > 0) {
+            return;
+        }
+        int sent = d.sndNxt - d.sndUna;
+        int unsent = sendBuffer.length() - sent;
+        if (unsent > 0 && d.sndNxt == d.sndMax && d.sndWnd > sent) {
+            int len = (int) Math.min(Math.min(segmentPayloadLimit(), unsent), d.sndWnd - sent);
+            int start = d.sndNxt;
+            emit(nowNs, start, TcpFlags.ACK | (len == unsent ? TcpFlags.PSH : 0), sent, len);
+            rack.onTransmit(start, len, nowNs);
+            d.sndNxt += len;
+            d.sndMax = d.sndNxt;
+            lastDataSentNs = nowNs;
+            rack.onProbeSent(start, d.sndNxt, false);
+        } else {
+            int start = d.sndMax - Math.min(segmentPayloadLimit(), d.sndMax - d.sndUna);
+            sendRange(nowNs, start, d.sndMax - start, null);
+            rack.onProbeSent(start, d.sndMax, true);
+        }
+        stack.count(TcpCounter.TAIL_LOSS_PROBES);
+        d.retransmitDeadlineNs = nowNs + backedOff(d.retransmitCount);
+        armedKind = RtxKind.RETRANSMIT;
+    }
+
+    /** The loss-recovery extension of the delegated state (see {@link LossRecoveryState}). */
+    private LossRecoveryState lossRecoveryState(long nowNs) {
+        if (rack == null) {
+            return LossRecoveryState.NONE;
+        }
+        return new LossRecoveryState(rack, nowNs, phase, recoveryPoint, prr, undoValid, undoMarker, undoRetrans,
+                priorCwnd, priorSsthresh, undoTsValid, undoTsVal, probeDeadlineNs, reorderDeadlineNs);
+    }
+
+    /** Test hook: the RACK-TLP recovery phase (OPEN for connections without RACK-TLP). */
+    LossRecoveryState.Phase recoveryPhase() {
+        return phase;
+    }
+
+    /** Test hook: the RACK-TLP record, or null. */
+    RackScoreboard rackScoreboard() {
+        return rack;
     }
 
     private void onFinAcked(long nowNs) {
@@ -1265,6 +1685,7 @@ public final class TcpConnection {
         int dup = d.rcvNxt - seq;
         if (dup > 0) {
             int cut = Math.min(dup, len);
+            noteDuplicate(seq, seq + cut); // RFC 2883 §4: the part we already had
             off += cut;
             len -= cut;
             seq += cut;
@@ -1312,6 +1733,7 @@ public final class TcpConnection {
                 }
                 pendingEvents |= EVENT_READABLE;
             } else {
+                noteOutOfOrderDuplicate(distance, distance + len);
                 if (outOfOrder.add(distance, distance + len)) {
                     receiveBuffer.store(distance, seg.payloadMemory(), off, len);
                     noteSackBlock(seq);
@@ -1331,6 +1753,42 @@ public final class TcpConnection {
         }
         if (peerFinPending && peerFinSeq == d.rcvNxt && !peerFinReceived) {
             receiveFin(nowNs);
+        }
+    }
+
+    /**
+     * RFC 2883 §4: octets [start, end) arrived a second time; the next ACK reports them in its first SACK block
+     * (D-SACK), the latest duplicate winning, so the sender can tell a spurious retransmission (RFC 3708) and
+     * reordering (RFC 8985 §6.2 step 4) from a loss. That ACK goes at once, not delayed: a duplicate means the
+     * sender retransmitted, and the report is what its undo and reordering window wait for.
+     */
+    private void noteDuplicate(int start, int end) {
+        if (constants.sack() && config.dsack && lt(start, end)) {
+            dsackPending = true;
+            dsackStart = start;
+            dsackEnd = end;
+            ackNow = true;
+        }
+    }
+
+    /** A segment refused as old: its data, if it lies wholly below RCV.NXT (not far), is a duplicate. */
+    private void noteOldDuplicate(TcpSegment seg) {
+        int len = seg.payloadLength();
+        int end = seg.seq() + len;
+        if (len > 0 && leq(end, d.rcvNxt) && d.rcvNxt - seg.seq() <= MAX_RECEIVE_WINDOW_BYTES) {
+            noteDuplicate(seg.seq(), end);
+        }
+    }
+
+    /** Out-of-order octets [from, to) (offsets from RCV.NXT): the part already held is a duplicate. */
+    private void noteOutOfOrderDuplicate(int from, int to) {
+        for (int i = 0; i < outOfOrder.count(); i++) {
+            int start = Math.max(from, outOfOrder.start(i));
+            int end = Math.min(to, outOfOrder.end(i));
+            if (start < end) {
+                noteDuplicate(d.rcvNxt + start, d.rcvNxt + end);
+                return;
+            }
         }
     }
 
@@ -1361,6 +1819,8 @@ public final class TcpConnection {
     private void enterTimeWait(long nowNs) {
         setState(TcpState.TIME_WAIT);
         d.retransmitDeadlineNs = Long.MAX_VALUE;
+        probeDeadlineNs = Long.MAX_VALUE;
+        reorderDeadlineNs = Long.MAX_VALUE;
         armedKind = RtxKind.NONE;
         d.keepAliveDeadlineNs = Long.MAX_VALUE;
         timeWaitDeadlineNs = nowNs + 2 * config.mslNs;
@@ -1372,10 +1832,15 @@ public final class TcpConnection {
         setState(TcpState.ESTABLISHED);
         stack.count(TcpCounter.ESTABLISHED);
         cc.init(sendMss(), nowNs);
-        if (constants.sack()) {
+        if (constants.sack() && config.lossDetection == TcpConfig.LossDetection.RACK_TLP) {
+            rack = new RackScoreboard();
+            rack.rebuild(d.sndUna, d.sndMax, sendMss(), nowNs);
+        } else if (constants.sack()) {
             scoreboard = new SackScoreboard();
             scoreboard.reset(d.sndUna, d.sndMax, sendMss());
         }
+        phase = LossRecoveryState.Phase.OPEN;
+        recoveryPoint = d.sndMax;
         restartKeepAlive(nowNs);
         pendingEvents |= EVENT_CONNECTED | EVENT_WRITABLE;
         if (finAfterHandshake) {
@@ -1471,22 +1936,42 @@ public final class TcpConnection {
                 cc.onIdleRestart(nowNs); // RFC 5681 §4.1: idle longer than an RTO → restart window
                 lastDataSentNs = nowNs;
             }
+            if (rack != null) {
+                sentSomething = rackRetransmitLost(nowNs); // RFC 8985: lost segments before new data
+            }
             while (true) {
+                if (rack != null && lt(d.sndNxt, d.sndMax)) {
+                    // a go-back resends in order, but not what the peer SACKed
+                    int skip = rack.sackedRunEnd(d.sndNxt);
+                    if (skip != d.sndNxt) {
+                        d.sndNxt = skip;
+                        continue;
+                    }
+                }
                 int sent = d.sndNxt - d.sndUna;
                 int bufLen = sendBuffer.length();
                 int unsent = Math.max(0, bufLen - sent);
                 boolean finPending = d.state.finUnacknowledged() && sent <= bufLen;
-                long wnd = Math.min(d.sndWnd, cc.cwnd());
-                long usable = Math.max(0, wnd - Integer.toUnsignedLong(sent));
+                long usable;
+                if (rack != null) {
+                    // RFC 8985 counts the flight without SACKed and lost segments (as Linux's packets_in_flight)
+                    usable = Math.max(0, Math.min(d.sndWnd - Integer.toUnsignedLong(sent), rackCongestionRoom()));
+                } else {
+                    long wnd = Math.min(d.sndWnd, cc.cwnd());
+                    usable = Math.max(0, wnd - Integer.toUnsignedLong(sent));
+                }
                 if (forceSend && usable == 0 && !sentSomething) {
                     usable = 1; // a timeout into a zero window: one octet (or the FIN) probes it
                 }
                 int len = (int) Math.min(Math.min(burst, unsent), usable);
+                boolean retransmitting = lt(d.sndNxt, d.sndMax);
+                if (rack != null && retransmitting) {
+                    len = Math.min(len, rack.nextSackedStart(d.sndNxt) - d.sndNxt);
+                }
                 boolean fin = finPending && len == unsent && usable > len;
                 if (len == 0 && !fin) {
                     break;
                 }
-                boolean retransmitting = lt(d.sndNxt, d.sndMax);
                 if (len < mss && !fin && !retransmitting && !forceSend) {
                     // RFC 1122 §4.2.3.4: send a short segment only if it is all we have and Nagle allows it
                     // (nothing unacknowledged, or Nagle off), or it is at least half the largest window seen
@@ -1511,6 +1996,11 @@ public final class TcpConnection {
                 }
                 if (scoreboard != null) {
                     scoreboard.onTransmit(d.sndNxt, len + (fin ? 1 : 0));
+                } else if (rack != null) {
+                    rackNoteSent(d.sndNxt, len + (fin ? 1 : 0), nowNs);
+                    if (!retransmitting) {
+                        probeArmRequested = true; // RFC 8985 §7.2: new data (re)starts the PTO
+                    }
                 }
                 d.sndNxt += len + (fin ? 1 : 0);
                 if (gt(d.sndNxt, d.sndMax)) {
@@ -1527,6 +2017,8 @@ public final class TcpConnection {
         }
         ackNow = false;
         forceSend = false;
+        prrAllowance = 0; // PRR's sndcnt is for the event that computed it (RFC 6937 §3: per ACK)
+        firstRetransmissionDue = false;
     }
 
     /**
@@ -1552,7 +2044,10 @@ public final class TcpConnection {
         return sent;
     }
 
-    /** Sends sequence range [start, start+len) from the send buffer (a FIN octet included if the range covers it). */
+    /**
+     * Sends sequence range [start, start+len) from the send buffer (a FIN octet included if the range covers it);
+     * {@code rule} is the RFC 6675 NextSeg() rule for the SACK scoreboard (null for RACK-TLP).
+     */
     private void sendRange(long nowNs, int start, int len, SackScoreboard.Rule rule) {
         int bufLen = sendBuffer.length();
         int index = start - d.sndUna;
@@ -1575,7 +2070,11 @@ public final class TcpConnection {
             }
         }
         emit(nowNs, start, TcpFlags.ACK | (fin ? TcpFlags.FIN : 0), index, dataLen);
-        scoreboard.onTransmit(start, dataLen + (fin ? 1 : 0), rule);
+        if (scoreboard != null) {
+            scoreboard.onTransmit(start, dataLen + (fin ? 1 : 0), rule);
+        } else if (rack != null) {
+            rackNoteSent(start, dataLen + (fin ? 1 : 0), nowNs);
+        }
         int end = start + dataLen + (fin ? 1 : 0);
         if (gt(end, d.sndMax)) {
             d.sndMax = end;
@@ -1595,8 +2094,8 @@ public final class TcpConnection {
      */
     private int segmentPayloadLimit() {
         int mss = sendMss();
-        if (constants.sack() && !outOfOrder.isEmpty()) {
-            int blocks = Math.min(outOfOrder.count(), constants.timestamps() ? 3 : 4);
+        if (constants.sack() && (!outOfOrder.isEmpty() || dsackPending)) {
+            int blocks = Math.min(outOfOrder.count() + (dsackPending ? 1 : 0), constants.timestamps() ? 3 : 4);
             mss -= 4 + 8 * blocks;
         }
         return Math.max(1, mss);
@@ -1700,13 +2199,14 @@ public final class TcpConnection {
         if (constants.timestamps()) {
             tx.timestamp(tsNow(nowNs), d.tsRecent);
         }
-        if (constants.sack() && !outOfOrder.isEmpty()) {
+        if (constants.sack() && (!outOfOrder.isEmpty() || dsackPending)) {
             // RFC 9293 §3.7.1: options and data together must fit the MSS (sendMss() already leaves room for
             // timestamps); a full-sized segment carries only the SACK blocks that fit (RFC 2018 §4 — pure ACKs
-            // still carry them all), so it never exceeds the path MTU.
+            // still carry them all), so it never exceeds the path MTU. A TSO super-segment repeats its options in
+            // every piece, so it carries no D-SACK (each would be counted as another duplicate).
             int room = sendMss() - len;
             int fit = room < 12 ? 0 : (room - 4) / 8;
-            addSackBlocks(Math.min(fit, constants.timestamps() ? 3 : 4));
+            addSackBlocks(Math.min(fit, constants.timestamps() ? 3 : 4), len <= segmentPayloadLimit());
         }
         if (len > 0) {
             if (sendBuffer.contiguous(index, len)) {
@@ -1776,9 +2276,22 @@ public final class TcpConnection {
         sackRecentCount = n + 1;
     }
 
-    private void addSackBlocks(int max) {
+    private void addSackBlocks(int max, boolean dsackAllowed) {
         int used = 0;
         long usedMask = 0;
+        if (dsackPending && dsackAllowed && max > 0) {
+            // RFC 2883 §4: the D-SACK block first, then the block holding it if the duplicate lies beyond RCV.NXT
+            tx.addSack(dsackStart, dsackEnd);
+            used++;
+            dsackPending = false;
+            stack.count(TcpCounter.DSACKS_SENT);
+            int r = gt(dsackStart, d.rcvNxt) ? outOfOrder.find(dsackStart - d.rcvNxt) : -1;
+            if (r >= 0 && r < 64 && used < max) {
+                usedMask |= 1L << r;
+                tx.addSack(d.rcvNxt + outOfOrder.start(r), d.rcvNxt + outOfOrder.end(r));
+                used++;
+            }
+        }
         for (int i = 0; i < sackRecentCount && used < max; i++) {
             int r = outOfOrder.find(sackRecent[i] - d.rcvNxt);
             if (r >= 0 && (usedMask & (1L << r)) == 0) {
@@ -1926,9 +2439,13 @@ public final class TcpConnection {
         if (detached || dataPath != null) {
             return; // parked: no timers run here (spec §1.2), the deadlines wait in d for unpark()/resume()
         }
-        armTailLossProbe();
+        if (rack != null) {
+            rackRearmProbe(stack.nowNs());
+        } else {
+            armTailLossProbe();
+        }
         long next = Math.min(Math.min(Math.min(d.retransmitDeadlineNs, probeDeadlineNs), d.keepAliveDeadlineNs),
-                Math.min(delayedAckDeadlineNs, timeWaitDeadlineNs));
+                Math.min(Math.min(delayedAckDeadlineNs, timeWaitDeadlineNs), reorderDeadlineNs));
         if (next == Long.MAX_VALUE || d.state == TcpState.CLOSED) {
             stack.loop().timers().cancel(timer);
         } else if (!timer.isArmed() || timer.deadlineNs() != next) {
@@ -1951,9 +2468,17 @@ public final class TcpConnection {
             stack.count(TcpCounter.DELAYED_ACKS);
             sendAck();
         }
+        if (reorderDeadlineNs <= nowNs) {
+            reorderDeadlineNs = Long.MAX_VALUE;
+            if (rack != null) {
+                onReorderTimer(nowNs);
+            }
+        }
         if (probeDeadlineNs <= nowNs) {
             probeDeadlineNs = Long.MAX_VALUE;
-            if (d.retransmitDeadlineNs > nowNs) {
+            if (rack != null) {
+                rackSendProbe(nowNs); // RFC 8985 §7.2: a PTO never later than the RTO replaces it
+            } else if (d.retransmitDeadlineNs > nowNs) {
                 onTailLossProbe(nowNs);
             }
         }
@@ -2019,8 +2544,33 @@ public final class TcpConnection {
                 if (d.retransmitCount == 0) {
                     d.firstRetransmitNs = nowNs;
                 }
+                // a new loss episode unless one is being repaired (fast recovery, or an earlier RTO's recovery)
+                boolean newEpisode = rack != null ? phase == LossRecoveryState.Phase.OPEN
+                        : !inRecovery && !(scoreboard != null && scoreboard.inRecovery())
+                                && !(phase == LossRecoveryState.Phase.RTO_RECOVERY && lt(d.sndUna, recoveryPoint));
                 d.retransmitCount++;
                 stack.count(TcpCounter.RTO_EXPIRATIONS);
+                if (newEpisode) {
+                    stack.count(TcpCounter.LOSS_EPISODES);
+                }
+                if (rack != null && d.sndWnd > 0) {
+                    rackOnRto(nowNs, newEpisode); // RFC 8985 §6.3
+                    d.retransmitDeadlineNs = nowNs + backedOff(d.retransmitCount);
+                    armedKind = RtxKind.RETRANSMIT;
+                    return;
+                }
+                if (rack != null) {
+                    // a zero window: the go-back below resends from SND.UNA as a window probe
+                    if (newEpisode) {
+                        beginEpisode();
+                    }
+                    rack.clearProbe();
+                    rack.markLostFrom(d.sndUna);
+                    probeDeadlineNs = Long.MAX_VALUE;
+                    reorderDeadlineNs = Long.MAX_VALUE;
+                }
+                phase = LossRecoveryState.Phase.RTO_RECOVERY;
+                recoveryPoint = d.sndMax;
                 probeOutstanding = false;
                 headRetransmitted = false;
                 // RFC 5681 §3.1 eq. 4 and RFC 6582 §4: loss window, recovery point = highest sequence sent
@@ -2085,6 +2635,8 @@ public final class TcpConnection {
             emit(nowNs, d.sndNxt, TcpFlags.ACK, sent, 1);
             if (scoreboard != null) {
                 scoreboard.onTransmit(d.sndNxt, 1);
+            } else if (rack != null) {
+                rack.onTransmit(d.sndNxt, 1, nowNs);
             }
             if (gt(d.sndNxt + 1, d.sndMax)) {
                 d.sndMax = d.sndNxt + 1;
@@ -2173,6 +2725,8 @@ public final class TcpConnection {
         d.keepAliveDeadlineNs = Long.MAX_VALUE;
         delayedAckDeadlineNs = Long.MAX_VALUE;
         timeWaitDeadlineNs = Long.MAX_VALUE;
+        probeDeadlineNs = Long.MAX_VALUE;
+        reorderDeadlineNs = Long.MAX_VALUE;
         armedKind = RtxKind.NONE;
         stack.loop().timers().cancel(timer);
         stack.remove(this);
@@ -2302,7 +2856,7 @@ public final class TcpConnection {
                 d.maxSndWnd, d.sndWl1, cc.cwnd(), cc.ssthresh(), d.sRtt8, d.rttVar4, d.tsRecent, tsRecentAge,
                 tsNow(now), totalRt, d.dupAckCount, d.sndWndProbeCount, d.keepAliveProbeCount,
                 deltaTicks(d.keepAliveDeadlineNs, now), d.retransmitCount, deltaTicks(d.retransmitDeadlineNs, now), 0,
-                send, received, ooo);
+                send, received, ooo, lossRecoveryState(now));
         return new TcpSnapshot(localAddress, remoteAddress, pathMtu, constants, cached, del);
     }
 
@@ -2480,14 +3034,59 @@ public final class TcpConnection {
             timeWaitDeadlineNs = now + 2 * config.mslNs;
         }
         armedKind = s.retransmitDeadlineNs == Long.MAX_VALUE ? RtxKind.NONE : rtxKind();
-        if (constants.sack()) {
+        prrAllowance = 0;
+        probeArmRequested = false;
+        dsackPending = false; // a D-SACK owed went out with the ACK export/park flushed
+        reorderDeadlineNs = Long.MAX_VALUE;
+        phase = LossRecoveryState.Phase.OPEN;
+        recoveryPoint = s.sndMax;
+        undoValid = false;
+        if (constants.sack() && config.lossDetection == TcpConfig.LossDetection.RACK_TLP) {
+            scoreboard = null;
+            if (rack == null) {
+                rack = new RackScoreboard();
+            }
+            applyLossRecovery(del.lossRecovery(), now);
+        } else if (constants.sack()) {
+            rack = null;
             if (scoreboard == null) {
                 scoreboard = new SackScoreboard();
             }
             scoreboard.reset(s.sndUna, s.sndMax, sendMss());
         } else {
+            rack = null;
             scoreboard = null;
         }
+    }
+
+    /**
+     * Takes the carried loss recovery (RACK-TLP records and variables, PRR, undo, the PTO and reordering timers) as
+     * it was, times relative to {@code now}; without one (or with one that does not fit SND.UNA..SND.MAX) rebuilds a
+     * conservative record as the class comment says.
+     */
+    private void applyLossRecovery(LossRecoveryState ls, long now) {
+        if (!ls.present() || !rack.restore(ls, d.sndUna, d.sndMax, sendMss(), now)) {
+            rack.rebuild(d.sndUna, d.sndMax, sendMss(), now);
+            probeDeadlineNs = Long.MAX_VALUE;
+            return;
+        }
+        phase = ls.phase();
+        recoveryPoint = ls.recoveryPoint();
+        if (phase == LossRecoveryState.Phase.RTO_RECOVERY) {
+            // derivable controller state of an RTO's recovery: backed off until new data is acknowledged (which
+            // also zeroes Retransmit.Count), and in the slow start that follows the timeout while below ssthresh
+            cc.restoreTimeoutState(d.retransmitCount > 0, true);
+        }
+        prr.restore(ls.prrRecoverFs(), ls.prrDelivered(), ls.prrOut());
+        undoValid = ls.undoValid() && config.undo;
+        undoMarker = ls.undoMarker();
+        undoRetrans = ls.undoRetrans();
+        priorCwnd = ls.priorCwnd();
+        priorSsthresh = ls.priorSsthresh();
+        undoTsValid = ls.undoTsValid();
+        undoTsVal = ls.undoTsVal();
+        probeDeadlineNs = ls.probeTimeoutDeltaNs() < 0 ? Long.MAX_VALUE : now + ls.probeTimeoutDeltaNs();
+        reorderDeadlineNs = ls.reorderTimeoutDeltaNs() < 0 ? Long.MAX_VALUE : now + ls.reorderTimeoutDeltaNs();
     }
 
     // =============================================================================================================
@@ -2602,8 +3201,8 @@ public final class TcpConnection {
      */
     private void restartEngine() {
         long now = stack.nowNs();
-        long due = Math.min(Math.min(d.retransmitDeadlineNs, d.keepAliveDeadlineNs),
-                Math.min(delayedAckDeadlineNs, timeWaitDeadlineNs));
+        long due = Math.min(Math.min(Math.min(d.retransmitDeadlineNs, d.keepAliveDeadlineNs),
+                Math.min(delayedAckDeadlineNs, timeWaitDeadlineNs)), Math.min(probeDeadlineNs, reorderDeadlineNs));
         if (due <= now) {
             onTimer(now);
         } else {

@@ -38,7 +38,17 @@ public enum TcpCounter {
     RESUMES("parked connections resumed from a terminate's delegated state (spec §3.2.10)"),
     PARKED_SEGMENTS("segments for a parked connection handed to its offload data path"),
     OUT_OF_WINDOW_ACKS("ACK fields processed from segments unacceptable only because of the receive window "
-            + "(RFC 9293 §3.10.7.4: valid ACKs must be taken even when RCV.WND = 0)");
+            + "(RFC 9293 §3.10.7.4: valid ACKs must be taken even when RCV.WND = 0)"),
+    LOSS_EPISODES("loss episodes begun: a fast recovery, an RTO outside recovery, or a single loss a tail loss "
+            + "probe repaired (RFC 8985 §7.4.2)"),
+    RACK_LOST_SEGMENTS("segments RACK deemed lost (RFC 8985 §6.2 step 5, §6.3)"),
+    RACK_REORDER_TIMEOUTS("RACK reordering timer expirations (RFC 8985 §6.2 step 5, §8)"),
+    TLP_LOSS_REPAIRS("tail loss probes that repaired a single loss, answered with a window reduction "
+            + "(RFC 8985 §7.4.2)"),
+    DSACKS_SENT("D-SACK blocks sent for duplicate segments (RFC 2883 §4)"),
+    DSACKS_RECEIVED("ACKs received carrying a D-SACK block (RFC 2883 §4)"),
+    SPURIOUS_RECOVERIES_UNDONE("loss episodes undone because every retransmission was a D-SACKed duplicate "
+            + "(RFC 3708)");
 
     private final String description;
 

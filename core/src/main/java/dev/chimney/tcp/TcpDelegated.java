@@ -15,12 +15,15 @@ import java.util.List;
  * @param receivedData bytes acknowledged to the peer and not yet read by the application (spec §3.1.5)
  * @param outOfOrder data received beyond RCV.NXT and already SACKed to the peer; not a spec field (the spec drops
  *     SACKed data on terminate, §6.9) but carried here so nothing the peer was told about is lost
+ * @param lossRecovery the sender's loss recovery (RACK-TLP, PRR, undo); not a spec field but carried so a connection
+ *     moved in the middle of a loss episode keeps recovering where it was; {@link LossRecoveryState#NONE} lets the
+ *     importer rebuild it
  */
 public record TcpDelegated(TcpState state, int rcvNxt, int rcvWnd, int sndUna, int sndNxt, int sndMax, long sndWnd,
         long maxSndWnd, int sndWl1, long cWnd, long ssThresh, long sRtt, long rttVar, int tsRecent,
         long tsRecentAge, int tsTime, long totalRt, int dupAckCount, int sndWndProbeCount, int keepAliveProbeCount,
         long keepAliveTimeoutDelta, int retransmitCount, long retransmitTimeoutDelta, long dWnd, byte[] sendData,
-        byte[] receivedData, List<OutOfOrderData> outOfOrder) {
+        byte[] receivedData, List<OutOfOrderData> outOfOrder, LossRecoveryState lossRecovery) {
 
     /** Out-of-order bytes starting at sequence number {@code seq} (immutable: copied in and out). */
     public record OutOfOrderData(int seq, byte[] data) {
@@ -58,6 +61,19 @@ public record TcpDelegated(TcpState state, int rcvNxt, int rcvWnd, int sndUna, i
         sendData = sendData.clone();
         receivedData = receivedData.clone();
         outOfOrder = List.copyOf(outOfOrder);
+        lossRecovery = lossRecovery == null ? LossRecoveryState.NONE : lossRecovery;
+    }
+
+    /** The spec's variables and data without loss-recovery state ({@link LossRecoveryState#NONE}). */
+    public TcpDelegated(TcpState state, int rcvNxt, int rcvWnd, int sndUna, int sndNxt, int sndMax, long sndWnd,
+            long maxSndWnd, int sndWl1, long cWnd, long ssThresh, long sRtt, long rttVar, int tsRecent,
+            long tsRecentAge, int tsTime, long totalRt, int dupAckCount, int sndWndProbeCount,
+            int keepAliveProbeCount, long keepAliveTimeoutDelta, int retransmitCount, long retransmitTimeoutDelta,
+            long dWnd, byte[] sendData, byte[] receivedData, List<OutOfOrderData> outOfOrder) {
+        this(state, rcvNxt, rcvWnd, sndUna, sndNxt, sndMax, sndWnd, maxSndWnd, sndWl1, cWnd, ssThresh, sRtt, rttVar,
+                tsRecent, tsRecentAge, tsTime, totalRt, dupAckCount, sndWndProbeCount, keepAliveProbeCount,
+                keepAliveTimeoutDelta, retransmitCount, retransmitTimeoutDelta, dWnd, sendData, receivedData,
+                outOfOrder, LossRecoveryState.NONE);
     }
 
     @Override
@@ -78,7 +94,15 @@ public record TcpDelegated(TcpState state, int rcvNxt, int rcvWnd, int sndUna, i
         return new TcpDelegated(state, rcvNxt, rcvWnd, sndUna, sndNxt, sndMax, sndWnd, maxSndWnd, sndWl1, cWnd,
                 ssThresh, sRtt, rttVar, tsRecent, tsRecentAge, tsTime, totalRt, dupAckCount, sndWndProbeCount,
                 keepAliveProbeCount, keepAliveTimeoutDelta, retransmitCount, retransmitTimeoutDelta, dWnd,
-                newSendData, newReceivedData, outOfOrder);
+                newSendData, newReceivedData, outOfOrder, lossRecovery);
+    }
+
+    /** The same variables without the loss-recovery extension (what an engine that keeps none would return). */
+    public TcpDelegated withoutLossRecovery() {
+        return new TcpDelegated(state, rcvNxt, rcvWnd, sndUna, sndNxt, sndMax, sndWnd, maxSndWnd, sndWl1, cWnd,
+                ssThresh, sRtt, rttVar, tsRecent, tsRecentAge, tsTime, totalRt, dupAckCount, sndWndProbeCount,
+                keepAliveProbeCount, keepAliveTimeoutDelta, retransmitCount, retransmitTimeoutDelta, dWnd, sendData,
+                receivedData, outOfOrder, LossRecoveryState.NONE);
     }
 
     /** Bytes of buffered send data, without copying them. */
@@ -102,7 +126,7 @@ public record TcpDelegated(TcpState state, int rcvNxt, int rcvWnd, int sndUna, i
                 && x.keepAliveTimeoutDelta == keepAliveTimeoutDelta && x.retransmitCount == retransmitCount
                 && x.retransmitTimeoutDelta == retransmitTimeoutDelta && x.dWnd == dWnd
                 && Arrays.equals(x.sendData, sendData) && Arrays.equals(x.receivedData, receivedData)
-                && x.outOfOrder.equals(outOfOrder);
+                && x.outOfOrder.equals(outOfOrder) && x.lossRecovery.equals(lossRecovery);
     }
 
     @Override
@@ -116,6 +140,7 @@ public record TcpDelegated(TcpState state, int rcvNxt, int rcvWnd, int sndUna, i
                 + " sndUna=" + Integer.toUnsignedString(sndUna) + " sndNxt=+" + (sndNxt - sndUna) + " sndMax=+"
                 + (sndMax - sndUna) + " sndWnd=" + sndWnd + " cWnd=" + cWnd + " sRtt8=" + sRtt + " rttVar4=" + rttVar
                 + " rtxDelta=" + retransmitTimeoutDelta + " kaDelta=" + keepAliveTimeoutDelta + " send="
-                + sendData.length + "B received=" + receivedData.length + "B outOfOrder=" + outOfOrder.size() + "]";
+                + sendData.length + "B received=" + receivedData.length + "B outOfOrder=" + outOfOrder.size()
+                + (lossRecovery.present() ? " " + lossRecovery : "") + "]";
     }
 }

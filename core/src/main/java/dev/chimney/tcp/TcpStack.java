@@ -134,6 +134,10 @@ public final class TcpStack {
         counters[c.ordinal()]++;
     }
 
+    void count(TcpCounter c, long n) {
+        counters[c.ordinal()] += n;
+    }
+
     /** Number of connections in the demux table (SYN_RECEIVED through TIME_WAIT). */
     public int connectionCount() {
         return connections.size();

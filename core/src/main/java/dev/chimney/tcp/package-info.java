@@ -30,11 +30,15 @@
  *
  * <h2>Behaviour</h2>
  * All eleven states with simultaneous open and close, half-close and RST handling; MSS, window scaling,
- * timestamps with PAWS (RFC 7323), SACK generation (RFC 2018) and RFC 6675 SACK loss recovery through
- * {@link dev.chimney.tcp.SackScoreboard}, NewReno (RFC 6582) without SACK; RTO per RFC 6298 with Karn's rule and
- * backoff; MaxRT (spec §6.1); delayed ACK, Nagle, SWS avoidance on both sides, persist with the spec §6.3 rounds,
- * keepalive, FIN_WAIT_2 and TIME_WAIT timers; RFC 5961 challenge ACKs with a stack-wide rate limit; ICMP hooks
- * (PMTU decrease re-segments in-flight data, soft/hard errors).
+ * timestamps with PAWS (RFC 7323), SACK and D-SACK generation (RFC 2018, RFC 2883); loss detection by RACK-TLP
+ * (RFC 8985: per-segment transmit times, a reordering window adapted by D-SACK, tail loss probes) with PRR (RFC 6937)
+ * and D-SACK undo of spurious reductions (RFC 3708) for SACK connections — or, by {@link
+ * dev.chimney.tcp.TcpConfig.LossDetection}, RFC 6675 recovery through {@link dev.chimney.tcp.SackScoreboard} — and
+ * NewReno (RFC 6582) without SACK; the loss-recovery state moves with the connection ({@link
+ * dev.chimney.tcp.LossRecoveryState}); RTO per RFC 6298 with Karn's rule and backoff; MaxRT (spec §6.1); delayed ACK,
+ * Nagle, SWS avoidance on both sides, persist with the spec §6.3 rounds, keepalive, FIN_WAIT_2 and TIME_WAIT
+ * timers; RFC 5961 challenge ACKs with a stack-wide rate limit; ICMP hooks (PMTU decrease re-segments in-flight data,
+ * soft/hard errors).
  *
  * <p>Not implemented: urgent data (the pointer is ignored and the bytes are delivered inline, RFC 6093 §5), the
  * spec's offload-specific RFC 5961 keepalive arming (§6.11.1), ECN, TCP Fast Open, SYN cookies.

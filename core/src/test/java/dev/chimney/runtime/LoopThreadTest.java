@@ -98,7 +98,18 @@ class LoopThreadTest {
                 loop.execute(ran::countDown);
             }
             assertTrue(ran.await(5, TimeUnit.SECONDS));
+            // An idle loop parks in the waiter once its spin and yield windows have passed; on a loaded machine
+            // the loop thread may not have run long enough yet, so wait for it (bounded) instead of sampling once.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (waits.get() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
             assertTrue(waits.get() >= 1, "the idle loop waits in the IoWaiter");
+            int before = waits.get();
+            CountDownLatch again = new CountDownLatch(1);
+            loop.execute(again::countDown);
+            assertTrue(again.await(5, TimeUnit.SECONDS), "execute wakes the loop from the waiter");
+            assertTrue(before >= 1);
             assertThrows(IllegalStateException.class, () -> loop.ioWaiter(delegate),
                     "the waiter cannot change while running");
         }

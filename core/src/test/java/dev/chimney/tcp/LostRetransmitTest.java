@@ -16,9 +16,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Lost retransmission detection (TcpConfig.lostRetransmitDetection): the fast retransmission of SND.UNA is lost,
- * the peer goes on SACKing segments sent after it, and the sender resends SND.UNA at once instead of after the
- * RTO. Packet-in/packet-out on a virtual clock.
+ * Lost retransmission detection (TcpConfig.lostRetransmitDetection) of the RFC 6675 recovery kept for comparison
+ * ({@link TcpConfig.LossDetection#RFC6675}): the fast retransmission of SND.UNA is lost, the peer goes on SACKing
+ * segments sent after it, and the sender resends SND.UNA at once instead of after the RTO. Packet-in/packet-out on a
+ * virtual clock. (RACK-TLP, the default, finds lost retransmissions by itself: RackTlpTest.)
  */
 class LostRetransmitTest {
     static final int L = LOCAL_ISN + 1;
@@ -44,7 +45,8 @@ class LostRetransmitTest {
 
     /** Runs the script; returns when SND.UNA was sent again after its lost retransmission (ms), or -1. */
     static long script(boolean detection) {
-        TcpHarness h = new TcpHarness(TcpHarness.plain().sack(true).lostRetransmitDetection(detection).build());
+        TcpHarness h = new TcpHarness(TcpHarness.plain().sack(true)
+                .lossDetection(TcpConfig.LossDetection.RFC6675).lostRetransmitDetection(detection).build());
         h.stack.listen(TcpHarness.LOCAL, TcpHarness.LOCAL_PORT, l -> h.accepted.add(l.accept()));
         h.send(0, peer(SYN, REMOTE_ISN, 0).mss(MSS).sackPermitted(true));
         h.expect(0, ours(SYN | ACK, LOCAL_ISN, R, 8192).mss(MSS).sackPermitted(true));

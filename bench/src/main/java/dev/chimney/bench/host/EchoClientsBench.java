@@ -116,7 +116,8 @@ public final class EchoClientsBench {
         loop.ioWaiter(tap.ioWaiter());
         loop.idleStrategy(IdleStrategy.parse(o.getOrDefault("idle", "backoff")));
         loop.pollBudget(Integer.parseInt(o.getOrDefault("budget", String.valueOf(TapDevice.RECOMMENDED_POLL_BUDGET))));
-        // As chimney run configures it (StackRunner): tail loss probes and lost-retransmission detection on.
+        // As chimney run configures it (StackRunner): RACK-TLP for SACK peers (the default), the opt-in tail loss
+        // probe for peers without SACK.
         TcpConfig tcp = TcpConfig.builder().tailLossProbe(true).lostRetransmitDetection(true).build();
         NetworkStack host = NetworkStack.builder(loop).seed(9).tcpConfig(tcp)
                 .iface(tap, InterfaceConfig.of(tap.name(), MacAddress.parse("02:77:09:00:00:04"))

@@ -944,7 +944,11 @@ public final class SoftOffloadTarget implements OffloadTarget {
         b.handle().miniportContext(object);
     }
 
-    /** A copy of {@code d} with another state, send data and buffered data, and no out-of-order data. */
+    /**
+     * A copy of {@code d} with another state, send data and buffered data, and no out-of-order data (or the given);
+     * the sender's loss-recovery extension ({@link TcpDelegated#lossRecovery()}) is kept, so a connection moved in
+     * the middle of a loss episode goes on with it on either side.
+     */
     static TcpDelegated withData(TcpDelegated d, TcpState state, byte[] sendData, byte[] receivedData) {
         return withData(d, state, sendData, receivedData, List.of());
     }
@@ -955,7 +959,7 @@ public final class SoftOffloadTarget implements OffloadTarget {
                 d.maxSndWnd(), d.sndWl1(), d.cWnd(), d.ssThresh(), d.sRtt(), d.rttVar(), d.tsRecent(),
                 d.tsRecentAge(), d.tsTime(), d.totalRt(), d.dupAckCount(), d.sndWndProbeCount(),
                 d.keepAliveProbeCount(), d.keepAliveTimeoutDelta(), d.retransmitCount(), d.retransmitTimeoutDelta(),
-                d.dWnd(), sendData, receivedData, outOfOrder);
+                d.dWnd(), sendData, receivedData, outOfOrder, d.lossRecovery());
     }
 
     // ======================================================================================= terminate (§3.2)

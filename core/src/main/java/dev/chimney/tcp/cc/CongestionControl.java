@@ -51,6 +51,23 @@ public interface CongestionControl {
     /** The retransmission timer expired (RFC 5681 §3.1 eq. 4, cwnd = 1 MSS, loss window). */
     void onRetransmitTimeout(long inFlight, long nowNs);
 
+    /**
+     * The last window reduction was spurious: every retransmission of the loss episode turned out to be a duplicate
+     * (RFC 3708 D-SACK detection). Takes the reduction back — cwnd and ssthresh at least what they were before it
+     * (RFC 4015 §3.2 response, Linux's undo) — and leaves recovery. {@code priorCwnd} and {@code priorSsthresh} are
+     * the values the engine read just before it reported the loss. A controller that cannot undo ignores this.
+     */
+    default void onUndo(long priorCwnd, long priorSsthresh, long nowNs) {
+    }
+
+    /**
+     * After {@link #restore}, for a connection moved in the middle of an RTO's recovery: {@code timeoutBackoff} — no
+     * new data was acknowledged since the timeout (a repeated RTO holds ssthresh, RFC 5681 §3.1); {@code
+     * slowStartAfterTimeout} — the slow start that follows a timeout is still under way (RFC 3465 §2.3, L = 1 SMSS).
+     */
+    default void restoreTimeoutState(boolean timeoutBackoff, boolean slowStartAfterTimeout) {
+    }
+
     /** The connection was idle longer than one RTO (RFC 5681 §4.1 restart window). */
     void onIdleRestart(long nowNs);
 

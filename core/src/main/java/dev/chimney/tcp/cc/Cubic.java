@@ -54,6 +54,9 @@ public final class Cubic extends WindowControl {
     /** Fractional bytes of increase not yet added to the integer cwnd. */
     private double pendingIncreaseBytes;
     private long srttNs;
+    /** W_max and cwnd_prior before the last congestion event, restored if it is undone (RFC 4015 §3.2). */
+    private double undoWMaxSegments;
+    private double undoCwndPriorSegments;
 
     /** CUBIC with RFC 5681 IW, SACK (RFC 6675) recovery and fast convergence. Call {@link #init} before use. */
     public Cubic() {
@@ -136,6 +139,8 @@ public final class Cubic extends WindowControl {
     @Override
     void onCongestionEvent(final boolean timeout, final long nowNs) {
         final double cwndSegments = segments(cwnd);
+        undoWMaxSegments = wMaxSegments;
+        undoCwndPriorSegments = cwndPriorSegments;
         // RFC 9438 §4.7 fast convergence: a flow losing below its previous W_max releases bandwidth.
         if (fastConvergence && cwndSegments < wMaxSegments) {
             wMaxSegments = cwndSegments * (1.0 + BETA_CUBIC) / 2.0;
@@ -147,6 +152,17 @@ public final class Cubic extends WindowControl {
         pendingIncreaseBytes = 0;
         // RFC 9438 §4.8: the first epoch after a timeout uses K = 0 and W_max = cwnd at its start.
         plateauStart = timeout;
+    }
+
+    @Override
+    void onCongestionEventUndone(final long nowNs) {
+        // The loss was not one: the curve's plateau is where it was before, and a fresh epoch starts from the restored
+        // window at the next ACK (plateau-start when the window is at or above it).
+        wMaxSegments = Math.max(undoWMaxSegments, segments(cwnd));
+        cwndPriorSegments = undoCwndPriorSegments;
+        epochStartNs = NO_EPOCH;
+        plateauStart = false;
+        pendingIncreaseBytes = 0;
     }
 
     @Override

@@ -108,6 +108,13 @@ abstract sealed class WindowControl implements CongestionControl permits NewReno
     }
 
     @Override
+    public final void restoreTimeoutState(final boolean backoff, final boolean afterTimeout) {
+        requireInitialised("restoreTimeoutState");
+        timeoutBackoff = backoff;
+        slowStartAfterTimeout = afterTimeout && cwnd < ssthresh;
+    }
+
+    @Override
     public final void onAck(final long ackedBytes, final long inFlightBeforeAck, final long rttNs, final long nowNs) {
         requireInitialised("onAck");
         if (rttNs > 0) {
@@ -196,6 +203,20 @@ abstract sealed class WindowControl implements CongestionControl permits NewReno
     }
 
     @Override
+    public final void onUndo(final long priorCwnd, final long priorSsthresh, final long nowNs) {
+        requireInitialised("onUndo");
+        // RFC 4015 §3.2 / Linux tcp_undo_cwnd_reduction: restore what the spurious congestion event took, but never
+        // shrink what the connection has grown to since.
+        cwnd = clamp(Math.max(cwnd, priorCwnd), mss, MAX_WINDOW_BYTES);
+        ssthresh = clamp(Math.max(ssthresh, priorSsthresh), 2L * mss, MAX_WINDOW_BYTES);
+        bytesAckedInAvoidance = 0;
+        inRecovery = false;
+        timeoutBackoff = false;
+        slowStartAfterTimeout = false;
+        onCongestionEventUndone(nowNs);
+    }
+
+    @Override
     public final void onIdleRestart(final long nowNs) {
         requireInitialised("onIdleRestart");
         // RFC 5681 §4.1: RW = min(IW, cwnd).
@@ -228,6 +249,10 @@ abstract sealed class WindowControl implements CongestionControl permits NewReno
     }
 
     void onRttSample(final long rttNs) {
+    }
+
+    /** The last {@link #onCongestionEvent} was spurious (see {@link #onUndo}): restore private state it changed. */
+    void onCongestionEventUndone(final long nowNs) {
     }
 
     void onInit(final long nowNs) {

@@ -120,12 +120,16 @@ abstract class ReceiveConformance extends SendConformance {
         assertEquals(0, zero.bytesTransferred());
         w.rec.indicationPolicy = (h, d) -> ReceiveIndication.Result.NONE;
         byte[] first = ChimneyWorld.pattern(2000, 1);
+        int peerBase = c.peerEnd.connection.sndUna();
         w.peerWrite(c, first);
         w.run(300 * MS);
         assertEquals(1, w.rec.indications.size(), "refused once");
         byte[] second = ChimneyWorld.pattern(3000, 2);
         w.peerWrite(c, second);
-        w.runUntil(() -> c.peerEnd.connection.unacknowledgedBytes() == 0, 2 * S, "all acknowledged");
+        // peerWrite runs on the peer's loop later: wait for both writes' bytes to be acknowledged, not merely for an
+        // empty send buffer (which it may still be before the second write runs)
+        w.runUntil(() -> c.peerEnd.connection.sndUna() - peerBase == 5000
+                && c.peerEnd.connection.unacknowledgedBytes() == 0, 2 * S, "all acknowledged");
         assertEquals(1, w.rec.indications.size(), "R-RIND-3/R-DLV-2: no new indication until a post");
         BlockList q = w.queryTcp(o);
         assertEquals(5000, q.receiveBacklogSize(), "R-STATE-10: bytes buffered in the target");
