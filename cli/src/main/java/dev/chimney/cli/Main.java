@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code ./chimney}. */
 @Command(name = "chimney", mixinStandardHelpOptions = true, version = "chimney 0.1.0",
         description = "A user-space TCP/IP stack with TCP chimney offload.",
-        subcommands = {DemoCommand.class, RunCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, RunCommand.class, CtlCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @Override

@@ -1,5 +1,6 @@
 package dev.chimney.cli;
 
+import dev.chimney.cli.control.ControlServer;
 import dev.chimney.ip.IpCidr;
 import dev.chimney.wire.IpAddress;
 import dev.chimney.wire.MacAddress;
@@ -107,6 +108,11 @@ public final class RunCommand implements Callable<Integer> {
                     + "${DEFAULT-VALUE}.")
     String offload = RunSettings.DEFAULT_OFFLOAD;
 
+    @Option(names = "--control", paramLabel = "PORT",
+            description = "Serve the control API and the live dashboard on 127.0.0.1:PORT of the stack's network "
+                    + "namespace (0: any free port, printed at start); see 'chimney ctl'.")
+    Integer controlPort;
+
     @Option(names = "--shutdown-timeout-ms", paramLabel = "MS",
             description = "How long shutdown waits for the peers to acknowledge our FINs (default ${DEFAULT-VALUE}).")
     long shutdownTimeoutMs = 3000;
@@ -176,11 +182,22 @@ public final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         RunSettings settings = settings();
+        if (controlPort != null && (controlPort < 0 || controlPort > 65535)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--control must be 0..65535, got "
+                    + controlPort);
+        }
         PrintWriter out = spec.commandLine().getOut();
         CountDownLatch stop = new CountDownLatch(1);
         Signals.onTermination(stop::countDown);
-        try (StackRunner runner = StackRunner.start(settings)) {
+        // the control port is bound before the TAP opens, so a port in use fails with nothing to undo
+        try (ControlServer control = controlPort == null ? null : ControlServer.bind(controlPort, settings.netns());
+                StackRunner runner = StackRunner.start(settings)) {
             out.println(runner.describe());
+            if (control != null) {
+                control.attach(runner.stack());
+                out.println("chimney run: control API and dashboard on " + control.url() + " (chimney ctl --control "
+                        + control.port() + (settings.netns() == null ? "" : " --netns " + settings.netns()) + ")");
+            }
             out.flush();
             stop.await();
             boolean clean = runner.shutdown();

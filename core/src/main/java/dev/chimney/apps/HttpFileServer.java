@@ -15,7 +15,9 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
  * A small static-file HTTP/1.1 server (RFC 9110, RFC 9112) on the loop: GET and HEAD of regular files under a root
@@ -54,6 +56,11 @@ public final class HttpFileServer implements AutoCloseable {
             return new Config(8192, 1024, 60_000_000_000L, 64 * 1024);
         }
     }
+
+    /** First size of a connection's request-head buffer. */
+    private static final int INITIAL_REQUEST_BYTES = 1024;
+    /** Header lines end in CRLF or a bare LF (RFC 9112 §2.2); compiled once, not per request. */
+    private static final Pattern LINE_BREAK = Pattern.compile("\r?\n");
 
     private final SocketStack sockets;
     private final TcpChannelServer server;
@@ -127,7 +134,11 @@ public final class HttpFileServer implements AutoCloseable {
     }
 
     private final class Connection implements TcpChannelHandler {
-        private final byte[] request = new byte[config.maxRequestHeadBytes()];
+        /**
+         * The request head read so far: small at first (a typical head is a few hundred bytes), doubled as a longer
+         * one arrives, up to maxRequestHeadBytes — a short connection does not cost a full-size buffer.
+         */
+        private byte[] request = new byte[Math.min(INITIAL_REQUEST_BYTES, config.maxRequestHeadBytes())];
         private int requestLength;
         /** Bytes of a request body still to skip (a GET with Content-Length). */
         private long skipBody;
@@ -201,6 +212,9 @@ public final class HttpFileServer implements AutoCloseable {
                 if (tryRequest(ch)) {
                     continue;
                 }
+                if (requestLength == request.length && request.length < config.maxRequestHeadBytes()) {
+                    request = Arrays.copyOf(request, Math.min(2 * request.length, config.maxRequestHeadBytes()));
+                }
                 if (requestLength == request.length) {
                     respondError(ch, 431, "Request Header Fields Too Large", true);
                     return;
@@ -266,7 +280,7 @@ public final class HttpFileServer implements AutoCloseable {
         }
 
         private void handle(TcpChannel ch, String head) {
-            String[] lines = head.split("\r?\n");
+            String[] lines = LINE_BREAK.split(head);
             String[] parts = lines[0].split(" ");
             if (parts.length != 3 || parts[0].isEmpty() || !parts[2].startsWith("HTTP/1.")) {
                 respondError(ch, 400, "Bad Request", true);

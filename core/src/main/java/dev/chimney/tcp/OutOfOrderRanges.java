@@ -7,13 +7,15 @@ package dev.chimney.tcp;
  * acknowledged or SACKed, so dropping it loses nothing).
  */
 final class OutOfOrderRanges {
-    private final int[] starts;
-    private final int[] ends;
+    private static final int[] NONE = new int[0];
+    private final int maxRanges;
+    /** Made with the first range: most connections never receive out of order (issue 9: short connections). */
+    private int[] starts = NONE;
+    private int[] ends = NONE;
     private int count;
 
     OutOfOrderRanges(int maxRanges) {
-        this.starts = new int[maxRanges];
-        this.ends = new int[maxRanges];
+        this.maxRanges = maxRanges;
     }
 
     int count() {
@@ -38,7 +40,7 @@ final class OutOfOrderRanges {
 
     /** Would adding [start, end) fit in the bounded table? */
     boolean canAdd(int start, int end) {
-        if (count < starts.length) {
+        if (count < maxRanges) {
             return true;
         }
         for (int i = 0; i < count; i++) {
@@ -53,6 +55,10 @@ final class OutOfOrderRanges {
     boolean add(int start, int end) {
         if (!canAdd(start, end)) {
             return false;
+        }
+        if (starts.length == 0) {
+            starts = new int[maxRanges];
+            ends = new int[maxRanges];
         }
         int i = 0;
         while (i < count && ends[i] < start) {

@@ -37,6 +37,9 @@ public final class TcpConfig {
     final long tickNs;
     final int sendBufferBytes;
     final int receiveBufferBytes;
+    final int initialSendBufferBytes;
+    final int initialReceiveBufferBytes;
+    final long bufferPoolBytes;
     final boolean windowScaling;
     final boolean timestamps;
     final boolean sack;
@@ -79,6 +82,9 @@ public final class TcpConfig {
         this.tickNs = 1_000_000_000L / b.ticksPerSecond;
         this.sendBufferBytes = b.sendBufferBytes;
         this.receiveBufferBytes = b.receiveBufferBytes;
+        this.initialSendBufferBytes = b.initialSendBufferBytes; // as set: capped where used, so toBuilder keeps it
+        this.initialReceiveBufferBytes = b.initialReceiveBufferBytes;
+        this.bufferPoolBytes = b.bufferPoolBytes;
         this.windowScaling = b.windowScaling;
         this.timestamps = b.timestamps;
         this.sack = b.sack;
@@ -143,6 +149,9 @@ public final class TcpConfig {
         b.ticksPerSecond = ticksPerSecond;
         b.sendBufferBytes = sendBufferBytes;
         b.receiveBufferBytes = receiveBufferBytes;
+        b.initialSendBufferBytes = initialSendBufferBytes;
+        b.initialReceiveBufferBytes = initialReceiveBufferBytes;
+        b.bufferPoolBytes = bufferPoolBytes;
         b.windowScaling = windowScaling;
         b.timestamps = timestamps;
         b.sack = sack;
@@ -197,6 +206,20 @@ public final class TcpConfig {
     /** Retransmissions of one segment before the connection gives up (RFC 1122 §4.2.3.5 R2, as a count). */
     public int maxRetransmissions() {
         return maxRetransmissions;
+    }
+
+    /** The send buffer's starting size (at most {@link #sendBufferBytes()}); see the builder method. */
+    public int initialSendBufferBytes() {
+        return Math.min(initialSendBufferBytes, sendBufferBytes);
+    }
+
+    /** The receive buffer's starting size (at most {@link #receiveBufferBytes()}); see the builder method. */
+    public int initialReceiveBufferBytes() {
+        return Math.min(initialReceiveBufferBytes, receiveBufferBytes);
+    }
+
+    public long bufferPoolBytes() {
+        return bufferPoolBytes;
     }
 
     public long delayedAckNs() {
@@ -258,6 +281,9 @@ public final class TcpConfig {
         private int ticksPerSecond = 1000;
         private int sendBufferBytes = 256 * 1024;
         private int receiveBufferBytes = 256 * 1024;
+        private int initialSendBufferBytes = 16 * 1024;
+        private int initialReceiveBufferBytes = 64 * 1024;
+        private long bufferPoolBytes = 16L << 20;
         private boolean windowScaling = true;
         private boolean timestamps = true;
         private boolean sack = true;
@@ -372,14 +398,63 @@ public final class TcpConfig {
             return this;
         }
 
+        /**
+         * Largest send buffer (SO_SNDBUF; Linux tcp_wmem[2]): most bytes a connection holds written and not yet
+         * acknowledged. A connection starts at {@link #initialSendBufferBytes} and grows towards twice its congestion
+         * window (Linux's tcp_sndbuf_expand: a window in flight plus a window queued behind it, so the sender never
+         * waits for the application) up to this. Default 256 KiB, as before autotuning: enough for a LAN (about
+         * 250 MB/s at a 1 ms round trip). Linux allows 4 MiB; with autotuning a larger maximum costs memory only on
+         * the connections whose window grows that far, so raise it for long fat paths.
+         */
         public Builder sendBufferBytes(int v) {
             this.sendBufferBytes = v;
             return this;
         }
 
-        /** Receive buffer; the advertised window comes from its free space (spec §2.6 InitialRcvWnd). */
+        /**
+         * Largest receive buffer (Linux tcp_rmem[2]); the advertised window comes from its free space (spec §2.6
+         * InitialRcvWnd), and the SYN's window scale from this maximum, since the scale cannot change later (RFC
+         * 7323 §2.2). A connection starts at {@link #initialReceiveBufferBytes} and autotuning (dynamic
+         * right-sizing, as Linux's tcp_rcv_space_adjust) grows it to twice what the application reads per round trip,
+         * up to this. Default 256 KiB, as before autotuning (Linux allows 6 MiB): raising it costs memory only on
+         * connections whose application reads fast enough to need the window.
+         */
         public Builder receiveBufferBytes(int v) {
             this.receiveBufferBytes = v;
+            return this;
+        }
+
+        /**
+         * Starting send buffer (Linux tcp_wmem[1], also 16 KiB by default): what an application may queue before the
+         * congestion window has grown. Enough for a typical response in one write; a bulk writer's buffer follows
+         * its congestion window from there. Capped by {@link #sendBufferBytes}. Memory is taken only for what is
+         * queued, whatever the size.
+         */
+        public Builder initialSendBufferBytes(int v) {
+            this.initialSendBufferBytes = v;
+            return this;
+        }
+
+        /**
+         * Starting receive buffer, i.e. the first window offered (default 64 KiB, Linux's initial window with its
+         * default tcp_rmem[1] of 128 KiB): large enough that a sender's first round trips of slow start are never
+         * window-limited (autotuning takes over from there), small enough that a connection whose application does
+         * not read holds little. It is a promise of room, not memory: storage is taken only for bytes that arrive.
+         * Capped by {@link #receiveBufferBytes}.
+         */
+        public Builder initialReceiveBufferBytes(int v) {
+            this.initialReceiveBufferBytes = v;
+            return this;
+        }
+
+        /**
+         * Most bytes of buffer storage the stack keeps for reuse (default 16 MiB, 0 = none): connections give their
+         * ring arrays back when they empty for good (FIN, close, TIME_WAIT) and take recycled ones for new data, so
+         * short connections allocate no buffers. 16 MiB holds 4096 rings of 4 KiB or 64 of 256 KiB — a loop's
+         * concurrent short connections, or a few bulk ones, without holding memory a quiet loop does not need.
+         */
+        public Builder bufferPoolBytes(long v) {
+            this.bufferPoolBytes = v;
             return this;
         }
 
@@ -585,6 +660,15 @@ public final class TcpConfig {
             if (sendBufferBytes < 1 || receiveBufferBytes < 1 || receiveBufferBytes > (1 << 30)) {
                 throw new IllegalArgumentException("buffer sizes must be in 1..2^30 bytes, got send="
                         + sendBufferBytes + " receive=" + receiveBufferBytes);
+            }
+            if (initialSendBufferBytes < 1 || initialReceiveBufferBytes < 1) {
+                throw new IllegalArgumentException("initial buffer sizes must be at least 1 byte (they are capped by "
+                        + "sendBufferBytes/receiveBufferBytes), got send=" + initialSendBufferBytes + " receive="
+                        + initialReceiveBufferBytes);
+            }
+            if (bufferPoolBytes < 0) {
+                throw new IllegalArgumentException("bufferPoolBytes must be >= 0 (0 = no pool), got "
+                        + bufferPoolBytes);
             }
             if (minRtoNs <= 0 || initialRtoNs < minRtoNs || maxRtoNs < initialRtoNs) {
                 throw new IllegalArgumentException("need 0 < minRtoNs <= initialRtoNs <= maxRtoNs, got " + minRtoNs

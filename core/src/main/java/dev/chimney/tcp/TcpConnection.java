@@ -61,6 +61,9 @@ import java.util.Objects;
  *   <li>An out-of-order FIN: dropped (it was never acknowledged); the peer retransmits it.
  *   <li>The largest segment received (the peer's full size for "ACK every second full-sized segment"): relearned
  *       from the next segment; until then the RFC 9293 default MSS is assumed, which can only make ACKs earlier.
+ *   <li>Buffer autotuning (the receive buffer's capacity and read-rate interval, the receiver's RTT estimate, the
+ *       send buffer's capacity): not carried; an import starts from the initial sizes, raised to hold the data and
+ *       the window the snapshot carries, and grows again with use. Capacities never go down, so no window shrinks.
  *   <li>The time data was last sent (RFC 5681 §4.1 idle restart): taken as the import time, so an idle period
  *       spanning the move restarts the window one RTO later than it would have.
  *   <li>Whether the keepalive timer runs for blind-attack mitigation: derived — it does when the timer runs while
@@ -286,6 +289,15 @@ public final class TcpConnection {
     private int unackedBytes;
     /** Largest in-order payload received: the estimate of the peer's full segment size (reset on import). */
     private int largestSegmentReceived;
+    /**
+     * The receiver's round-trip estimate for receive-buffer autotuning (Linux rcv_rtt_est), 0 until measured: from
+     * the echoed timestamps of full-sized data segments, else from how long a window's worth of data takes to
+     * arrive (measured from {@code rcvRttStartNs} until RCV.NXT passes {@code rcvRttSeq}). Not carried by export;
+     * kept across park and resume (the path is the same).
+     */
+    private long rcvRttNs;
+    private int rcvRttSeq;
+    private long rcvRttStartNs = Long.MIN_VALUE;
     private long delayedAckDeadlineNs = Long.MAX_VALUE;
     private long timeWaitDeadlineNs = Long.MAX_VALUE;
     private boolean peerFinPending;
@@ -380,8 +392,14 @@ public final class TcpConnection {
         this.pathMtu = pathMtu;
         this.key = new TcpStack.FlowKey(localAddress, localPort, remoteAddress, remotePort);
         this.cached = cached;
-        this.sendBuffer = new SendBuffer(config.sendBufferBytes);
-        this.receiveBuffer = new ReceiveBuffer(Math.max(config.receiveBufferBytes, cached.initialRcvWnd()));
+        // Buffers start small and grow with use up to their maxima (TcpConfig); storage comes from the stack's pool.
+        // An InitialRcvWnd above the configured maximum is an explicit size (spec §2.6, SO_RCVBUF; an offload
+        // target configures a 1-byte maximum so that each connection gets exactly its InitialRcvWnd): used as is.
+        boolean explicitReceive = cached.initialRcvWnd() > config.receiveBufferBytes;
+        int maxReceive = explicitReceive ? cached.initialRcvWnd() : config.receiveBufferBytes;
+        this.sendBuffer = new SendBuffer(config.initialSendBufferBytes, config.sendBufferBytes, stack.bufferPool());
+        this.receiveBuffer = new ReceiveBuffer(explicitReceive ? maxReceive : config.initialReceiveBufferBytes,
+                maxReceive, stack.bufferPool());
         this.outOfOrder = new OutOfOrderRanges(config.maxOutOfOrderRanges);
         this.segmentationOffloadBytes = Math.max(0, stack.output().segmentationOffloadBytes(localAddress,
                 remoteAddress));
@@ -434,9 +452,19 @@ public final class TcpConnection {
         this.listener = l == null ? NO_LISTENER : l;
     }
 
-    /** Bytes of send and receive buffer storage this connection holds (allocated on first use). */
+    /** Bytes of send and receive buffer storage this connection holds now (taken on first use, given back empty). */
     public long bufferBytesAllocated() {
         return (long) sendBuffer.allocatedBytes() + receiveBuffer.allocatedBytes();
+    }
+
+    /** The receive buffer's size now: what the advertised window may cover (autotuned, see TcpConfig). */
+    public int receiveBufferCapacity() {
+        return receiveBuffer.capacity();
+    }
+
+    /** The send buffer's size now: most bytes written and not yet acknowledged (autotuned, see TcpConfig). */
+    public int sendBufferCapacity() {
+        return sendBuffer.capacity();
     }
 
     /** Bytes the application can read now. */
@@ -446,6 +474,7 @@ public final class TcpConnection {
 
     /** Bytes the application can write now. */
     public int writableBytes() {
+        expandSendBuffer();
         return d.state.canSend() && !finAfterHandshake ? sendBuffer.free() : 0;
     }
 
@@ -481,6 +510,40 @@ public final class TcpConnection {
     /** Current congestion window (bytes). */
     public long cwnd() {
         return cc == null ? 0 : cc.cwnd();
+    }
+
+    /**
+     * Retransmissions of the oldest unacknowledged segment since it was last acknowledged (the RFC 6298 §5.5
+     * backoff count; the delegated RetransmitCount of spec §2.7). Diagnostics.
+     */
+    public int retransmitCount() {
+        return d.retransmitCount;
+    }
+
+    /**
+     * Data bytes the peer has acknowledged on this connection (SYN and FIN not counted), modulo 2^32: sequence
+     * space is all the engine keeps. While parked it counts the bytes the offload target completed (spec §4.1.3).
+     * Diagnostics: control tools accumulate deltas for totals beyond 4 GiB.
+     */
+    public long bytesAcknowledged() {
+        if (!d.state.isSynchronized()) {
+            return 0;
+        }
+        int una = dataPath != null ? parkedSendSeq : d.sndUna;
+        int fin = d.state == TcpState.FIN_WAIT_2 || d.state == TcpState.TIME_WAIT ? 1 : 0;
+        return Integer.toUnsignedLong(una - iss - 1 - fin);
+    }
+
+    /**
+     * Data bytes received in order on this connection (SYN and FIN not counted), modulo 2^32; while parked, the
+     * bytes the offload target delivered. Diagnostics.
+     */
+    public long bytesReceived() {
+        if (!d.state.isSynchronized()) {
+            return 0;
+        }
+        int nxt = dataPath != null ? parkedRcvSeq : d.rcvNxt;
+        return Integer.toUnsignedLong(nxt - irs - 1 - (peerFinReceived ? 1 : 0));
     }
 
     /** Snapshot of the delegated send/receive sequence variables, for tests and diagnostics. */
@@ -529,6 +592,7 @@ public final class TcpConnection {
      */
     public int write(MemorySegment src, long offset, int length) {
         checkWritable();
+        expandSendBuffer();
         return afterWrite(sendBuffer.write(src, offset, length));
     }
 
@@ -542,7 +606,19 @@ public final class TcpConnection {
     public int write(byte[] src, int offset, int length) {
         Objects.checkFromIndexSize(offset, length, src.length);
         checkWritable();
+        expandSendBuffer();
         return afterWrite(sendBuffer.write(src, offset, length));
+    }
+
+    /**
+     * Send-buffer autotuning (Linux tcp_sndbuf_expand): room for twice the congestion window — one window in flight
+     * and one queued behind it, so the sender never waits for the application — up to TcpConfig.sendBufferBytes.
+     * Asked for when the application writes, so an idle connection's buffer stays as it is.
+     */
+    private void expandSendBuffer() {
+        if (cc != null) {
+            sendBuffer.expandTo((int) Math.min(Integer.MAX_VALUE, 2 * cc.cwnd()));
+        }
     }
 
     private void checkWritable() {
@@ -581,10 +657,12 @@ public final class TcpConnection {
             }
             return n;
         }
-        if (d.state.isSynchronized() && d.state != TcpState.TIME_WAIT && !peerFinReceived
-                && windowUpdateWorthSending()) {
-            ackNow = true;
-            afterApiCall();
+        if (d.state.isSynchronized() && d.state != TcpState.TIME_WAIT && !peerFinReceived) {
+            receiveBuffer.autotune(stack.nowNs(), receiveRttNs(), ourMss()); // a larger window, if it reads fast
+            if (windowUpdateWorthSending()) {
+                ackNow = true;
+                afterApiCall();
+            }
         }
         return n;
     }
@@ -670,6 +748,7 @@ public final class TcpConnection {
         }
         if (newCached.initialRcvWnd() != old.initialRcvWnd()) {
             receiveBuffer.grow(newCached.initialRcvWnd());
+            receiveBuffer.fix(); // an explicit size, as SO_RCVBUF: autotuning stops (Linux SOCK_RCVBUF_LOCK)
             ackNow = true; // TCP_FLAG_UPDATE_RCV_WND: advertise the new window
         }
         if (dataPath != null) {
@@ -782,7 +861,8 @@ public final class TcpConnection {
 
     private int ourScale() {
         int scale = 0;
-        while (scale < 14 && (65535L << scale) < receiveBuffer.capacity()) {
+        // from the largest the buffer may grow to: the scale is fixed at the handshake (RFC 7323 §2.2)
+        while (scale < 14 && (65535L << scale) < receiveBuffer.maxCapacity()) {
             scale++;
         }
         return scale;
@@ -1122,7 +1202,7 @@ public final class TcpConnection {
         }
         switch (d.state) {
             case ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK -> {
-                return sequenceAcceptable(seg.seq(), segLen, Math.max(receiveBuffer.capacity(), d.rcvWnd));
+                return sequenceAcceptable(seg.seq(), segLen, Math.max(receiveBuffer.maxCapacity(), d.rcvWnd));
             }
             default -> {
                 return false; // SYN-RECEIVED (the ACK completes a handshake) and TIME-WAIT have nothing to take
@@ -1357,8 +1437,8 @@ public final class TcpConnection {
     // RACK-TLP loss detection (RFC 8985), PRR (RFC 6937), spurious-retransmission undo (RFC 3708)
     // =============================================================================================================
 
-    /** SRTT in nanoseconds (0 before the first sample). */
-    private long srttNs() {
+    /** SRTT in nanoseconds (RFC 6298 §2; 0 before the first sample). Public for diagnostics (control tools). */
+    public long srttNs() {
         return d.sRtt8 * tickNs / 8;
     }
 
@@ -1578,13 +1658,24 @@ public final class TcpConnection {
     /**
      * RFC 8985 §7.2: whether a loss probe may be scheduled — open (no recovery, nothing SACKed or lost), no probe
      * episode open, an RTT measured, data outstanding under a running, not backed-off RTO, and no reordering timer
-     * (§8: the timers exclude each other).
+     * (§8: the timers exclude each other). Not once our FIN is out: see {@link #finInFlight()}.
      */
     private boolean rackProbeAllowed() {
         return phase == LossRecoveryState.Phase.OPEN && !rack.tlpPending() && rack.sackedBytes() == 0
                 && rack.lostBytes() == 0 && d.sRtt8 != 0 && d.sndMax != d.sndUna && armedKind == RtxKind.RETRANSMIT
                 && d.retransmitCount == 0 && d.retransmitDeadlineNs != Long.MAX_VALUE
-                && reorderDeadlineNs == Long.MAX_VALUE && d.state.isSynchronized();
+                && reorderDeadlineNs == Long.MAX_VALUE && d.state.isSynchronized() && !finInFlight();
+    }
+
+    /**
+     * True when our FIN has been sent and is not yet acknowledged. A FIN tail is left to the RTO, as the classic TLP
+     * leaves it: the probe would be the FIN segment again, and a probe made spurious by a queue (the PTO is only
+     * 2·SRTT) arrives after the original FIN — at a peer already in TIME-WAIT when we are in LAST-ACK, which
+     * acknowledges it (RFC 9293 §3.10.7.4) after we have closed on its first ACK, so we answer with an RST
+     * (§3.10.7.1): a normal close would end in a reset. The RTO, at least 200 ms, is not made spurious by a queue.
+     */
+    private boolean finInFlight() {
+        return d.state.finUnacknowledged() && d.sndMax - d.sndUna == sendBuffer.length() + 1;
     }
 
     /**
@@ -1616,7 +1707,7 @@ public final class TcpConnection {
      */
     private void rackSendProbe(long nowNs) {
         if (phase != LossRecoveryState.Phase.OPEN || armedKind != RtxKind.RETRANSMIT || d.sndMax == d.sndUna
-                || !d.state.isSynchronized() || rack.tlpPending() || d.retransmitCount > 0) {
+                || !d.state.isSynchronized() || rack.tlpPending() || d.retransmitCount > 0 || finInFlight()) {
             return;
         }
         int sent = d.sndNxt - d.sndUna;
@@ -1712,6 +1803,7 @@ public final class TcpConnection {
         if (len > 0) {
             int distance = seq - d.rcvNxt;
             if (distance == 0) {
+                sampleReceiveRtt(nowNs, seg, len);
                 receiveBuffer.store(0, seg.payloadMemory(), off, len);
                 boolean hadHoles = !outOfOrder.isEmpty();
                 int extra = outOfOrder.advance(len);
@@ -1754,6 +1846,45 @@ public final class TcpConnection {
         if (peerFinPending && peerFinSeq == d.rcvNxt && !peerFinReceived) {
             receiveFin(nowNs);
         }
+    }
+
+    /**
+     * Receiver-side RTT sampling for autotuning (Linux tcp_rcv_rtt_measure_ts / tcp_rcv_rtt_measure), for an
+     * in-order segment of {@code len} bytes about to be taken. With timestamps, the segment's TSecr is the TSval of
+     * an ACK of ours the sender answered, so now − TSecr is a round trip; only full-sized segments count (a small
+     * one may answer an old ACK after an idle period), smoothed by 1/8. Without, the time a whole window takes to
+     * arrive, least of the samples (a window cannot arrive faster than a round trip, only slower).
+     */
+    private void sampleReceiveRtt(long nowNs, TcpSegment seg, int len) {
+        if (constants.timestamps()) {
+            int fullSized = Math.min(ourMss() - TIMESTAMP_OPTION_BYTES, Math.max(DEFAULT_MSS_IPV4,
+                    largestSegmentReceived));
+            if (seg.hasTimestamp() && seg.tsEcr() != 0 && len >= fullSized) {
+                long ticks = tsNow(nowNs) - seg.tsEcr();
+                if (ticks >= 0 && ticks < Integer.MAX_VALUE) {
+                    long sample = Math.max(1, ticks) * tickNs; // a tick is the clock's resolution
+                    rcvRttNs = rcvRttNs == 0 ? sample : rcvRttNs + (sample - rcvRttNs) / 8;
+                }
+            }
+            return;
+        }
+        if (rcvRttStartNs != Long.MIN_VALUE && geq(d.rcvNxt + len, rcvRttSeq)) {
+            long sample = Math.max(1, nowNs - rcvRttStartNs);
+            rcvRttNs = rcvRttNs == 0 ? sample : Math.min(rcvRttNs, sample);
+            rcvRttStartNs = Long.MIN_VALUE;
+        }
+        if (rcvRttStartNs == Long.MIN_VALUE) {
+            rcvRttStartNs = nowNs;
+            rcvRttSeq = d.rcvNxt + Math.max(d.rcvWnd, ourMss()); // the window's right edge now
+        }
+    }
+
+    /** The round trip receive-buffer autotuning measures over: the receiver's own estimate, else the sender's. */
+    private long receiveRttNs() {
+        if (rcvRttNs > 0) {
+            return rcvRttNs;
+        }
+        return d.sRtt8 > 0 ? Math.max(1, d.sRtt8 / 8) * tickNs : 0;
     }
 
     /**
@@ -2234,6 +2365,8 @@ public final class TcpConnection {
     private void transmit() {
         stack.count(TcpCounter.SEGMENTS_OUT);
         stack.output().transmit(localAddress, remoteAddress, tx, cached);
+        // the payload points into the send ring, which goes back to the pool when it empties: keep no reference
+        tx.payload(MemorySegment.NULL, 0, 0);
     }
 
     /**
@@ -2715,6 +2848,18 @@ public final class TcpConnection {
 
     private void setState(TcpState s) {
         d.state = s;
+        // a buffer that can no longer fill gives its storage back once empty: TIME_WAIT holds none
+        switch (s) {
+            case FIN_WAIT_1, FIN_WAIT_2 -> sendBuffer.finish();
+            case CLOSE_WAIT -> receiveBuffer.finish();
+            case CLOSING, LAST_ACK, TIME_WAIT, CLOSED -> {
+                sendBuffer.finish();
+                receiveBuffer.finish();
+            }
+            default -> {
+                // SYN_SENT, SYN_RECEIVED, ESTABLISHED: both directions open
+            }
+        }
     }
 
     /** Moves to CLOSED, releases the timer and the 4-tuple, and queues the closed event if {@code notify}. */
@@ -2894,10 +3039,12 @@ public final class TcpConnection {
     /** Consumes up to {@code length} readable bytes as {@link #read} does, without copying them; returns the count. */
     public int skip(int length) {
         int n = receiveBuffer.skip(length);
-        if (n > 0 && d.state.isSynchronized() && d.state != TcpState.TIME_WAIT && !peerFinReceived
-                && windowUpdateWorthSending()) {
-            ackNow = true; // as read(): the window the application freed is worth announcing
-            afterApiCall();
+        if (n > 0 && d.state.isSynchronized() && d.state != TcpState.TIME_WAIT && !peerFinReceived) {
+            receiveBuffer.autotune(stack.nowNs(), receiveRttNs(), ourMss()); // as read()
+            if (windowUpdateWorthSending()) {
+                ackNow = true; // as read(): the window the application freed is worth announcing
+                afterApiCall();
+            }
         }
         return n;
     }
@@ -2928,11 +3075,14 @@ public final class TcpConnection {
         TcpConnection c = new TcpConnection(stack, snapshot.localAddress(), k.localPort(), snapshot.remoteAddress(),
                 k.remotePort(), snapshot.pathMtu(), snapshot.cached());
         long needRcv = (long) del.receivedDataLength() + Integer.toUnsignedLong(del.rcvWnd());
-        if (needRcv > c.receiveBuffer.capacity() || del.sendDataLength() > c.sendBuffer.capacity()) {
+        if (needRcv > c.receiveBuffer.maxCapacity() || del.sendDataLength() > c.sendBuffer.maxCapacity()) {
             throw new IllegalArgumentException("snapshot needs " + needRcv + " receive / " + del.sendDataLength()
-                    + " send buffer bytes, this stack has " + c.receiveBuffer.capacity() + " / "
-                    + c.sendBuffer.capacity() + "; raise receiveBufferBytes/sendBufferBytes");
+                    + " send buffer bytes, this stack has " + c.receiveBuffer.maxCapacity() + " / "
+                    + c.sendBuffer.maxCapacity() + "; raise receiveBufferBytes/sendBufferBytes");
         }
+        // the window the exporter advertised must stay covered (RFC 9293 §3.8.6.2.2), the data it held must fit
+        c.receiveBuffer.grow((int) needRcv);
+        c.sendBuffer.expandTo(del.sendDataLength());
         c.constants = k;
         byte[] send = del.sendData();
         c.sendBuffer.write(send, 0, send.length);

@@ -100,7 +100,7 @@ public final class TcpListener {
         }
         stack.count(TcpCounter.PASSIVE_OPENS);
         TcpConnection c = new TcpConnection(stack, local, localPort, remote, seg.sourcePort(),
-                stack.output().pathMtu(local, remote), TcpCached.defaults(stack.config()));
+                stack.output().pathMtu(local, remote), stack.defaultCached());
         c.owner = this;
         synQueue++;
         stack.add(c);

@@ -5,6 +5,7 @@ import dev.chimney.runtime.SeededRandom;
 import dev.chimney.wire.IpAddress;
 import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -73,6 +74,10 @@ public final class TcpStack {
     private final TcpSegment rst = new TcpSegment();
     private RateLimiter challengeAcks;
     private ConnectionObserver observer;
+    /** Ring storage recycled between this loop's connections (TcpConfig.bufferPoolBytes). */
+    private final BufferPool bufferPool;
+    /** The cached variables every new connection starts with: one immutable record, not one per connection. */
+    private final TcpCached defaultCached;
     /** Copy space for a segment whose data wraps a send ring; shared by all connections of this loop. */
     private byte[] scratch = new byte[0];
     private MemorySegment scratchMemory = MemorySegment.ofArray(scratch);
@@ -93,6 +98,8 @@ public final class TcpStack {
         this.output = Objects.requireNonNull(output, "output");
         this.random = Objects.requireNonNull(random, "random");
         this.isnSource = Objects.requireNonNull(isnSource, "isnSource");
+        this.bufferPool = new BufferPool(config.bufferPoolBytes);
+        this.defaultCached = TcpCached.defaults(config);
     }
 
     public TcpConfig config() {
@@ -120,6 +127,19 @@ public final class TcpStack {
 
     SeededRandom random() {
         return random;
+    }
+
+    BufferPool bufferPool() {
+        return bufferPool;
+    }
+
+    TcpCached defaultCached() {
+        return defaultCached;
+    }
+
+    /** Bytes of buffer storage kept for reuse by this stack's connections now (see TcpConfig.bufferPoolBytes). */
+    public long pooledBufferBytes() {
+        return bufferPool.pooledBytes();
     }
 
     long nowNs() {
@@ -156,6 +176,14 @@ public final class TcpStack {
             }
         }
         return n;
+    }
+
+    /**
+     * The connections in the demux table now (SYN_RECEIVED through TIME_WAIT, parked ones included), in no
+     * particular order: a copy, for diagnostics and control tools (call on the loop).
+     */
+    public List<TcpConnection> connections() {
+        return List.copyOf(connections.values());
     }
 
     int isn(IpAddress local, int localPort, IpAddress remote, int remotePort, long nowNs) {
@@ -230,7 +258,7 @@ public final class TcpStack {
                     + remotePort + " is in use");
         }
         TcpConnection c = new TcpConnection(this, local, localPort, remote, remotePort,
-                output.pathMtu(local, remote), TcpCached.defaults(config));
+                output.pathMtu(local, remote), defaultCached);
         c.listener(l);
         add(c);
         count(TcpCounter.ACTIVE_OPENS);

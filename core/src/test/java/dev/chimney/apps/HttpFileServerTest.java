@@ -159,6 +159,17 @@ class HttpFileServerTest {
     }
 
     @Test
+    void aLongRequestHeadWithinTheLimitIsServed() throws IOException {
+        // the head buffer starts at 1 KiB and grows on demand up to maxRequestHeadBytes (8 KiB by default)
+        String longHead = "GET /hello.txt HTTP/1.1\r\nX-Pad: " + "a".repeat(6_000) + "\r\n\r\n";
+        TwoHosts h = TwoHosts.simulated(SEED, TwoHosts.smallBuffers(), 2 * MS);
+        HttpTestClient c = exchange(h, List.of(longHead, HttpTestClient.get("/hello.txt")), List.of(false, false),
+                true);
+        assertEquals(200, c.responses.get(0).status());
+        assertEquals(200, c.responses.get(1).status(), "the next request on the same connection too");
+    }
+
+    @Test
     void oversizedRequestHeadIs431() throws IOException {
         String huge = "GET /hello.txt HTTP/1.1\r\nX-Pad: " + "a".repeat(10_000) + "\r\n\r\n";
         TwoHosts h = TwoHosts.simulated(SEED, TwoHosts.smallBuffers(), 2 * MS);

@@ -39,7 +39,9 @@ class TcpChannelWriteAllocationTest {
         boolean allZero = true;
         for (int w = 0; w < writers.length; w++) {
             long best = Long.MAX_VALUE;
-            TcpConfig config = TcpConfig.builder().sendBufferBytes(CHUNK * CALLS).build();
+            // a send buffer that takes every call's bytes from the start (no autotuned growth while counting)
+            TcpConfig config = TcpConfig.builder().sendBufferBytes(CHUNK * CALLS).initialSendBufferBytes(CHUNK * CALLS)
+                    .build();
             TwoHosts h = TwoHosts.simulated(5, config, MS);
             h.b.serve(null, 80, SocketOptions.defaults(), c -> new TcpChannelHandler() {
                 @Override

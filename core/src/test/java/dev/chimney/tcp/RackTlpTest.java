@@ -1,6 +1,7 @@
 package dev.chimney.tcp;
 
 import static dev.chimney.tcp.TcpFlags.ACK;
+import static dev.chimney.tcp.TcpFlags.FIN;
 import static dev.chimney.tcp.TcpFlags.PSH;
 import static dev.chimney.tcp.TcpFlags.SYN;
 import static dev.chimney.tcp.TcpHarness.LOCAL_ISN;
@@ -510,6 +511,52 @@ class RackTlpTest {
         h.expect(142 * MS, data(base, d, 2, true));
         assertEquals(0, h.stack.counter(TcpCounter.RETRANSMITTED_SEGMENTS));
         assertTrue(c.rackScoreboard().tlpPending() && !c.rackScoreboard().tlpIsRetrans());
+    }
+
+    @Test
+    void aFinTailInLastAckIsLeftToTheRtoNotProbed() {
+        // Regression (ChimneyTwinTest, seed 2): a probe made spurious by a queue carried our FIN again; it reached
+        // the peer after the original, in TIME-WAIT, whose ACK (RFC 9293 §3.10.7.4) met our connection already
+        // closed by the first one and drew an RST. With the FIN out, the tail waits for the RTO (as classic TLP).
+        TcpHarness h = new TcpHarness(sack().build());
+        TcpConnection c = measured(h);
+        int base = L + MSS;
+        h.send(60 * MS, peer(FIN | ACK, R, base).window(WINDOW));
+        assertEquals(TcpState.CLOSE_WAIT, c.state());
+        h.advanceTo(100 * MS);
+        byte[] d = bytes(3 * MSS, 17);
+        c.write(d);
+        c.shutdownOutput();
+        assertEquals(TcpState.LAST_ACK, c.state());
+        TcpHarness.Sent last = h.sent.peekLast();
+        assertTrue(last != null && (last.segment().flags() & FIN) != 0, "the FIN went out: " + h.sent);
+        h.sent.clear();
+        // the old schedule probed at 100 + 2·20 + 2 ms; now nothing until the RTO (200 ms), which resends the head
+        h.expectNothing(299_999_999);
+        h.expect(300 * MS, ours(ACK, base, R + 1, 8192).payload(seg(d, 0)));
+        assertEquals(0, h.stack.counter(TcpCounter.TAIL_LOSS_PROBES));
+        assertEquals(1, h.stack.counter(TcpCounter.RTO_EXPIRATIONS));
+        // the FIN's ACK closes the connection as usual
+        h.send(320 * MS, peer(ACK, R + 1, base + 3 * MSS + 1).window(WINDOW));
+        assertEquals(TcpState.CLOSED, c.state());
+    }
+
+    @Test
+    void withTheFinStillQueuedTheTailIsProbed() {
+        // the guard is the FIN sent, not the state: in FIN-WAIT-1 with data still unsent (the peer's window is
+        // full) the peer has not seen our FIN and cannot be in TIME-WAIT, so the probe goes as usual
+        TcpHarness h = new TcpHarness(sack().build());
+        TcpConnection c = measured(h);
+        int base = L + MSS;
+        h.send(60 * MS, ack(base).window(3 * MSS));
+        h.advanceTo(100 * MS);
+        byte[] d = bytes(4 * MSS, 18);
+        c.write(d);
+        c.shutdownOutput();
+        assertEquals(TcpState.FIN_WAIT_1, c.state());
+        assertEquals(3, drain(h).size());
+        h.expect(142 * MS, ours(ACK, base + 2 * MSS, R, 8192).payload(seg(d, 2)));
+        assertEquals(1, h.stack.counter(TcpCounter.TAIL_LOSS_PROBES));
     }
 
     @Test

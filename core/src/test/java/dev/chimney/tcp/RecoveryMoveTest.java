@@ -43,11 +43,13 @@ class RecoveryMoveTest {
 
     /**
      * SACK and timestamps (RTT samples from TSecr, whose clock travels with the connection — a segment timed by
-     * Karn's rule would not), NewReno with IW10: its window arithmetic survives restore exactly.
+     * Karn's rule would not), NewReno with IW10: its window arithmetic survives restore exactly. Buffers at their
+     * maxima from the start (no autotuning): the script writes all its segments in one write.
      */
     static TcpConfig config() {
-        return TcpHarness.plain().sack(true).timestamps(true).congestionControl(null).initialWindowSegments(10)
-                .build();
+        TcpConfig.Builder b = TcpHarness.plain().sack(true).timestamps(true).congestionControl(null)
+                .initialWindowSegments(10);
+        return b.initialSendBufferBytes(65_536).initialReceiveBufferBytes(8192).build();
     }
 
     /**
@@ -236,7 +238,7 @@ class RecoveryMoveTest {
         for (Side side : List.of(twin, mover)) {
             side.peer.expected = data;
             side.advanceTo(t);
-            side.c.write(data);
+            assertEquals(data.length, side.c.write(data), "the send buffer takes the whole script");
             side.drainInto(side.log, side.lastRound);
         }
         int moves = 0;

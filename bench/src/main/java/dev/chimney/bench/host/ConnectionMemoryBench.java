@@ -27,8 +27,14 @@ import java.util.Locale;
  * /proc/slabinfo (TCP, TCPv6) are printed beside it as the baseline of the same run, and the 4 KiB target.
  *
  * <p>Usage: {@code java -Xmx4g -cp bench/target/benchmarks.jar dev.chimney.bench.host.ConnectionMemoryBench
- * [connections] [bufferBytes]}; defaults 100000 and 1024. The buffer arrays are subtracted as held (array header
- * plus allocated bytes), so the figure does not depend on the buffer size chosen.
+ * [connections] [bufferBytes] [mode]}; defaults 100000, 1024 (0: TcpConfig's defaults) and {@code idle}. The
+ * buffer arrays are subtracted as held (array header plus allocated bytes), so the figure does not depend on the
+ * buffer size chosen. Modes:
+ * {@code idle} measures connections that never carried data; {@code exchanged} lets each client send a 100-byte
+ * request and its server answer 1,300 bytes first (an idle keep-alive connection; the total then includes the
+ * buffer storage such a connection still holds); {@code timewait} also has the server close after answering and
+ * the client close on end of stream, and measures the server's TIME_WAIT connections (what ApacheBench leaves for
+ * 60 s per request; the client side is gone, so the figures are per TIME_WAIT connection, not per pair end).
  */
 public final class ConnectionMemoryBench {
     private static final long MS = 1_000_000L;
@@ -92,13 +98,22 @@ public final class ConnectionMemoryBench {
     public static void main(String[] args) throws Exception {
         int connections = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
         int bufferBytes = args.length > 1 ? Integer.parseInt(args[1]) : 1024;
+        String mode = args.length > 2 ? args[2] : "idle";
+        if (!List.of("idle", "exchanged", "timewait").contains(mode)) {
+            throw new IllegalArgumentException("mode must be idle, exchanged or timewait, got " + mode);
+        }
+        boolean exchange = !mode.equals("idle");
+        boolean timeWait = mode.equals("timewait");
         Simulator sim = new Simulator(20261125L);
         EventLoop wireLoop = sim.newLoop("wire");
         EventLoop loopA = sim.newLoop("client");
         EventLoop loopB = sim.newLoop("server");
         Pipe pipe = new Pipe();
         wireLoop.register(pipe);
-        TcpConfig config = TcpConfig.builder().sendBufferBytes(bufferBytes).receiveBufferBytes(bufferBytes)
+        TcpConfig.Builder buffers = bufferBytes > 0
+                ? TcpConfig.builder().sendBufferBytes(bufferBytes).receiveBufferBytes(bufferBytes)
+                : TcpConfig.builder(); // 0: the defaults
+        TcpConfig config = buffers
                 .synQueueLimit(connections + 16).acceptBacklog(connections + 16).ephemeralPorts(1024, 65535).build();
         TcpStack client = new TcpStack(loopA, config, pipe.output(0), sim.random().fork("client"));
         TcpStack server = new TcpStack(loopB, config, pipe.output(1), sim.random().fork("server"));
@@ -106,11 +121,48 @@ public final class ConnectionMemoryBench {
         pipe.stacks[1] = server;
         int ports = (connections + PER_PORT - 1) / PER_PORT;
         List<TcpConnection> accepted = new ArrayList<>(connections);
+        byte[] request = new byte[100];
+        byte[] response = new byte[1300];
+        byte[] sink = new byte[4096];
+        // exchanged / timewait: the server answers 100 bytes with 1,300 (and closes, for timewait)
+        TcpConnection.Listener serverApp = new TcpConnection.Listener() {
+            @Override
+            public void onReadable(TcpConnection c) {
+                int n = c.read(sink, 0, sink.length);
+                if (n > 0) {
+                    c.write(response, 0, response.length);
+                    if (timeWait) {
+                        c.close();
+                    }
+                }
+            }
+        };
+        TcpConnection.Listener clientApp = new TcpConnection.Listener() {
+            @Override
+            public void onConnected(TcpConnection c) {
+                if (exchange) {
+                    c.write(request, 0, request.length);
+                }
+            }
+
+            @Override
+            public void onReadable(TcpConnection c) {
+                while (c.read(sink, 0, sink.length) > 0) {
+                    // the response
+                }
+                if (c.isEndOfStream()) {
+                    c.close();
+                }
+            }
+        };
         for (int p = 0; p < ports; p++) {
             server.listen(SERVER, 5001 + p, l -> {
                 TcpConnection c;
                 while ((c = l.accept()) != null) {
                     accepted.add(c);
+                    if (exchange) {
+                        c.listener(serverApp);
+                    }
                 }
             });
         }
@@ -119,8 +171,8 @@ public final class ConnectionMemoryBench {
         long before = usedHeapAfterGc();
         long t0 = System.nanoTime();
         for (int i = 0; i < connections; i++) {
-            opened.add(client.connect(CLIENT, SERVER, 5001 + i / PER_PORT, new TcpConnection.Listener() {
-            }));
+            // distinct local ports per server port: a random one could hit a 4-tuple still in TIME_WAIT (timewait mode)
+            opened.add(client.connect(CLIENT, 1024 + i % PER_PORT, SERVER, 5001 + i / PER_PORT, clientApp));
             if (i % 1000 == 999) {
                 sim.runFor(MS);
             }
@@ -128,15 +180,28 @@ public final class ConnectionMemoryBench {
         sim.runFor(100 * MS);
         long setupNs = System.nanoTime() - t0;
         int established = 0;
+        TcpState expected = timeWait ? TcpState.CLOSED : TcpState.ESTABLISHED;
         for (TcpConnection c : opened) {
-            established += c.state() == TcpState.ESTABLISHED ? 1 : 0;
+            established += c.state() == expected ? 1 : 0;
         }
+        expected = timeWait ? TcpState.TIME_WAIT : TcpState.ESTABLISHED;
         for (TcpConnection c : accepted) {
-            established += c.state() == TcpState.ESTABLISHED ? 1 : 0;
+            established += c.state() == expected ? 1 : 0;
         }
         if (established != 2 * connections) {
-            throw new IllegalStateException("only " + established + " of " + 2 * connections
-                    + " connection ends established; raise the run time or check the limits");
+            java.util.Map<String, Integer> states = new java.util.TreeMap<>();
+            for (TcpConnection c : opened) {
+                states.merge("client " + c.state(), 1, Integer::sum);
+            }
+            for (TcpConnection c : accepted) {
+                states.merge("server " + c.state(), 1, Integer::sum);
+            }
+            throw new IllegalStateException("only " + established + " of " + 2 * connections + " " + states
+                    + " connection ends got where mode " + mode + " takes them; raise the run time or check the"
+                    + " limits");
+        }
+        if (timeWait) {
+            opened.clear(); // the clients are CLOSED and gone from their stack: only the TIME_WAIT ends remain
         }
         long after = usedHeapAfterGc();
         // Rings are allocated on first use, so count what the connections actually hold: the array bytes plus an
@@ -145,23 +210,25 @@ public final class ConnectionMemoryBench {
         for (List<TcpConnection> side : List.of(opened, accepted)) {
             for (TcpConnection c : side) {
                 long b = c.bufferBytesAllocated();
-                int rings = b == 0 ? 0 : b <= bufferBytes ? 1 : 2;
+                int rings = b == 0 ? 0 : b <= bufferBytes ? 1 : 2; // a ring is at most bufferBytes
                 bufferHeap += b + 16L * rings;
             }
         }
-        double perConnectionBuffers = bufferHeap / (2.0 * connections);
-        double total = (double) (after - before) / (2.0 * connections);
+        int ends = timeWait ? connections : 2 * connections;
+        double perConnectionBuffers = bufferHeap / (double) ends;
+        double total = (double) (after - before) / ends;
         double withoutBuffers = total - perConnectionBuffers;
-        System.out.printf(Locale.ROOT, "connections: %d established pairs (%d engine connections), %.1f s to open%n",
-                connections, 2 * connections, setupNs / 1e9);
+        System.out.printf(Locale.ROOT, "connections: %d pairs, mode %s (%d engine connections measured), %.1f s to"
+                + " open%n", connections, mode, ends, setupNs / 1e9);
         System.out.printf(Locale.ROOT, "heap per connection, all:              %8.0f B%n", total);
-        System.out.printf(Locale.ROOT, "  of which send+receive ring arrays:    %8.0f B (allocated on first use;"
-                + " %d-byte rings)%n", perConnectionBuffers, bufferBytes);
+        System.out.printf(Locale.ROOT, "  of which send+receive ring arrays:    %8.0f B (taken on first use, given"
+                + " back empty; %s)%n", perConnectionBuffers, bufferBytes > 0 ? bufferBytes + "-byte buffers"
+                : "default buffer sizes");
         System.out.printf(Locale.ROOT, "heap per idle connection, no buffers:  %8.0f B   target <= 4096 B  (%.2fx of"
                 + " target)%n", withoutBuffers, withoutBuffers / 4096.0);
         printKernelBaseline(withoutBuffers);
         // Keep everything reachable until measured.
-        if (opened.size() + accepted.size() != 2 * connections) {
+        if (opened.size() + accepted.size() != ends) {
             throw new AssertionError();
         }
     }

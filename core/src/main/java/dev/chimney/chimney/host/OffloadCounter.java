@@ -38,6 +38,7 @@ public enum OffloadCounter {
     REACHABILITY_QUERIES("NeighborReachabilityQuery indications"),
     REACHABILITY_STALE("NeighborReachabilityQuery answered 0 (the host's neighbor entry was not REACHABLE)"),
     STATUS_INDICATIONS("PAUSE / RESUME / UPLOAD_ALL indications"),
+    CAPABILITY_UPLOADS("connections uploaded because a RESUME reported capabilities that no longer admit them"),
     PROTOCOL_VIOLATIONS("completions or indications that break the interface contract (counted and dropped)");
 
     private final String description;

@@ -18,6 +18,8 @@ import dev.chimney.chimney.SendRequest;
 import dev.chimney.chimney.StateLayer;
 import dev.chimney.chimney.StatusIndication;
 import dev.chimney.chimney.TcpEvent;
+import dev.chimney.chimney.jfr.OffloadIndicationEvent;
+import dev.chimney.chimney.jfr.OffloadOperationEvent;
 import dev.chimney.ip.IpStack;
 import dev.chimney.ip.NeighborCache;
 import dev.chimney.ip.NeighborEntry;
@@ -40,10 +42,12 @@ import dev.chimney.wire.IpAddress;
 import dev.chimney.wire.TcpOptions;
 import dev.chimney.wire.TcpView;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -107,10 +111,46 @@ import java.util.function.Consumer;
  * spec §5.2.4 follow-up — a query of the NRD after DELAY_FIRST_PROBE_TIME: progress makes the entry REACHABLE, none
  * starts the cache's unicast probes, whose failure invalidates the offloaded neighbor and uploads its connections.
  *
- * <h2>Admission (spec §5.1)</h2>
- * OPEN offloads; PAUSE stops new offloads; UPLOAD_ALL terminates everything and stays closed until RESUME, which
- * re-reads the capabilities. {@link #terminateAll} does the same on the host's initiative (power transitions,
- * R-PM-2; media disconnect, R-HOST-13).
+ * <h2>Admission (spec §5.1, §5.1.4)</h2>
+ * An explicit state machine, {@link Admission}:
+ * <pre>
+ *   state          PAUSE          UPLOAD_ALL / terminateAll   RESUME / resume()             last terminate done
+ *   OPEN           PAUSED         UPLOADING_ALL               OPEN (capabilities re-read)   -
+ *   PAUSED         PAUSED         UPLOADING_ALL               OPEN (capabilities re-read)   -
+ *   UPLOADING_ALL  UPLOADING_ALL  UPLOADING_ALL (re-swept)    noted; OPEN when drained      DRAINED, or OPEN if noted
+ *   DRAINED        DRAINED        DRAINED                     OPEN (capabilities re-read)   -
+ * </pre>
+ * Nothing new is offloaded outside OPEN (R-PAUSE-4, R-RESUME-1, R-UPLOAD-1): no initiate tree, no new neighbor for
+ * a relink. Offloaded connections run on in every state (R-PAUSE-1, R-PAUSE-6). The choices where the spec is open:
+ * <ul>
+ *   <li><b>UPLOAD_ALL in batches</b> ({@link #uploadAllBatchSize}): every offloaded connection is marked for
+ *       terminate at once (so the application's new writes stay with the host engine), then terminated in trees of
+ *       at most that many connections grouped by path, one tree outstanding at a time; a path or neighbor goes in
+ *       the tree of its last dependents or, failing that, in its own tree as soon as its count drops to zero
+ *       (R-UPLOAD-2/3, R-HOST-5). A connection busy with an update, query or invalidate follows when idle
+ *       (R-HOST-6).</li>
+ *   <li><b>Initiates in flight</b> when PAUSE arrives are not cancelled (spec §5.1.1): their completions are
+ *       handled as always. When UPLOAD_ALL arrives they are marked too: a connection whose initiate completes with
+ *       success is terminated at once, one whose initiate fails simply stays on the host (spec §9 item 31 from the
+ *       host's side: whichever the target chooses, no byte is lost).</li>
+ *   <li><b>An indication while an offload is in progress</b> (spec §9 item 30) changes only what the host does next:
+ *       the outstanding initiate completes normally, and the admission state decides what happens to its
+ *       connections afterwards (kept when PAUSED; terminated when UPLOADING_ALL).</li>
+ *   <li><b>UPLOAD_ALL closes admission until RESUME</b> (spec §9 item 32), with or without a PAUSE before it
+ *       (R-UPLOAD-8). A RESUME that arrives before the upload-all the target asked for finished breaks R-RESUME-4:
+ *       it is counted as a protocol violation and takes effect when the last terminate completes (during the host's
+ *       own {@link #terminateAll} it is no violation, and admission then waits for {@link #resume()} too).</li>
+ *   <li><b>RESUME</b> re-reads the capabilities (the ones it carries, else {@link OffloadTarget#capabilities()};
+ *       R-RESUME-2) and adapts to them (R-RESUME-3): connections still offloaded that the new set no longer admits
+ *       (IP version, SACK, receive window, path MTU, or beyond the new connection, path or neighbor counts — the
+ *       most recently offloaded first) are terminated, and the new set is enabled with {@link
+ *       OffloadTarget#configure} once they are back (spec §7.1: a capability is disabled only after the connections
+ *       that use it are terminated). Then the connections the upload-all took back and those the policy chose while
+ *       admission was closed are offloaded again, within the new capabilities.</li>
+ *   <li>{@link #terminateAll} is the host's own upload-all (power transitions, R-PM-2; media disconnect,
+ *       R-HOST-13), reopened by {@link #resume()}; a target's PAUSE or UPLOAD_ALL is reopened only by its RESUME
+ *       (R-PAUSE-4), and admission opens when neither side holds it closed.</li>
+ * </ul>
  *
  * <p>Threading: every method runs on the host's loop; a target on another loop posts its completions there.
  */
@@ -140,7 +180,32 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         /** The terminate completed: the connection is the host's again (resumed or closed). */
         default void onUploaded(TcpConnection connection) {
         }
+
+        /**
+         * A state operation was issued to the target: a tree with these many neighbor, path and connection nodes
+         * (new offloads, linkers and references alike; placeholders not counted).
+         */
+        default void onOperationIssued(OffloadOperation operation, int neighbors, int paths, int connections) {
+        }
+
+        /**
+         * A state operation completed, before the manager acts on it: {@code succeeded} nodes with SUCCESS, {@code
+         * failed} with another status, {@code durationNs} by the host loop's clock since it was issued.
+         */
+        default void onOperationCompleted(OffloadOperation operation, int succeeded, int failed, long durationNs) {
+        }
+
+        /** The target raised a status indication (spec §5.1); {@code admission} is the state it left the host in. */
+        default void onStatusIndication(StatusIndication indication, Admission admission) {
+        }
+
+        /** The target raised a TCP chimney event for {@code connection} (spec §5.3), before the manager acts on it. */
+        default void onTcpEvent(TcpConnection connection, TcpEvent event) {
+        }
     }
+
+    /** Connections per terminate tree during an upload-all unless {@link #uploadAllBatchSize(int)} says otherwise. */
+    public static final int DEFAULT_UPLOAD_ALL_BATCH = 256;
 
     /** Segments held per connection while an initiate or terminate is outstanding; beyond, the peer retransmits. */
     static final int MAX_HELD_SEGMENTS = 256;
@@ -151,7 +216,9 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
     private record PathKey(IpAddress source, IpAddress destination) {
     }
 
-    private record Pending(OffloadOperation operation, Consumer<BlockList> result) {
+    /** An operation issued and not completed; {@code event} is null when no recording wants it. */
+    private record Pending(OffloadOperation operation, Consumer<BlockList> result, long issuedNs,
+            OffloadOperationEvent event) {
     }
 
     private final EventLoop loop;
@@ -163,6 +230,25 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
     private final long tickNs;
     private OffloadCapabilities capabilities;
     private Admission admission = Admission.OPEN;
+    /** The target's PAUSE or UPLOAD_ALL holds admission closed until its RESUME (R-PAUSE-4, spec §9 item 32). */
+    private boolean targetHold;
+    /** {@link #terminateAll} holds admission closed until {@link #resume()}. */
+    private boolean hostHold;
+    /** The running upload-all was asked for by the target (its RESUME must wait for the end, R-RESUME-4). */
+    private boolean targetUploadAll;
+    private int uploadAllBatch = DEFAULT_UPLOAD_ALL_BATCH;
+    /** Connections an upload-all still has to terminate, grouped by path; polled one batch at a time. */
+    private final ArrayDeque<ConnectionRecord> sweep = new ArrayDeque<>();
+    /** The upload-all batch outstanding, or null. */
+    private BlockList sweepRoot;
+    /** Connections a RESUME found beyond the new capabilities; the new set is enabled when they are all back. */
+    private final List<ConnectionRecord> adapting = new ArrayList<>();
+    private boolean reconfigurePending;
+    /**
+     * Connections to offload when admission reopens: the ones an upload-all took back and the ones the policy chose
+     * while admission was closed (filtered at reopening: still open, not parked, not offloaded).
+     */
+    private final LinkedHashSet<TcpConnection> deferred = new LinkedHashSet<>();
 
     private final Map<TcpConnection, ConnectionRecord> connections = new LinkedHashMap<>();
     private final Map<PathKey, PathRecord> paths = new LinkedHashMap<>();
@@ -186,7 +272,7 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
             establishedQueued = false;
             List<TcpConnection> batch = new ArrayList<>(established);
             established.clear();
-            initiate(batch);
+            initiate(batch, true);
         }
     };
     /** After-bytes policy: established connections watched until they carried enough. */
@@ -409,7 +495,7 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
                         + "(R-HOST-1)" + (c.state().isSynchronized() ? "" : "; wait for ESTABLISHED"));
             }
         }
-        return initiate(new ArrayList<>(batch));
+        return initiate(new ArrayList<>(batch), false);
     }
 
     /**
@@ -474,13 +560,49 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
      */
     public void terminateAll(Runnable whenDrained) {
         drainedWaiters.add(Objects.requireNonNull(whenDrained, "whenDrained"));
-        uploadAll();
+        hostHold = true;
+        startUploadAll();
     }
 
-    /** Reopens admission after {@link #terminateAll} (or a target's UPLOAD_ALL), re-reading the capabilities. */
+    /**
+     * Reopens admission after {@link #terminateAll}, re-reading the capabilities and offloading again what the
+     * upload-all took back (see the class docs). Called while the upload-all is still running, it takes effect
+     * when the last terminate completes.
+     *
+     * @throws IllegalStateException if the target's PAUSE or UPLOAD_ALL holds admission closed: only the target's
+     *     RESUME reopens it (R-PAUSE-4, R-RESUME-1)
+     */
     public void resume() {
-        capabilities = target.capabilities();
-        admission = Admission.OPEN;
+        if (targetHold) {
+            throw new IllegalStateException("cannot resume offloading to " + target.name() + ": the target "
+                    + "indicated PAUSE or UPLOAD_ALL, and only its RESUME reopens admission (R-PAUSE-4, R-RESUME-1)");
+        }
+        hostHold = false;
+        if (admission != Admission.UPLOADING_ALL) {
+            reopen(target.capabilities());
+        }
+    }
+
+    /**
+     * Connections per terminate tree while an upload-all runs (spec §5.1.3: "once or several times"); at least 1.
+     *
+     * @throws IllegalArgumentException if {@code connections} is below 1
+     */
+    public OffloadManager uploadAllBatchSize(int connections) {
+        if (connections < 1) {
+            throw new IllegalArgumentException("an upload-all batch needs at least 1 connection, got " + connections);
+        }
+        this.uploadAllBatch = connections;
+        return this;
+    }
+
+    public int uploadAllBatchSize() {
+        return uploadAllBatch;
+    }
+
+    /** Connections waiting to be offloaded (again) when admission reopens. */
+    public int deferredConnections() {
+        return deferred.size();
     }
 
     /**
@@ -534,7 +656,34 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
     }
 
     private void issue(BlockList root, OffloadOperation op, Consumer<BlockList> result) {
-        pending.put(root, new Pending(op, result));
+        int neighborNodes = 0;
+        int pathNodes = 0;
+        int tcpNodes = 0;
+        for (BlockList b : root.nodes()) {
+            if (b.isPlaceholder()) {
+                continue;
+            }
+            switch (b.layer()) {
+                case NEIGHBOR -> neighborNodes++;
+                case IPV4_PATH, IPV6_PATH -> pathNodes++;
+                case TCP -> tcpNodes++;
+            }
+        }
+        OffloadOperationEvent event = new OffloadOperationEvent();
+        if (event.isEnabled()) {
+            event.begin();
+            event.host = loop.name();
+            event.operation = op.name();
+            event.neighbors = neighborNodes;
+            event.paths = pathNodes;
+            event.connections = tcpNodes;
+        } else {
+            event = null;
+        }
+        pending.put(root, new Pending(op, result, loop.nowNs(), event));
+        for (Listener l : listeners) {
+            l.onOperationIssued(op, neighborNodes, pathNodes, tcpNodes);
+        }
     }
 
     // =============================================================================================================
@@ -605,7 +754,7 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
             }
         }
         if (!ready.isEmpty()) {
-            initiate(ready);
+            initiate(ready, true);
         }
         if (!watched.isEmpty()) {
             loop.timers().schedule(watchTimer, loop.nowNs() + policy.pollIntervalNs());
@@ -618,9 +767,11 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
 
     /**
      * Offloads what it can of {@code candidates} in one tree; returns how many went into it or wait for a lower
-     * object. Candidates the capabilities or the admission state exclude stay on the host.
+     * object. Candidates the capabilities or the admission state exclude stay on the host; with {@code remember},
+     * those the admission state excludes are offloaded when it reopens (the policy's choices; an explicit {@link
+     * #offload} call is answered false instead).
      */
-    private int initiate(List<TcpConnection> candidates) {
+    private int initiate(List<TcpConnection> candidates, boolean remember) {
         Map<NeighborRecord, Map<PathRecord, List<ConnectionRecord>>> groups = new LinkedHashMap<>();
         List<ConnectionRecord> chosen = new ArrayList<>();
         int accepted = 0;
@@ -633,6 +784,13 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
             }
             if (!worthOffloading(c.state())) {
                 count(OffloadCounter.STAYED_ON_HOST);
+                continue;
+            }
+            if (admission != Admission.OPEN) {
+                count(OffloadCounter.STAYED_ON_HOST);
+                if (remember) {
+                    defer(c);
+                }
                 continue;
             }
             if (!admits(c, chosen.size())) {
@@ -991,7 +1149,7 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
             }
         }
         if (retry != null) {
-            initiate(retry);
+            initiate(retry, true);
         }
     }
 
@@ -1153,6 +1311,7 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         }
         count(OffloadCounter.TERMINATES);
         issue(root, OffloadOperation.TERMINATE, null);
+        lastTerminateIssued = root;
         target.terminateOffload(root);
     }
 
@@ -1211,6 +1370,7 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
             retireIfUseless(p);
         }
         retryWaiting();
+        afterTerminate(root);
         checkDrained();
     }
 
@@ -1248,51 +1408,227 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         }
     }
 
-    private void uploadAll() {
+    // =============================================================================================================
+    // Admission (spec §5.1.4; the state table is in the class docs)
+    // =============================================================================================================
+
+    /**
+     * UPLOAD_ALL or {@link #terminateAll}: admission closes (UPLOADING_ALL) and every connection offloaded or on its
+     * way is marked for terminate, then swept in batches (R-UPLOAD-1/2/3). Again while UPLOADING_ALL, it sweeps
+     * what was offloaded since; in DRAINED nothing is offloaded, so it only re-checks that.
+     */
+    private void startUploadAll() {
         if (admission == Admission.OPEN || admission == Admission.PAUSED) {
             admission = Admission.UPLOADING_ALL;
         }
         established.clear();
-        List<ConnectionRecord> idle = new ArrayList<>();
+        Map<PathRecord, List<ConnectionRecord>> byPath = new LinkedHashMap<>();
         for (ConnectionRecord cr : connections.values()) {
             cr.waitingForLower = false;
             if (!cr.isOffloadedOrPending() || cr.isTerminating()) {
                 continue;
             }
-            cr.terminatePending = true;
-            if (cr.isIdle()) {
-                idle.add(cr);
+            cr.terminatePending = true; // new writes stay with the host engine; an initiate in flight ends in one
+            defer(cr.connection); // offloaded again when admission reopens
+            if (cr.isOffloaded()) {
+                byPath.computeIfAbsent(cr.path, k -> new ArrayList<>()).add(cr);
+            }
+        }
+        sweep.clear();
+        for (List<ConnectionRecord> l : byPath.values()) {
+            sweep.addAll(l); // by path, so a batch takes whole paths with it (spec §3.2.3 counts)
+        }
+        for (PathRecord pr : paths.values()) {
+            if (pr.isOffloadedOrPending() && !pr.isTerminating()) {
+                pr.terminatePending = true;
+            }
+        }
+        for (NeighborRecord nr : neighbors.values()) {
+            if (nr.isOffloadedOrPending() && !nr.isTerminating()) {
+                nr.terminatePending = true;
+            }
+        }
+        if (sweepRoot == null) {
+            nextSweepBatch(true);
+        }
+        checkDrained();
+    }
+
+    /**
+     * Issues the next upload-all batch: up to {@link #uploadAllBatch} idle connections still to terminate, with the
+     * paths and neighbors that become useless with them; on the first batch also the idle paths and neighbors that
+     * have no dependents left. Busy connections are terminated by {@link #drive} when they become idle.
+     */
+    private void nextSweepBatch(boolean first) {
+        List<ConnectionRecord> batch = new ArrayList<>();
+        while (batch.size() < uploadAllBatch && !sweep.isEmpty()) {
+            ConnectionRecord cr = sweep.poll();
+            if (cr.isOffloaded() && cr.terminatePending && cr.isIdle()) {
+                batch.add(cr);
             }
         }
         List<PathRecord> ps = new ArrayList<>();
-        for (PathRecord pr : paths.values()) {
-            if (pr.isOffloaded()) {
-                pr.terminatePending = true;
-                ps.add(pr);
-            }
-        }
         List<NeighborRecord> ns = new ArrayList<>();
-        for (NeighborRecord nr : neighbors.values()) {
-            if (nr.isOffloaded()) {
-                nr.terminatePending = true;
-                ns.add(nr);
+        if (first) {
+            for (PathRecord pr : paths.values()) {
+                if (pr.isOffloaded() && pr.dependents() == 0) {
+                    ps.add(pr);
+                }
+            }
+            for (NeighborRecord nr : neighbors.values()) {
+                if (nr.isOffloaded() && nr.dependents() == 0) {
+                    ns.add(nr);
+                }
             }
         }
-        terminateTree(idle, ps, ns); // one tree; what is busy follows when idle, parents by their counts
-        checkDrained();
+        if (batch.isEmpty() && ps.isEmpty() && ns.isEmpty()) {
+            return;
+        }
+        BlockList before = lastTerminateIssued;
+        terminateTree(batch, ps, ns);
+        if (lastTerminateIssued != before) {
+            sweepRoot = lastTerminateIssued;
+        }
+    }
+
+    /** The root of the last terminate tree issued (to recognize the upload-all batch). */
+    private BlockList lastTerminateIssued;
+
+    /** A terminate completed: the upload-all goes on with its next batch, and admission may change. */
+    private void afterTerminate(BlockList root) {
+        if (root == sweepRoot) {
+            sweepRoot = null;
+            if (admission == Admission.UPLOADING_ALL) {
+                nextSweepBatch(false);
+            }
+        }
+        if (reconfigurePending) {
+            adapting.removeIf(cr -> !cr.isOffloadedOrPending());
+            if (adapting.isEmpty()) {
+                reconfigurePending = false;
+                target.configure(capabilities, parameters); // spec §7.1: disabled once nothing uses it
+            }
+        }
     }
 
     private void checkDrained() {
         if (admission == Admission.UPLOADING_ALL && heldConnections == 0 && heldPaths == 0 && heldNeighbors == 0
                 && pending.isEmpty()) {
-            admission = Admission.DRAINED;
+            sweep.clear();
+            targetUploadAll = false;
+            if (targetHold || hostHold) {
+                admission = Admission.DRAINED;
+            } else {
+                admission = Admission.DRAINED; // a RESUME came early (counted): it takes effect now
+                reopen(capabilities);
+            }
         }
-        if (admission == Admission.DRAINED && !drainedWaiters.isEmpty()) {
+        if (admission != Admission.UPLOADING_ALL && !drainedWaiters.isEmpty()) {
             List<Runnable> w = new ArrayList<>(drainedWaiters);
             drainedWaiters.clear();
             for (Runnable r : w) {
                 r.run();
             }
+        }
+    }
+
+    /**
+     * Admission opens (RESUME, {@link #resume()}): the capabilities are {@code newCapabilities} (R-RESUME-2), what
+     * they no longer admit is terminated (R-RESUME-3), and the deferred connections are offloaded within them.
+     */
+    private void reopen(OffloadCapabilities newCapabilities) {
+        capabilities = newCapabilities;
+        admission = Admission.OPEN;
+        adaptToCapabilities();
+        List<TcpConnection> again = new ArrayList<>();
+        for (TcpConnection c : deferred) {
+            ConnectionRecord cr = connections.get(c);
+            if ((cr == null || !cr.isOffloadedOrPending()) && !c.isParked() && worthOffloading(c.state())) {
+                again.add(c);
+            }
+        }
+        deferred.clear();
+        if (!again.isEmpty()) {
+            initiate(again, false);
+        }
+    }
+
+    /**
+     * Spec §5.1.2 / §7.3: the target reported new capabilities. Connections still offloaded (or on their way) that
+     * they no longer admit are terminated — the most recently offloaded first beyond the counts — and the new set
+     * is enabled once they are back.
+     */
+    private void adaptToCapabilities() {
+        OffloadCapabilities k = capabilities;
+        int kept = 0;
+        java.util.Set<PathRecord> keptPaths = new java.util.HashSet<>();
+        java.util.Set<NeighborRecord> keptNeighbors = new java.util.HashSet<>();
+        List<ConnectionRecord> out = new ArrayList<>();
+        for (ConnectionRecord cr : connections.values()) {
+            if (!cr.isOffloadedOrPending() || cr.isTerminating() || cr.terminatePending || cr.path == null) {
+                continue;
+            }
+            TcpConnection c = cr.connection;
+            boolean newPath = !keptPaths.contains(cr.path);
+            boolean newNeighbor = !keptNeighbors.contains(cr.path.neighbor);
+            boolean fits = (c.remoteAddress().isIpv4() ? k.supportIpv4() : k.supportIpv6())
+                    && (!c.constants().sack() || k.supportSack())
+                    && Integer.toUnsignedLong(cr.offloadedRcvWnd) <= k.maxInitialRcvWnd()
+                    && cr.path.offloadedMtu <= k.maxPathMtu()
+                    && kept < k.tcpConnectionOffloadCapacity()
+                    && (!newPath || keptPaths.size() < k.maxPaths())
+                    && (!newNeighbor || keptNeighbors.size() < k.maxNeighbors());
+            if (fits) {
+                kept++;
+                keptPaths.add(cr.path);
+                keptNeighbors.add(cr.path.neighbor);
+            } else {
+                out.add(cr);
+            }
+        }
+        for (ConnectionRecord cr : out) {
+            count(OffloadCounter.CAPABILITY_UPLOADS);
+            requestTerminate(cr);
+        }
+        adapting.clear();
+        adapting.addAll(out);
+        if (out.isEmpty()) {
+            target.configure(k, parameters);
+        } else {
+            reconfigurePending = true;
+        }
+    }
+
+    /**
+     * Whether the target holds an object whose offload it completed, or is giving one back: a target that raises
+     * RESUME once its last terminate completed (R-RESUME-4) leaves none, because it completes any initiate it
+     * took up before then before its RESUME, and the host terminates it before the RESUME arrives. Only initiates
+     * the host issued before it saw the UPLOAD_ALL, which reached the target after its RESUME, may still be out.
+     */
+    private boolean anyGivenOrGivingBack() {
+        for (ConnectionRecord cr : connections.values()) {
+            if (cr.isOffloaded() || cr.isTerminating()) {
+                return true;
+            }
+        }
+        for (PathRecord pr : paths.values()) {
+            if (pr.isOffloaded() || pr.isTerminating()) {
+                return true;
+            }
+        }
+        for (NeighborRecord nr : neighbors.values()) {
+            if (nr.isOffloaded() || nr.isTerminating()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Remembers {@code c} for reopening; drops connections that closed meanwhile when the set grows large. */
+    private void defer(TcpConnection c) {
+        deferred.add(c);
+        if (deferred.size() > 4 * Math.max(1024, capabilities.tcpConnectionOffloadCapacity())) {
+            deferred.removeIf(d -> !d.state().isSynchronized() || d.state() == TcpState.TIME_WAIT);
         }
     }
 
@@ -1485,6 +1821,31 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
             return false;
         }
         pending.remove(root);
+        int succeeded = 0;
+        int failed = 0;
+        for (BlockList b : root.nodes()) {
+            if (!b.isPlaceholder()) {
+                if (b.status() == OffloadStatus.SUCCESS) {
+                    succeeded++;
+                } else {
+                    failed++;
+                }
+            }
+        }
+        long durationNs = loop.nowNs() - p.issuedNs();
+        OffloadOperationEvent event = p.event();
+        if (event != null) {
+            event.end();
+            if (event.shouldCommit()) {
+                event.succeeded = succeeded;
+                event.failed = failed;
+                event.loopDuration = durationNs;
+                event.commit();
+            }
+        }
+        for (Listener l : listeners) {
+            l.onOperationCompleted(op, succeeded, failed, durationNs);
+        }
         return true;
     }
 
@@ -1656,10 +2017,15 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
             // stale) and below NceStaleTicks — a REACHABLE entry is as good as confirmed now, and a larger HRD
             // would make the target ask again at its next datagram
             long hrd = ticks(now - e.lastConfirmedNs());
-            return (int) Math.max(1, Math.min(hrd, Math.max(1, parameters.nceStaleTicks() / 2)));
+            int answer = (int) Math.max(1, Math.min(hrd, Math.max(1, parameters.nceStaleTicks() / 2)));
+            recordIndication(OffloadIndicationEvent.REACHABILITY_QUERY, "NEIGHBOR_REACHABILITY_QUERY", "HRD "
+                    + answer, nr.describe());
+            return answer;
         }
         // R-HOST-15: stale → 0, and the §5.2.4 follow-up: query the NRD later to see whether progress happened
         count(OffloadCounter.REACHABILITY_STALE);
+        recordIndication(OffloadIndicationEvent.REACHABILITY_QUERY, "NEIGHBOR_REACHABILITY_QUERY", "HRD 0 (stale)",
+                nr.describe());
         nr.indicatedNrdTicks = nrd;
         if (e != null) {
             loop.timers().schedule(nr.followUp, now + nr.cache.config().delayFirstProbeTimeNs());
@@ -1708,16 +2074,48 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         count(OffloadCounter.STATUS_INDICATIONS);
         switch (indication) {
             case OFFLOAD_PAUSE -> {
+                targetHold = true; // R-PAUSE-4: nothing new until RESUME; offloaded ones run on (R-PAUSE-1)
                 if (admission == Admission.OPEN) {
                     admission = Admission.PAUSED;
                 }
             }
-            case OFFLOAD_RESUME -> {
-                // spec §5.1.2: the capabilities may have changed; NDIS 6 carries them in the indication
-                capabilities = newCapabilities != null ? newCapabilities : target.capabilities();
-                admission = Admission.OPEN;
+            case UPLOAD_ALL -> {
+                targetHold = true; // closed until RESUME, with or without a PAUSE before (spec §9 item 32)
+                targetUploadAll = true;
+                startUploadAll(); // R-HOST-14, R-UPLOAD-1/2/3/8
             }
-            case UPLOAD_ALL -> uploadAll(); // R-HOST-14; closed until RESUME (spec §9 item 32)
+            case OFFLOAD_RESUME -> {
+                targetHold = false;
+                // spec §5.1.2: the capabilities may have changed; NDIS 6 carries them in the indication
+                OffloadCapabilities k = newCapabilities != null ? newCapabilities : target.capabilities();
+                if (admission == Admission.UPLOADING_ALL) {
+                    if (targetUploadAll && anyGivenOrGivingBack()) {
+                        count(OffloadCounter.PROTOCOL_VIOLATIONS); // R-RESUME-4: before its last terminate completed
+                    } // else only initiates that crossed the RESUME are out, or the upload-all is the host's own
+                    capabilities = k; // takes effect when the upload-all has drained (checkDrained)
+                } else if (hostHold) {
+                    capabilities = k; // terminateAll holds it closed until resume()
+                } else {
+                    reopen(k);
+                }
+            }
+        }
+        recordIndication(OffloadIndicationEvent.STATUS, indication.name(), admission.name(), "");
+        for (Listener l : listeners) {
+            l.onStatusIndication(indication, admission);
+        }
+    }
+
+    /** A JFR event for an indication (cheap when no recording enables it). */
+    private void recordIndication(String kind, String indication, String detail, String object) {
+        OffloadIndicationEvent event = new OffloadIndicationEvent();
+        if (event.shouldCommit()) {
+            event.host = loop.name();
+            event.kind = kind;
+            event.indication = indication;
+            event.detail = detail;
+            event.object = object;
+            event.commit();
         }
     }
 
@@ -2063,6 +2461,11 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         if (!(owner(handle) instanceof ConnectionRecord cr) || !cr.owns(handle) || event == null) {
             count(OffloadCounter.PROTOCOL_VIOLATIONS);
             return;
+        }
+        recordIndication(OffloadIndicationEvent.TCP_EVENT, event.type().name(), event.reason() != null
+                ? event.reason().name() : "", cr.describe());
+        for (Listener l : listeners) {
+            l.onTcpEvent(cr.connection, event);
         }
         if (cr.isInitiating() && event.type() != dev.chimney.chimney.TcpEventType.ABORT) {
             // spec §3.1.7: no event before the initiate completed; one now could not be undone if it failed

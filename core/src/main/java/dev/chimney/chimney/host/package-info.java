@@ -17,8 +17,12 @@
  *   <li>connections in CLOSING and LAST_ACK stay on the host (nothing would report their last ACK);</li>
  *   <li>a REACHABLE neighbor answers a reachability query with an HRD of at least 1 and below NceStaleTicks;</li>
  *   <li>a path or neighbor is terminated in the same tree as its last dependent when it is idle, else as soon as it
- *       is; a media disconnect uploads the connections of that interface; UPLOAD_ALL closes admission until
- *       RESUME (spec §9 item 32).</li>
+ *       is; a media disconnect uploads the connections of that interface;</li>
+ *   <li>admission (spec §5.1.4, the state table on {@link dev.chimney.chimney.host.OffloadManager}): UPLOAD_ALL
+ *       closes it until RESUME (spec §9 item 32) and terminates in batches by path; an initiate in flight at
+ *       UPLOAD_ALL is terminated once its completion arrives (spec §9 items 30, 31); an early RESUME is counted and
+ *       applied when drained; RESUME adapts to the capabilities it carries and re-offloads what the upload-all took
+ *       back.</li>
  * </ul>
  */
 package dev.chimney.chimney.host;

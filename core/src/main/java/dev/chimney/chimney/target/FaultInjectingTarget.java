@@ -54,6 +54,8 @@ import java.util.function.Predicate;
  *       terminate every outstanding send and receive completes REQUEST_ABORTED. A failed update completes FAILURE
  *       without reaching the target (spec §3.3.5: no hardware-failure sequence).</li>
  * </ul>
+ * Status indications are adapter-wide barriers: a delayed one waits behind every callback still delayed when it
+ * was raised, and every callback made while one is delayed waits behind it.
  * Configure it on the upper loop (or before use). Threading is the wrapped target's: every call here and every
  * callback from the target runs on the upper loop.
  */
@@ -93,6 +95,8 @@ public final class FaultInjectingTarget implements OffloadTarget, OffloadHost {
     private final PriorityQueue<Delayed> delayed = new PriorityQueue<>((a, b) -> a.atNs != b.atNs
             ? Long.compare(a.atNs, b.atNs) : Long.compare(a.seq, b.seq));
     private final Map<Object, Long> laneLast = new HashMap<>();
+    /** The lane of status indications (spec §5.1), which also wait for every lane pending when they are raised. */
+    private static final Object STATUS_LANE = new Object();
     private final Map<Object, Integer> lanePending = new HashMap<>();
     private long sequence;
     private final Timer releaseTimer = new Timer() {
@@ -673,7 +677,11 @@ public final class FaultInjectingTarget implements OffloadTarget, OffloadHost {
 
     @Override
     public void statusIndication(StatusIndication indication, OffloadCapabilities capabilities) {
-        deliver(() -> host.statusIndication(indication, capabilities), List.of());
+        // adapter-wide: it waits behind everything the target produced before it (a RESUME after the last
+        // terminate completion stays after it, R-RESUME-4), and status indications keep their order
+        List<Object> lanes = new ArrayList<>(lanePending.keySet());
+        lanes.add(STATUS_LANE);
+        deliver(() -> host.statusIndication(indication, capabilities), lanes);
     }
 
     // ================================================================================ hardware failure (§3.6)
@@ -761,6 +769,7 @@ public final class FaultInjectingTarget implements OffloadTarget, OffloadHost {
      * delay is configured and nothing is waiting in its lanes, else queued.
      */
     private void deliver(Runnable action, List<Object> lanes) {
+        lanes = behindStatus(lanes);
         if (maxDelayNs == 0 && idle(lanes)) {
             action.run();
             reenableRefused();
@@ -771,7 +780,17 @@ public final class FaultInjectingTarget implements OffloadTarget, OffloadHost {
 
     /** A completion the wrapper makes itself inside a request call: always later (R-INIT-5). */
     private void deliverLater(Runnable action, List<Object> lanes) {
-        enqueue(action, lanes);
+        enqueue(action, behindStatus(lanes));
+    }
+
+    /** Made while a status indication is still delayed: it stays behind it (the indication is adapter-wide). */
+    private List<Object> behindStatus(List<Object> lanes) {
+        if (!lanePending.containsKey(STATUS_LANE) || lanes.contains(STATUS_LANE)) {
+            return lanes;
+        }
+        List<Object> l = new ArrayList<>(lanes);
+        l.add(STATUS_LANE);
+        return l;
     }
 
     private boolean idle(List<Object> lanes) {

@@ -27,6 +27,7 @@ import dev.chimney.tcp.TcpCached;
 import dev.chimney.tcp.TcpConfig;
 import dev.chimney.tcp.TcpConnection;
 import dev.chimney.tcp.TcpConst;
+import dev.chimney.tcp.TcpCounter;
 import dev.chimney.tcp.TcpDelegated;
 import dev.chimney.tcp.TcpSegment;
 import dev.chimney.tcp.TcpSnapshot;
@@ -41,7 +42,9 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -73,7 +76,21 @@ import java.util.function.Consumer;
  *       with InvalidState. A relink to a valid neighbor before that lets it carry on.</li>
  *   <li>Upload reasons (WA 29): UploadRequested for TIME_WAIT and for an in-order SYN (reported CLOSED);
  *       TimeoutExpiration for every timer limit, FIN_WAIT_2 expiry and mitigation exhaustion reported CLOSED.</li>
- *   <li>Initiates that arrive while paused wait for RESUME; an UPLOAD_ALL fails them (WA 31).</li>
+ *   <li>Initiates that arrive while paused wait for RESUME (R-PAUSE-2/3). When an UPLOAD_ALL follows, the queued
+ *       ones are processed at once, as any initiate during an upload-all (WA 31: "process them normally once the
+ *       current step allows"): what is offloaded gets UPLOAD_IN_PROGRESS for new I/O and is uploaded by the host
+ *       with the rest; what cannot be offloaded fails with the usual status. So the upload-all can drain.</li>
+ *   <li>Status indications are raised by tasks on the target loop, and an initiate is processed within one task, so
+ *       no indication is ever raised in the middle of an offload (R-PAUSE-7, WA 30): one requested meanwhile reaches
+ *       the host after that initiate's completion.</li>
+ *   <li>A RESUME asked for while an upload-all still has objects to give back is held until the last terminate
+ *       has completed (R-RESUME-4).</li>
+ *   <li>Own triggers ({@link #linkStatus}, {@link #changeCapabilities}, {@link Builder#pauseAtObjects}): a link going
+ *       down, a capability change and context exhaustion each hold admission closed with a PAUSE; RESUME follows
+ *       when no trigger holds it any more. A link down uploads nothing by itself: media-disconnect uploads are the
+ *       host's decision (R-HOST-13), and the offloaded connections retransmit on the target meanwhile. A capability
+ *       change that the objects offloaded now no longer fit adds an UPLOAD_ALL, and the RESUME carrying the new
+ *       capabilities follows the last terminate (spec §7.3, §7.5).</li>
  *   <li>SendBacklogSize, when enabled ({@link Builder#sendBacklog}), is min(cwnd, peer window), indicated on a
  *       change of at least 25 % at most once a second (WA 44); otherwise 0xFFFFFFFF. ReceiveBacklogSize is
  *       reported.</li>
@@ -92,7 +109,13 @@ public final class SoftOffloadTarget implements OffloadTarget {
     public static final OffloadCapabilities DEFAULT_CAPABILITIES = new OffloadCapabilities(true, true, false, true,
             4096, 4096, 1024, 16 << 20, 9000, true, true);
 
+    /** The target's side of spec §5.1.4 (DRAINED is UPLOADING_ALL with nothing left offloaded). */
     private enum Admission { OPEN, PAUSED, UPLOADING_ALL }
+
+    /** What holds admission closed on the target's own initiative: bits of {@link #holds}. */
+    private static final int HOLD_LINK = 1;
+    private static final int HOLD_CAPABILITIES = 2;
+    private static final int HOLD_RESOURCES = 4;
 
     /** One terminate waiting for its connections' calls with the host to return (R-TERM-5). */
     private record PendingTerminate(BlockList root, List<TargetConnection> connections) {
@@ -131,6 +154,15 @@ public final class SoftOffloadTarget implements OffloadTarget {
     private final List<TargetNeighbor> neighbors = new ArrayList<>();
     private final List<TargetPath> paths = new ArrayList<>();
     private Admission admission = Admission.OPEN;
+    /** The target's own triggers holding admission closed (HOLD_* bits); RESUME follows when none is left. */
+    private int holds;
+    /** A RESUME is owed once the upload-all has drained (R-RESUME-4). */
+    private boolean resumeWhenDrained;
+    private boolean linkUp = true;
+    private final int pauseAtObjects;
+    private final int resumeBelowObjects;
+    /** Status indications raised so far, by kind (read on the target loop; tests). */
+    private final long[] indicationsRaised = new long[StatusIndication.values().length];
     private final ArrayDeque<BlockList> queuedInitiates = new ArrayDeque<>();
     private final List<PendingTerminate> pendingTerminates = new ArrayList<>();
     /** Free indication buffers by size class: class k holds buffers of indicationBufferBytes << k bytes. */
@@ -168,6 +200,8 @@ public final class SoftOffloadTarget implements OffloadTarget {
         }
         this.freeIndicationBuffers = free;
         this.sendBacklog = b.sendBacklog;
+        this.pauseAtObjects = b.pauseAtObjects;
+        this.resumeBelowObjects = b.resumeBelowObjects;
         this.reported = b.capabilities;
         this.enabled = b.capabilities;
         this.hostLink = HostLink.create(name + "-host", b.hostLoop, loop, link);
@@ -363,6 +397,29 @@ public final class SoftOffloadTarget implements OffloadTarget {
         });
     }
 
+    /**
+     * The target's drop counters by reason, beyond the spec's statistics (spec §5.4 counts only what offloaded
+     * connections received): frames of an offloaded connection dropped for a VLAN mismatch (R-VLAN-4), for urgent
+     * data or an invalid segment, or because too many were held during an initiate or terminate, then the target
+     * engine's own protocol drops (its {@link TcpCounter} {@code DROP_*} counters). {@code result} runs on the host
+     * loop, as a statistics query's does.
+     */
+    public void queryDrops(Consumer<Map<String, Long>> result) {
+        Objects.requireNonNull(result, "result");
+        submit(() -> {
+            Map<String, Long> drops = new LinkedHashMap<>();
+            drops.put("VLAN_MISMATCH", frames.droppedVlan);
+            drops.put("URGENT_OR_INVALID", frames.droppedUrgentInvalid);
+            drops.put("HELD_OVERFLOW", frames.droppedHeldOverflow);
+            for (TcpCounter c : TcpCounter.values()) {
+                if (c.name().startsWith("DROP")) {
+                    drops.put("tcp." + c.name(), stack == null ? 0 : stack.counter(c));
+                }
+            }
+            toHost(() -> result.accept(drops));
+        });
+    }
+
     @Override
     public void resetStatistics(OffloadStatistics.Family family) {
         Objects.requireNonNull(family, "family");
@@ -372,47 +429,152 @@ public final class SoftOffloadTarget implements OffloadTarget {
     // ================================================================================== target-side API
 
     /**
-     * Raises an adapter-wide status indication (spec §5.1): PAUSE queues later initiates, RESUME (with the current
-     * capabilities) processes them, UPLOAD_ALL makes every connection's new I/O complete UPLOAD_IN_PROGRESS until
-     * its terminate and fails the queued initiates. Callable from any thread.
+     * Raises an adapter-wide status indication (spec §5.1) on demand: PAUSE queues later initiates, UPLOAD_ALL makes
+     * every connection's new I/O complete UPLOAD_IN_PROGRESS until its terminate and processes the queued initiates
+     * (WA 31), RESUME (with the capabilities reported now) processes the queued initiates — or, while an upload-all
+     * still has objects to give back, is held until the last terminate completed (R-RESUME-4). Callable from any
+     * thread.
      */
     public void indicate(StatusIndication indication) {
         Objects.requireNonNull(indication, "indication");
+        submit(() -> raise(indication));
+    }
+
+    /**
+     * The link's carrier changed (the PHY's report; a test or the driver calls it). Down: a PAUSE, since nothing
+     * offloaded now could reach the wire; the offloaded connections run on and retransmit (the upload decision is
+     * the host's, R-HOST-13). Up: a RESUME once no other trigger holds admission. Callable from any thread.
+     */
+    public void linkStatus(boolean up) {
         submit(() -> {
-            switch (indication) {
-                case OFFLOAD_PAUSE -> admission = Admission.PAUSED;
-                case UPLOAD_ALL -> {
-                    admission = Admission.UPLOADING_ALL;
-                    for (TargetConnection c : connections) {
-                        c.uploadAll = true;
-                    }
-                    while (!queuedInitiates.isEmpty()) {
-                        BlockList root = queuedInitiates.poll();
-                        root.forEachDepthFirst(b -> b.status(b.isPlaceholder() ? OffloadStatus.SUCCESS
-                                : OffloadStatus.FAILURE));
-                        toHost(() -> host.initiateOffloadComplete(root));
-                    }
-                }
-                case OFFLOAD_RESUME -> {
-                    admission = Admission.OPEN;
-                    for (TargetConnection c : connections) {
-                        c.uploadAll = false;
-                    }
-                }
+            if (up == linkUp) {
+                return;
             }
-            OffloadCapabilities caps = indication == StatusIndication.OFFLOAD_RESUME ? reported : null;
-            toHost(() -> host.statusIndication(indication, caps));
-            if (indication == StatusIndication.OFFLOAD_RESUME) {
-                while (!queuedInitiates.isEmpty()) {
-                    initiate(queuedInitiates.poll());
-                }
+            linkUp = up;
+            if (up) {
+                release(HOLD_LINK);
+            } else {
+                hold(HOLD_LINK);
             }
         });
     }
 
     /**
+     * Changes the capabilities the target reports, the way spec §7.3 / §7.5 allows: PAUSE; then, if what is
+     * offloaded now does not fit {@code capabilities} (more connections, paths or neighbors, an IP version dropped),
+     * UPLOAD_ALL; and RESUME carrying the new set once the last terminate has completed (at once without an
+     * upload-all), unless another trigger still holds admission. Callable from any thread.
+     */
+    public void changeCapabilities(OffloadCapabilities capabilities) {
+        Objects.requireNonNull(capabilities, "capabilities");
+        submit(() -> {
+            hold(HOLD_CAPABILITIES);
+            reported = capabilities;
+            boolean fits = connections.size() <= capabilities.tcpConnectionOffloadCapacity()
+                    && pathCount <= capabilities.maxPaths() && neighborCount <= capabilities.maxNeighbors();
+            for (TargetPath p : paths) {
+                fits &= p.v6 ? capabilities.supportIpv6() : capabilities.supportIpv4();
+            }
+            if (!fits) {
+                raise(StatusIndication.UPLOAD_ALL);
+            }
+            release(HOLD_CAPABILITIES); // RESUME now, or when the upload-all has drained
+        });
+    }
+
+    /** Whether the link is up as far as the target was told ({@link #linkStatus}). */
+    public boolean linkUp() {
+        return linkUp;
+    }
+
+    /** Status indications of {@code kind} raised so far (read on the target loop, or after the simulator ran). */
+    public long indicationsRaised(StatusIndication kind) {
+        return indicationsRaised[kind.ordinal()];
+    }
+
+    /** A trigger closes admission: PAUSE unless it is closed already. */
+    private void hold(int trigger) {
+        boolean wasOpen = holds == 0 && admission == Admission.OPEN;
+        holds |= trigger;
+        if (wasOpen) {
+            raise(StatusIndication.OFFLOAD_PAUSE);
+        }
+    }
+
+    /** A trigger lets go: RESUME when none is left (held until the upload-all drained, R-RESUME-4). */
+    private void release(int trigger) {
+        if ((holds & trigger) == 0) {
+            return;
+        }
+        holds &= ~trigger;
+        if (holds == 0 && admission != Admission.OPEN) {
+            raise(StatusIndication.OFFLOAD_RESUME);
+        }
+    }
+
+    /** Raises {@code indication} on the target loop, moving the target's admission state (spec §5.1.4). */
+    private void raise(StatusIndication indication) {
+        switch (indication) {
+            case OFFLOAD_PAUSE -> {
+                if (admission == Admission.OPEN) {
+                    admission = Admission.PAUSED;
+                }
+            }
+            case UPLOAD_ALL -> {
+                admission = Admission.UPLOADING_ALL;
+                for (TargetConnection c : connections) {
+                    c.uploadAll = true; // R-PAUSE-5, R-UPLOAD-5: new I/O gets UPLOAD_IN_PROGRESS, never PAUSED
+                }
+            }
+            case OFFLOAD_RESUME -> {
+                if (admission == Admission.UPLOADING_ALL && !drained()) {
+                    resumeWhenDrained = true; // R-RESUME-4: after the last terminate completion
+                    return;
+                }
+                resumeWhenDrained = false;
+                admission = Admission.OPEN;
+                for (TargetConnection c : connections) {
+                    c.uploadAll = false;
+                }
+            }
+        }
+        indicationsRaised[indication.ordinal()]++;
+        OffloadCapabilities caps = indication == StatusIndication.OFFLOAD_RESUME ? reported : null;
+        toHost(() -> host.statusIndication(indication, caps));
+        if (indication != StatusIndication.OFFLOAD_PAUSE) {
+            // RESUME: the queued initiates are processed now; UPLOAD_ALL: now too (WA 31), so the upload-all drains
+            while (!queuedInitiates.isEmpty()) {
+                initiate(queuedInitiates.poll());
+            }
+        }
+    }
+
+    /** Nothing offloaded and no terminate outstanding. */
+    private boolean drained() {
+        return connections.isEmpty() && pathCount == 0 && neighborCount == 0 && pendingTerminates.isEmpty()
+                && queuedInitiates.isEmpty();
+    }
+
+    /** After a terminate: a held RESUME may go now; the context-exhaustion trigger may let go. */
+    private void afterTerminate() {
+        if (resumeWhenDrained && drained() && holds == 0) {
+            raise(StatusIndication.OFFLOAD_RESUME);
+        }
+        if ((holds & HOLD_RESOURCES) != 0 && objectCount() < resumeBelowObjects) {
+            release(HOLD_RESOURCES);
+        }
+    }
+
+    /** After an initiate: context exhaustion closes admission before the host fills the last areas. */
+    private void afterInitiate() {
+        if (pauseAtObjects > 0 && objectCount() >= pauseAtObjects) {
+            hold(HOLD_RESOURCES);
+        }
+    }
+
+    /**
      * Changes the capabilities reported from now on (a RESUME carries them, spec §5.1.2); the enabled set is
-     * narrowed to them at once. Callable from any thread.
+     * narrowed to them at once. Callable from any thread. {@link #changeCapabilities} also tells the host.
      */
     public void reportCapabilities(OffloadCapabilities capabilities) {
         Objects.requireNonNull(capabilities, "capabilities");
@@ -438,6 +600,21 @@ public final class SoftOffloadTarget implements OffloadTarget {
     /** Offloaded TCP connections now (read on the target loop). */
     public int offloadedConnections() {
         return connections.size();
+    }
+
+    /** Offloaded path objects now (read on the target loop). */
+    public int offloadedPaths() {
+        return pathCount;
+    }
+
+    /** Offloaded neighbor objects now (read on the target loop). */
+    public int offloadedNeighbors() {
+        return neighborCount;
+    }
+
+    /** Initiates accepted while paused and not processed yet (R-PAUSE-2/3; read on the target loop). */
+    public int queuedInitiates() {
+        return queuedInitiates.size();
     }
 
     /** Frames passed up the non-offload path so far (read on the target loop). */
@@ -682,6 +859,7 @@ public final class SoftOffloadTarget implements OffloadTarget {
         rootFailed = false;
         initiateList(root, root, null, added);
         toHost(() -> host.initiateOffloadComplete(root));
+        afterInitiate();
         // the connections are live since their own state was offloaded; from now on they may indicate (R-OFF-13)
         for (TargetConnection c : added) {
             c.completionPosted = true;
@@ -1057,6 +1235,7 @@ public final class SoftOffloadTarget implements OffloadTarget {
             }
         }
         toHost(() -> host.terminateOffloadComplete(root));
+        afterTerminate();
         // spec §6.11.3 step 6 / §3.2.7: what was held goes up the non-offload path after the terminate
         for (ArrayDeque<byte[]> h : held) {
             for (byte[] frame : h) {
@@ -1420,6 +1599,23 @@ public final class SoftOffloadTarget implements OffloadTarget {
         }
 
         private boolean sendBacklog;
+        private int pauseAtObjects;
+        private int resumeBelowObjects;
+
+        /**
+         * Context exhaustion as a trigger (spec §5.1.1): once {@code pauseAt} context areas (neighbors, paths and
+         * connections together) are in use the target indicates PAUSE, and RESUME once fewer than {@code
+         * resumeBelow} are; off by default (the host then meets RESOURCES failures at {@link #maxObjects}).
+         */
+        public Builder pauseAtObjects(int pauseAt, int resumeBelow) {
+            if (pauseAt < 1 || resumeBelow < 1 || resumeBelow > pauseAt) {
+                throw new IllegalArgumentException("pauseAtObjects needs 1 <= resumeBelow <= pauseAt, got pauseAt="
+                        + pauseAt + " resumeBelow=" + resumeBelow);
+            }
+            this.pauseAtObjects = pauseAt;
+            this.resumeBelowObjects = resumeBelow;
+            return this;
+        }
 
         /**
          * Size of one receive-indication buffer and how many may be with the host at once; the buffers then all have

@@ -208,9 +208,9 @@ final class ChimneyWorld {
             hostIface = hostIface.withVlan(o.hostVlan[0], o.hostVlan[1]);
             peerIface = peerIface.withVlan(o.hostVlan[0], o.hostVlan[1]);
         }
-        host = NetworkStack.builder(hostLoop).random(sim.random().fork("host")).tcpConfig(hb.build())
+        host = NetworkStack.builder(hostLoop).random(sim.random().fork("host")).tcpConfig(fixedBuffers(hb.build()))
                 .iface(hostPort, hostIface).build();
-        peer = NetworkStack.builder(peerLoop).random(sim.random().fork("peer")).tcpConfig(pb.build())
+        peer = NetworkStack.builder(peerLoop).random(sim.random().fork("peer")).tcpConfig(fixedBuffers(pb.build()))
                 .iface(wire.b(), peerIface).build();
         peer.listen(PORT, this::accept);
     }
@@ -555,6 +555,15 @@ final class ChimneyWorld {
     /** Updates the TCP cached variables with {@code flags} (spec §3.3.4). */
     BlockList updateTcp(Offloaded o, dev.chimney.tcp.TcpCached cached, int flags) {
         return update(BlockList.reference(StateLayer.TCP, o.tcp, 0).tcpCached(cached).tcpUpdateFlags(flags));
+    }
+
+    /**
+     * Buffers that start at their maxima (no autotuned growth): the world's writers expect a write to take all it
+     * is given, and the windows the spec's scenarios reason about are the configured sizes.
+     */
+    private static TcpConfig fixedBuffers(TcpConfig c) {
+        return c.toBuilder().initialSendBufferBytes(c.sendBufferBytes())
+                .initialReceiveBufferBytes(c.receiveBufferBytes()).build();
     }
 
     /** The peer application writes {@code data}. */

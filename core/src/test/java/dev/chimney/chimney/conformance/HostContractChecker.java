@@ -6,6 +6,7 @@ import dev.chimney.chimney.ForwardRequest;
 import dev.chimney.chimney.OffloadCapabilities;
 import dev.chimney.chimney.OffloadHandle;
 import dev.chimney.chimney.OffloadHost;
+import dev.chimney.chimney.OffloadOperation;
 import dev.chimney.chimney.OffloadParameters;
 import dev.chimney.chimney.OffloadStatistics;
 import dev.chimney.chimney.OffloadTarget;
@@ -30,7 +31,16 @@ import java.util.function.Consumer;
  * invalidate is outstanding (R-HOST-6); no send, receive, disconnect or forward on a connection being offloaded or
  * after its terminate was called (R-HOST-3, R-HOST-7, R-HOST-8); send and receive calls never overlapping on one
  * connection (R-HOST-12); no urgent data (R-HOST-11: a send request is plain bytes, so this is the absence of any
- * other path). Everything passes through unchanged; {@link #violations()} lists what broke a rule.
+ * other path). Status indications (spec §5.1): after a PAUSE or UPLOAD_ALL reached the host, no initiate carries a
+ * new offload until a RESUME reached it (R-PAUSE-4, R-RESUME-1, R-UPLOAD-1). Everything passes through unchanged;
+ * {@link #violations()} lists what broke a rule.
+ *
+ * <p>The target's side of the same conversation is checked too, into {@link #targetViolations()}: a RESUME after an
+ * UPLOAD_ALL comes only once every object is back (R-RESUME-4, with R-UPLOAD-2/3 for the host: it terminated
+ * everything); every request — state operation, send (including the send chain an initiate carries), receive,
+ * disconnect, forward — is completed exactly once (a send either completed or returned by its terminate, never
+ * both, spec §9 item 25), with a status its kind allows (never PAUSED, R-PAUSE-5); {@link #outstandingRequests()}
+ * says how many are still open.
  */
 public final class HostContractChecker implements OffloadTarget, OffloadHost {
 
@@ -60,7 +70,16 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
     private final Map<OffloadHandle, Obj> objects = new IdentityHashMap<>();
     private final Map<Object, OffloadHandle> byContext = new IdentityHashMap<>();
     private final List<String> violations = new ArrayList<>();
+    private final List<String> targetViolations = new ArrayList<>();
+    private final List<StatusIndication> indications = new ArrayList<>();
     private long checkedRequests;
+    /** A PAUSE or UPLOAD_ALL reached the host and no RESUME since. */
+    private boolean admissionClosed;
+    /** An UPLOAD_ALL reached the host and no RESUME since. */
+    private boolean uploadAllSinceResume;
+    private int terminatesOutstanding;
+    /** Every request the target owns now, by identity, with its kind. */
+    private final Map<Object, String> open = new IdentityHashMap<>();
 
     public HostContractChecker(OffloadTarget inner) {
         this.inner = inner;
@@ -69,6 +88,93 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
     /** Every broken host rule seen so far, with its spec id. */
     public List<String> violations() {
         return List.copyOf(violations);
+    }
+
+    /** Every broken target rule seen so far (R-RESUME-4 and the like), with its spec id. */
+    public List<String> targetViolations() {
+        return List.copyOf(targetViolations);
+    }
+
+    /** The status indications that passed up, in order. */
+    public List<StatusIndication> indications() {
+        return List.copyOf(indications);
+    }
+
+    /** Objects the target holds or is being given or is giving back, as far as the requests and completions say. */
+    public int heldObjects() {
+        return objects.size();
+    }
+
+    /** Objects of {@code layer} the target holds (offloaded or being terminated). */
+    public int held(StateLayer layer) {
+        int n = 0;
+        for (Obj o : objects.values()) {
+            if (o.phase != Phase.INITIATING && (o.layer == layer || layer.isPath() && o.layer.isPath())) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Requests handed to the target and not completed yet (state operations and data requests). */
+    public int outstandingRequests() {
+        return open.size();
+    }
+
+    /** Objects of {@code layer} known to the target in any phase (being offloaded, offloaded, being terminated). */
+    public int known(StateLayer layer) {
+        int n = 0;
+        for (Obj o : objects.values()) {
+            if (o.layer == layer || layer.isPath() && o.layer.isPath()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private static final java.util.Set<dev.chimney.chimney.OffloadStatus> SEND_STATUSES = java.util.EnumSet.of(
+            dev.chimney.chimney.OffloadStatus.SUCCESS, dev.chimney.chimney.OffloadStatus.UPLOAD_IN_PROGRESS,
+            dev.chimney.chimney.OffloadStatus.REQUEST_ABORTED, dev.chimney.chimney.OffloadStatus.REQUEST_UPLOAD,
+            dev.chimney.chimney.OffloadStatus.UPLOAD_REQUESTED);
+    private static final java.util.Set<dev.chimney.chimney.OffloadStatus> RECEIVE_STATUSES = java.util.EnumSet.of(
+            dev.chimney.chimney.OffloadStatus.SUCCESS, dev.chimney.chimney.OffloadStatus.UPLOAD_IN_PROGRESS,
+            dev.chimney.chimney.OffloadStatus.REQUEST_ABORTED, dev.chimney.chimney.OffloadStatus.INVALID_STATE);
+    private static final java.util.Set<dev.chimney.chimney.OffloadStatus> DISCONNECT_STATUSES = java.util.EnumSet.of(
+            dev.chimney.chimney.OffloadStatus.SUCCESS, dev.chimney.chimney.OffloadStatus.UPLOAD_IN_PROGRESS,
+            dev.chimney.chimney.OffloadStatus.REQUEST_ABORTED);
+    private static final java.util.Set<dev.chimney.chimney.OffloadStatus> FORWARD_STATUSES = java.util.EnumSet.of(
+            dev.chimney.chimney.OffloadStatus.SUCCESS, dev.chimney.chimney.OffloadStatus.UPLOAD_IN_PROGRESS,
+            dev.chimney.chimney.OffloadStatus.REQUEST_ABORTED, dev.chimney.chimney.OffloadStatus.FAILURE);
+
+    private void opened(Object request, String kind) {
+        if (open.put(request, kind) != null) {
+            targetViolations.add("a " + kind + " request handed to the target while it already owned it");
+        }
+    }
+
+    private void closed(Object request, String kind, dev.chimney.chimney.OffloadStatus status,
+            java.util.Set<dev.chimney.chimney.OffloadStatus> legal) {
+        String was = open.remove(request);
+        if (was == null) {
+            targetViolations.add("a " + kind + " completion for a request the target did not own (completed twice, "
+                    + "or never made)");
+        } else if (!was.equals(kind)) {
+            targetViolations.add("a " + was + " request completed as a " + kind);
+        }
+        if (legal != null && (status == null || !legal.contains(status))) {
+            targetViolations.add((status == dev.chimney.chimney.OffloadStatus.PAUSED ? "R-PAUSE-5: " : "")
+                    + "a " + kind + " completed with " + status);
+        }
+    }
+
+    private void closedOperation(BlockList root, OffloadOperation op) {
+        closed(root, op.name(), null, null);
+        for (BlockList b : root.nodes()) {
+            if (b.status() == null || !b.status().allowedFor(op)) {
+                targetViolations.add("a " + op + " node completed with " + b.status() + " (R-TREE-2, spec §3.0)");
+                break;
+            }
+        }
     }
 
     /** Requests checked (so a test can tell the checker saw traffic). */
@@ -108,7 +214,22 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
     @Override
     public void initiateOffload(BlockList root) {
         checkedRequests++;
+        if (admissionClosed) {
+            for (BlockList b : root.nodes()) {
+                if (b.handle() != null && b.isNewOffload()) {
+                    violation("R-PAUSE-4/R-RESUME-1/R-UPLOAD-1", "a new offload of " + b + " after " + indications
+                            .getLast() + " and before RESUME");
+                    break;
+                }
+            }
+        }
         initiateLevel(root, null);
+        opened(root, OffloadOperation.INITIATE.name());
+        for (BlockList b : root.nodes()) {
+            for (SendRequest r = b.sendChain(); r != null && b.isNewOffload(); r = r.next()) {
+                opened(r, "send"); // spec §3.1.6: completed like any send, or returned at terminate
+            }
+        }
         inner.initiateOffload(root);
     }
 
@@ -155,7 +276,8 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
             if (o.inSend || o.inReceive) {
                 violation("R-HOST-6", "terminate of a connection inside a send or receive call");
             }
-            for (var e : objects.entrySet()) {
+            for (var e : o.layer == StateLayer.TCP ? List.<Map.Entry<OffloadHandle, Obj>>of()
+                    : objects.entrySet()) { // a connection has no dependents
                 if (e.getValue().parent == h && e.getValue().phase != Phase.INITIATING
                         && !inTree.contains(e.getKey())) {
                     violation("R-HOST-5", "terminate of a " + o.layer + " with a live dependent "
@@ -167,6 +289,8 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
             }
             o.phase = Phase.TERMINATING;
         }
+        terminatesOutstanding++;
+        opened(root, OffloadOperation.TERMINATE.name());
         inner.terminateOffload(root);
     }
 
@@ -188,6 +312,7 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
                 o.updating = true;
             }
         }
+        opened(root, OffloadOperation.UPDATE.name());
         inner.updateOffload(root);
     }
 
@@ -206,6 +331,7 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
                 o.invalidating = true;
             }
         }
+        opened(root, OffloadOperation.INVALIDATE.name());
         inner.invalidateOffload(root);
     }
 
@@ -223,6 +349,7 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
                 o.queries++;
             }
         }
+        opened(root, OffloadOperation.QUERY.name());
         inner.queryOffload(root);
     }
 
@@ -247,6 +374,9 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
         if (o != null) {
             o.inSend = true;
         }
+        for (SendRequest r = chain; r != null; r = r.next()) {
+            opened(r, "send");
+        }
         try {
             inner.tcpSend(connection, chain);
         } finally {
@@ -265,6 +395,9 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
         if (o != null) {
             o.inReceive = true;
         }
+        for (ReceiveRequest r = chain; r != null; r = r.next()) {
+            opened(r, "receive");
+        }
         try {
             inner.tcpReceive(connection, chain);
         } finally {
@@ -277,12 +410,16 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
     @Override
     public void tcpDisconnect(Object connection, DisconnectRequest request) {
         dataRequest(connection, "disconnect");
+        opened(request, "disconnect");
         inner.tcpDisconnect(connection, request);
     }
 
     @Override
     public void tcpForward(Object connection, ForwardRequest chain) {
         dataRequest(connection, "forward (R-HOST-8)");
+        for (ForwardRequest r = chain; r != null; r = r.next()) {
+            opened(r, "forward");
+        }
         inner.tcpForward(connection, chain);
     }
 
@@ -305,6 +442,14 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
 
     @Override
     public void initiateOffloadComplete(BlockList root) {
+        closedOperation(root, OffloadOperation.INITIATE);
+        for (BlockList b : root.nodes()) {
+            if (b.status() == null || !b.status().isOffloaded()) {
+                for (SendRequest r = b.sendChain(); r != null && open.get(r) != null; r = r.next()) {
+                    closed(r, "send", null, null); // a failed offload leaves its send data with the host
+                }
+            }
+        }
         for (BlockList b : root.nodes()) {
             Obj o = b.handle() == null ? null : objects.get(b.handle());
             if (o == null || o.phase != Phase.INITIATING) {
@@ -323,6 +468,13 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
 
     @Override
     public void terminateOffloadComplete(BlockList root) {
+        terminatesOutstanding--;
+        closedOperation(root, OffloadOperation.TERMINATE);
+        for (BlockList b : root.nodes()) {
+            for (SendRequest r = b.sendChain(); r != null; r = r.next()) {
+                closed(r, "send", null, null); // returned, not completed (spec §9 item 25: one way only)
+            }
+        }
         for (BlockList b : root.nodes()) {
             if (b.handle() != null && objects.get(b.handle()) != null
                     && objects.get(b.handle()).phase == Phase.TERMINATING) {
@@ -335,6 +487,7 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
 
     @Override
     public void updateOffloadComplete(BlockList root) {
+        closedOperation(root, OffloadOperation.UPDATE);
         for (BlockList b : root.nodes()) {
             Obj o = b.handle() == null ? null : objects.get(b.handle());
             if (o != null) {
@@ -353,6 +506,7 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
 
     @Override
     public void invalidateOffloadComplete(BlockList root) {
+        closedOperation(root, OffloadOperation.INVALIDATE);
         for (BlockList b : root.nodes()) {
             Obj o = b.handle() == null ? null : objects.get(b.handle());
             if (o != null && o.invalidating) {
@@ -365,6 +519,7 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
 
     @Override
     public void queryOffloadComplete(BlockList root) {
+        closedOperation(root, OffloadOperation.QUERY);
         for (BlockList b : root.nodes()) {
             Obj o = b.handle() == null ? null : objects.get(b.handle());
             if (o != null && o.queries > 0) {
@@ -376,21 +531,31 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
 
     @Override
     public void sendComplete(SendRequest chain) {
+        for (SendRequest r = chain; r != null; r = r.next()) {
+            closed(r, "send", r.status(), SEND_STATUSES);
+        }
         host.sendComplete(chain);
     }
 
     @Override
     public void receiveComplete(ReceiveRequest chain) {
+        for (ReceiveRequest r = chain; r != null; r = r.next()) {
+            closed(r, "receive", r.status(), RECEIVE_STATUSES);
+        }
         host.receiveComplete(chain);
     }
 
     @Override
     public void disconnectComplete(DisconnectRequest request) {
+        closed(request, "disconnect", request.status(), DISCONNECT_STATUSES);
         host.disconnectComplete(request);
     }
 
     @Override
     public void forwardComplete(ForwardRequest chain) {
+        for (ForwardRequest r = chain; r != null; r = r.next()) {
+            closed(r, "forward", r.status(), FORWARD_STATUSES);
+        }
         host.forwardComplete(chain);
     }
 
@@ -411,6 +576,28 @@ public final class HostContractChecker implements OffloadTarget, OffloadHost {
 
     @Override
     public void statusIndication(StatusIndication indication, OffloadCapabilities capabilities) {
+        indications.add(indication);
+        switch (indication) {
+            case OFFLOAD_PAUSE -> admissionClosed = true;
+            case UPLOAD_ALL -> {
+                admissionClosed = true;
+                uploadAllSinceResume = true;
+            }
+            case OFFLOAD_RESUME -> {
+                // initiates the host made before it saw the UPLOAD_ALL may reach the target after its RESUME: only
+                // what the target completed offloading, or is giving back, counts
+                int given = 0;
+                for (Obj o : objects.values()) {
+                    given += o.phase == Phase.INITIATING ? 0 : 1;
+                }
+                if (uploadAllSinceResume && (terminatesOutstanding > 0 || given > 0)) {
+                    targetViolations.add("R-RESUME-4: RESUME after UPLOAD_ALL with " + terminatesOutstanding
+                            + " terminates outstanding and " + given + " objects still offloaded");
+                }
+                admissionClosed = false;
+                uploadAllSinceResume = false;
+            }
+        }
         host.statusIndication(indication, capabilities);
     }
 }

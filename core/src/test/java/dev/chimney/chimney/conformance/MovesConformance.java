@@ -2,6 +2,7 @@ package dev.chimney.chimney.conformance;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.chimney.chimney.BlockList;
@@ -14,6 +15,7 @@ import dev.chimney.link.Impairments;
 import dev.chimney.runtime.SeededRandom;
 import java.io.ByteArrayOutputStream;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -135,5 +137,94 @@ abstract class MovesConformance extends SpecialReceiveConformance {
             assertEquals(OffloadStatus.SUCCESS, b.status(), "R-UPLOAD-4/6: " + b);
         }
         assertTrue(w.rec.statusIndications.stream().noneMatch(x -> x == null));
+    }
+
+    @Test
+    void rPause5_aSendWhilePausedWithAnUploadAllPendingCompletesUploadInProgressNeverPaused() {
+        ChimneyWorld w = world();
+        ChimneyWorld.Offloaded a = w.offload(w.connect(false));
+        w.tut.indicate().accept(StatusIndication.OFFLOAD_PAUSE);
+        w.tut.indicate().accept(StatusIndication.UPLOAD_ALL);
+        w.runUntil(() -> w.rec.statusIndications.size() == 2, S, "PAUSE, UPLOAD_ALL");
+        SendRequest s = w.send(a, ChimneyWorld.pattern(500, 3), ChimneyWorld.pattern(700, 4));
+        w.runUntil(() -> w.rec.sends.contains(s) && w.rec.sends.contains(s.next()), S, "the send completions");
+        assertEquals(OffloadStatus.UPLOAD_IN_PROGRESS, s.status(), "R-PAUSE-5");
+        assertEquals(OffloadStatus.UPLOAD_IN_PROGRESS, s.next().status(), "R-PAUSE-5");
+        BlockList t = w.terminate(a);
+        assertEquals(OffloadStatus.SUCCESS, ChimneyWorld.tcpNode(t).status());
+    }
+
+    @Test
+    void wa31_initiatesQueuedDuringPauseAreProcessedWhenUploadAllArrives_andAreUploadedLikeTheRest() {
+        ChimneyWorld w = world();
+        ChimneyWorld.Conn c = w.connect(true);
+        w.tut.indicate().accept(StatusIndication.OFFLOAD_PAUSE);
+        w.runUntil(() -> w.rec.statusIndications.size() == 1, S, "PAUSE");
+        ChimneyWorld.Offloaded late = w.prepare(c, 2);
+        w.call(() -> w.target.initiateOffload(late.root));
+        w.run(50 * MS);
+        assertFalse(w.rec.initiated.contains(late.root), "queued while paused (R-PAUSE-2)");
+        w.tut.indicate().accept(StatusIndication.UPLOAD_ALL);
+        w.runUntil(() -> w.rec.initiated.contains(late.root), S, "completed during the upload-all (WA 31)");
+        for (BlockList b : late.root.nodes()) {
+            assertEquals(OffloadStatus.SUCCESS, b.status(), "processed normally: " + b);
+        }
+        int indexOfUploadAll = indexOf(w, "status", StatusIndication.UPLOAD_ALL);
+        assertTrue(indexOf(w, "initiate", late.root) > indexOfUploadAll, "after the UPLOAD_ALL reached the host");
+        SendRequest s = SendRequest.of(new byte[100]); // refused, so not part of the stream the peer must see
+        w.call(() -> w.target.tcpSend(late.context(), s));
+        w.runUntil(() -> w.rec.sends.contains(s), S, "the send completion");
+        assertEquals(OffloadStatus.UPLOAD_IN_PROGRESS, s.status(), "it is part of the upload-all");
+        BlockList t = w.terminate(late);
+        for (BlockList b : t.nodes()) {
+            assertEquals(OffloadStatus.SUCCESS, b.status(), "R-UPLOAD-6: " + b);
+        }
+        w.uploadBack(late, t);
+        byte[] tail = ChimneyWorld.pattern(20_000, 7);
+        w.hostLoop.execute(() -> w.hostWrite(c, tail));
+        w.runUntil(() -> c.peerEnd.received.size() == c.hostSent.size(), 10 * S, "the stream after the upload");
+        assertArrayEquals(c.hostSent.toByteArray(), c.peerEnd.received.toByteArray());
+    }
+
+    @Test
+    void rResume4_aResumeAskedForDuringAnUploadAllFollowsTheLastTerminateCompletion() {
+        ChimneyWorld w = world();
+        ChimneyWorld.Offloaded a = w.offload(w.connect(false));
+        ChimneyWorld.Offloaded b = w.offload(w.connect(true));
+        w.tut.indicate().accept(StatusIndication.UPLOAD_ALL);
+        w.tut.indicate().accept(StatusIndication.OFFLOAD_RESUME);
+        w.run(50 * MS);
+        assertEquals(List.of(StatusIndication.UPLOAD_ALL), w.rec.statusIndications, "held: objects remain");
+        w.terminate(a);
+        w.run(50 * MS);
+        assertEquals(1, w.rec.statusIndications.size(), "still held: " + w.rec.statusIndications);
+        BlockList last = w.terminate(b);
+        w.runUntil(() -> w.rec.statusIndications.size() == 2, S, "the RESUME");
+        assertEquals(StatusIndication.OFFLOAD_RESUME, w.rec.statusIndications.getLast());
+        assertTrue(indexOf(w, "status", StatusIndication.OFFLOAD_RESUME) > indexOf(w, "terminate", last),
+                "after the last NdisMTerminateOffloadComplete (R-RESUME-4)");
+    }
+
+    @Test
+    void rPause7_anIndicationRaisedWhileAnInitiateIsBeingProcessedFollowsItsCompletion() {
+        ChimneyWorld w = world();
+        ChimneyWorld.Offloaded o = w.prepare(w.connect(false), 2);
+        // the initiate and the indication reach the target in the same instant, the initiate first
+        w.call(() -> w.target.initiateOffload(o.root));
+        w.tut.indicate().accept(StatusIndication.OFFLOAD_PAUSE);
+        w.runUntil(() -> w.rec.statusIndications.size() == 1 && w.rec.initiated.contains(o.root), S, "both");
+        assertTrue(indexOf(w, "initiate", o.root) < indexOf(w, "status", StatusIndication.OFFLOAD_PAUSE),
+                "no status indication while the offload is in progress (R-PAUSE-7, WA 30)");
+        assertEquals(OffloadStatus.SUCCESS, o.tcpNode.status(), "not queued: it arrived before the PAUSE");
+    }
+
+    private static int indexOf(ChimneyWorld w, String kind, Object subject) {
+        for (int i = 0; i < w.rec.log.size(); i++) {
+            HostRecorder.Call call = w.rec.log.get(i);
+            if (call.kind().equals(kind) && call.subject() == subject) {
+                return i;
+            }
+        }
+        throw new AssertionError("no " + kind + " of " + subject + " in " + w.rec.log);
     }
 }

@@ -98,11 +98,20 @@ final class HostPair {
     /** Pairs made by the running test, whose host rules {@link #assertContractsKept} checks afterwards. */
     private static final List<HostPair> MADE = new ArrayList<>();
 
-    /** Fails if any pair made since the last call broke a host rule (spec §3.8); for an {@code @AfterEach}. */
+    /** Set by a test that plays a misbehaving target on purpose: its target-side findings are expected. */
+    boolean targetMisbehaves;
+
+    /**
+     * Fails if any pair made since the last call broke a host rule (spec §3.8, §5.1), or its target a target rule
+     * the checker sees (R-RESUME-4); for an {@code @AfterEach}.
+     */
     static void assertContractsKept() {
         List<String> broken = new ArrayList<>();
         for (HostPair h : MADE) {
             broken.addAll(h.checker.violations());
+            if (!h.targetMisbehaves) {
+                broken.addAll(h.checker.targetViolations());
+            }
         }
         MADE.clear();
         if (!broken.isEmpty()) {
@@ -111,15 +120,21 @@ final class HostPair {
     }
 
     HostPair(long seed, OffloadPolicy policy, Consumer<RecordingTarget> configure) {
-        this(seed, policy, configure, false);
+        this(seed, policy, configure, false, b -> { });
     }
 
     /** A with a {@link SoftOffloadTarget} as its NIC (its own loop, owning A's end of the wire). */
     static HostPair soft(long seed, OffloadPolicy policy) {
-        return new HostPair(seed, policy, t -> { }, true);
+        return new HostPair(seed, policy, t -> { }, true, b -> { });
     }
 
-    private HostPair(long seed, OffloadPolicy policy, Consumer<RecordingTarget> configure, boolean withSoft) {
+    /** As {@link #soft(long, OffloadPolicy)}, with the soft target's builder adjusted by {@code target}. */
+    static HostPair soft(long seed, OffloadPolicy policy, Consumer<SoftOffloadTarget.Builder> target) {
+        return new HostPair(seed, policy, t -> { }, true, target);
+    }
+
+    private HostPair(long seed, OffloadPolicy policy, Consumer<RecordingTarget> configure, boolean withSoft,
+            Consumer<SoftOffloadTarget.Builder> softConfig) {
         MADE.add(this);
         sim = new Simulator(seed);
         wire = VirtualWire.builder("w", sim.clock(), sim.random().fork("w")).both(Impairments.NONE.withDelay(
@@ -129,8 +144,10 @@ final class HostPair {
         EventLoop loopA = sim.newLoop("a");
         NetworkPort portA = wire.a();
         if (withSoft) {
-            soft = SoftOffloadTarget.builder(sim.newLoop("a-nic"), wire.a()).name("a-nic").hostLoop(loopA)
-                    .mac(MAC_A).random(sim.random().fork("a-nic")).build();
+            SoftOffloadTarget.Builder sb = SoftOffloadTarget.builder(sim.newLoop("a-nic"), wire.a()).name("a-nic")
+                    .hostLoop(loopA).mac(MAC_A).random(sim.random().fork("a-nic"));
+            softConfig.accept(sb);
+            soft = sb.build();
             portA = soft.hostPort();
             checker = new HostContractChecker(soft);
         } else {

@@ -448,6 +448,7 @@ class OffloadControlTest {
     void badInputFromTheTargetIsCountedAndChangesNothing() {
         Peer[] p = new Peer[1];
         HostPair h = withOffloaded(50, p);
+        h.targetMisbehaves = true; // the contract checker sees it too (asserted at the end)
         var host = h.target.host;
         long v0 = h.manager.counter(OffloadCounter.PROTOCOL_VIOLATIONS);
         // a completion for a tree this host never issued
@@ -478,11 +479,14 @@ class OffloadControlTest {
         host.sendComplete(real);
         assertEquals(free, p[0].connection.writableBytes());
         assertEquals(v0 + 8, h.manager.counter(OffloadCounter.PROTOCOL_VIOLATIONS));
+        assertTrue(h.checker.targetViolations().size() >= 3, "the independent checker saw it too: "
+                + h.checker.targetViolations());
     }
 
     @Test
     void anInitiateNodeClaimingSuccessWithoutContextOrWithABadStatusFailsOnTheHostSide() {
         HostPair h = new HostPair(51, OffloadPolicy.explicit());
+        h.targetMisbehaves = true;
         Peer c1 = h.connect(B4);
         Peer c2 = h.connect(B4);
         h.manager.offload(List.of(c1.connection, c2.connection));

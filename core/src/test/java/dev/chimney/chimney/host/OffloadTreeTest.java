@@ -38,15 +38,26 @@ class OffloadTreeTest {
     }
 
 
-    /** Sends {@code n} bytes each way over {@code client} and its server end and checks both arrive intact. */
+    /**
+     * Sends {@code n} bytes each way over {@code client} and its server end and checks both arrive intact. Written
+     * as the send buffers take them: a buffer starts below its maximum and grows with use (autotuning).
+     */
     private static void exchange(HostPair h, Peer client, int n) {
         Peer server = h.serverOf(client);
         byte[] up = HostPair.pattern(n, 1);
         byte[] down = HostPair.pattern(n, 2);
         int before = client.received.size();
         int serverBefore = server.received.size();
-        assertEquals(n, client.connection.write(up));
-        assertEquals(n, server.connection.write(down));
+        int upWritten = 0;
+        int downWritten = 0;
+        long writeDeadline = h.sim.nowNs() + 10 * HostPair.S;
+        while ((upWritten < n || downWritten < n) && h.sim.nowNs() < writeDeadline) {
+            upWritten += client.connection.write(up, upWritten, n - upWritten);
+            downWritten += server.connection.write(down, downWritten, n - downWritten);
+            h.sim.runFor(MS);
+        }
+        assertEquals(n, upWritten, "A -> B written");
+        assertEquals(n, downWritten, "B -> A written");
         h.sim.runUntil(() -> server.received.size() == serverBefore + n && client.received.size() == before + n,
                 h.sim.nowNs() + 10 * HostPair.S);
         byte[] gotUp = java.util.Arrays.copyOfRange(server.bytes(), serverBefore, serverBefore + n);

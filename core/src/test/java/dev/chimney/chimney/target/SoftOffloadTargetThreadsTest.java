@@ -214,8 +214,14 @@ class SoftOffloadTargetThreadsTest {
                 assertEquals(OffloadStatus.SUCCESS, b.status());
             }
             hostLoop.execute(() -> target.tcpSend(th.miniportContext(), SendRequest.of(up)));
-            peerLoop.execute(() -> peerConn.get().write(down, 0, 200_000));
-            for (int at = 200_000; at < down.length; ) {
+            // the host is ESTABLISHED when the SYN,ACK arrives; the peer accepts only when the host's ACK does
+            long acceptDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (peerConn.get() == null && System.nanoTime() < acceptDeadline) {
+                Thread.sleep(1);
+            }
+            assertTrue(peerConn.get() != null, "the peer accepted the connection");
+            // a write takes what fits the send buffer (it starts small and grows, TcpConfig.initialSendBufferBytes)
+            for (int at = 0; at < down.length; ) {
                 int from = at;
                 int n = Math.min(200_000, down.length - at);
                 CompletableFuture<Integer> wrote = new CompletableFuture<>();
