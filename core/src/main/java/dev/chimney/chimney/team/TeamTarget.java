@@ -53,7 +53,7 @@ import java.util.function.Consumer;
  *       the active member are allowed to complete first, so no status indication reaches the host while an offload
  *       through the team is in progress (R-PAUSE-7, spec §9 item 30).</li>
  *   <li>PAUSE and UPLOAD_ALL go up; the host terminates every connection, path and neighbor, which the team passes
- *       to the member holding them. Segments that member passes up meanwhile still reach the host.</li>
+ *       to the member holding them. Segments that member passes up meanwhile still reach the host.
  *       The old member is told UPLOAD_ALL as well, so it processes the initiates it queued itself (a member paused
  *       on its own) and refuses new I/O; the team's queued initiates go down to it now, and any that still arrive
  *       (spec §9 item 31: processed normally once the step allows — they may link to paths and neighbors offloaded
