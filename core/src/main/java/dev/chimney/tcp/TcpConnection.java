@@ -616,7 +616,13 @@ public final class TcpConnection {
      * Asked for when the application writes, so an idle connection's buffer stays as it is.
      */
     private void expandSendBuffer() {
-        if (cc != null) {
+        if (dataPath != null) {
+            // Parked: the offload target runs the congestion window (this engine's is frozen at the park) and this
+            // buffer holds every byte until the target reports it acknowledged (spec §4.1): the whole path's
+            // in-flight and queue are here, so it may use its full size, as the target's own buffer grows with its
+            // window. Kept to 2·cwnd it would clock the transfer at one small buffer per round trip.
+            sendBuffer.expandTo(config.sendBufferBytes);
+        } else if (cc != null) {
             sendBuffer.expandTo((int) Math.min(Integer.MAX_VALUE, 2 * cc.cwnd()));
         }
     }
