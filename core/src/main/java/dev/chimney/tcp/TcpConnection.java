@@ -3299,6 +3299,11 @@ public final class TcpConnection {
         long now = stack.nowNs();
         flushPendingAck(); // R-HOST-2: the ACK owed goes out now, delayed-ACK state is not carried
         TcpSnapshot snap = snapshot(now, false);
+        // Parked, the receive ring is where the target's indications land (the application's buffer, spec §1.1) and
+        // no longer backs an advertised window; autotuning, which follows this engine's own segments and RTT, would
+        // keep it at its size now and cap every indication there: let it hold what the connection may buffer (an
+        // explicit size stays as it is). The send side does the same as the application writes (expandSendBuffer).
+        receiveBuffer.grow(receiveBuffer.maxCapacity());
         dataPath = path;
         parkedSendSeq = d.sndUna;
         parkedRcvSeq = d.rcvNxt;
