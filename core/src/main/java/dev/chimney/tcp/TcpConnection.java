@@ -31,10 +31,10 @@ import java.util.Objects;
  *   <li>{@code sndWl2}: set to SND.UNA on import; it only orders window updates and SND.UNA is a valid lower
  *       bound, so the next acceptable ACK updates the window as RFC 9293 §3.10.7.4 intends.
  *   <li>{@code lastAckSent}: pending ACKs are flushed by export, so it equals RCV.NXT.
- *   <li>{@code recover}/{@code inRecovery}: rebuilt from DupAckCount and the retransmit count — without SACK, a
- *       count at the duplicate-ACK threshold means NewReno fast recovery (recover = SND.MAX); after a timeout
- *       recover = SND.MAX (RFC 6582's careful variant); else SND.UNA − 1, so duplicate ACKs start fast retransmit
- *       as they would have on the exporting engine. cwnd/ssthresh carry any reduction.
+ *   <li>{@code recover}/{@code inRecovery} (RFC 6582, connections without SACK): rebuilt from DupAckCount and the
+ *       retransmit count — a count at the duplicate-ACK threshold means NewReno fast recovery (recover =
+ *       SND.MAX); after a timeout recover = SND.MAX (RFC 6582's careful variant); else SND.UNA − 1, so duplicate
+ *       ACKs start fast retransmit as they would have on the exporting engine. cwnd/ssthresh carry any reduction.
  *   <li>RACK-TLP loss recovery (SACK connections, the default): <em>carried</em>, in {@link
  *       TcpDelegated#lossRecovery()} (see {@link LossRecoveryState}: per-segment records, RACK and TLP variables,
  *       PRR, undo, the PTO and RACK reordering timers), so a connection moved in the middle of a loss episode goes on
@@ -616,7 +616,13 @@ public final class TcpConnection {
      * Asked for when the application writes, so an idle connection's buffer stays as it is.
      */
     private void expandSendBuffer() {
-        if (cc != null) {
+        if (dataPath != null) {
+            // Parked: the offload target runs the congestion window (this engine's is frozen at the park) and this
+            // buffer holds every byte until the target reports it acknowledged (spec §4.1): the whole path's
+            // in-flight and queue are here, so it may use its full size, as the target's own buffer grows with its
+            // window. Kept to 2·cwnd it would clock the transfer at one small buffer per round trip.
+            sendBuffer.expandTo(config.sendBufferBytes);
+        } else if (cc != null) {
             sendBuffer.expandTo((int) Math.min(Integer.MAX_VALUE, 2 * cc.cwnd()));
         }
     }
@@ -3293,6 +3299,11 @@ public final class TcpConnection {
         long now = stack.nowNs();
         flushPendingAck(); // R-HOST-2: the ACK owed goes out now, delayed-ACK state is not carried
         TcpSnapshot snap = snapshot(now, false);
+        // Parked, the receive ring is where the target's indications land (the application's buffer, spec §1.1) and
+        // no longer backs an advertised window; autotuning, which follows this engine's own segments and RTT, would
+        // keep it at its size now and cap every indication there: let it hold what the connection may buffer (an
+        // explicit size stays as it is). The send side does the same as the application writes (expandSendBuffer).
+        receiveBuffer.grow(receiveBuffer.maxCapacity());
         dataPath = path;
         parkedSendSeq = d.sndUna;
         parkedRcvSeq = d.rcvNxt;

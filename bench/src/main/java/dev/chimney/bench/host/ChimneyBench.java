@@ -2,6 +2,7 @@ package dev.chimney.bench.host;
 
 import dev.chimney.chimney.OffloadCapabilities;
 import dev.chimney.chimney.host.ChimneyStatistics;
+import dev.chimney.chimney.host.OffloadCounter;
 import dev.chimney.chimney.host.OffloadManager;
 import dev.chimney.chimney.host.OffloadPolicy;
 import dev.chimney.chimney.host.OffloadState;
@@ -214,16 +215,22 @@ public final class ChimneyBench {
             long cpuNs = p.cpuNs() - cpu0;
             double seconds = (sink.lastNs - sink.firstNs) / 1e9;
             double share = 0;
+            long requests = 0;
             if (p.nic != null) {
                 ChimneyStatistics st = statistics(p.a);
                 long targetBytes = send ? st.target().ipv4().outOctets() : st.target().ipv4().inOctets();
                 share = (double) targetBytes / bytes;
+                OffloadManager om = p.a.offload();
+                requests = on(p.a, () -> om.counter(send ? OffloadCounter.SEND_REQUESTS
+                        : OffloadCounter.RECEIVE_INDICATIONS));
             }
+            // requests: send requests (A sends) or receive indications (A receives) the chimney carried
             System.out.printf(Locale.ROOT, "RESULT memory mode=%s direction=%s mtu=%d idle=%s bytes=%d seconds=%.3f "
-                    + "gbps=%.3f cpu_seconds=%.3f gbps_per_cpu=%.3f target_share=%.3f retransmits=%d%n", mode,
-                    send ? "send" : "receive", mtu, idle, bytes, seconds, bytes * 8 / seconds / 1e9, cpuNs / 1e9,
-                    bytes * 8 / (cpuNs / 1e9) / 1e9, share,
-                    on(sender, () -> sender.tcp().counter(TcpCounter.RETRANSMITTED_SEGMENTS)));
+                    + "gbps=%.3f cpu_seconds=%.3f gbps_per_cpu=%.3f target_share=%.3f retransmits=%d "
+                    + "chimney_requests=%d bytes_per_request=%.0f%n", mode, send ? "send" : "receive", mtu, idle,
+                    bytes, seconds, bytes * 8 / seconds / 1e9, cpuNs / 1e9, bytes * 8 / (cpuNs / 1e9) / 1e9, share,
+                    on(sender, () -> sender.tcp().counter(TcpCounter.RETRANSMITTED_SEGMENTS)), requests,
+                    requests == 0 ? 0.0 : (double) bytes / requests);
         }
     }
 

@@ -171,6 +171,8 @@ public final class SoftOffloadTarget implements OffloadTarget {
     private int indicationUnitsOut;
     private int indicationUnitsAllocated;
     private final ArrayDeque<TargetConnection> waitingForBuffers = new ArrayDeque<>();
+    /** Connections that received data this turn: their delivery runs once, at the end of the turn. */
+    private final ArrayList<TargetConnection> deliveriesDue = new ArrayList<>();
     private final byte[] copyScratch = new byte[64 * 1024];
     private boolean rootFailed;
 
@@ -209,6 +211,7 @@ public final class SoftOffloadTarget implements OffloadTarget {
         this.stack = newStack(parameters);
         loop.register(PortPollable.of(link, frames::onLinkFrame));
         loop.register(PortPollable.of(hostLink.targetEnd(), frames::fromHost));
+        loop.onFlush(this::flushDeliveries);
     }
 
     /**
@@ -779,6 +782,29 @@ public final class SoftOffloadTarget implements OffloadTarget {
         }
     }
 
+    /**
+     * Delivers {@code c}'s received data at the end of this loop turn rather than now: a turn takes a batch of frames,
+     * and since a connection has one indication with the host at a time (spec §4.4) the first segment of a batch
+     * would otherwise go up alone while the rest waited for the host's answer — a round trip per few segments.
+     */
+    void deliverAtEndOfTurn(TargetConnection c) {
+        if (!c.deliveryDue) {
+            c.deliveryDue = true;
+            deliveriesDue.add(c);
+        }
+    }
+
+    private void flushDeliveries() {
+        for (int i = 0; i < deliveriesDue.size(); i++) {
+            TargetConnection c = deliveriesDue.get(i);
+            c.deliveryDue = false;
+            if (!c.terminated) {
+                c.deliver();
+            }
+        }
+        deliveriesDue.clear();
+    }
+
     /** A connection waits for an indication buffer to come back. */
     void waitForIndicationBuffer(TargetConnection c) {
         if (!waitingForBuffers.contains(c)) {
@@ -1123,9 +1149,9 @@ public final class SoftOffloadTarget implements OffloadTarget {
     }
 
     /**
-     * A copy of {@code d} with another state, send data and buffered data, and no out-of-order data; the sender's
-     * loss-recovery extension ({@link TcpDelegated#lossRecovery()}) is kept, so a connection moved in the middle of
-     * a loss episode goes on with it on either side.
+     * A copy of {@code d} with another state, send data and buffered data, and no out-of-order data (or the given);
+     * the sender's loss-recovery extension ({@link TcpDelegated#lossRecovery()}) is kept, so a connection moved in
+     * the middle of a loss episode goes on with it on either side.
      */
     static TcpDelegated withData(TcpDelegated d, TcpState state, byte[] sendData, byte[] receivedData) {
         return withData(d, state, sendData, receivedData, List.of());

@@ -67,6 +67,8 @@ final class TargetConnection implements TcpConnection.Listener {
     boolean reportClosed;
     boolean terminatePending;
     boolean terminated;
+    /** Queued for delivery at the end of the target loop's turn ({@link SoftOffloadTarget#deliverAtEndOfTurn}). */
+    boolean deliveryDue;
     /** RST received or sent, or hardware failure: I/O completes REQUEST_ABORTED (spec §4.1.3, §5.3). */
     boolean aborted;
     /** This TCP object was invalidated (spec §3.4). */
@@ -286,7 +288,7 @@ final class TargetConnection implements TcpConnection.Listener {
             requestUpload(UploadReason.UPLOAD_REQUESTED, false);
         }
         indicateSendBacklogChange();
-        deliver();
+        target.deliverAtEndOfTurn(this); // one indication for the turn's batch of segments
     }
 
     /**
