@@ -22,6 +22,7 @@ final class DemoProgress implements ChimneyDemo.Observer {
         this.out = out;
         this.terminal = terminal;
         this.width = String.valueOf(connections).length();
+        this.nextLineNs = System.nanoTime() + LINE_INTERVAL_NS;
     }
 
     @Override

@@ -302,12 +302,12 @@ public final class ChimneyDemo implements AutoCloseable {
                 s -> s.admission() == OffloadManager.Admission.DRAINED && s.share() >= 0.45, limitNs);
         // and lets the host offload again: the connections the upload-all took back go down again (spec §5.1.2)
         step(Phase.RESUMED, observer, () -> activeNic().indicate(StatusIndication.OFFLOAD_RESUME),
-                s -> s.admission() == OffloadManager.Admission.OPEN && (s.offloaded() >= s.open()
-                        || s.share() >= 0.6), limitNs);
+                s -> s.admission() == OffloadManager.Admission.OPEN && s.offloaded() >= s.open() && s.share() >= 0.55
+                        || s.share() >= 0.65, limitNs);
         // the team moves everything to its other NIC: PAUSE, UPLOAD_ALL, switch, RESUME, re-offload
-        long failoversBefore = team.failovers();
+        long failoversBefore = alice.callOnLoop(team::failovers);
         step(Phase.FAILOVER, observer, team::failover, s -> s.failovers() > failoversBefore
-                && s.admission() == OffloadManager.Admission.OPEN, limitNs);
+                && s.admission() == OffloadManager.Admission.OPEN && s.share() >= 0.7, limitNs);
         if (stall == null && !finishedNow()) {
             enter(Phase.FINISHING, observer);
             await(Snapshot::finished, limitNs, observer);
