@@ -73,6 +73,11 @@ public final class DemoCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--loss is a percentage of frames, 0.."
                     + (int) MAX_LOSS_PERCENT + ", got " + lossPercent);
         }
+        Path dir = pcap.toAbsolutePath().getParent();
+        if (dir != null && !java.nio.file.Files.isDirectory(dir)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--pcap " + pcap + ": there is no directory "
+                    + dir);
+        }
         PrintWriter out = spec.commandLine().getOut();
         ChimneyDemo.Settings settings = new ChimneyDemo.Settings(connections, bytes, lossPercent, seed, pcap,
                 realTime, tamperAt);

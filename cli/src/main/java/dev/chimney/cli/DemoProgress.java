@@ -5,10 +5,10 @@ import java.io.PrintWriter;
 import java.util.Locale;
 
 /**
- * The demo's live progress line: connections (offloaded / on alice's stack / closed), bytes verified, the chimney's
- * admission state, the active NIC and the phase. On a terminal one line is rewritten in place (carriage return)
- * every tick and left on screen as the phase ends; elsewhere a line is printed as each phase ends and once a
- * second of wall time between.
+ * The demo's live progress line: the phase, alice's connections (offloaded / on her stack / closed), bytes
+ * verified, the chimney's admission state and the team's active NIC. On a terminal one line is rewritten in place
+ * (carriage return) every tick and left on screen as the phase ends; elsewhere a line is printed as each phase ends
+ * and once a second of wall time between.
  */
 final class DemoProgress implements ChimneyDemo.Observer {
     private static final long LINE_INTERVAL_NS = 1_000_000_000L;
@@ -55,10 +55,11 @@ final class DemoProgress implements ChimneyDemo.Observer {
     String line(ChimneyDemo.Snapshot s) {
         int open = Math.max(0, s.open());
         int offloaded = Math.min(open, s.offloaded());
-        return String.format(Locale.ROOT, "[%7.3f s] %-13s | conns %" + width + "d: %" + width + "d offloaded, %"
-                + width + "d on host, %" + width + "d closed | verified %8.1f / %.1f MiB (%3d%%) | admission %-13s"
-                + " | nic%d active", s.elapsedNs() / 1e9, s.phase().name(), s.connections(), offloaded,
-                open - offloaded, s.aliceClosed(), s.verified() / 1048576.0, s.expected() / 1048576.0,
+        String n = "%" + width + "d";
+        return String.format(Locale.ROOT, "[%6.3f s] %-10s | " + n + " offloaded, " + n + " on host, " + n
+                + "/%d closed | %6.1f of %.1f MiB verified (%3d%%) | admission %-13s | nic%d", s.elapsedNs() / 1e9,
+                s.phase().name(), offloaded, open - offloaded, s.aliceClosed(), s.connections(),
+                s.verified() / 1048576.0, s.expected() / 1048576.0,
                 (int) (100 * (s.expected() == 0 ? 1 : (double) s.verified() / s.expected())), s.admission(),
                 s.activeNic());
     }

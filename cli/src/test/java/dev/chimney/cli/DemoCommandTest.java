@@ -97,7 +97,7 @@ class DemoCommandTest {
             assertTrue(r.out().contains("] " + phase), phase + " in:\n" + r.out());
         }
         assertTrue(r.out().contains("admission DRAINED"), r.out());
-        assertTrue(r.out().contains("nic1 active"), r.out());
+        assertTrue(r.out().contains("| nic1"), r.out());
         PcapReader.Capture capture = PcapReader.read(pcap);
         assertEquals(number(s.get("capture"), ": ([\\d,]+) frames"), capture.records().size());
         assertEquals(128, capture.snaplen());

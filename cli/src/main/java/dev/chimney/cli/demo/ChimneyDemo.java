@@ -50,8 +50,8 @@ import java.util.function.BooleanSupplier;
  * duplicated or reordered, and every connection must close normally.
  *
  * <pre>
- *   alice (stack + offload manager) → team ─┬─ nic0 ── sw.n0 ─┐
- *                                           └─ nic1 ── sw.n1 ─┼─ switch ── sw.b (loss, captured) ── bob
+ *   alice (stack + manager) → team ─┬─ nic0 ── sw.n0 ─┐
+ *                                   └─ nic1 ── sw.n1 ─┼─ switch ── sw.b (lossy, captured) ── bob
  * </pre>
  *
  * <p>Virtual time (the default): every loop is a loop of one {@link Simulator}, so the run is deterministic — the
@@ -278,7 +278,8 @@ public final class ChimneyDemo implements AutoCloseable {
      * @return the summary
      */
     public DemoResult run(Observer observer) {
-        long limitNs = 300 * S;
+        // a run with no byte verified for this long has stalled: report it instead of waiting for ever
+        long limitNs = sim != null ? 120 * S : 30 * S;
         startNs = now();
         bob.callOnLoop(() -> bob.listen(PORT, this::acceptAll));
         alice.callOnLoop(() -> {
@@ -483,7 +484,8 @@ public final class ChimneyDemo implements AutoCloseable {
         long bobRetransmits = bob.callOnLoop(() -> bob.tcp().counter(TcpCounter.RETRANSMITTED_SEGMENTS));
         long[] counters = alice.callOnLoop(() -> new long[] {
             manager.counter(OffloadCounter.CONNECTIONS_OFFLOADED), manager.counter(OffloadCounter.CONNECTIONS_UPLOADED),
-            manager.counter(OffloadCounter.CONNECTIONS_LOST), manager.counter(OffloadCounter.CONNECTIONS_OFFLOAD_FAILED),
+            manager.counter(OffloadCounter.CONNECTIONS_LOST),
+            manager.counter(OffloadCounter.CONNECTIONS_OFFLOAD_FAILED),
             manager.counter(OffloadCounter.PROTOCOL_VIOLATIONS), manager.counter(OffloadCounter.RETRIEVES)});
         long[] kinds = alice.callOnLoop(indications::clone);
         // the switch's counters are its loop's: under the simulator the caller's, in real time read after the stop
@@ -497,7 +499,8 @@ public final class ChimneyDemo implements AutoCloseable {
         return new DemoResult(settings, clients.size(), alice.callOnLoop(() -> ipv6Count()), s.verified(),
                 s.expected(), counters[0], counters[1], counters[5], counters[2], counters[3], counters[4], kinds,
                 s.failovers(), aliceHostRetransmits, nicRetransmits[0], nicRetransmits[1], bobRetransmits,
-                framesLost, queueDrops, elapsedNs, System.nanoTime() - startWallNs, captured, List.copyOf(skipped), failure);
+                framesLost, queueDrops, elapsedNs, System.nanoTime() - startWallNs, captured, List.copyOf(skipped),
+                failure);
     }
 
     private int ipv6Count() {

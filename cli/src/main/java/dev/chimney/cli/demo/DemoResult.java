@@ -18,7 +18,8 @@ import java.util.Locale;
  * @param failure     null when every byte was verified and every connection closed normally, else why not
  */
 public record DemoResult(ChimneyDemo.Settings settings, int connections, int ipv6Connections, long verified,
-        long expected, long offloads, long uploads, long retrieves, long lost, long offloadsFailed, long protocolViolations,
+        long expected, long offloads, long uploads, long retrieves, long lost, long offloadsFailed,
+        long protocolViolations,
         long[] indications, long failovers, long aliceHostRetransmits, long nic0Retransmits, long nic1Retransmits,
         long bobRetransmits, long framesLost, long queueDrops, long elapsedNs, long wallNs, long framesCaptured,
         List<ChimneyDemo.Phase> skipped, String failure) {
