@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.chimney.link.PcapReader;
@@ -168,6 +169,19 @@ class DemoCommandTest {
             assertTrue(err.contains(bad[0]), err);
             assertFalse(err.contains("Exception") || err.contains("\tat "), err);
             assertFalse(r.out().contains("summary"), r.out());
+        }
+    }
+
+    @Test
+    void sizesTakeBinaryUnits() {
+        DemoCommand.SizeConverter c = new DemoCommand.SizeConverter();
+        assertEquals(4L << 20, c.convert("4M"));
+        assertEquals(512L << 10, c.convert("512k"));
+        assertEquals(1L << 30, c.convert("1GiB"));
+        assertEquals(100_000L, c.convert("100000"));
+        assertEquals(3L << 20, c.convert("3MB"));
+        for (String bad : List.of("x", "", "M", "-1K", "4T", "99999999999G")) {
+            assertThrows(picocli.CommandLine.TypeConversionException.class, () -> c.convert(bad), bad);
         }
     }
 
