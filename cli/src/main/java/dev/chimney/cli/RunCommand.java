@@ -111,8 +111,9 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--team", paramLabel = "NAME",
             description = "A second TAP bonded with --tap in a team (active-backup, one MAC): each TAP gets a soft "
                     + "offload target on its own thread, and the team moves the chimney from one to the other with "
-                    + "PAUSE, UPLOAD_ALL and RESUME ('chimney ctl failover'), announcing the move with gratuitous "
-                    + "ARP and unsolicited neighbor advertisements. Needs --offload.")
+                    + "PAUSE, UPLOAD_ALL and RESUME ('chimney ctl failover', or by itself when the active TAP's "
+                    + "link goes down), announcing the move with gratuitous ARP and unsolicited neighbor "
+                    + "advertisements. Needs --offload.")
     String team;
 
     @Option(names = "--control", paramLabel = "PORT",
