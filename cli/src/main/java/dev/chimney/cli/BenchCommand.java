@@ -186,7 +186,7 @@ public final class BenchCommand implements Callable<Integer> {
                 return List.of(
                         new Row("sockets, bulk MB/s: blocking TcpSocket vs kernel", "%.1f",
                                 number(r, "blocking_mbps"), number(r, "kernel_mbps")),
-                        new Row("sockets, round trip of 1 byte, us: TcpSocket vs kernel (lower: better)", "%.1f",
+                        new Row("sockets, round trip, us: TcpSocket vs kernel (lower: better)", "%.1f",
                                 number(r, "blocking_rtt_us"), number(r, "kernel_rtt_us")));
             }
             default -> throw new IllegalArgumentException("no case " + group);
