@@ -6,6 +6,7 @@ import dev.chimney.chimney.host.OffloadPolicy;
 import dev.chimney.chimney.target.SoftOffloadTarget;
 import dev.chimney.tcp.TcpConfig;
 import java.io.IOException;
+import java.io.StringWriter;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.nio.file.Files;
@@ -18,14 +19,17 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * Keeps the docs honest where that is cheap: every option of every command is in its section of
- * docs/configuration.md, every public setting of the configuration classes is on that page, and every relative link
- * in README.md and docs/*.md points at a file (and heading) that exists.
+ * docs/configuration.md, every public setting of the configuration classes is on that page, every relative link
+ * in README.md and docs/*.md points at a file (and heading) that exists, and the target guide's skeleton compiles.
  */
 class DocsTest {
     private static final Pattern LINK = Pattern.compile("\\[[^\\]]*]\\(([^)\\s]+)\\)");
@@ -161,6 +165,23 @@ class DocsTest {
                     .replace(' ', '-'));
         }
         return anchors;
+    }
+
+    @Test
+    void theTargetGuidesSkeletonCompilesAgainstTheChimneyInterface(@TempDir Path dir) throws IOException {
+        String guide = read(root().resolve("docs/target-guide.md"));
+        int start = guide.indexOf("public final class MyTarget");
+        assertTrue(start > 0, "docs/target-guide.md has no skeleton 'public final class MyTarget'");
+        String code = "import dev.chimney.chimney.*;\nimport dev.chimney.runtime.EventLoop;\n"
+                + "import java.util.function.Consumer;\n" + guide.substring(start, guide.indexOf("```", start));
+        Path source = dir.resolve("MyTarget.java");
+        Files.writeString(source, code);
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        StringWriter out = new StringWriter();
+        boolean ok = javac.getTask(out, null, null, List.of("-d", dir.resolve("classes").toString(), "-cp",
+                System.getProperty("java.class.path")), null, javac.getStandardFileManager(null, null, null)
+                .getJavaFileObjects(source)).call();
+        assertTrue(ok, "the skeleton in docs/target-guide.md does not compile:\n" + out);
     }
 
     @Test
