@@ -168,6 +168,51 @@ class DocsTest {
     }
 
     @Test
+    void everyTestTheDocsNameExists() throws IOException {
+        Path root = root();
+        java.util.Map<String, String> sources = new java.util.HashMap<>();
+        for (String module : List.of("core", "cli", "bench")) {
+            Path tests = root.resolve(module).resolve("src/test/java");
+            if (!Files.isDirectory(tests)) {
+                continue;
+            }
+            try (Stream<Path> files = Files.walk(tests)) {
+                for (Path f : files.filter(f -> f.toString().endsWith(".java")).toList()) {
+                    String name = f.getFileName().toString();
+                    sources.put(name.substring(0, name.length() - ".java".length()), read(f));
+                }
+            }
+        }
+        Pattern named = Pattern.compile("\\b([A-Z]\\w*(?:Test|Conformance))\\b(?:[.#](\\w+))?");
+        Set<String> missing = new TreeSet<>();
+        int checked = 0;
+        try (Stream<Path> docs = Files.list(root.resolve("docs"))) {
+            for (Path doc : docs.filter(p -> p.toString().endsWith(".md")).toList()) {
+                Matcher m = named.matcher(read(doc));
+                while (m.find()) {
+                    if (m.group(1).startsWith("MyTarget")) {
+                        continue; // the guide's example of a test someone else writes
+                    }
+                    checked++;
+                    String source = sources.get(m.group(1));
+                    if (source == null && sources.values().stream().anyMatch(src -> Pattern.compile(
+                            "(class|record|interface) " + m.group(1) + "\\b").matcher(src).find())) {
+                        continue; // a nested type, e.g. TargetFactory.TargetUnderTest
+                    }
+                    if (source == null) {
+                        missing.add(doc.getFileName() + ": " + m.group(1));
+                    } else if (m.group(2) != null && !Pattern.compile("\\b" + m.group(2) + "\\s*\\(")
+                            .matcher(source).find()) {
+                        missing.add(doc.getFileName() + ": " + m.group(1) + "." + m.group(2));
+                    }
+                }
+            }
+        }
+        assertTrue(checked >= 40, "only " + checked + " test names found in docs/");
+        assertTrue(missing.isEmpty(), "the docs name tests that do not exist: " + missing);
+    }
+
+    @Test
     void theTargetGuidesSkeletonCompilesAgainstTheChimneyInterface(@TempDir Path dir) throws IOException {
         String guide = read(root().resolve("docs/target-guide.md"));
         int start = guide.indexOf("public final class MyTarget");
