@@ -59,13 +59,13 @@ public final class BenchCommand implements Callable<Integer> {
     Long bytes;
 
     @Option(names = "--tap", description = "Also run the TAP figures (needs root): bench/run-throughput.sh and "
-            + "bench/run-chimney.sh, Linux peers in namespaces of their own.")
+            + "bench/run-chimney.sh, Linux peers in namespaces of their own, with --repeat and --bytes passed on.")
     boolean tap;
 
     private final Harness harness;
 
     public BenchCommand() {
-        this(BenchCommand::runInOwnJvm);
+        this(new OwnJvm());
     }
 
     /** For tests: a harness that does not start JVMs. */
@@ -77,6 +77,31 @@ public final class BenchCommand implements Callable<Integer> {
     @FunctionalInterface
     interface Harness {
         Map<String, String> run(String mainClass, List<String> jvmOptions, List<String> args) throws Exception;
+
+        /** Fails with a one-line reason when the harness cannot run at all (checked before anything is printed). */
+        default void checkAvailable() {
+        }
+    }
+
+    /** The harness mains in JVMs of their own, on this JVM's class path. */
+    private static final class OwnJvm implements Harness {
+        @Override
+        public Map<String, String> run(String mainClass, List<String> jvmOptions, List<String> args)
+                throws Exception {
+            return runInOwnJvm(mainClass, jvmOptions, args);
+        }
+
+        @Override
+        public void checkAvailable() {
+            for (String main : List.of(CHIMNEY_BENCH, SOCKET_BENCH)) {
+                try {
+                    Class.forName(main, false, BenchCommand.class.getClassLoader());
+                } catch (ClassNotFoundException e) {
+                    throw new IllegalStateException("the bench harness (" + main + ") is not on the class path; "
+                            + "run ./chimney bench, which builds bench/target/benchmarks.jar and adds it", e);
+                }
+            }
+        }
     }
 
     /** One printed row: the chimney's figure, its baseline and what the baseline is. */
@@ -100,6 +125,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (runs < 1 || transfer < 1_000_000) {
             throw new ParameterException(spec.commandLine(), "--repeat must be >= 1 and --bytes >= 1000000");
         }
+        harness.checkAvailable();
         if (tap && !isRoot()) {
             throw new IllegalStateException("--tap needs root (CAP_NET_ADMIN) for the namespaces and TAP devices; "
                     + "run without --tap for the in-memory figures");
@@ -136,7 +162,7 @@ public final class BenchCommand implements Callable<Integer> {
         out.println("TAP figures (root): bench/run-throughput.sh, then bench/run-chimney.sh");
         out.flush();
         for (String script : List.of("bench/run-throughput.sh", "bench/run-chimney.sh")) {
-            int code = runScript(script);
+            int code = runScript(script, runs, bytes);
             if (code != 0) {
                 throw new IllegalStateException(script + " exited " + code);
             }
@@ -231,12 +257,6 @@ public final class BenchCommand implements Callable<Integer> {
     static Map<String, String> runInOwnJvm(String mainClass, List<String> jvmOptions, List<String> args)
             throws Exception {
         String classPath = System.getProperty("java.class.path");
-        try {
-            Class.forName(mainClass, false, BenchCommand.class.getClassLoader());
-        } catch (ClassNotFoundException e) {
-            throw new IllegalStateException("the bench harness (" + mainClass + ") is not on the class path; run "
-                    + "./chimney bench, which builds bench/target/benchmarks.jar and adds it", e);
-        }
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("--enable-native-access=ALL-UNNAMED");
@@ -273,13 +293,22 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /** Runs a bench script from the checkout (./chimney sets chimney.home), its output straight to ours. */
-    private static int runScript(String script) throws Exception {
+    /**
+     * Runs a bench script from the checkout (./chimney sets chimney.home), its output straight to ours: REPEAT runs
+     * per figure, and {@code --bytes} as the script's bytes per transfer when given.
+     */
+    private static int runScript(String script, int runs, Long bytes) throws Exception {
         Path home = Path.of(System.getProperty("chimney.home", "."));
         Path file = home.resolve(script);
         if (!Files.isRegularFile(file)) {
             throw new IllegalStateException(file + " not found: run ./chimney bench --tap from the checkout");
         }
-        return new ProcessBuilder("bash", file.toString()).directory(home.toFile()).inheritIO().start().waitFor();
+        List<String> command = new ArrayList<>(List.of("bash", file.toString()));
+        if (bytes != null) {
+            command.add(Long.toString(bytes));
+        }
+        ProcessBuilder pb = new ProcessBuilder(command).directory(home.toFile()).inheritIO();
+        pb.environment().put("REPEAT", Integer.toString(runs));
+        return pb.start().waitFor();
     }
 }

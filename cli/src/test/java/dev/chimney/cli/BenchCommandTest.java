@@ -133,6 +133,25 @@ class BenchCommandTest {
     }
 
     @Test
+    void aMissingHarnessIsOneLineBeforeAnyOutput() {
+        BenchCommand.Harness missing = new BenchCommand.Harness() {
+            @Override
+            public Map<String, String> run(String mainClass, List<String> jvmOptions, List<String> args) {
+                throw new AssertionError("must not run");
+            }
+
+            @Override
+            public void checkAvailable() {
+                throw new IllegalStateException("the bench harness is not on the class path; run ./chimney bench");
+            }
+        };
+        Result r = run(missing, "--quick");
+        assertEquals(1, r.code());
+        assertEquals("", r.out());
+        assertTrue(r.err().contains("not on the class path") && r.err().strip().lines().count() == 1, r.err());
+    }
+
+    @Test
     void theResultLineIsParsedIntoFields() {
         Map<String, String> f = BenchCommand.parseResult("warming up\nRESULT memory mode=host gbps=1.250 x\n");
         assertEquals("1.250", f.get("gbps"));
