@@ -2157,9 +2157,11 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         if (n <= 0) {
             return;
         }
-        byte[] data = new byte[n];
+        // the copy the target reads until it completes the request lives in a pooled array, recycled at the
+        // completion: a bulk offloaded send allocates nothing per request once the pool is warm
+        byte[] data = tcp.takeArray(n);
         c.copySendData(cr.postedBytes, n, data, 0);
-        SendRequest r = SendRequest.of(data);
+        SendRequest r = new SendRequest(data, 0, n);
         r.hostContext = cr;
         cr.postedBytes += n;
         cr.outstandingSends.add(r);
@@ -2322,6 +2324,9 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         }
         cr.outstandingSends.remove(r);
         cr.postedBytes -= r.length(); // no longer at the target, whatever the status
+        // completed: the target reads the request no more (spec §4.1.3), and the bytes the host still needs stay in
+        // its own send buffer, so the array (ours: postSends or the initiate's chain) goes back to the pool
+        tcp.recycleArray(r.buffer());
         OffloadStatus st = r.status();
         TcpConnection c = cr.connection;
         if (cr.sendsStopped) {
