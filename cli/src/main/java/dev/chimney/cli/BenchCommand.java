@@ -42,7 +42,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--quick", description = "Small sizes, one run per case: a smoke run of a few seconds whose "
+    @Option(names = "--quick", description = "Small sizes, one run per case: a smoke run of 10-20 seconds whose "
             + "figures show the shape, not the speed.")
     boolean quick;
 
