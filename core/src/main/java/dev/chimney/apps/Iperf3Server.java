@@ -124,6 +124,10 @@ public final class Iperf3Server extends TcpService {
 
     private static final int BLOCK_BYTES = 64 * 1024;
     private static final long POLL_NS = 5_000_000L;
+    /** Reverse -b: bytes a stream may send ahead of its rate (one burst per pacing wake-up). */
+    private static final int PACING_BURST_BYTES = 16 * 1024;
+    /** Reverse -b: the pacing timer's shortest wait (iperf3's default pacing timer is 1 ms). */
+    private static final long PACING_MIN_WAIT_NS = 1_000_000L;
 
     private final SocketStack sockets;
     private final Config config;
@@ -230,6 +234,8 @@ public final class Iperf3Server extends TcpService {
         long durationNs;
         /** Reverse: bytes to send in all (-n, or -k blocks of len), 0 = until the time is up. */
         long sendLimit;
+        /** Reverse: -b, bits per second per stream (iperf3's "bandwidth"), 0 = as fast as the path takes. */
+        long bitsPerSecond;
         long sentTotal;
         long runningSinceNs;
         long endedAtNs;
@@ -286,7 +292,8 @@ public final class Iperf3Server extends TcpService {
             long blocks = SmallJson.longMember(p, "blockcount", 0);
             long len = SmallJson.longMember(p, "len", 128 * 1024);
             long streamCount = SmallJson.longMember(p, "parallel", 1);
-            if (omit < 0 || time < 0 || num < 0 || blocks < 0 || len < 1 || streamCount < 1) {
+            long bandwidth = SmallJson.longMember(p, "bandwidth", 0);
+            if (omit < 0 || time < 0 || num < 0 || blocks < 0 || len < 1 || streamCount < 1 || bandwidth < 0) {
                 throw new SmallJson.Malformed("negative or zero figure in the parameters " + p);
             }
             if (!tcp || SmallJson.flagMember(p, "bidirectional") || omit > 0 || streamCount > config.maxStreams()) {
@@ -296,6 +303,7 @@ public final class Iperf3Server extends TcpService {
             parallel = (int) streamCount;
             reverse = SmallJson.flagMember(p, "reverse");
             durationNs = time * 1_000_000_000L;
+            bitsPerSecond = bandwidth;
             if (num > 0) {
                 sendLimit = num;
             } else if (blocks > 0) {
@@ -484,6 +492,8 @@ public final class Iperf3Server extends TcpService {
         byte[] out;
         int outOffset;
         final Timer cookieTimer = Timer.of(this::onCookieTimeout);
+        /** Reverse with -b: wakes the stream when its rate allows more bytes. */
+        final Timer pacingTimer = Timer.of(this::fill);
 
         @Override
         protected void connected(TcpChannel ch) {
@@ -520,6 +530,7 @@ public final class Iperf3Server extends TcpService {
         @Override
         protected void closed(TcpChannel ch, IOException error) {
             sockets.loop().timers().cancel(cookieTimer);
+            sockets.loop().timers().cancel(pacingTimer);
             if (error != null) {
                 connectionsReset++;
             }
@@ -704,6 +715,12 @@ public final class Iperf3Server extends TcpService {
                     stopped = true;
                     return;
                 }
+                if (t.bitsPerSecond > 0) {
+                    want = Math.min(want, paced(t));
+                    if (want <= 0) {
+                        return; // the pacing timer writes the next burst
+                    }
+                }
                 int n = ch.write(block, (int) (bytes % BLOCK_BYTES), (int) want);
                 if (n == 0) {
                     return;
@@ -712,6 +729,22 @@ public final class Iperf3Server extends TcpService {
                 t.sentTotal += n;
                 bytesSent += n;
             }
+        }
+
+        /**
+         * Reverse {@code -b}: bytes the stream may send now so its average since TEST_RUNNING stays at the rate
+         * (iperf3 paces each stream so, in bursts of its pacing timer); when none, arms the timer for the next.
+         */
+        private long paced(Test t) {
+            long now = now();
+            double bytesPerNs = t.bitsPerSecond / 8e9;
+            double allowed = (now - t.runningSinceNs) * bytesPerNs + PACING_BURST_BYTES - bytes;
+            if (allowed >= 1) {
+                return (long) Math.min(allowed, Integer.MAX_VALUE);
+            }
+            long wait = (long) Math.ceil((1 - allowed) / bytesPerNs);
+            sockets.loop().timers().schedule(pacingTimer, now + Math.max(wait, PACING_MIN_WAIT_NS));
+            return 0;
         }
 
         /**
