@@ -284,8 +284,7 @@ public final class Iperf3Server extends TcpService {
         }
 
         void onParams(Map<String, Object> p) throws SmallJson.Malformed {
-            boolean tcp = SmallJson.flagMember(p, "tcp") || !(SmallJson.flagMember(p, "udp")
-                    || SmallJson.flagMember(p, "sctp"));
+            boolean tcp = !SmallJson.flagMember(p, "udp") && !SmallJson.flagMember(p, "sctp");
             long omit = SmallJson.longMember(p, "omit", 0);
             long time = SmallJson.longMember(p, "time", 0);
             long num = SmallJson.longMember(p, "num", 0);
