@@ -41,7 +41,8 @@ public record ServeSpec(Kind kind, int port, Path directory) {
      * The directory must exist (checked here so a typo fails at start, not at the first request).
      */
     public static ServeSpec parse(String text) {
-        String usage = "expected echo:PORT, discard:PORT, chargen:PORT, iperf3:PORT or http:PORT:DIR, got '" + text + "'";
+        String usage = "expected echo:PORT, discard:PORT, chargen:PORT, iperf3:PORT or http:PORT:DIR, got '" + text
+                + "'";
         String[] parts = text.split(":", 3);
         if (parts.length < 2) {
             throw new IllegalArgumentException(usage);

@@ -18,19 +18,20 @@ import java.util.Map;
 
 /**
  * A server for the iperf3 3.x client over TCP: {@code iperf3 -c HOST [-p PORT] [-t S | -n BYTES | -k BLOCKS]
- * [-P N] [-R]} measures the stack in either direction. One test at a time, as iperf3's own server.
+ * [-P N] [-R [-b RATE]]} measures the stack in either direction (with {@code -b} in reverse the server paces each
+ * stream to RATE bits per second, as iperf3 does). One test at a time, as iperf3's own server.
  *
  * <p>The protocol, as the iperf3 client speaks it: the client opens a control connection and sends a 37-byte cookie
  * (36 printable characters and a NUL). The server answers with one-byte states: PARAM_EXCHANGE (9), after which the
  * client sends its parameters as a 4-byte big-endian length and a JSON object; CREATE_STREAMS (10), after which the
  * client opens {@code parallel} data connections to the same port, each starting with the same cookie; once all are
- * in, TEST_START (1) and TEST_RUNNING (2). Data flows — client to server, or server to client with {@code reverse} —
- * until the client sends TEST_END (4). The server sends EXCHANGE_RESULTS (13), reads the client's results (length +
- * JSON), sends its own (per stream: id, bytes, retransmits, jitter, errors, packets, start and end time) and
- * DISPLAY_RESULTS (14); the client answers IPERF_DONE (16) and closes. A connection arriving while a test runs that
- * is not one of its streams gets ACCESS_DENIED (-1); options this server does not implement (UDP, SCTP, --bidir,
- * --omit) get SERVER_ERROR (-2) with iperf3's "not implemented" error code. Stream ids follow the client's own
- * numbering (1, 3, 4, 5...), so its per-stream figures pair up with ours.
+ * in, TEST_START (1) and TEST_RUNNING (2). Data flows — client to server, or server to client with {@code
+ * reverse} — until the client sends TEST_END (4). The server sends EXCHANGE_RESULTS (13), reads the client's
+ * results (length + JSON), sends its own (per stream: id, bytes, retransmits, jitter, errors, packets, start and end
+ * time) and DISPLAY_RESULTS (14); the client answers IPERF_DONE (16) and closes. A connection arriving while a test
+ * runs that is not one of its streams gets ACCESS_DENIED (-1); options this server does not implement (UDP, SCTP,
+ * --bidir, --omit) get SERVER_ERROR (-2) with iperf3's "not implemented" error code. Stream ids follow the client's
+ * own numbering (1, 3, 4, 5...), so its per-stream figures pair up with ours.
  *
  * <p>Byte counts are exact, so sender and receiver report the same totals:
  * <ul>
@@ -552,7 +553,7 @@ public final class Iperf3Server extends TcpService {
             }
             sockets.loop().timers().cancel(cookieTimer);
             byte[] cookie = in;
-            in = new byte[512];
+            in = null; // a control connection takes a message buffer below; a stream needs none
             inLength = 0;
             if (!validCookie(cookie)) {
                 malformed++;
@@ -561,6 +562,7 @@ public final class Iperf3Server extends TcpService {
             }
             if (active == null) {
                 role = Role.CONTROL;
+                in = new byte[512];
                 test = new Test(this, cookie);
                 active = test;
                 // control messages are single bytes: Nagle would hold each behind the last one's ACK
