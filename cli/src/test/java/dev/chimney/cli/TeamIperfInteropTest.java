@@ -9,6 +9,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
@@ -67,11 +69,18 @@ class TeamIperfInteropTest {
             ns.execOk("tc", "qdisc", "add", "dev", "br0", "root", "tbf", "rate", "40mbit", "burst", "64kb",
                     "latency", "100ms");
 
+            // a thread each: the common pool may have one worker on a 2-core machine, which would run them in turn
+            ExecutorService clients = Executors.newThreadPerTaskExecutor(Thread.ofPlatform().daemon().factory());
             CompletableFuture<Iperf3Report> toStack = CompletableFuture.supplyAsync(() -> Iperf3Report.run(ns, 60,
-                    "10.77.31.2", "-p", "5201", "-t", String.valueOf(SECONDS)));
+                    "10.77.31.2", "-p", "5201", "-t", String.valueOf(SECONDS)), clients);
             CompletableFuture<Iperf3Report> fromStack = CompletableFuture.supplyAsync(() -> Iperf3Report.run(ns, 60,
-                    "10.77.31.2", "-p", "5202", "-t", String.valueOf(SECONDS), "-R", "-b", "20M"));
+                    "10.77.31.2", "-p", "5202", "-t", String.valueOf(SECONDS), "-R", "-b", "20M"), clients);
             Thread.sleep(1500);
+            // both tests run: their control connections and data streams (2 each) are all on the target
+            String listed = ctl(ns, "connections");
+            assertEquals(4, listed.lines().filter(l -> l.contains(" ESTABLISHED ") && l.contains(" Offloaded ")
+                    && l.contains("team-chy0-chy1/nic-chy0")).count(), listed);
+            assertTrue(listed.contains("10.77.31.2:5201 ") && listed.contains("10.77.31.2:5202 "), listed);
             ctl(ns, "pause");
             Thread.sleep(700);
             ctl(ns, "upload-all");
@@ -96,6 +105,8 @@ class TeamIperfInteropTest {
             assertEquals("0", m.group(4), "failed offloads: " + stopped);
             assertEquals("0", m.group(7), "lost: " + stopped);
             assertEquals("0", m.group(8), "still offloaded: " + stopped);
+            assertTrue(Integer.parseInt(m.group(3)) >= 12, "4 connections offloaded at least 3 times each (start, "
+                    + "after RESUME, after the failover): " + stopped);
             System.out.println("chimney run --team: " + m.group());
             for (String port : new String[] {"5201", "5202"}) {
                 Matcher served = Pattern.compile(Iperf3InteropTest.SERVED.pattern().replace("5201", port))
