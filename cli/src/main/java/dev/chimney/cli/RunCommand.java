@@ -72,7 +72,8 @@ public final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--serve", paramLabel = "APP",
             description = "Serve an application (repeatable): echo:PORT, discard:PORT, chargen:PORT, "
-                    + "http:PORT:DIR (static files).")
+                    + "http:PORT:DIR (static files), iperf3:PORT (for 'iperf3 -c ADDRESS -p PORT', TCP, -R, -P, -t, "
+                    + "-n, -b; one test at a time).")
     List<String> serve = new ArrayList<>();
 
     @Option(names = "--pcap", paramLabel = "FILE", description = "Record every frame in and out to this pcap file.")
