@@ -7,14 +7,15 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Just enough JSON (RFC 8259) for the iperf3 control messages: a strict parser into {@link Map} (objects),
- * {@link List} (arrays), {@link String}, {@link BigDecimal} (numbers), {@link Boolean} and {@link #NULL}, with a
- * nesting limit, and the few accessors {@link Iperf3Server} needs. Input comes from the network, so every error is a
- * {@link Malformed} exception the caller counts; nothing else escapes. Runs once per test, not per packet.
+ * Just enough JSON (RFC 8259) for the iperf3 control messages and {@code chimney ctl}: a strict parser into {@link
+ * Map} (objects, member order kept), {@link List} (arrays), {@link String}, {@link BigDecimal} (numbers), {@link
+ * Boolean} and {@link #NULL}, with a nesting limit, and the few accessors {@link Iperf3Server} needs. Input may come
+ * from the network, so every error is a {@link Malformed} exception naming the offset; nothing else escapes. Not for
+ * a data path: it allocates freely.
  */
-final class SmallJson {
+public final class SmallJson {
     /** JSON null (a map cannot hold Java null as a value we can tell from absent). */
-    static final Object NULL = new Object() {
+    public static final Object NULL = new Object() {
         @Override
         public String toString() {
             return "null";
@@ -25,7 +26,7 @@ final class SmallJson {
     private static final int MAX_DEPTH = 16;
 
     /** The input is not the JSON we accept; the message says where. */
-    static final class Malformed extends Exception {
+    public static final class Malformed extends Exception {
         Malformed(String message) {
             super(message, null, false, false);
         }
@@ -39,7 +40,7 @@ final class SmallJson {
     }
 
     /** Parses one JSON value filling the whole text (whitespace around it allowed). */
-    static Object parse(String text) throws Malformed {
+    public static Object parse(String text) throws Malformed {
         SmallJson p = new SmallJson(text);
         p.skipSpace();
         Object v = p.value(0);

@@ -50,7 +50,8 @@ class JsonTest {
         for (String bad : List.of("", "{", "{\"a\" 1}", "[1,]", "[1 2]", "\"open", "tru", "{\"a\":1} x", "01x",
                 "\"\\q\"", "{a:1}")) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Json.parse(bad), bad);
-            assertTrue(e.getMessage().startsWith("malformed JSON at offset "), e.getMessage());
+            assertTrue(e.getMessage().startsWith("malformed JSON: ") && e.getMessage().contains(" at offset "),
+                    e.getMessage());
         }
         assertEquals("é\u2028", Json.parse("\"\\u00e9\\u2028\""));
         assertEquals(List.of(-1.0e3, 0L), Json.parse(" [ -1e3 , 0 ] "));
