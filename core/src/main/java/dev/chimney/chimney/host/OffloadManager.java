@@ -267,6 +267,11 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
 
     /** Connections that became ESTABLISHED this turn (all-established policy), offloaded as one tree. */
     private final List<TcpConnection> established = new ArrayList<>();
+    /**
+     * At least the number of records with {@code waitingForLower} set: raised when one is flagged, recounted by
+     * {@link #retryWaiting} (flags cleared elsewhere only make it an overestimate), so 0 means none is.
+     */
+    private int mayBeWaiting;
     private boolean establishedQueued;
     private final LoopCommand flushEstablished = new LoopCommand() {
         @Override
@@ -894,6 +899,7 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
     private void waitForLower(TcpConnection c) {
         ConnectionRecord cr = connections.computeIfAbsent(c, ConnectionRecord::new);
         cr.waitingForLower = true;
+        mayBeWaiting++;
         count(OffloadCounter.WAITED_FOR_LOWER);
     }
 
@@ -1147,7 +1153,11 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
 
     /** Offloads the connections that waited for a path or neighbor whose operation has completed. */
     private void retryWaiting() {
+        if (mayBeWaiting == 0) {
+            return; // nothing flagged since the last scan found none: no walk over every connection per completion
+        }
         List<TcpConnection> retry = null;
+        int stillFlagged = 0;
         var it = connections.values().iterator();
         while (it.hasNext()) {
             ConnectionRecord cr = it.next();
@@ -1157,8 +1167,11 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
                 }
                 retry.add(cr.connection);
                 it.remove();
+            } else if (cr.waitingForLower) {
+                stillFlagged++;
             }
         }
+        mayBeWaiting = stillFlagged;
         if (retry != null) {
             initiate(retry, true);
         }
