@@ -54,11 +54,12 @@ import javax.management.openmbean.CompositeData;
  *       move alone, no chimney), offloaded again by RESUME, and moved to the other member by a team failover.
  *       Each phase prints wall time, this thread's CPU time, bytes it allocated, heap retained before and after
  *       (used heap after a full GC) and the peak of used heap during the phase (see {@link HeapPeak}).</li>
- *   <li>{@code failover --bytes B}: one bulk transfer A → B through the team over 1 Gbit/s links, in virtual
- *       time, counted at B in fixed buckets; the same transfer run three times in one process: no failover, a
- *       failover on command when half has arrived, and the active member's link cut at that moment. Prints the
- *       steady rate, the lowest bucket after the failover, the time until the rate is back to 90 % of steady and
- *       the total transfer time of each run.</li>
+ *   <li>{@code failover --bytes B}: one bulk transfer through the team over 1 Gbit/s links, in virtual time,
+ *       counted at the receiver in fixed buckets, A sending and A receiving; per direction, in one process: on the
+ *       host path and offloaded with no failover (the baselines), offloaded with a failover on command when half has
+ *       arrived and with the active member's link cut at that moment, and on the host path with a failover on
+ *       command. Prints the steady rate, the lowest bucket after the failover, the time until the rate is back to
+ *       90 % of steady and the total transfer time of each run.</li>
  * </ul>
  */
 public final class TeamBench {
@@ -191,18 +192,32 @@ public final class TeamBench {
             return n;
         }
 
-        synchronized void arm() {
-            peak = 0;
-            armed = true;
-        }
+        /** Collections before the listeners were registered (they send no notification here). */
+        private final long before = collections();
 
-        /** Stops watching after the notifications of every collection so far arrived; returns the peak. */
-        long disarm(long usedNow) {
-            long want = collections();
+        /**
+         * Waits until the notification of every collection so far arrived: they come on the JMX service thread
+         * shortly after each collection, and one from before {@link #arm} must not count as the phase's peak.
+         */
+        private void catchUp() {
+            long want = collections() - before;
             long deadline = System.nanoTime() + 2 * S;
             while (seen < want && System.nanoTime() < deadline) {
-                Thread.onSpinWait(); // notifications come on the JMX service thread, shortly after each collection
+                Thread.onSpinWait();
             }
+        }
+
+        void arm() {
+            catchUp();
+            synchronized (this) {
+                peak = 0;
+                armed = true;
+            }
+        }
+
+        /** Stops watching once every collection's notification arrived; returns the peak. */
+        long disarm(long usedNow) {
+            catchUp();
             synchronized (this) {
                 armed = false;
                 return Math.max(peak, usedNow);
@@ -214,8 +229,19 @@ public final class TeamBench {
         return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
 
+    /** Used heap after two full collections (the second one takes what the first one's reference processing freed). */
     static long usedHeapAfterGc() {
-        return ConnectionMemoryBench.usedHeapAfterGc();
+        long best = Long.MAX_VALUE;
+        for (int i = 0; i < 2; i++) {
+            System.gc();
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            best = Math.min(best, usedHeap());
+        }
+        return best;
     }
 
     /** One measured phase. */
@@ -543,8 +569,8 @@ public final class TeamBench {
     }
 
     /** One transfer's outcome, times in virtual ns. */
-    record Transfer(String kind, long[] buckets, long bucketNs, long firstNs, long lastNs, long failoverAtNs,
-            long failoverDoneNs, long retransmits) {
+    record Transfer(String kind, boolean offloaded, long[] buckets, long bucketNs, long firstNs, long lastNs,
+            long failoverAtNs, long failoverDoneNs, long retransmits, long duplicatesAtPeer) {
         double totalS() {
             return (lastNs - firstNs) / 1e9;
         }
@@ -573,17 +599,17 @@ public final class TeamBench {
     }
 
     /**
-     * A bulk transfer through the team, in virtual time: {@code kind} none (no failover), command ({@link
-     * TeamTarget#failover()} when half the bytes have arrived) or link (member 0's link cut then, both ways, and the
-     * team told, as a PHY would).
+     * A bulk transfer through the team, in virtual time, offloaded (policy all) or on the host path (explicit:
+     * never offloaded); {@code kind} none (no failover), command ({@link TeamTarget#failover()} when half the bytes
+     * have arrived) or link (member 0's link cut then, both ways, and the team told, as a PHY would).
      */
-    static Transfer transfer(String kind, boolean aSends, long bytes, long rateBps, long delayNs, long bucketNs,
-            int buffer) {
+    static Transfer transfer(String kind, boolean offload, boolean aSends, long bytes, long rateBps, long delayNs,
+            long bucketNs, int buffer) {
         Impairments link = Impairments.NONE.withDelay(delayNs, 0)
                 .withRate(rateBps, (int) Math.max(64 << 10, rateBps / 8 / 50)); // a 20 ms queue, a NIC's ring
         TcpConfig tcp = TcpConfig.builder().sendBufferBytes(buffer).receiveBufferBytes(buffer).build();
-        Rig r = new Rig(20261206L, 16, tcp, tcp, link, OffloadPolicy.allEstablished(),
-                OffloadManager.DEFAULT_UPLOAD_ALL_BATCH);
+        Rig r = new Rig(20261206L, 16, tcp, tcp, link, offload ? OffloadPolicy.allEstablished()
+                : OffloadPolicy.explicit(), OffloadManager.DEFAULT_UPLOAD_ALL_BATCH);
         BucketSink sink = new BucketSink(r.sim, bucketNs, 100_000);
         PatternSource source = new PatternSource(bytes);
         NetworkStack sender = aSends ? r.a : r.b;
@@ -600,7 +626,7 @@ public final class TeamBench {
         long failoverDone = -1;
         if (!kind.equals("none")) {
             check(r.sim.runUntil(() -> sink.received >= bytes / 2, r.sim.nowNs() + 600 * S), "half not reached");
-            check(r.manager.offloadedConnections() == 1, "the connection is not offloaded: " + r.manager);
+            check(r.manager.offloadedConnections() == (offload ? 1 : 0), "offloaded: " + r.manager);
             failoverAt = r.sim.nowNs();
             if (kind.equals("command")) {
                 r.team.failover();
@@ -617,9 +643,9 @@ public final class TeamBench {
                 + sink.received + " of " + bytes);
         check(sink.received == bytes && sink.mismatchAt < 0, kind + ": " + sink.received + " of " + bytes
                 + " bytes, first wrong byte at " + sink.mismatchAt);
-        if (!kind.equals("none")) {
-            check(r.nic1.offloadedConnections() + r.manager.counter(OffloadCounter.CONNECTIONS_UPLOADED) > 0,
-                    "the connection never moved");
+        if (!kind.equals("none") && offload) {
+            check(r.nic1.offloadedConnections() == 1 && r.manager.counter(OffloadCounter.CONNECTIONS_UPLOADED) == 1,
+                    "the connection did not move to member 1: " + r.manager);
         }
         long[] rtx = {-1};
         if (aSends) { // the host's engine and the team's members together (merged statistics, spec §5.4.4)
@@ -628,10 +654,17 @@ public final class TeamBench {
         } else {
             rtx[0] = r.b.tcp().counter(TcpCounter.RETRANSMITTED_SEGMENTS);
         }
-        return new Transfer(kind, Arrays.copyOf(sink.buckets, (int) (sink.lastNs / bucketNs) + 1), bucketNs,
-                sink.firstNs, sink.lastNs, failoverAt, failoverDone, rtx[0]);
+        // segments B received twice (it answers each with a D-SACK, RFC 2883); A's engine is the target's
+        long dup = aSends ? r.b.tcp().counter(TcpCounter.DSACKS_SENT) : -1;
+        return new Transfer(kind, offload, Arrays.copyOf(sink.buckets, (int) (sink.lastNs / bucketNs) + 1),
+                bucketNs, sink.firstNs, sink.lastNs, failoverAt, failoverDone, rtx[0], dup);
     }
 
+    /**
+     * {@code --bytes B --rate BITS --delay-us US --bucket-ms MS --buffer BYTES}: per direction, the transfer on the
+     * host path and offloaded without failover (the baselines), then offloaded with a failover on command and with
+     * the link cut, and on the host path with a failover on command (the team's port switch alone).
+     */
     static List<String> failover(Map<String, String> o) {
         long bytes = Long.parseLong(o.getOrDefault("bytes", "100000000"));
         long rate = Long.parseLong(o.getOrDefault("rate", "1000000000"));
@@ -639,47 +672,64 @@ public final class TeamBench {
         long bucketNs = Long.parseLong(o.getOrDefault("bucket-ms", "10")) * MS;
         int buffer = Integer.parseInt(o.getOrDefault("buffer", String.valueOf(1 << 20)));
         List<String> out = new ArrayList<>();
-        out.add(String.format(Locale.ROOT, "# failover dip: %,d bytes, %.1f Gbit/s links, %d µs one-way per port, "
-                + "%d KiB buffers, %d ms buckets, virtual time; load %s", bytes, rate / 1e9, delayNs / 1000,
-                buffer >> 10, bucketNs / MS, load()));
-        out.add("| direction | run | total s | steady Gbit/s | min bucket after t_f | min, same window, no failover"
-                + " | back to ≥90 % after | failover done after | retransmitted |");
+        List<String> results = new ArrayList<>();
+        long cpu0 = THREADS.getCurrentThreadCpuTime();
+        out.add(String.format(Locale.ROOT, "# failover dip: %,d bytes, %.1f Gbit/s links (20 ms queues), %d µs "
+                + "one-way per switch port, %d KiB buffers, %d ms buckets, virtual time", bytes, rate / 1e9,
+                delayNs / 1000, buffer >> 10, bucketNs / MS));
+        out.add("| direction | run | total s | steady Gbit/s | min bucket after t_f (of no-failover steady) | "
+                + "min, same buckets, no failover | back to ≥ 90 % after t_f | retransmitted | duplicates at B |");
         out.add("|---|---|---:|---:|---:|---:|---:|---:|---:|");
         for (boolean aSends : new boolean[] {true, false}) {
-            Transfer none = transfer("none", aSends, bytes, rate, delayNs, bucketNs, buffer);
+            String dir = aSends ? "A sends" : "A receives";
+            Transfer hostPath = transfer("none", false, aSends, bytes, rate, delayNs, bucketNs, buffer);
+            Transfer none = transfer("none", true, aSends, bytes, rate, delayNs, bucketNs, buffer);
             double steady = none.steady();
-            String dir = aSends ? "A (offloaded) sends" : "A (offloaded) receives";
-            out.add(String.format(Locale.ROOT, "| %s | no failover | %.3f | %.3f | - | - | - | - | %d |", dir,
-                    none.totalS(), steady, none.retransmits()));
-            for (String kind : List.of("command", "link")) {
-                Transfer t = transfer(kind, aSends, bytes, rate, delayNs, bucketNs, buffer);
+            for (Transfer base : List.of(hostPath, none)) {
+                out.add(String.format(Locale.ROOT, "| %s | %s, no failover | %.3f | %.3f | - | - | - | %d | %s |",
+                        dir, base.offloaded() ? "offloaded" : "host path", base.totalS(), base.steady(),
+                        base.retransmits(), dup(base)));
+            }
+            for (String[] run : new String[][] {{"command", "true"}, {"link", "true"}, {"command", "false"}}) {
+                boolean offload = Boolean.parseBoolean(run[1]);
+                Transfer t = transfer(run[0], offload, aSends, bytes, rate, delayNs, bucketNs, buffer);
+                Transfer ref = offload ? none : hostPath;
+                double refSteady = ref.steady();
                 int from = (int) (t.failoverAtNs() / bucketNs);
-                int to = Math.min(t.lastFull(), none.lastFull());
+                int to = Math.min(t.lastFull(), ref.lastFull());
                 double min = Double.MAX_VALUE;
-                double minNone = Double.MAX_VALUE;
-                int lastBelow = -1;
+                double minRef = Double.MAX_VALUE;
                 for (int i = from; i <= to; i++) {
                     min = Math.min(min, t.rate(i));
-                    minNone = Math.min(minNone, none.rate(i));
+                    minRef = Math.min(minRef, ref.rate(i));
                 }
+                int lastBelow = -1;
                 for (int i = from; i <= t.lastFull(); i++) {
-                    if (t.rate(i) < 0.9 * steady) {
+                    if (t.rate(i) < 0.9 * refSteady) {
                         lastBelow = i;
                     }
                 }
                 double recoveryMs = lastBelow < 0 ? 0 : ((lastBelow + 1) * bucketNs - t.failoverAtNs()) / 1e6;
-                out.add(String.format(Locale.ROOT, "| %s | failover (%s) at %.3f s | %.3f (+%.3f) | %.3f | %.3f "
-                        + "(%.0f %%) | %.3f | %.1f ms | %.3f ms | %d |", dir, kind, t.failoverAtNs() / 1e9,
-                        t.totalS(), t.totalS() - none.totalS(), t.steady(), min, 100 * min / steady, minNone,
-                        recoveryMs, (t.failoverDoneNs() - t.failoverAtNs()) / 1e6, t.retransmits()));
-                out.add(String.format(Locale.ROOT, "RESULT failover direction=%s kind=%s total_s=%.4f none_total_s=%.4f"
-                        + " steady_gbps=%.4f min_bucket_gbps=%.4f min_none_gbps=%.4f recovery_ms=%.1f "
-                        + "failover_ms=%.3f buckets=%s", aSends ? "send" : "receive", kind, t.totalS(), none.totalS(),
-                        steady, min, minNone, recoveryMs, (t.failoverDoneNs() - t.failoverAtNs()) / 1e6,
+                out.add(String.format(Locale.ROOT, "| %s | %s, failover (%s) at %.3f s | %.3f (%+.3f) | %.3f | "
+                        + "%.3f (%.0f %%) | %.3f | %.0f ms | %d | %s |", dir, offload ? "offloaded" : "host path",
+                        run[0], t.failoverAtNs() / 1e9, t.totalS(), t.totalS() - ref.totalS(), t.steady(), min,
+                        100 * min / refSteady, minRef, recoveryMs, t.retransmits(), dup(t)));
+                results.add(String.format(Locale.ROOT, "RESULT failover direction=%s offloaded=%s kind=%s "
+                        + "total_s=%.4f baseline_total_s=%.4f steady_gbps=%.4f min_bucket_gbps=%.4f "
+                        + "baseline_min_gbps=%.4f recovery_ms=%.1f failover_virtual_ms=%.3f buckets_from_tf-3=%s",
+                        aSends ? "send" : "receive", offload, run[0], t.totalS(), ref.totalS(), refSteady, min,
+                        minRef, recoveryMs, (t.failoverDoneNs() - t.failoverAtNs()) / 1e6,
                         window(t, from - 3, from + 12)));
             }
         }
+        out.add(String.format(Locale.ROOT, "# %.1f CPU-seconds for the %d simulated transfers; load %s",
+                (THREADS.getCurrentThreadCpuTime() - cpu0) / 1e9, 10, load()));
+        out.addAll(results);
         return out;
+    }
+
+    private static String dup(Transfer t) {
+        return t.duplicatesAtPeer() < 0 ? "-" : String.valueOf(t.duplicatesAtPeer());
     }
 
     /** Bucket rates (Gbit/s) from {@code from} to {@code to}, for the record. */
