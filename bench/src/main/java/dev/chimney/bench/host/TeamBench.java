@@ -671,6 +671,7 @@ public final class TeamBench {
         long delayNs = Long.parseLong(o.getOrDefault("delay-us", "100")) * 1000;
         long bucketNs = Long.parseLong(o.getOrDefault("bucket-ms", "10")) * MS;
         int buffer = Integer.parseInt(o.getOrDefault("buffer", String.valueOf(1 << 20)));
+        int shown = Integer.parseInt(o.getOrDefault("window-buckets", "12")); // buckets after t_f in RESULT lines
         List<String> out = new ArrayList<>();
         List<String> results = new ArrayList<>();
         long cpu0 = THREADS.getCurrentThreadCpuTime();
@@ -719,7 +720,7 @@ public final class TeamBench {
                         + "baseline_min_gbps=%.4f recovery_ms=%.1f failover_virtual_ms=%.3f buckets_from_tf-3=%s",
                         aSends ? "send" : "receive", offload, run[0], t.totalS(), ref.totalS(), refSteady, min,
                         minRef, recoveryMs, (t.failoverDoneNs() - t.failoverAtNs()) / 1e6,
-                        window(t, from - 3, from + 12)));
+                        window(t, from - 3, from + shown)));
             }
         }
         out.add(String.format(Locale.ROOT, "# %.1f CPU-seconds for the %d simulated transfers; load %s",

@@ -970,15 +970,26 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         cr.peerFin = d.state() == TcpState.CLOSE_WAIT || d.state() == TcpState.CLOSING
                 || d.state() == TcpState.LAST_ACK;
         SendRequest chain = null;
-        if (d.sendDataLength() > 0) {
-            // spec §3.1.6: the outstanding bytes from SND.UNA as the send chain; completed like any later send
-            byte[] data = new byte[d.sendDataLength()];
-            c.copySendData(0, data.length, data, 0); // one copy, straight from the send buffer
-            chain = SendRequest.of(data);
-            chain.hostContext = cr;
-            cr.outstandingSends.add(chain);
-            cr.postedBytes = d.sendDataLength();
+        SendRequest last = null;
+        int most = sendRequestBytes(c);
+        for (int at = 0; at < d.sendDataLength(); ) {
+            // spec §3.1.6: the outstanding bytes from SND.UNA as the send chain; completed like any later send, in
+            // requests of postSends' size (a whole buffer in one request waits for its last byte's ACK to free any)
+            int k = Math.min(most, d.sendDataLength() - at);
+            byte[] data = new byte[k];
+            c.copySendData(at, k, data, 0); // one copy, straight from the send buffer
+            SendRequest r = SendRequest.of(data);
+            r.hostContext = cr;
+            cr.outstandingSends.add(r);
+            if (last == null) {
+                chain = r;
+            } else {
+                last.next(r);
+            }
+            last = r;
+            at += k;
         }
+        cr.postedBytes = d.sendDataLength();
         cr.offloadedRcvWnd = s.cached().initialRcvWnd();
         cr.path = pr;
         pr.addDependent();
@@ -2171,7 +2182,7 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         // acknowledged (spec §4.1.4), and the host frees buffer space only then — one request as large as the
         // buffer drained the pipe every round and waited for the peer's delayed ACK of its last segment (an
         // offloaded 128 KiB-buffer send ran at 25 Mbit/s over a 1 Gbit/s link, bench/TEAM.md)
-        int most = Math.max(MIN_SEND_REQUEST_BYTES, c.sendBufferCapacity() / 4);
+        int most = sendRequestBytes(c);
         while (n > 0) {
             int k = Math.min(n, most);
             byte[] data = new byte[k];
@@ -2188,6 +2199,11 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
 
     /** Least bytes a send request is cut to (see {@link #postSends}). */
     private static final int MIN_SEND_REQUEST_BYTES = 16 * 1024;
+
+    /** Most bytes in one send request for {@code c}: a quarter of its send buffer (see {@link #postSends}). */
+    private static int sendRequestBytes(TcpConnection c) {
+        return Math.max(MIN_SEND_REQUEST_BYTES, c.sendBufferCapacity() / 4);
+    }
 
     @Override
     public void onReceiveSpace(TcpConnection connection) {
