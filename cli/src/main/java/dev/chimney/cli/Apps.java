@@ -4,6 +4,7 @@ import dev.chimney.apps.ChargenServer;
 import dev.chimney.apps.DiscardServer;
 import dev.chimney.apps.EchoServer;
 import dev.chimney.apps.HttpFileServer;
+import dev.chimney.apps.Iperf3Server;
 import dev.chimney.socket.SocketOptions;
 import dev.chimney.socket.SocketStack;
 import java.io.IOException;
@@ -79,6 +80,24 @@ public final class Apps {
         }
     }
 
+    /** An iperf3 server (TCP, forward and reverse, one test at a time). */
+    public record Iperf3(ServeSpec spec, Iperf3Server server) implements Running {
+        @Override
+        public void stopAccepting() {
+            server.close();
+        }
+
+        @Override
+        public String traffic() {
+            long tests = server.testsCompleted();
+            return spec + " " + tests + (tests == 1 ? " test" : " tests") + " (" + server.testsAborted()
+                    + " aborted), " + connections(server.connections()) + " (" + server.deniedConnections()
+                    + " denied, " + server.connectionsReset() + " reset), " + server.bytesReceived()
+                    + " bytes received, " + server.bytesSent() + " bytes sent, " + server.malformedInputs()
+                    + " malformed";
+        }
+    }
+
     private static String connections(long n) {
         return n + (n == 1 ? " connection" : " connections");
     }
@@ -91,6 +110,8 @@ public final class Apps {
             case DISCARD -> new Discard(spec, DiscardServer.start(sockets, null, spec.port(), options));
             case CHARGEN -> new Chargen(spec, ChargenServer.start(sockets, null, spec.port(), options,
                     ChargenServer.Pattern.classic(), 0));
+            case IPERF3 -> new Iperf3(spec, Iperf3Server.start(sockets, null, spec.port(), options,
+                    Iperf3Server.Config.defaults()));
             case HTTP -> {
                 try {
                     yield new Http(spec, HttpFileServer.start(sockets, null, spec.port(), spec.directory(), options,

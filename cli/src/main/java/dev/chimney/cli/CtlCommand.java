@@ -33,9 +33,11 @@ public final class CtlCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--control", required = true, paramLabel = "PORT",
-            description = "The control port given to 'chimney run --control' (on 127.0.0.1).")
-    int port;
+    // checked when a command connects, not by picocli: a required option on this parent would refuse
+    // 'chimney ctl status --help' before the subcommand could print its help
+    @Option(names = "--control", paramLabel = "PORT",
+            description = "The control port given to 'chimney run --control' (on 127.0.0.1). Required.")
+    Integer port;
 
     @Option(names = "--netns", paramLabel = "NAME",
             description = "Reach the control port inside this named network namespace (as 'chimney run --netns').")
@@ -52,6 +54,10 @@ public final class CtlCommand implements Runnable {
     }
 
     ControlClient client() {
+        if (port == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "Missing required option: "
+                    + "'--control=PORT' (the port given to 'chimney run --control')");
+        }
         if (port < 1 || port > 65535) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--control must be 1..65535, got " + port);
         }
@@ -118,7 +124,8 @@ public final class CtlCommand implements Runnable {
         }
     }
 
-    @Command(name = "status", description = "Admission state, connections by offload state, the target, throughput.")
+    @Command(name = "status", mixinStandardHelpOptions = true,
+            description = "Admission state, connections by offload state, the target, throughput.")
     static final class Status extends Read {
         @Override
         String path() {
@@ -153,7 +160,8 @@ public final class CtlCommand implements Runnable {
         }
     }
 
-    @Command(name = "connections", description = "Every TCP connection, as 'ss -ti' with an Offload State column.")
+    @Command(name = "connections", mixinStandardHelpOptions = true,
+            description = "Every TCP connection, as 'ss -ti' with an Offload State column.")
     static final class Connections extends Read {
         @Override
         String path() {
@@ -181,7 +189,8 @@ public final class CtlCommand implements Runnable {
         }
     }
 
-    @Command(name = "objects", description = "The offloaded state objects: neighbor -> path -> TCP trees.")
+    @Command(name = "objects", mixinStandardHelpOptions = true,
+            description = "The offloaded state objects: neighbor -> path -> TCP trees.")
     static final class Objects extends Read {
         @Override
         String path() {
@@ -213,7 +222,8 @@ public final class CtlCommand implements Runnable {
         }
     }
 
-    @Command(name = "stats", description = "Host and target counters (non-zero ones; --json has all), drops by "
+    @Command(name = "stats", mixinStandardHelpOptions = true,
+            description = "Host and target counters (non-zero ones; --json has all), drops by "
             + "reason.")
     static final class Stats extends Read {
         @Override
@@ -259,7 +269,8 @@ public final class CtlCommand implements Runnable {
         }
     }
 
-    @Command(name = "pause", description = "The target indicates OFFLOAD_PAUSE: no new offloads.")
+    @Command(name = "pause", mixinStandardHelpOptions = true,
+            description = "The target indicates OFFLOAD_PAUSE: no new offloads.")
     static final class Pause extends Action {
         @Override
         String path() {
@@ -267,7 +278,8 @@ public final class CtlCommand implements Runnable {
         }
     }
 
-    @Command(name = "resume", description = "The target indicates OFFLOAD_RESUME; connections are offloaded again "
+    @Command(name = "resume", mixinStandardHelpOptions = true,
+            description = "The target indicates OFFLOAD_RESUME; connections are offloaded again "
             + "as the policy says.")
     static final class Resume extends Action {
         @Override
@@ -276,7 +288,8 @@ public final class CtlCommand implements Runnable {
         }
     }
 
-    @Command(name = "upload-all", description = "The target indicates UPLOAD_ALL: every connection goes back to "
+    @Command(name = "upload-all", mixinStandardHelpOptions = true,
+            description = "The target indicates UPLOAD_ALL: every connection goes back to "
             + "the host (until resume).")
     static final class UploadAll extends Action {
         @Override
@@ -285,7 +298,8 @@ public final class CtlCommand implements Runnable {
         }
     }
 
-    @Command(name = "failover", description = "The team moves its offloaded connections to its standby member.")
+    @Command(name = "failover", mixinStandardHelpOptions = true,
+            description = "The team moves its offloaded connections to its standby member.")
     static final class Failover extends Action {
         @Override
         String path() {
@@ -293,7 +307,8 @@ public final class CtlCommand implements Runnable {
         }
     }
 
-    @Command(name = "offload", description = "Offload one connection (its ID from 'ctl connections').")
+    @Command(name = "offload", mixinStandardHelpOptions = true,
+            description = "Offload one connection (its ID from 'ctl connections').")
     static final class Offload extends Action {
         @Parameters(paramLabel = "ID", description = "The connection's ID.")
         int id;
@@ -304,7 +319,8 @@ public final class CtlCommand implements Runnable {
         }
     }
 
-    @Command(name = "terminate", description = "Take one offloaded connection back to the host (its ID).")
+    @Command(name = "terminate", mixinStandardHelpOptions = true,
+            description = "Take one offloaded connection back to the host (its ID).")
     static final class Terminate extends Action {
         @Parameters(paramLabel = "ID", description = "The connection's ID.")
         int id;

@@ -1,105 +1,152 @@
 package dev.chimney.cli;
 
-import dev.chimney.ip.InterfaceConfig;
-import dev.chimney.ip.IpCounter;
-import dev.chimney.ip.IpStack;
-import dev.chimney.ip.IpStackConfig;
-import dev.chimney.link.Impairments;
-import dev.chimney.link.PcapTap;
-import dev.chimney.link.PcapWriter;
-import dev.chimney.link.VirtualWire;
-import dev.chimney.runtime.EventLoop;
-import dev.chimney.runtime.Simulator;
-import dev.chimney.wire.IpAddress;
-import dev.chimney.wire.MacAddress;
+import dev.chimney.cli.demo.ChimneyDemo;
+import dev.chimney.cli.demo.DemoResult;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code chimney demo}: two stacks on the in-memory virtual network, all on one simulated clock. Alice pings Bob
- * over IPv4 and IPv6 (ARP and NDP resolve first; one ping of each family is large enough to be fragmented and
- * reassembled) and every frame on the wire is written to a pcap file that Wireshark or tshark opens. The same seed
- * always gives the same pcap, byte for byte.
+ * {@code chimney demo}: the TCP chimney at work on the in-memory network ({@link ChimneyDemo}). Alice offloads her
+ * connections to a team of two soft NICs; bob, behind a lossy link, is the peer; every connection carries seeded
+ * content both ways, checked byte by byte, while the NIC raises PAUSE, UPLOAD_ALL and RESUME and the team fails over.
+ * A live progress line while it runs, a summary at the end, a capture of bob's link. Exit 0 only when every byte was
+ * verified and every connection closed normally; 1 with a one-line reason otherwise. {@code chimney demo ping} is
+ * the first demo: two stacks pinging each other.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Run two stacks on the virtual network: ping over IPv4 and IPv6, write a pcap.")
+@Command(name = "demo", mixinStandardHelpOptions = true, subcommands = PingDemoCommand.class,
+        description = {"Show the TCP chimney: many connections both ways, offloaded mid-stream to a team of two "
+                + "soft NICs, through PAUSE, UPLOAD_ALL, RESUME and a team failover under loss; every byte verified.",
+            "'chimney demo ping' runs the ping demo instead."})
 public final class DemoCommand implements Callable<Integer> {
-    private static final long MS = 1_000_000L;
-    private static final long S = 1_000_000_000L;
+    static final long MAX_BYTES = 1L << 30;
+    static final int MAX_CONNECTIONS = 10_000;
+    static final double MAX_LOSS_PERCENT = 50;
 
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--seed", description = "Root seed of the run (default ${DEFAULT-VALUE}).")
+    @Option(names = "--connections", paramLabel = "N",
+            description = "Connections alice opens to bob (1..10000, default ${DEFAULT-VALUE}).")
+    int connections = 32;
+
+    @Option(names = "--bytes", paramLabel = "SIZE", converter = SizeConverter.class,
+            description = "Bytes each way on each connection, e.g. 4M, 512K, 100000 (default 4M).")
+    long bytes = 4L << 20;
+
+    @Option(names = "--loss", paramLabel = "PCT",
+            description = "Frame loss on bob's link, each way, in percent (0..50, default ${DEFAULT-VALUE}).")
+    double lossPercent = 0.5;
+
+    @Option(names = "--seed", paramLabel = "S", description = "Root seed of the run (default ${DEFAULT-VALUE}).")
     long seed = 1;
 
-    @Option(names = "--pcap", description = "Capture file to write (default ${DEFAULT-VALUE}).")
+    @Option(names = "--pcap", paramLabel = "FILE",
+            description = "Capture file of bob's link, headers only (default ${DEFAULT-VALUE}).")
     Path pcap = Path.of("demo.pcap");
 
-    @Option(names = "--count", description = "Pings per address family (default ${DEFAULT-VALUE}).")
-    int count = 4;
+    @Option(names = "--real-time",
+            description = "Run each host, NIC and the switch on a thread with the real clock (default: virtual time "
+                    + "under the simulator: deterministic, as fast as the CPU allows).")
+    boolean realTime;
 
-    @Option(names = "--loss", description = "Frame loss probability on the wire, each way (default ${DEFAULT-VALUE}).")
-    double loss = 0.0;
-
-    @Option(names = "--delay-ms", description = "One-way wire delay in ms (default ${DEFAULT-VALUE}).")
-    double delayMs = 0.5;
+    /** Test hook: alice sends this byte of connection 0's upload inverted; the verification must catch it. */
+    @Option(names = "--tamper-at", hidden = true, paramLabel = "OFFSET")
+    long tamperAt = -1;
 
     @Override
-    public Integer call() throws Exception {
+    public Integer call() {
+        if (connections < 1 || connections > MAX_CONNECTIONS) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--connections must be 1.."
+                    + MAX_CONNECTIONS + ", got " + connections);
+        }
+        if (bytes < 1 || bytes > MAX_BYTES) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--bytes must be 1 byte..1G, got " + bytes);
+        }
+        if (!(lossPercent >= 0 && lossPercent <= MAX_LOSS_PERCENT)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--loss is a percentage of frames, 0.."
+                    + (int) MAX_LOSS_PERCENT + ", got " + lossPercent);
+        }
+        Path dir = pcap.toAbsolutePath().getParent();
+        if (dir != null && !java.nio.file.Files.isDirectory(dir)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--pcap " + pcap + ": there is no directory "
+                    + dir);
+        }
         PrintWriter out = spec.commandLine().getOut();
-        if (count < 1 || loss < 0 || loss >= 1 || delayMs < 0) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "--count must be >= 1, --loss in [0, 1), --delay-ms >= 0");
+        ChimneyDemo.Settings settings = new ChimneyDemo.Settings(connections, bytes, lossPercent, seed, pcap,
+                realTime, tamperAt);
+        out.printf(Locale.ROOT, "chimney demo: alice offloads to a team of two soft NICs (nic0, nic1) on a virtual "
+                + "switch; bob is on a link losing %s%% of frames each way%n", trim(lossPercent));
+        out.printf(Locale.ROOT, "%d connections, %s each way on each, content seeded by %d and checked byte by byte; "
+                + "%s%n", connections, DemoResult.size(bytes), seed, realTime ? "real time, loops on threads"
+                : "virtual time (the same seed gives the same run)");
+        out.flush();
+        DemoResult result;
+        try (ChimneyDemo demo = new ChimneyDemo(settings)) {
+            result = demo.run(new DemoProgress(out, isTerminal(), connections));
         }
-        Simulator sim = new Simulator(seed);
-        Impairments impairments = Impairments.NONE.withDelay((long) (delayMs * MS), 0).withLoss(loss);
-        VirtualWire wire = VirtualWire.builder("wire", sim.clock(), sim.random().fork("wire")).both(impairments)
-                .build();
-        try (PcapWriter writer = PcapWriter.create(pcap, sim.clock());
-             PcapTap alicePort = new PcapTap(wire.a(), writer)) {
-            IpStack alice = stack(sim, "alice", alicePort, InterfaceConfig.of("alice0",
-                    MacAddress.parse("02:00:00:00:00:a1")).withIpv4("10.77.0.1/24").withIpv6("fd77::1/64"));
-            IpStack bob = stack(sim, "bob", wire.b(), InterfaceConfig.of("bob0",
-                    MacAddress.parse("02:00:00:00:00:b0")).withIpv4("10.77.0.2/24").withIpv6("fd77::2/64"));
-            int[] replies = new int[1];
-            alice.addEchoListener((from, id, sequence, bytes, rttNs) -> {
-                replies[0]++;
-                out.printf("%d bytes from %s: icmp_seq=%d time=%.3f ms%n", bytes + 8, from, sequence,
-                        rttNs / 1e6);
-            });
-            out.printf("chimney demo: alice (10.77.0.1, fd77::1) pings bob (10.77.0.2, fd77::2), seed %d%n", seed);
-            int sent = 0;
-            for (IpAddress target : new IpAddress[] {IpAddress.parse("10.77.0.2"), IpAddress.parse("fd77::2")}) {
-                out.printf("PING %s%n", target);
-                for (int i = 1; i <= count; i++) {
-                    // The last ping of each family carries 3000 bytes: fragmented by alice, reassembled by bob.
-                    int payload = i == count ? 3000 : 56;
-                    if (alice.sendEchoRequest(target, 0xC41, i, payload)) {
-                        sent++;
-                    }
-                    sim.runFor(S);
-                }
-            }
-            sim.runFor(S);
-            out.printf("%d requests, %d replies; bob reassembled %d datagrams; frames on the wire: %d%n", sent,
-                    replies[0], bob.counters().get(IpCounter.FRAG_REASSEMBLED),
-                    writer.records());
-            out.printf("capture written to %s (open with: tshark -r %s)%n", pcap.toAbsolutePath(), pcap);
-            return replies[0] > 0 ? 0 : 1;
+        result.print(out);
+        out.flush();
+        if (!result.passed()) {
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("chimney demo: " + result.failure());
+            err.flush();
+            return 1;
         }
+        return 0;
     }
 
-    private static IpStack stack(Simulator sim, String name, dev.chimney.link.NetworkPort port,
-            InterfaceConfig config) {
-        EventLoop loop = sim.newLoop(name);
-        IpStack stack = new IpStack(loop, sim.random().fork(name), IpStackConfig.defaults());
-        stack.attach(port, config);
-        return stack;
+    private static String trim(double v) {
+        String s = String.format(Locale.ROOT, "%.4f", v).replaceAll("0+$", "");
+        return s.endsWith(".") ? s.substring(0, s.length() - 1) : s;
+    }
+
+    /** A terminal gets one progress line rewritten in place; a pipe or file a line per phase and per second. */
+    private static boolean isTerminal() {
+        java.io.Console console = System.console();
+        return console != null && console.isTerminal();
+    }
+
+    /** Parses 4M, 512K, 1G, 100000 (binary units, an optional B or iB after the letter). */
+    static final class SizeConverter implements CommandLine.ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            String v = value.trim().toUpperCase(Locale.ROOT);
+            if (v.endsWith("IB")) {
+                v = v.substring(0, v.length() - 2);
+            } else if (v.endsWith("B")) {
+                v = v.substring(0, v.length() - 1);
+            }
+            int shift = 0;
+            if (!v.isEmpty()) {
+                switch (v.charAt(v.length() - 1)) {
+                    case 'K' -> shift = 10;
+                    case 'M' -> shift = 20;
+                    case 'G' -> shift = 30;
+                    default -> shift = -1;
+                }
+                if (shift >= 0) {
+                    v = v.substring(0, v.length() - 1);
+                } else {
+                    shift = 0;
+                }
+            }
+            try {
+                long n = Long.parseLong(v.trim());
+                if (n < 0 || n > (Long.MAX_VALUE >> shift)) {
+                    throw new NumberFormatException();
+                }
+                return n << shift;
+            } catch (NumberFormatException e) {
+                throw new CommandLine.TypeConversionException("'" + value + "' is not a size; give bytes, or a "
+                        + "number with K, M or G (e.g. 4M)");
+            }
+        }
     }
 }

@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code ./chimney}. */
 @Command(name = "chimney", mixinStandardHelpOptions = true, version = "chimney 0.1.0",
         description = "A user-space TCP/IP stack with TCP chimney offload.",
-        subcommands = {DemoCommand.class, RunCommand.class, CtlCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, RunCommand.class, CtlCommand.class, BenchCommand.class,
+            CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @Override
@@ -24,7 +25,12 @@ public final class Main implements Runnable {
      * CHIMNEY_TRACE=1 to also get the stack trace of a failure.
      */
     public static CommandLine commandLine() {
-        CommandLine cli = new CommandLine(new Main());
+        return commandLine(CommandLine.defaultFactory());
+    }
+
+    /** The same with subcommands made by {@code factory} (tests give a command stand-ins this way). */
+    static CommandLine commandLine(CommandLine.IFactory factory) {
+        CommandLine cli = new CommandLine(new Main(), factory);
         cli.setParameterExceptionHandler((ex, args) -> {
             CommandLine cmd = ex.getCommandLine();
             cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + ex.getMessage() + " (see '"

@@ -72,7 +72,8 @@ public final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--serve", paramLabel = "APP",
             description = "Serve an application (repeatable): echo:PORT, discard:PORT, chargen:PORT, "
-                    + "http:PORT:DIR (static files).")
+                    + "http:PORT:DIR (static files), iperf3:PORT (for 'iperf3 -c ADDRESS -p PORT', TCP, -R, -P, -t, "
+                    + "-n, -b; one test at a time).")
     List<String> serve = new ArrayList<>();
 
     @Option(names = "--pcap", paramLabel = "FILE", description = "Record every frame in and out to this pcap file.")
@@ -111,8 +112,9 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--team", paramLabel = "NAME",
             description = "A second TAP bonded with --tap in a team (active-backup, one MAC): each TAP gets a soft "
                     + "offload target on its own thread, and the team moves the chimney from one to the other with "
-                    + "PAUSE, UPLOAD_ALL and RESUME ('chimney ctl failover'), announcing the move with gratuitous "
-                    + "ARP and unsolicited neighbor advertisements. Needs --offload.")
+                    + "PAUSE, UPLOAD_ALL and RESUME ('chimney ctl failover', or by itself when the active TAP's "
+                    + "link goes down), announcing the move with gratuitous ARP and unsolicited neighbor "
+                    + "advertisements. Needs --offload.")
     String team;
 
     @Option(names = "--control", paramLabel = "PORT",

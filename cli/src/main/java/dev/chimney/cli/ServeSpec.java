@@ -8,7 +8,8 @@ import java.util.Objects;
 /**
  * One {@code --serve} argument of {@code chimney run}: an application and the TCP port it listens on, plus the
  * document root for {@code http}. Forms: {@code echo:PORT} (RFC 862), {@code discard:PORT} (RFC 863),
- * {@code chargen:PORT} (RFC 864), {@code http:PORT:DIR} (static files over HTTP/1.1).
+ * {@code chargen:PORT} (RFC 864), {@code http:PORT:DIR} (static files over HTTP/1.1), {@code iperf3:PORT} (a
+ * server for the iperf3 client, TCP, either direction).
  *
  * @param kind      which application
  * @param port      TCP port, 1..65535
@@ -17,7 +18,7 @@ import java.util.Objects;
 public record ServeSpec(Kind kind, int port, Path directory) {
     /** The built-in applications {@code chimney run} can serve. */
     public enum Kind {
-        ECHO, DISCARD, CHARGEN, HTTP;
+        ECHO, DISCARD, CHARGEN, HTTP, IPERF3;
 
         String label() {
             return name().toLowerCase(Locale.ROOT);
@@ -40,7 +41,8 @@ public record ServeSpec(Kind kind, int port, Path directory) {
      * The directory must exist (checked here so a typo fails at start, not at the first request).
      */
     public static ServeSpec parse(String text) {
-        String usage = "expected echo:PORT, discard:PORT, chargen:PORT or http:PORT:DIR, got '" + text + "'";
+        String usage = "expected echo:PORT, discard:PORT, chargen:PORT, iperf3:PORT or http:PORT:DIR, got '" + text
+                + "'";
         String[] parts = text.split(":", 3);
         if (parts.length < 2) {
             throw new IllegalArgumentException(usage);

@@ -197,6 +197,15 @@ public final class StackRunner implements AutoCloseable {
                 };
                 owner.timers().schedule(flush, clock.nanoTime() + PCAP_FLUSH_INTERVAL_NS);
             }
+            // The link watch (issue 7: failover when the active link fails): each NIC polls its TAP's flags and
+            // reports a change as its PHY would: a team fails over, a single target pauses offloading until it is up
+            if (team != null) {
+                TeamTarget watched = team;
+                watchLink(tapLoop, tap, up -> watched.linkStatus(0, up));
+                watchLink(teamLoop, teamTap, up -> watched.linkStatus(1, up));
+            } else if (target != null) {
+                watchLink(tapLoop, tap, target::linkStatus);
+            }
             LoopThread targetThread = target == null ? null : LoopThread.start(tapLoop);
             LoopThread teamThread = teamLoop == null ? null : LoopThread.start(teamLoop);
             LoopThread thread;
@@ -233,6 +242,33 @@ public final class StackRunner implements AutoCloseable {
             closeAll(opened);
             throw e;
         }
+    }
+
+    /** How often a NIC looks at its TAP's link state (an ioctl): a failover starts within this of a link loss. */
+    static final long LINK_WATCH_INTERVAL_NS = 100_000_000L;
+
+    /** Polls {@code tap}'s link state on {@code owner} (the loop that owns the device) and reports changes. */
+    private static void watchLink(EventLoop owner, TapDevice tap, java.util.function.Consumer<Boolean> report) {
+        Timer watch = new Timer() {
+            private boolean up = true; // the device was set up at open
+
+            @Override
+            protected void onExpired(long nowNs) {
+                boolean now;
+                try {
+                    now = tap.linkUp();
+                } catch (RuntimeException closed) {
+                    return; // the device is closing: stop watching
+                }
+                if (now != up) {
+                    up = now;
+                    System.err.println("chimney run: link of " + tap.name() + (now ? " up" : " down"));
+                    report.accept(now);
+                }
+                owner.timers().schedule(this, nowNs + LINK_WATCH_INTERVAL_NS);
+            }
+        };
+        owner.timers().schedule(watch, owner.clock().nanoTime() + LINK_WATCH_INTERVAL_NS);
     }
 
     private static void closeAll(List<AutoCloseable> resources) {

@@ -21,10 +21,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code chimney run --offload all --control PORT} on a TAP in a test namespace, steered with {@code chimney ctl}
- * while Linux curl downloads a file from it (issue 8 acceptance): pause, upload-all, resume and failover, with
- * {@code ctl connections --json} showing the download's connection go from Offloaded to InHost and back; the
- * download is SHA-256 exact. Needs root; skips with the reason otherwise and fails instead when CI=true.
+ * {@code chimney run --offload all --team chy1 --control PORT} on two TAPs bridged in a test namespace, steered with
+ * {@code chimney ctl} while Linux curl downloads a file from it (issue 8 acceptance): pause, upload-all, resume and
+ * failover, with {@code ctl connections --json} showing the download's connection go from Offloaded to InHost and
+ * back, and from the first NIC to the second at the failover; the download is SHA-256 exact. Needs root; skips with
+ * the reason otherwise and fails instead when CI=true.
  */
 class ControlInteropTest {
     static final long BYTES = 48L << 20;
@@ -53,16 +54,21 @@ class ControlInteropTest {
 
     /** The offload states {@code ctl connections --json} lists for connections to the HTTP port. */
     static List<String> httpStates(NetNs ns) {
+        return httpField(ns, "offloadState");
+    }
+
+    /** One field of {@code ctl connections --json} for each connection to the HTTP port. */
+    static List<String> httpField(NetNs ns, String field) {
         Ctl c = ctl(ns, "connections", "--json");
         assertEquals(0, c.exitCode(), c.toString());
-        List<String> states = new ArrayList<>();
+        List<String> values = new ArrayList<>();
         for (Object o : (List<?>) Json.at(Json.parse(c.out()), "connections")) {
             Map<?, ?> m = (Map<?, ?>) o;
             if (((String) m.get("local")).endsWith(":8080")) {
-                states.add((String) m.get("offloadState"));
+                values.add(String.valueOf(m.get(field)));
             }
         }
-        return states;
+        return values;
     }
 
     static void awaitStates(NetNs ns, String what, Predicate<List<String>> condition) throws InterruptedException {
@@ -85,9 +91,14 @@ class ControlInteropTest {
         Path out = dir.resolve("big.out");
         try (NetNs ns = NetNs.create();
              ChimneyProcess run = ChimneyProcess.start(ns, Duration.ofSeconds(200), "--tap", "chy0", "--address",
-                     "10.77.9.2/24", "--serve", "http:8080:" + www, "--offload", "all", "--control", PORT)) {
+                     "10.77.9.2/24", "--serve", "http:8080:" + www, "--offload", "all", "--team", "chy1",
+                     "--control", PORT)) {
             run.awaitStarted(Duration.ofSeconds(30));
-            ns.execOk("ip", "addr", "add", "10.77.9.1/24", "dev", "chy0");
+            ns.execOk("ip", "link", "add", "br0", "type", "bridge", "stp_state", "0", "forward_delay", "0");
+            ns.execOk("ip", "link", "set", "chy0", "master", "br0");
+            ns.execOk("ip", "link", "set", "chy1", "master", "br0");
+            ns.execOk("ip", "link", "set", "br0", "up");
+            ns.execOk("ip", "addr", "add", "10.77.9.1/24", "dev", "br0");
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             while (ctl(ns, "status").exitCode() != 0 && System.nanoTime() < deadline) {
                 Thread.sleep(50); // the control line follows the start line
@@ -112,10 +123,13 @@ class ControlInteropTest {
             assertEquals(0, resume.exitCode(), resume.toString());
             awaitStates(ns, "the download offloaded again", s -> s.equals(List.of("Offloaded")));
 
+            assertEquals(List.of("team-chy0-chy1/nic-chy0"), httpField(ns, "runsOn"));
             Ctl failover = ctl(ns, "failover");
-            assertEquals(1, failover.exitCode(), failover.toString());
-            assertTrue(failover.err().strip().startsWith("chimney ctl failover: no team configured"),
-                    failover.err());
+            assertEquals(0, failover.exitCode(), failover.toString());
+            assertTrue(failover.out().startsWith("failed over from team-chy0-chy1/nic-chy0 to team-chy0-chy1/nic-chy1"),
+                    failover.out());
+            awaitStates(ns, "the download offloaded on the new NIC", s -> s.equals(List.of("Offloaded")));
+            assertEquals(List.of("team-chy0-chy1/nic-chy1"), httpField(ns, "runsOn"), "the failover moved it");
 
             assertTrue(curl.waitFor(100, TimeUnit.SECONDS), "curl finished");
             String result = new String(curl.getInputStream().readAllBytes()).strip();

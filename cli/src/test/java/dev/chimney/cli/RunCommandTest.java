@@ -114,12 +114,15 @@ class RunCommandTest {
         Outcome o = run("run", "--help");
         assertEquals(0, o.exitCode(), o.toString());
         assertTrue(o.out().contains("ip addr add") && o.out().contains("--serve"), o.out());
+        assertTrue(o.out().contains("iperf3:PORT"), o.out());
     }
 
     @Test
     void serveSpecsParse(@TempDir Path dir) {
         assertEquals(new ServeSpec(ServeSpec.Kind.ECHO, 7, null), ServeSpec.parse("echo:7"));
         assertEquals(new ServeSpec(ServeSpec.Kind.CHARGEN, 19, null), ServeSpec.parse("CHARGEN:19"));
+        assertEquals(new ServeSpec(ServeSpec.Kind.IPERF3, 5201, null), ServeSpec.parse("iperf3:5201"));
+        assertThrows(IllegalArgumentException.class, () -> ServeSpec.parse("iperf3:5201:/tmp"));
         ServeSpec http = ServeSpec.parse("http:8080:" + dir);
         assertEquals(ServeSpec.Kind.HTTP, http.kind());
         assertEquals(dir.toAbsolutePath().normalize(), http.directory());

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * then makes the team fail over to the other TAP: every transfer is SHA-256 exact and exits 0 (no reset), and the
  * shutdown summary shows the failover and no lost connection. The Linux bridge learns the team's MAC on the new
  * port from the gratuitous ARP / unsolicited NA. Needs root; skips with the reason otherwise (fails when CI=true).
- * iperf3 is not used: the stack runs no iperf3 server.
+ * iperf3 through the same steps: {@link TeamIperfInteropTest}.
  */
 class TeamInteropTest {
     static final long DOWNLOAD_BYTES = 24L << 20;

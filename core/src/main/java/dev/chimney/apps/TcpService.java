@@ -63,6 +63,11 @@ public abstract class TcpService implements AutoCloseable {
         @Override
         public final void onClosed(TcpChannel ch, IOException error) {
             open--;
+            closed(ch, error);
+        }
+
+        /** Called once the channel ended and was counted out ({@code error} as {@link #onClosed}). */
+        protected void closed(TcpChannel ch, IOException error) {
         }
     }
 }

@@ -135,6 +135,28 @@ public final class TcpStack {
         return bufferPool;
     }
 
+    /**
+     * An array of at least {@code minLength} bytes from this stack's buffer pool, for a copy of send data the stack
+     * lends out (a chimney send request the offload target holds until it completes); give it back with {@link
+     * #recycleArray} once nobody reads it any more. On the stack's loop only; the array's contents are undefined.
+     */
+    public byte[] takeArray(int minLength) {
+        if (minLength < 0) {
+            throw new IllegalArgumentException("minLength " + minLength + " < 0");
+        }
+        return bufferPool.take(minLength, Integer.MAX_VALUE - 8);
+    }
+
+    /**
+     * Gives an array back to this stack's buffer pool (kept if the pool has room, {@link
+     * TcpConfig.Builder#bufferPoolBytes}); the caller must not touch it afterwards. On the stack's loop only.
+     */
+    public void recycleArray(byte[] array) {
+        if (array.length >= BufferPool.MIN_BYTES) {
+            bufferPool.offer(array, null);
+        }
+    }
+
     TcpCached defaultCached() {
         return defaultCached;
     }

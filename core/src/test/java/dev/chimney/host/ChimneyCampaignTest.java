@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
  * <p>Default run: {@value #DEFAULT_SEEDS} small seeds (base {@code -Dcampaign.base}, count {@code
  * -Dcampaign.seeds}). The long run is one command:
  * <pre>mvn -B -ntp -pl core test -Pslow -Dtest='ChimneyCampaignTest#longCampaign'</pre>
- * Its last result (2026-12-04, branch team): large seeds 1 to 5,000, 52,476 events, 4,988 failovers, 9,827 s
- * simulated in 82 s of wall time, 0 violations. The default run: small seeds 1 to 2,000, 9,058 events, 1,107
+ * Its last result (2026-12-05, main after the team/control/integ merges and the R-HWF-1 team fix): large seeds 1 to
+ * 5,000, 52,476 events, 4,983 failovers, 9,270 s simulated in 56.6 s of wall time, 0 violations. The default run: small seeds 1 to 2,000, 9,058 events, 1,107
  * failovers, 0 violations in 13-24 s.
  * A failing seed prints the one command that replays it with its event log ({@link #replay}).
  */

@@ -32,24 +32,25 @@ import java.util.concurrent.TimeUnit;
 /**
  * What the socket layer costs, measured in one run next to baselines:
  * <ul>
- *   <li><b>bulk</b>: one connection moves {@value #BULK_BYTES} bytes one way, through two complete host stacks
+ *   <li><b>bulk</b>: one connection moves 64 MiB (by default) one way, through two complete host stacks
  *       (Ethernet, IPv4, TCP) joined by an unimpaired virtual wire, both on one loop thread. Three ways: (1) loop-side
  *       {@link TcpChannel} handlers on both ends (no extra thread: the engine's own cost), (2) blocking {@link
  *       TcpSocket}s from virtual threads (adds the command hand-off), (3) {@code java.net.Socket} over the kernel's
  *       loopback (the baseline an application would otherwise use).</li>
- *   <li><b>ping-pong</b>: one byte back and forth {@value #PINGS} times: round-trip time of the blocking hand-off
+ *   <li><b>ping-pong</b>: one byte back and forth 20,000 times (by default): round-trip time of the blocking hand-off
  *       versus kernel loopback sockets.</li>
  * </ul>
- * Rounds alternate the cases ({@value #ROUNDS} rounds, median kept) so background load on a shared machine spreads
+ * Rounds alternate the cases (5 rounds by default, median kept) so background load on a shared machine spreads
  * over both sides of each ratio. Only loopback is used; nothing is configured on any interface.
  *
  * <pre>java --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar \
  *     dev.chimney.bench.socket.SocketBench</pre>
  */
 public final class SocketBench {
-    static final int BULK_BYTES = 64 << 20;
-    static final int PINGS = 20_000;
-    static final int ROUNDS = 5;
+    // sizes: the defaults below, or --bytes N --pings N --rounds N (chimney bench --quick runs small ones)
+    static int bulkBytes = 64 << 20;
+    static int pings = 20_000;
+    static int rounds = 5;
     static final int CHUNK = 64 * 1024;
     static final IpAddress A = IpAddress.parse("10.77.8.1");
     static final IpAddress B = IpAddress.parse("10.77.8.2");
@@ -58,9 +59,23 @@ public final class SocketBench {
     }
 
     public static void main(String[] args) throws Exception {
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            int value = Integer.parseInt(args[i + 1]);
+            switch (args[i]) {
+                case "--bytes" -> bulkBytes = value;
+                case "--pings" -> pings = value;
+                case "--rounds" -> rounds = value;
+                default -> throw new IllegalArgumentException("unknown option " + args[i]
+                        + "; use --bytes N, --pings N or --rounds N");
+            }
+        }
+        if (bulkBytes <= 0 || bulkBytes % CHUNK != 0 || pings < 10 || rounds < 1) {
+            throw new IllegalArgumentException("--bytes must be a positive multiple of " + CHUNK
+                    + " (the blocking cases write whole chunks), --pings at least 10, --rounds at least 1");
+        }
         List<double[]> bulk = new ArrayList<>(); // MB/s: loop-side, blocking, kernel
         List<double[]> ping = new ArrayList<>(); // us per round trip: blocking, kernel
-        for (int round = -1; round < ROUNDS; round++) { // round -1 warms the JIT up and is not kept
+        for (int round = -1; round < rounds; round++) { // round -1 warms the JIT up and is not kept
             double[] b = new double[3];
             double[] p = new double[2];
             try (Hosts h = new Hosts()) {
@@ -88,16 +103,20 @@ public final class SocketBench {
         double kernel = median(bulk, 2);
         double pingChimney = median(ping, 0);
         double pingKernel = median(ping, 1);
-        System.out.printf(Locale.ROOT, "%nbulk %d MiB (median of %d rounds)%n", BULK_BYTES >> 20, ROUNDS);
+        System.out.printf(Locale.ROOT, "%nbulk %.1f MiB (median of %d rounds)%n", bulkBytes / 1048576.0, rounds);
         System.out.printf(Locale.ROOT, "  chimney loop-side TcpChannel : %8.0f MB/s%n", loopSide);
         System.out.printf(Locale.ROOT, "  chimney blocking TcpSocket   : %8.0f MB/s  (%.2fx loop-side)%n", blocking,
                 blocking / loopSide);
         System.out.printf(Locale.ROOT, "  kernel loopback java.net     : %8.0f MB/s  (chimney blocking = %.2fx)%n",
                 kernel, blocking / kernel);
-        System.out.printf(Locale.ROOT, "ping-pong 1 byte x %d (median)%n", PINGS);
+        System.out.printf(Locale.ROOT, "ping-pong 1 byte x %d (median)%n", pings);
         System.out.printf(Locale.ROOT, "  chimney blocking TcpSocket   : %8.1f us/round trip%n", pingChimney);
         System.out.printf(Locale.ROOT, "  kernel loopback java.net     : %8.1f us/round trip  (chimney = %.2fx)%n",
                 pingKernel, pingChimney / pingKernel);
+        // one machine-readable line for chimney bench (the same figures as above)
+        System.out.printf(Locale.ROOT, "RESULT socket bytes=%d rounds=%d pings=%d loop_side_mbps=%.1f "
+                + "blocking_mbps=%.1f kernel_mbps=%.1f blocking_rtt_us=%.2f kernel_rtt_us=%.2f%n", bulkBytes,
+                rounds, pings, loopSide, blocking, kernel, pingChimney, pingKernel);
     }
 
     static double median(List<double[]> rows, int column) {
@@ -151,7 +170,7 @@ public final class SocketBench {
                     while ((n = c.read(sink, 0, sink.length)) > 0) {
                         got += n;
                     }
-                    if (n < 0 || got >= BULK_BYTES) {
+                    if (n < 0 || got >= bulkBytes) {
                         timesNs[1] = System.nanoTime();
                         c.close();
                         done.countDown();
@@ -164,8 +183,8 @@ public final class SocketBench {
 
                 @Override
                 public void onWritable(TcpChannel c) {
-                    while (sent < BULK_BYTES) {
-                        int n = c.write(chunk, 0, (int) Math.min(chunk.length, BULK_BYTES - sent));
+                    while (sent < bulkBytes) {
+                        int n = c.write(chunk, 0, (int) Math.min(chunk.length, bulkBytes - sent));
                         if (n == 0) {
                             return;
                         }
@@ -178,7 +197,7 @@ public final class SocketBench {
         if (!done.await(120, TimeUnit.SECONDS)) {
             throw new IllegalStateException("loop-side bulk transfer did not finish in 120 s");
         }
-        return BULK_BYTES / ((timesNs[1] - timesNs[0]) / 1e9) / 1e6;
+        return bulkBytes / ((timesNs[1] - timesNs[0]) / 1e9) / 1e6;
     }
 
     static double blockingBulk(Hosts h, int port) throws Exception {
@@ -204,7 +223,7 @@ public final class SocketBench {
             try (TcpSocket s = h.a.newSocket()) {
                 s.connect(B, port);
                 long start = System.nanoTime();
-                for (long sent = 0; sent < BULK_BYTES; sent += CHUNK) {
+                for (long sent = 0; sent < bulkBytes; sent += CHUNK) {
                     s.write(chunk, 0, CHUNK);
                 }
                 s.shutdownOutput();
@@ -215,11 +234,11 @@ public final class SocketBench {
             }
         });
         long ns = elapsed.get(120, TimeUnit.SECONDS);
-        if (received.get() != BULK_BYTES) {
-            throw new IllegalStateException("received " + received.get() + " of " + BULK_BYTES);
+        if (received.get() != bulkBytes) {
+            throw new IllegalStateException("received " + received.get() + " of " + bulkBytes);
         }
         server.close();
-        return BULK_BYTES / (ns / 1e9) / 1e6;
+        return bulkBytes / (ns / 1e9) / 1e6;
     }
 
     static double blockingPingPong(Hosts h, int port) throws Exception {
@@ -253,20 +272,20 @@ public final class SocketBench {
 
     static double pingPong(InputStream in, OutputStream out) throws IOException {
         byte[] one = {1};
-        for (int i = 0; i < PINGS / 10; i++) { // warm-up
+        for (int i = 0; i < pings / 10; i++) { // warm-up
             out.write(one, 0, 1);
             if (in.read(one, 0, 1) != 1) {
                 throw new IOException("peer closed during warm-up");
             }
         }
         long start = System.nanoTime();
-        for (int i = 0; i < PINGS; i++) {
+        for (int i = 0; i < pings; i++) {
             out.write(one, 0, 1);
             if (in.read(one, 0, 1) != 1) {
                 throw new IOException("peer closed");
             }
         }
-        return (System.nanoTime() - start) / 1e3 / PINGS;
+        return (System.nanoTime() - start) / 1e3 / pings;
     }
 
     static double kernelBulk() throws Exception {
@@ -290,16 +309,16 @@ public final class SocketBench {
             try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort())) {
                 long start = System.nanoTime();
                 OutputStream out = s.getOutputStream();
-                for (long sent = 0; sent < BULK_BYTES; sent += CHUNK) {
+                for (long sent = 0; sent < bulkBytes; sent += CHUNK) {
                     out.write(chunk);
                 }
                 s.shutdownOutput();
                 long got = received.get(120, TimeUnit.SECONDS);
                 long ns = System.nanoTime() - start;
-                if (got != BULK_BYTES) {
+                if (got != bulkBytes) {
                     throw new IllegalStateException("kernel received " + got);
                 }
-                return BULK_BYTES / (ns / 1e9) / 1e6;
+                return bulkBytes / (ns / 1e9) / 1e6;
             }
         }
     }

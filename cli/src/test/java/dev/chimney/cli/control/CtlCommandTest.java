@@ -72,6 +72,16 @@ class CtlCommandTest {
         assertOneLineError(run("ctl", "--control", "7070", "pause", "--json"), 2, "chimney ctl pause", "--json");
     }
 
+    /** Help works on every command without a port (the port is required only to connect). */
+    @Test
+    void helpNeedsNoControlPort() {
+        for (String command : List.of("status", "connections", "pause", "offload")) {
+            Outcome o = run("ctl", command, "--help");
+            assertEquals(0, o.exitCode(), o.err());
+            assertTrue(o.out().contains("Usage: chimney ctl " + command), o.out());
+        }
+    }
+
     /** The port is bound before the TAP opens: no privilege needed to see the error, nothing left behind. */
     @Test
     void runWithTheControlPortInUseIsOneLineAndExitOne() throws IOException {

@@ -2171,7 +2171,7 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         } // INITIATING: posted when it completes; TERMINATING: the host engine sends them after resume (R-HOST-7)
     }
 
-    /** Posts the bytes the application queued since the last post as one send request (R-HOST-12). */
+    /** Posts the bytes the application queued since the last post as send requests (R-HOST-12). */
     private void postSends(ConnectionRecord cr) {
         if (cr.sendsStopped || cr.abortWanted || cr.terminatePending || !cr.isOffloaded()) {
             return;
@@ -2185,9 +2185,11 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         int most = sendRequestBytes(c);
         while (n > 0) {
             int k = Math.min(n, most);
-            byte[] data = new byte[k];
+            // the copy the target reads until it completes the request lives in a pooled array, recycled at the
+            // completion: a bulk offloaded send allocates nothing per request once the pool is warm
+            byte[] data = tcp.takeArray(k);
             c.copySendData(cr.postedBytes, k, data, 0);
-            SendRequest r = SendRequest.of(data);
+            SendRequest r = new SendRequest(data, 0, k);
             r.hostContext = cr;
             cr.postedBytes += k;
             n -= k;
@@ -2360,6 +2362,9 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         }
         cr.outstandingSends.remove(r);
         cr.postedBytes -= r.length(); // no longer at the target, whatever the status
+        // completed: the target reads the request no more (spec §4.1.3), and the bytes the host still needs stay in
+        // its own send buffer, so the array (ours: postSends or the initiate's chain) goes back to the pool
+        tcp.recycleArray(r.buffer());
         OffloadStatus st = r.status();
         TcpConnection c = cr.connection;
         if (cr.sendsStopped) {

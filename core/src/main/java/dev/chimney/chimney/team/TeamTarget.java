@@ -645,8 +645,11 @@ public final class TeamTarget implements OffloadTarget {
                     if (d.neighborDelegated() != null) {
                         u.neighborDelegated(d.neighborDelegated());
                     }
-                    if (!u.isPlaceholder() && u.context() instanceof Entry e && e.lowerContext() != null) {
-                        e.lower.miniportContext(null); // the member no longer has it (SUCCESS or FAILURE)
+                    // a terminate completed with FAILURE leaves the object on the member: it runs the hardware-failure
+                    // sequence and the host terminates again (R-HWF-1, §9 WA 27), so the entry stays for that call
+                    if (!u.isPlaceholder() && u.context() instanceof Entry e && e.lowerContext() != null
+                            && d.status() != OffloadStatus.FAILURE) {
+                        e.lower.miniportContext(null); // the member no longer has it
                         liveEntries--;
                         byUpper.remove(e.upper, e);
                     }

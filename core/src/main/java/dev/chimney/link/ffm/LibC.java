@@ -91,6 +91,8 @@ public final class LibC {
     public static final long SIOCGIFTXQLEN = 0x8942L;
     public static final long SIOCSIFTXQLEN = 0x8943L;
     public static final short IFF_UP = 0x1;
+    /** Operationally up: administratively up and the carrier is on (for a TAP: a process holds it open). */
+    public static final short IFF_RUNNING = 0x40;
     public static final int IFNAMSIZ = 16;
 
     // ---- errno values ----

@@ -360,6 +360,19 @@ public final class TapDevice implements NetworkPort {
         interfaceIoctl(LibC.SIOCSIFFLAGS, "SIOCSIFFLAGS");
     }
 
+    /**
+     * Whether the link is up now, as the kernel sees it: administratively up and running (SIOCGIFFLAGS: IFF_UP and
+     * IFF_RUNNING). {@code ip link set NAME down} on the kernel side, the way one pulls a cable from a TAP, makes it
+     * false. A cheap ioctl, meant to be polled by the loop that owns the device (a NIC's link watch).
+     */
+    public boolean linkUp() {
+        ensureOpen();
+        LibC.ifreqName(ifreq, name);
+        interfaceIoctl(LibC.SIOCGIFFLAGS, "SIOCGIFFLAGS");
+        short flags = ifreq.get(ValueLayout.JAVA_SHORT, LibC.IFR_FLAGS_OFFSET);
+        return (flags & LibC.IFF_UP) != 0 && (flags & LibC.IFF_RUNNING) != 0;
+    }
+
     private void interfaceIoctl(long request, String what) {
         if (LibC.ioctl(errnoState, controlFd, request, ifreq) < 0) {
             throw TapException.configFailed(TapException.Reason.SYSCALL_FAILED, what, name, LibC.errno(errnoState));

@@ -326,7 +326,7 @@ class OffloadControlTest {
     // ------------------------------------------------------------------------------------ neighbor reachability
 
     @Test
-    void rHost15_reachabilityQueryIsAnsweredFromTheNeighborCache() {
+    void rHost15_rNrq7_reachabilityQueryIsAnsweredFromTheNeighborCache() {
         Peer[] p = new Peer[1];
         HostPair h = withOffloaded(45, p);
         NeighborRecord nr = h.manager.path(A4, B4).neighbor();
@@ -356,7 +356,7 @@ class OffloadControlTest {
     }
 
     @Test
-    void reachabilityWithoutProgressProbesAndAFailedNeighborIsInvalidated() {
+    void rNrq7_reachabilityWithoutProgressProbesAndAFailedNeighborIsInvalidated() {
         Peer[] p = new Peer[1];
         HostPair h = withOffloaded(46, p);
         NeighborRecord nr = h.manager.path(A4, B4).neighbor();

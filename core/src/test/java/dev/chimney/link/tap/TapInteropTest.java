@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -75,6 +76,18 @@ class TapInteropTest {
             assertEquals(hex(KERNEL_IP), hex(slice(reply, 28, 4)), "sender protocol address = 10.77.0.1");
             assertEquals(hex(OUR_MAC), hex(slice(reply, 32, 6)), "target hardware address = ours");
             assertEquals(hex(OUR_IP), hex(slice(reply, 38, 4)), "target protocol address = 10.77.0.2");
+        }
+    }
+
+    /** The link watch's source (issue 7 team failover): the kernel side taking the TAP down is seen as link down. */
+    @Test
+    void linkUpFollowsTheKernelSideAdministrativeState() {
+        try (NetNs ns = NetNs.create(); TapDevice tap = openUp(ns, TapOptions.named("tap0"))) {
+            assertTrue(tap.linkUp(), "up and running once opened and set up");
+            ns.execOk("ip", "link", "set", "tap0", "down");
+            assertFalse(tap.linkUp(), "'ip link set tap0 down' pulls the cable");
+            ns.execOk("ip", "link", "set", "tap0", "up");
+            assertTrue(tap.linkUp(), "and back");
         }
     }
 
