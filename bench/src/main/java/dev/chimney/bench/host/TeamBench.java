@@ -687,6 +687,9 @@ public final class TeamBench {
             Transfer none = transfer("none", true, aSends, bytes, rate, delayNs, bucketNs, buffer);
             double steady = none.steady();
             for (Transfer base : List.of(hostPath, none)) {
+                results.add(String.format(Locale.ROOT, "RESULT baseline direction=%s offloaded=%s total_s=%.4f "
+                        + "steady_gbps=%.4f first_buckets=%s", aSends ? "send" : "receive", base.offloaded(),
+                        base.totalS(), base.steady(), window(base, 0, shown)));
                 out.add(String.format(Locale.ROOT, "| %s | %s, no failover | %.3f | %.3f | - | - | - | %d | %s |",
                         dir, base.offloaded() ? "offloaded" : "host path", base.totalS(), base.steady(),
                         base.retransmits(), dup(base)));

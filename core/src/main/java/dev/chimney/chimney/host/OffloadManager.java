@@ -2200,7 +2200,7 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
     }
 
     /** Least bytes a send request is cut to (see {@link #postSends}). */
-    private static final int MIN_SEND_REQUEST_BYTES = 16 * 1024;
+    private static final int MIN_SEND_REQUEST_BYTES = 4 * 1024;
 
     /** Most bytes in one send request for {@code c}: a quarter of its send buffer (see {@link #postSends}). */
     private static int sendRequestBytes(TcpConnection c) {
