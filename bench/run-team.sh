@@ -8,7 +8,7 @@
 #      and peer together. One JVM per N, each after a warm-up run of 5,000 connections.
 #   2. The throughput dip of one bulk transfer across a team failover (on command, and the active link cut), in
 #      virtual time over 1 Gbit/s links, 10 ms buckets, against the same transfer with no failover; A sending and
-#      A receiving.
+#      A receiving; again with 128 KiB buffers.
 # Usage: bench/run-team.sh [N...]   e.g. bench/run-team.sh 10000 100000 (the default); FAILOVER_BYTES=100000000
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,4 +27,6 @@ for n in "${SIZES[@]}"; do
   "${JAVA[0]}" -Xms${heap}g -Xmx${heap}g "${JAVA[@]:1}" upload --connections "$n" 2>/dev/null | grep -v '^RESULT'
 done
 "${JAVA[0]}" -Xms1g -Xmx1g "${JAVA[@]:1}" failover --bytes "$BYTES" | grep -v '^RESULT'
+# the same with 128 KiB socket buffers (smaller than the link's queue): the send path's request sizing shows there
+"${JAVA[0]}" -Xms1g -Xmx1g "${JAVA[@]:1}" failover --bytes $((BYTES / 5)) --buffer 131072 | grep -v '^RESULT'
 echo "# load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
