@@ -27,7 +27,7 @@ class TeamBenchSmokeTest {
     void failoverTransfersArriveExactInEveryRun() {
         List<String> out = TeamBench.failover(Map.of("bytes", "2000000", "rate", "100000000", "bucket-ms", "5"));
         long rows = out.stream().filter(l -> l.startsWith("| A ")).count();
-        assertEquals(10, rows, String.join("\n", out)); // 2 directions x (2 baselines + 3 failover runs)
-        assertEquals(6, out.stream().filter(l -> l.startsWith("RESULT failover")).count());
+        assertEquals(12, rows, String.join("\n", out)); // 2 directions x (2 baselines + 4 failover runs)
+        assertEquals(8, out.stream().filter(l -> l.startsWith("RESULT failover")).count());
     }
 }
