@@ -54,6 +54,11 @@ public final class BlockList {
     private final StateLayer layer;
     private int parts;
     private BlockList next;
+    /**
+     * The last node this node's {@link #link} reached: lists only grow at their end, so the next append walks on
+     * from there instead of from this node (a tree of N connections is built in O(N), not O(N²)).
+     */
+    private BlockList tail;
     private BlockList dependents;
     private OffloadStatus status;
     private final OffloadHandle handle;
@@ -133,11 +138,12 @@ public final class BlockList {
             throw new IllegalArgumentException("next blocks must be of the same layer: " + layer + " then "
                     + sibling.layer);
         }
-        BlockList last = this;
+        BlockList last = tail != null ? tail : this;
         while (last.next != null) {
             last = last.next;
         }
         last.next = sibling;
+        tail = sibling;
         return this;
     }
 

@@ -56,9 +56,11 @@ public final class TcpStack {
 
         @Override
         public int hashCode() {
+            // no spreading here: HashMap xors the high half into the low one itself, and doing it twice cancels
+            // out — the bucket then depended on the remote port alone, so a client's N connections to one server
+            // port shared a handful of (tree) bins
             int h = Objects.hashCode(local) * 31 + Objects.hashCode(remote);
-            h = h * 31 + (localPort << 16 | remotePort);
-            return h ^ (h >>> 16);
+            return h * 31 + (localPort << 16 | remotePort);
         }
     }
 
