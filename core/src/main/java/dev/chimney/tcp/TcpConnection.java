@@ -934,6 +934,14 @@ public final class TcpConnection {
         } finally {
             inInput = false;
         }
+        if (d.state == TcpState.TIME_WAIT && (rack != null || scoreboard != null)) {
+            // Everything we sent, FIN included, is acknowledged and nothing will be sent again but ACKs: the loss
+            // recovery records are dead weight a TIME_WAIT connection would hold for 2·MSL — and a server that
+            // closes first holds tens of thousands under ApacheBench (issue 9), each surviving young GCs. Dropped
+            // here, once the segment that got us here is fully processed (its ACK processing still used them).
+            rack = null;
+            scoreboard = null;
+        }
         if (d.state != TcpState.CLOSED) {
             output(nowNs);
             updateRetransmitTimer(nowNs);
@@ -2959,7 +2967,11 @@ public final class TcpConnection {
         }
         if ((ev & EVENT_CLOSED) != 0 && !closedReported) {
             closedReported = true;
-            listener.onClosed(this, closeReason);
+            Listener l = listener;
+            // no callback follows onClosed: let go of the application's objects, which a TIME_WAIT connection
+            // would otherwise keep alive for 2·MSL (a channel, its handler, its request buffer: issue 9)
+            listener = NO_LISTENER;
+            l.onClosed(this, closeReason);
         }
     }
 

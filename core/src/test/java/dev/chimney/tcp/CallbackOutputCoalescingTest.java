@@ -4,6 +4,7 @@ import static dev.chimney.tcp.TcpFlags.ACK;
 import static dev.chimney.tcp.TcpFlags.FIN;
 import static dev.chimney.tcp.TcpFlags.PSH;
 import static dev.chimney.tcp.TcpFlags.RST;
+import static dev.chimney.tcp.TcpFlags.SYN;
 import static dev.chimney.tcp.TcpHarness.LOCAL_ISN;
 import static dev.chimney.tcp.TcpHarness.MS;
 import static dev.chimney.tcp.TcpHarness.REMOTE_ISN;
@@ -11,13 +12,18 @@ import static dev.chimney.tcp.TcpHarness.bytes;
 import static dev.chimney.tcp.TcpHarness.ours;
 import static dev.chimney.tcp.TcpHarness.peer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.ref.WeakReference;
 import org.junit.jupiter.api.Test;
 
 /**
- * What an application writes and closes from inside the callbacks for an arrived segment leaves together once the
+ * Short connections as ApacheBench makes them (issue 9). What an application writes and closes from inside the callbacks for an arrived segment leaves together once the
  * callbacks return (issue 9, ApacheBench churn): an HTTP/1.0-style answer is one segment carrying the response and
- * the FIN, not a data segment followed by a bare FIN — one frame less per short connection.
+ * the FIN, not a data segment followed by a bare FIN — one frame less per short connection. And a connection
+ * that closed first keeps only what TIME_WAIT needs: not the application's listener, not its loss-recovery records.
  */
 class CallbackOutputCoalescingTest {
     static final int L = LOCAL_ISN + 1;
@@ -76,5 +82,49 @@ class CallbackOutputCoalescingTest {
         h.expectNothing(5000 * MS);
         assertEquals(1, closed[0]);
         assertEquals(TcpState.CLOSED, c.state());
+    }
+
+    @Test
+    void timeWaitLetsGoOfTheListenerAndTheLossRecoveryRecords() {
+        // RFC 9293 §3.10.7.4 TIME-WAIT only ACKs a retransmitted FIN: nothing of the application or of loss
+        // recovery (RFC 8985 RACK-TLP records) is needed for the 2·MSL it lasts
+        TcpHarness s = new TcpHarness(TcpHarness.plain().sack(true).build());
+        s.stack.listen(TcpHarness.LOCAL, TcpHarness.LOCAL_PORT, l -> s.accepted.add(l.accept()));
+        s.send(0, peer(SYN, REMOTE_ISN, 0).mss(1460).sackPermitted(true));
+        s.expect(0, ours(SYN | ACK, LOCAL_ISN, R, 8192).mss(1460).sackPermitted(true));
+        s.send(10 * MS, peer(ACK, R, L));
+        TcpConnection c = s.accepted.getFirst();
+        assertNotNull(c.rackScoreboard(), "SACK negotiated: RACK-TLP runs");
+        int[] closed = {0};
+        TcpConnection.Listener app = new TcpConnection.Listener() {
+            @Override
+            public void onClosed(TcpConnection conn, CloseReason reason) {
+                closed[0]++;
+            }
+        };
+        c.listener(app);
+        WeakReference<TcpConnection.Listener> appRef = new WeakReference<>(app);
+        app = null;
+        c.write(bytes(100, 4));
+        c.close();
+        // outside any callback each call sends at once: the data, then the FIN
+        s.expect(10 * MS, ours(ACK | PSH, L, R, 8192).payload(bytes(100, 4)));
+        s.expect(10 * MS, ours(ACK | FIN, L + 100, R, 8192));
+        s.send(20 * MS, peer(ACK | FIN, R, L + 101));
+        s.expect(20 * MS, ours(ACK, L + 101, R + 1, 8192));
+        assertEquals(TcpState.TIME_WAIT, c.state());
+        assertEquals(1, closed[0]);
+        assertNull(c.rackScoreboard(), "the RACK record is dropped in TIME_WAIT");
+        for (int i = 0; i < 50 && appRef.get() != null; i++) {
+            System.gc();
+        }
+        assertNull(appRef.get(), "the TIME_WAIT connection no longer keeps the application's listener alive");
+        // a retransmitted FIN is still answered (and TIME_WAIT restarted) without either
+        s.send(30 * MS, peer(ACK | FIN, R, L + 101));
+        s.expect(30 * MS, ours(ACK, L + 101, R + 1, 8192));
+        assertTrue(c.state() == TcpState.TIME_WAIT);
+        s.advanceTo(30 * MS + 2 * TcpConfig.builder().build().mslNs());
+        assertEquals(TcpState.CLOSED, c.state());
+        assertEquals(1, closed[0], "onClosed once, at TIME_WAIT");
     }
 }
