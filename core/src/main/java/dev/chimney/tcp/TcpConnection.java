@@ -300,6 +300,8 @@ public final class TcpConnection {
     private long rcvRttStartNs = Long.MIN_VALUE;
     private long delayedAckDeadlineNs = Long.MAX_VALUE;
     private long timeWaitDeadlineNs = Long.MAX_VALUE;
+    /** The TIME_WAIT deadline last handed to the stack's TIME_WAIT queue (which times it instead of our timer). */
+    private long queuedTimeWaitNs = Long.MAX_VALUE;
     private boolean peerFinPending;
     private int peerFinSeq;
     private boolean peerFinReceived;
@@ -2629,12 +2631,25 @@ public final class TcpConnection {
             armTailLossProbe();
         }
         long next = Math.min(Math.min(Math.min(d.retransmitDeadlineNs, probeDeadlineNs), d.keepAliveDeadlineNs),
-                Math.min(Math.min(delayedAckDeadlineNs, timeWaitDeadlineNs), reorderDeadlineNs));
+                Math.min(delayedAckDeadlineNs, reorderDeadlineNs));
+        if (timeWaitDeadlineNs != Long.MAX_VALUE && timeWaitDeadlineNs != queuedTimeWaitNs
+                && d.state != TcpState.CLOSED) {
+            queuedTimeWaitNs = timeWaitDeadlineNs; // the stack's TIME_WAIT queue times it (TcpStack.queueTimeWait)
+            stack.queueTimeWait(this, timeWaitDeadlineNs);
+        }
         if (next == Long.MAX_VALUE || d.state == TcpState.CLOSED) {
             stack.loop().timers().cancel(timer);
         } else if (!timer.isArmed() || timer.deadlineNs() != next) {
             stack.loop().timers().schedule(timer, next);
         }
+    }
+
+    /** The stack's TIME_WAIT queue reached {@code deadlineNs}, a deadline this connection queued. */
+    void onTimeWaitDeadline(long deadlineNs, long nowNs) {
+        if (d.state != TcpState.TIME_WAIT || detached || dataPath != null || timeWaitDeadlineNs != deadlineNs) {
+            return; // left TIME_WAIT, or restarted it (a newer entry is queued)
+        }
+        onTimer(nowNs);
     }
 
     private void onTimer(long nowNs) {

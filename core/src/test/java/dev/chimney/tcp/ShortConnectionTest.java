@@ -17,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.ref.WeakReference;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,7 +26,7 @@ import org.junit.jupiter.api.Test;
  * the FIN, not a data segment followed by a bare FIN — one frame less per short connection. And a connection
  * that closed first keeps only what TIME_WAIT needs: not the application's listener, not its loss-recovery records.
  */
-class CallbackOutputCoalescingTest {
+class ShortConnectionTest {
     static final int L = LOCAL_ISN + 1;
     static final int R = REMOTE_ISN + 1;
 
@@ -126,5 +127,43 @@ class CallbackOutputCoalescingTest {
         s.advanceTo(30 * MS + 2 * TcpConfig.builder().build().mslNs());
         assertEquals(TcpState.CLOSED, c.state());
         assertEquals(1, closed[0], "onClosed once, at TIME_WAIT");
+    }
+
+    /** A passive connection from {@code port}, established, that closed first and is in TIME_WAIT at {@code t}. */
+    static TcpConnection inTimeWait(TcpHarness s, int port, long t) {
+        s.send(t, peer(SYN, REMOTE_ISN, 0).sourcePort(port).mss(1460));
+        s.send(t, peer(ACK, R, L).sourcePort(port));
+        TcpConnection c = s.accepted.getLast();
+        c.close();
+        s.send(t, peer(ACK | FIN, R, L + 1).sourcePort(port));
+        assertEquals(TcpState.TIME_WAIT, c.state());
+        return c;
+    }
+
+    @Test
+    void timeWaitConnectionsShareOneLoopTimerAndEndAtTheirOwn2Msl() {
+        // RFC 9293 §3.10.8 TIME-WAIT timeout 2·MSL, §3.10.7.4 a retransmitted FIN restarts it
+        TcpHarness s = new TcpHarness(TcpHarness.plain().build());
+        long twoMsl = 2 * TcpConfig.builder().build().mslNs();
+        s.stack.listen(TcpHarness.LOCAL, TcpHarness.LOCAL_PORT, l -> s.accepted.add(l.accept()));
+        TcpConnection a = inTimeWait(s, 40001, 10 * MS);
+        TcpConnection b = inTimeWait(s, 40002, 20 * MS);
+        TcpConnection c = inTimeWait(s, 40003, 30 * MS);
+        assertEquals(1, s.loop.timers().size(), "three TIME_WAITs, one timer in the loop's heap");
+        s.send(40 * MS, peer(ACK | FIN, R, L + 1).sourcePort(40001)); // a's FIN again: restart a's 2·MSL
+        s.advanceTo(20 * MS + twoMsl - 1);
+        assertEquals(List.of(TcpState.TIME_WAIT, TcpState.TIME_WAIT, TcpState.TIME_WAIT),
+                List.of(a.state(), b.state(), c.state()));
+        s.advanceTo(20 * MS + twoMsl);
+        assertEquals(List.of(TcpState.TIME_WAIT, TcpState.CLOSED, TcpState.TIME_WAIT),
+                List.of(a.state(), b.state(), c.state()), "b ends at its 2·MSL; a's first deadline (10 ms) passed");
+        s.advanceTo(30 * MS + twoMsl);
+        assertEquals(TcpState.CLOSED, c.state());
+        s.advanceTo(40 * MS + twoMsl - 1);
+        assertEquals(TcpState.TIME_WAIT, a.state(), "restarted by the retransmitted FIN at 40 ms");
+        s.advanceTo(40 * MS + twoMsl);
+        assertEquals(TcpState.CLOSED, a.state());
+        assertEquals(0, s.stack.connectionCount());
+        assertEquals(0, s.loop.timers().size());
     }
 }
