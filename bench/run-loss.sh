@@ -19,7 +19,7 @@
 # Needs root. Creates its own namespaces (chy-loss-PID-*), addresses only there, deletes them on exit; never
 # configures the root namespace. Every peer tool runs under timeout.
 # Sizes (environment): BYTES (a, b; default 32 MiB), LOSSES ("0 1 3 5"), ECHO_CLIENTS (200), ECHO_BYTES (1 MiB),
-# AB_REQUESTS (20000), AB_CONCURRENCY (50), AB_WARMUP (5000 untimed requests to each server first; 0: none),
+# AB_REQUESTS (20000), AB_CONCURRENCY (50), AB_WARMUP (20000 untimed requests to each server first; 0: none),
 # WRK_SECONDS (10), WRK_CONNECTIONS (100), PINGS (200, 50 ms apart),
 # LAT_SECONDS (5), TOOL_TIMEOUT (120 s per tool), STACK_OPTS (extra chimney run options, e.g. "--idle park"),
 # CLIENT_OPTS (extra EchoClientsBench options, e.g. "--idle park --qlen 0 --budget 64": the loop as it was
@@ -41,7 +41,7 @@ ECHO_CLIENTS=${ECHO_CLIENTS:-200}
 ECHO_BYTES=${ECHO_BYTES:-1048576}
 AB_REQUESTS=${AB_REQUESTS:-20000}
 AB_CONCURRENCY=${AB_CONCURRENCY:-50}
-AB_WARMUP=${AB_WARMUP:-5000}
+AB_WARMUP=${AB_WARMUP:-20000}
 WRK_SECONDS=${WRK_SECONDS:-10}
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-100}
 PINGS=${PINGS:-200}
@@ -236,7 +236,8 @@ if [[ " $CASES " == *" d "* ]]; then
   wrk_rate() { nsx $NSP timeout "$T" wrk -t2 -c"$WRK_CONNECTIONS" -d"${WRK_SECONDS}s" "$1" 2>/dev/null \
       | awk '/^Requests\/sec/ { printf "%.0f", $2 }'; }
   # One untimed ab run against each server first, as (a) downloads once: the stack's JIT compiles its accept and
-  # HTTP paths meanwhile (~2.5 s of compiler threads on this 2-core VM, which a timed run would share with ab).
+  # HTTP paths meanwhile (~2.6 s of compiler threads on this 2-core VM over the first ~15,000 connections, which a
+  # timed run would share with ab).
   if [ "$AB_WARMUP" -gt 0 ]; then
     for u in 10.77.9.2 10.77.9.3; do
       nsx $NSP timeout "$T" ab -q -n "$AB_WARMUP" -c "$AB_CONCURRENCY" -s 20 "http://$u:8080/small.html" \
