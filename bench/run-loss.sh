@@ -244,11 +244,19 @@ if [[ " $CASES " == *" d "* ]]; then
           > /dev/null 2>&1 || true
     done
   fi
+  # CPU time per request (utime + stime, all threads): less noisy on this shared machine than requests per second.
+  # nginx's is its worker's; on both sides the kernel work inline in their system calls is counted, softirq work
+  # done elsewhere is not.
+  ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+  us_per_request() { awk -v t="$1" -v hz="$(getconf CLK_TCK)" -v n="$AB_REQUESTS" 'BEGIN { printf "%.0f", t / hz * 1e6 / n }'; }
+  NGINX_WORKER=$(pgrep -P "$(cat "$LOG/nginx.pid")" | head -1)
   drops0=$(tap_dropped chy0); read -r heap0 gc0 < <(jstat_gc $STACK_PID)
-  a=$(ab_rate http://10.77.9.2:8080/small.html); b=$(ab_rate http://10.77.9.3:8080/small.html)
+  s0=$(ticks $STACK_PID); a=$(ab_rate http://10.77.9.2:8080/small.html); s1=$(ticks $STACK_PID)
+  n0=$(ticks "$NGINX_WORKER"); b=$(ab_rate http://10.77.9.3:8080/small.html); n1=$(ticks "$NGINX_WORKER")
   read -r heap1 gc1 < <(jstat_gc $STACK_PID)
   row "(d) ab -n $AB_REQUESTS -c $AB_CONCURRENCY, new connection each, after $AB_WARMUP untimed (req/s)" "${a%% *}" \
       "${b%% *}"
+  echo "    CPU per request: stack $(us_per_request $((s1 - s0))) us, nginx worker $(us_per_request $((n1 - n0))) us"
   echo "    stack heap ${heap0} -> ${heap1} MB used, GC $(awk -v a="$gc0" -v b="$gc1" 'BEGIN { printf "%.2f", b - a }') s during the run, RSS $(rss_mb $STACK_PID) MB (peak $(hwm_mb $STACK_PID) MB); ab: ${a#* } ${b#* }"
   read -r heap0 gc0 < <(jstat_gc $STACK_PID)
   a=$(wrk_rate http://10.77.9.2:8080/small.html); b=$(wrk_rate http://10.77.9.3:8080/small.html)
