@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Locale;
 import java.util.regex.Pattern;
 
@@ -36,7 +37,7 @@ import java.util.regex.Pattern;
  * ApacheBench). A checked target is therefore reused for {@link Config#resolveCacheNs} (default 1 s, of the loop's
  * clock) without resolving it again, and its file is then opened with {@code O_NOFOLLOW}, so a file replaced by a
  * symbolic link in that time is refused (404); a directory on the way replaced by a link within that second is
- * the window this trades for it (nginx's {@code open_file_cache_valid} makes the same trade, 60 s by default).
+ * the window this trades for it (set {@link Config#resolveCacheNs} to 0 to close it).
  * Only found files are remembered; a file gone is forgotten at its next request.
  *
  * <p>Limits (fail closed): request head at most {@link Config#maxRequestHeadBytes} (else 431 and close), at most
@@ -100,7 +101,7 @@ public final class HttpFileServer implements AutoCloseable {
     private long bytesSent;
     private long resolveCacheHits;
     private final long[] statusCounts = new long[600];
-    private final java.util.HashMap<String, Resolved> resolved = new java.util.HashMap<>();
+    private final HashMap<String, Resolved> resolved = new HashMap<>();
 
     private HttpFileServer(SocketStack sockets, IpAddress local, int port, Path root, SocketOptions options,
             Config config) throws IOException {

@@ -328,8 +328,7 @@ public final class TcpConnection {
     private boolean inInput;
     /**
      * True while the listener's callbacks for an arrived segment run: what they write and close goes out once they
-     * return, so a response and its FIN share one segment (as Linux's corking of writes made inside a softirq
-     * callback would not, but a loop can): one frame less per short connection.
+     * return, so a response and its FIN share one segment: one frame less per short connection (issue 9).
      */
     private boolean inInputCallbacks;
     /** An application call during {@link #inInputCallbacks} left output to run when the callbacks return. */

@@ -21,10 +21,11 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Short connections as ApacheBench makes them (issue 9). What an application writes and closes from inside the callbacks for an arrived segment leaves together once the
- * callbacks return (issue 9, ApacheBench churn): an HTTP/1.0-style answer is one segment carrying the response and
- * the FIN, not a data segment followed by a bare FIN — one frame less per short connection. And a connection
- * that closed first keeps only what TIME_WAIT needs: not the application's listener, not its loss-recovery records.
+ * Short connections as ApacheBench makes them (issue 9). What an application writes and closes from inside the
+ * callbacks for an arrived segment leaves together once the callbacks return: an HTTP/1.0-style answer is one segment
+ * carrying the response and the FIN, not a data segment followed by a bare FIN — one frame less per short
+ * connection. A connection that closed first keeps only what TIME_WAIT needs (not the application's listener, not
+ * its loss-recovery records), and its 2·MSL is timed by the stack's TIME_WAIT queue, not by a timer of its own.
  */
 class ShortConnectionTest {
     static final int L = LOCAL_ISN + 1;
