@@ -19,7 +19,8 @@
 # Needs root. Creates its own namespaces (chy-loss-PID-*), addresses only there, deletes them on exit; never
 # configures the root namespace. Every peer tool runs under timeout.
 # Sizes (environment): BYTES (a, b; default 32 MiB), LOSSES ("0 1 3 5"), ECHO_CLIENTS (200), ECHO_BYTES (1 MiB),
-# AB_REQUESTS (20000), AB_CONCURRENCY (50), WRK_SECONDS (10), WRK_CONNECTIONS (100), PINGS (200, 50 ms apart),
+# AB_REQUESTS (20000), AB_CONCURRENCY (50), AB_WARMUP (20000 untimed requests to each server first; 0: none),
+# WRK_SECONDS (10), WRK_CONNECTIONS (100), PINGS (200, 50 ms apart),
 # LAT_SECONDS (5), TOOL_TIMEOUT (120 s per tool), STACK_OPTS (extra chimney run options, e.g. "--idle park"),
 # CLIENT_OPTS (extra EchoClientsBench options, e.g. "--idle park --qlen 0 --budget 64": the loop as it was
 # before issue 9), CASES ("a b c d e"), CHIMNEY_JAR (another build of chimney run, e.g. main's, for a before/after),
@@ -40,6 +41,7 @@ ECHO_CLIENTS=${ECHO_CLIENTS:-200}
 ECHO_BYTES=${ECHO_BYTES:-1048576}
 AB_REQUESTS=${AB_REQUESTS:-20000}
 AB_CONCURRENCY=${AB_CONCURRENCY:-50}
+AB_WARMUP=${AB_WARMUP:-20000}
 WRK_SECONDS=${WRK_SECONDS:-10}
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-100}
 PINGS=${PINGS:-200}
@@ -233,10 +235,28 @@ if [[ " $CASES " == *" d "* ]]; then
              END { if (f) printf " (%d failed)", f }'; }
   wrk_rate() { nsx $NSP timeout "$T" wrk -t2 -c"$WRK_CONNECTIONS" -d"${WRK_SECONDS}s" "$1" 2>/dev/null \
       | awk '/^Requests\/sec/ { printf "%.0f", $2 }'; }
+  # One untimed ab run against each server first, as (a) downloads once: the stack's JIT compiles its accept and
+  # HTTP paths meanwhile (~2.6 s of compiler threads on this 2-core VM over the first ~15,000 connections, which a
+  # timed run would share with ab).
+  if [ "$AB_WARMUP" -gt 0 ]; then
+    for u in 10.77.9.2 10.77.9.3; do
+      nsx $NSP timeout "$T" ab -q -n "$AB_WARMUP" -c "$AB_CONCURRENCY" -s 20 "http://$u:8080/small.html" \
+          > /dev/null 2>&1 || true
+    done
+  fi
+  # CPU time per request (utime + stime, all threads): less noisy on this shared machine than requests per second.
+  # nginx's is its worker's; on both sides the kernel work inline in their system calls is counted, softirq work
+  # done elsewhere is not.
+  ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+  us_per_request() { awk -v t="$1" -v hz="$(getconf CLK_TCK)" -v n="$AB_REQUESTS" 'BEGIN { printf "%.0f", t / hz * 1e6 / n }'; }
+  NGINX_WORKER=$(pgrep -P "$(cat "$LOG/nginx.pid")" | head -1)
   drops0=$(tap_dropped chy0); read -r heap0 gc0 < <(jstat_gc $STACK_PID)
-  a=$(ab_rate http://10.77.9.2:8080/small.html); b=$(ab_rate http://10.77.9.3:8080/small.html)
+  s0=$(ticks $STACK_PID); a=$(ab_rate http://10.77.9.2:8080/small.html); s1=$(ticks $STACK_PID)
+  n0=$(ticks "$NGINX_WORKER"); b=$(ab_rate http://10.77.9.3:8080/small.html); n1=$(ticks "$NGINX_WORKER")
   read -r heap1 gc1 < <(jstat_gc $STACK_PID)
-  row "(d) ab -n $AB_REQUESTS -c $AB_CONCURRENCY, new connection each (req/s)" "${a%% *}" "${b%% *}"
+  row "(d) ab -n $AB_REQUESTS -c $AB_CONCURRENCY, new connection each, after $AB_WARMUP untimed (req/s)" "${a%% *}" \
+      "${b%% *}"
+  echo "    CPU per request: stack $(us_per_request $((s1 - s0))) us, nginx worker $(us_per_request $((n1 - n0))) us"
   echo "    stack heap ${heap0} -> ${heap1} MB used, GC $(awk -v a="$gc0" -v b="$gc1" 'BEGIN { printf "%.2f", b - a }') s during the run, RSS $(rss_mb $STACK_PID) MB (peak $(hwm_mb $STACK_PID) MB); ab: ${a#* } ${b#* }"
   read -r heap0 gc0 < <(jstat_gc $STACK_PID)
   a=$(wrk_rate http://10.77.9.2:8080/small.html); b=$(wrk_rate http://10.77.9.3:8080/small.html)

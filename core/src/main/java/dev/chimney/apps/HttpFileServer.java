@@ -15,7 +15,9 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Locale;
 import java.util.regex.Pattern;
 
@@ -30,6 +32,14 @@ import java.util.regex.Pattern;
  * size costs one open channel per connection, never its size in memory. File reads happen on the loop thread (the
  * page cache makes them short; a server for cold disks would hand them to another thread).
  *
+ * <p>Per request the real path of the target is found (every component's symbolic links resolved) and checked to
+ * lie under the root — several system calls per request, a large share of a short connection's cost (issue 9,
+ * ApacheBench). A checked target is therefore reused for {@link Config#resolveCacheNs} (default 1 s, of the loop's
+ * clock) without resolving it again, and its file is then opened with {@code O_NOFOLLOW}, so a file replaced by a
+ * symbolic link in that time is refused (404); a directory on the way replaced by a link within that second is
+ * the window this trades for it (set {@link Config#resolveCacheNs} to 0 to close it).
+ * Only found files are remembered; a file gone is forgotten at its next request.
+ *
  * <p>Limits (fail closed): request head at most {@link Config#maxRequestHeadBytes} (else 431 and close), at most
  * {@link Config#maxConnections} open connections (more are reset), idle connections closed after
  * {@link Config#idleTimeoutNs}. No {@code Date} header: the loop clock is monotonic, not a calendar (RFC 9110
@@ -42,20 +52,38 @@ public final class HttpFileServer implements AutoCloseable {
      * @param maxConnections most open connections; beyond it new connections are reset
      * @param idleTimeoutNs a connection with no request in progress is closed after this long
      * @param chunkBytes most bytes read from a file per write (the staging buffer size)
+     * @param resolveCacheNs how long a target's checked real path is reused without checking it again (0: every
+     *     request resolves its path); see {@link HttpFileServer}
      */
-    public record Config(int maxRequestHeadBytes, int maxConnections, long idleTimeoutNs, int chunkBytes) {
+    public record Config(int maxRequestHeadBytes, int maxConnections, long idleTimeoutNs, int chunkBytes,
+            long resolveCacheNs) {
+        /** Default {@link #resolveCacheNs}: one second. */
+        public static final long DEFAULT_RESOLVE_CACHE_NS = 1_000_000_000L;
+
         public Config {
-            if (maxRequestHeadBytes < 64 || maxConnections < 1 || idleTimeoutNs <= 0 || chunkBytes < 512) {
+            if (maxRequestHeadBytes < 64 || maxConnections < 1 || idleTimeoutNs <= 0 || chunkBytes < 512
+                    || resolveCacheNs < 0) {
                 throw new IllegalArgumentException("bad HTTP server config: maxRequestHeadBytes=" + maxRequestHeadBytes
                         + " (>= 64) maxConnections=" + maxConnections + " (>= 1) idleTimeoutNs=" + idleTimeoutNs
-                        + " (> 0) chunkBytes=" + chunkBytes + " (>= 512)");
+                        + " (> 0) chunkBytes=" + chunkBytes + " (>= 512) resolveCacheNs=" + resolveCacheNs + " (>= 0)");
             }
+        }
+
+        public Config(int maxRequestHeadBytes, int maxConnections, long idleTimeoutNs, int chunkBytes) {
+            this(maxRequestHeadBytes, maxConnections, idleTimeoutNs, chunkBytes, DEFAULT_RESOLVE_CACHE_NS);
         }
 
         public static Config defaults() {
             return new Config(8192, 1024, 60_000_000_000L, 64 * 1024);
         }
     }
+
+    /** A target whose real path was found under the root and to be a regular file, and when. */
+    private record Resolved(Path file, long checkedNs) {
+    }
+
+    /** Most targets remembered in {@link #resolved}; past it the cache starts over (a bound, not an LRU). */
+    private static final int RESOLVED_LIMIT = 256;
 
     /** First size of a connection's request-head buffer. */
     private static final int INITIAL_REQUEST_BYTES = 1024;
@@ -71,7 +99,9 @@ public final class HttpFileServer implements AutoCloseable {
     private int open;
     private long requests;
     private long bytesSent;
+    private long resolveCacheHits;
     private final long[] statusCounts = new long[600];
+    private final HashMap<String, Resolved> resolved = new HashMap<>();
 
     private HttpFileServer(SocketStack sockets, IpAddress local, int port, Path root, SocketOptions options,
             Config config) throws IOException {
@@ -115,6 +145,11 @@ public final class HttpFileServer implements AutoCloseable {
         return status >= 0 && status < statusCounts.length ? statusCounts[status] : 0;
     }
 
+    /** Requests whose target's real path was reused from an earlier check ({@link Config#resolveCacheNs}). */
+    public long resolveCacheHits() {
+        return resolveCacheHits;
+    }
+
     /** Header and body bytes handed to connections. */
     public long bytesSent() {
         return bytesSent;
@@ -153,6 +188,8 @@ public final class HttpFileServer implements AutoCloseable {
         private boolean inReadLoop;
         private TcpChannel channel;
         private final Timer idle = Timer.of(this::onIdle);
+        /** When the idle timeout runs out; the timer may fire earlier and is then re-armed for this. */
+        private long idleDeadlineNs;
 
         @Override
         public void onConnected(TcpChannel ch) {
@@ -161,12 +198,25 @@ public final class HttpFileServer implements AutoCloseable {
             armIdle();
         }
 
+        /**
+         * Pushes the idle deadline back. The timer itself is armed once and moved only when it fires early, not on
+         * every request and read: re-arming costs a heap operation among every timer of the loop.
+         */
         private void armIdle() {
-            sockets.loop().timers().schedule(idle, sockets.loop().nowNs() + config.idleTimeoutNs());
+            idleDeadlineNs = sockets.loop().nowNs() + config.idleTimeoutNs();
+            if (!idle.isArmed()) {
+                sockets.loop().timers().schedule(idle, idleDeadlineNs);
+            }
         }
 
         private void onIdle() {
-            if (!responding && !channel.isClosed()) {
+            if (channel.isClosed()) {
+                return;
+            }
+            long now = sockets.loop().nowNs();
+            if (now < idleDeadlineNs) {
+                sockets.loop().timers().schedule(idle, idleDeadlineNs); // activity since it was armed
+            } else if (!responding) {
                 channel.close();
             }
         }
@@ -345,22 +395,35 @@ public final class HttpFileServer implements AutoCloseable {
                 respondWith(ch, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n", false);
                 return;
             }
-            Path path = resolve(target);
-            if (path == null) {
-                closeAfterResponse = true; // a client sending such targets is not one to keep talking to
-                respondWith(ch, 400, "Bad Request", "", isHead);
-                return;
-            }
-            try {
-                Path real = path.toRealPath();
-                if (Files.isDirectory(real)) {
-                    real = real.resolve("index.html").toRealPath();
+            long now = sockets.loop().nowNs();
+            Resolved known = resolved.get(target);
+            Path real;
+            if (known != null && now - known.checkedNs() < config.resolveCacheNs()) {
+                real = known.file();
+                resolveCacheHits++;
+            } else {
+                Path path = resolve(target);
+                if (path == null) {
+                    closeAfterResponse = true; // a client sending such targets is not one to keep talking to
+                    respondWith(ch, 400, "Bad Request", "", isHead);
+                    return;
                 }
-                if (!real.startsWith(root) || !Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) {
+                real = checkedFile(path);
+                if (real == null) {
+                    resolved.remove(target);
                     respondWith(ch, 404, "Not Found", "", isHead);
                     return;
                 }
-                FileChannel fc = FileChannel.open(real, StandardOpenOption.READ);
+                if (config.resolveCacheNs() > 0) {
+                    if (resolved.size() >= RESOLVED_LIMIT && !resolved.containsKey(target)) {
+                        resolved.clear();
+                    }
+                    resolved.put(target, new Resolved(real, now));
+                }
+            }
+            try {
+                // O_NOFOLLOW: a checked file replaced by a symbolic link since is refused (ELOOP: 404)
+                FileChannel fc = FileChannel.open(real, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
                 long size = fc.size();
                 startResponse(ch, 200, "OK", "Content-Type: " + contentType(real) + "\r\n", size);
                 if (isHead) {
@@ -372,7 +435,27 @@ public final class HttpFileServer implements AutoCloseable {
                 }
                 send(ch);
             } catch (IOException e) {
+                resolved.remove(target);
                 respondWith(ch, 404, "Not Found", "", isHead);
+            }
+        }
+
+        /**
+         * The real path of {@code path} (of its index.html for a directory) if it lies under the root and is a
+         * regular file, else null. One lstat after realpath: the real path has no links left to follow.
+         */
+        private Path checkedFile(Path path) {
+            try {
+                Path real = path.toRealPath();
+                BasicFileAttributes attributes = Files.readAttributes(real, BasicFileAttributes.class,
+                        LinkOption.NOFOLLOW_LINKS);
+                if (attributes.isDirectory()) {
+                    real = real.resolve("index.html").toRealPath();
+                    attributes = Files.readAttributes(real, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                }
+                return real.startsWith(root) && attributes.isRegularFile() ? real : null;
+            } catch (IOException e) {
+                return null;
             }
         }
 

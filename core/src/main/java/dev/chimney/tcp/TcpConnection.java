@@ -300,6 +300,8 @@ public final class TcpConnection {
     private long rcvRttStartNs = Long.MIN_VALUE;
     private long delayedAckDeadlineNs = Long.MAX_VALUE;
     private long timeWaitDeadlineNs = Long.MAX_VALUE;
+    /** The TIME_WAIT deadline last handed to the stack's TIME_WAIT queue (which times it instead of our timer). */
+    private long queuedTimeWaitNs = Long.MAX_VALUE;
     private boolean peerFinPending;
     private int peerFinSeq;
     private boolean peerFinReceived;
@@ -324,6 +326,13 @@ public final class TcpConnection {
     /** Text of a simultaneous-open SYN, stored at RCV.NXT and waiting for ESTABLISHED (RFC 9293 §3.10.7.3). */
     private int queuedSynTextBytes;
     private boolean inInput;
+    /**
+     * True while the listener's callbacks for an arrived segment run: what they write and close goes out once they
+     * return, so a response and its FIN share one segment: one frame less per short connection (issue 9).
+     */
+    private boolean inInputCallbacks;
+    /** An application call during {@link #inInputCallbacks} left output to run when the callbacks return. */
+    private boolean outputDeferred;
     private boolean detached;
 
     // --- parked (offloaded): the chimney host's logical switch, see park() ---
@@ -926,12 +935,49 @@ public final class TcpConnection {
         } finally {
             inInput = false;
         }
+        if (d.state == TcpState.TIME_WAIT && (rack != null || scoreboard != null)) {
+            // Everything we sent, FIN included, is acknowledged and nothing will be sent again but ACKs: the loss
+            // recovery records are dead weight a TIME_WAIT connection would hold for 2·MSL — and a server that
+            // closes first holds tens of thousands under ApacheBench (issue 9), each surviving young GCs. Dropped
+            // here, once the segment that got us here is fully processed (its ACK processing still used them).
+            rack = null;
+            scoreboard = null;
+        }
         if (d.state != TcpState.CLOSED) {
             output(nowNs);
             updateRetransmitTimer(nowNs);
             rearmTimer();
         }
-        dispatchEvents();
+        dispatchInputEvents();
+    }
+
+    /**
+     * Runs the listener's callbacks for an arrived segment with the output of their writes, shutdowns and reads
+     * (window updates) held back until they return, then sends it all at once: an HTTP/1.0 server's response and
+     * FIN leave in one segment instead of two. Callbacks made by that output (none usually) run the same way.
+     */
+    private void dispatchInputEvents() {
+        if (inInputCallbacks) {
+            dispatchEvents(); // re-entered from a callback (e.g. a nested onSegment): the outer loop flushes
+            return;
+        }
+        inInputCallbacks = true;
+        try {
+            do {
+                dispatchEvents();
+                if (outputDeferred) {
+                    outputDeferred = false;
+                    if (!detached && dataPath == null && d.state != TcpState.CLOSED) {
+                        long now = stack.nowNs();
+                        output(now);
+                        updateRetransmitTimer(now);
+                        rearmTimer();
+                    }
+                }
+            } while (pendingEvents != 0 || outputDeferred);
+        } finally {
+            inInputCallbacks = false;
+        }
     }
 
     /** RFC 9293 §3.10.7.3: SYN-SENT. */
@@ -2584,12 +2630,25 @@ public final class TcpConnection {
             armTailLossProbe();
         }
         long next = Math.min(Math.min(Math.min(d.retransmitDeadlineNs, probeDeadlineNs), d.keepAliveDeadlineNs),
-                Math.min(Math.min(delayedAckDeadlineNs, timeWaitDeadlineNs), reorderDeadlineNs));
+                Math.min(delayedAckDeadlineNs, reorderDeadlineNs));
+        if (timeWaitDeadlineNs != Long.MAX_VALUE && timeWaitDeadlineNs != queuedTimeWaitNs
+                && d.state != TcpState.CLOSED) {
+            queuedTimeWaitNs = timeWaitDeadlineNs; // the stack's TIME_WAIT queue times it (TcpStack.queueTimeWait)
+            stack.queueTimeWait(this, timeWaitDeadlineNs);
+        }
         if (next == Long.MAX_VALUE || d.state == TcpState.CLOSED) {
             stack.loop().timers().cancel(timer);
         } else if (!timer.isArmed() || timer.deadlineNs() != next) {
             stack.loop().timers().schedule(timer, next);
         }
+    }
+
+    /** The stack's TIME_WAIT queue reached {@code deadlineNs}, a deadline this connection queued. */
+    void onTimeWaitDeadline(long deadlineNs, long nowNs) {
+        if (d.state != TcpState.TIME_WAIT || detached || dataPath != null || timeWaitDeadlineNs != deadlineNs) {
+            return; // left TIME_WAIT, or restarted it (a newer entry is queued)
+        }
+        onTimer(nowNs);
     }
 
     private void onTimer(long nowNs) {
@@ -2894,6 +2953,10 @@ public final class TcpConnection {
         if (inInput || detached || dataPath != null || d.state == TcpState.CLOSED) {
             return;
         }
+        if (inInputCallbacks) {
+            outputDeferred = true; // sent when the callbacks return (dispatchInputEvents)
+            return;
+        }
         long now = stack.nowNs();
         output(now);
         updateRetransmitTimer(now);
@@ -2918,7 +2981,11 @@ public final class TcpConnection {
         }
         if ((ev & EVENT_CLOSED) != 0 && !closedReported) {
             closedReported = true;
-            listener.onClosed(this, closeReason);
+            Listener l = listener;
+            // no callback follows onClosed: let go of the application's objects, which a TIME_WAIT connection
+            // would otherwise keep alive for 2·MSL (a channel, its handler, its request buffer: issue 9)
+            listener = NO_LISTENER;
+            l.onClosed(this, closeReason);
         }
     }
 

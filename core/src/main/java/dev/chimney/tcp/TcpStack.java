@@ -2,6 +2,7 @@ package dev.chimney.tcp;
 
 import dev.chimney.runtime.EventLoop;
 import dev.chimney.runtime.SeededRandom;
+import dev.chimney.runtime.Timer;
 import dev.chimney.wire.IpAddress;
 import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
@@ -83,6 +84,23 @@ public final class TcpStack {
     /** Copy space for a segment whose data wraps a send ring; shared by all connections of this loop. */
     private byte[] scratch = new byte[0];
     private MemorySegment scratchMemory = MemorySegment.ofArray(scratch);
+    /**
+     * TIME_WAIT deadlines (RFC 9293 §3.10.8: 2·MSL after the last FIN) in the order they were set, a ring of
+     * (connection, deadline). Each is "now + the same 2·MSL", so the ring is sorted by deadline and one loop timer
+     * serves them all: a TIME_WAIT connection takes no place in the loop's timer heap, where the tens of thousands a
+     * server closing first holds under ApacheBench (issue 9) made every other timer operation slower. An entry whose
+     * connection left TIME_WAIT or restarted its 2·MSL since (a retransmitted FIN: a newer entry) is skipped.
+     */
+    private TcpConnection[] timeWaitConnections = new TcpConnection[16];
+    private long[] timeWaitDeadlines = new long[16];
+    private int timeWaitHead;
+    private int timeWaitCount;
+    private final Timer timeWaitTimer = new Timer() {
+        @Override
+        protected void onExpired(long nowNs) {
+            expireTimeWaits(nowNs);
+        }
+    };
 
     /** A stack with RFC 6528 initial sequence numbers ({@link IsnGenerator} keyed from {@code random}). */
     public TcpStack(EventLoop loop, TcpConfig config, TcpOutput output, SeededRandom random) {
@@ -180,6 +198,46 @@ public final class TcpStack {
 
     void count(TcpCounter c, long n) {
         counters[c.ordinal()] += n;
+    }
+
+    /** {@code c} entered TIME_WAIT or restarted it: it ends at {@code deadlineNs} unless that changes again. */
+    void queueTimeWait(TcpConnection c, long deadlineNs) {
+        int capacity = timeWaitConnections.length;
+        if (timeWaitCount == capacity) {
+            TcpConnection[] cs = new TcpConnection[2 * capacity];
+            long[] ds = new long[2 * capacity];
+            for (int i = 0; i < timeWaitCount; i++) {
+                int from = (timeWaitHead + i) & (capacity - 1);
+                cs[i] = timeWaitConnections[from];
+                ds[i] = timeWaitDeadlines[from];
+            }
+            timeWaitConnections = cs;
+            timeWaitDeadlines = ds;
+            timeWaitHead = 0;
+            capacity *= 2;
+        }
+        int tail = (timeWaitHead + timeWaitCount) & (capacity - 1);
+        timeWaitConnections[tail] = c;
+        timeWaitDeadlines[tail] = deadlineNs;
+        timeWaitCount++;
+        if (!timeWaitTimer.isArmed()) {
+            loop.timers().schedule(timeWaitTimer, timeWaitDeadlines[timeWaitHead]);
+        }
+    }
+
+    private void expireTimeWaits(long nowNs) {
+        int mask = timeWaitConnections.length - 1;
+        while (timeWaitCount > 0 && timeWaitDeadlines[timeWaitHead] <= nowNs) {
+            TcpConnection c = timeWaitConnections[timeWaitHead];
+            long deadline = timeWaitDeadlines[timeWaitHead];
+            timeWaitConnections[timeWaitHead] = null;
+            timeWaitHead = (timeWaitHead + 1) & mask;
+            timeWaitCount--;
+            c.onTimeWaitDeadline(deadline, nowNs);
+        }
+        if (timeWaitCount > 0 && !timeWaitTimer.isArmed()) {
+            loop.timers().schedule(timeWaitTimer, timeWaitDeadlines[timeWaitHead]);
+        }
     }
 
     /** Number of connections in the demux table (SYN_RECEIVED through TIME_WAIT). */

@@ -146,6 +146,46 @@ class HttpFileServerTest {
         assertEquals(404, c.responses.getFirst().status());
     }
 
+    /** Serves {@code target} to a new client of {@code server}'s host and returns the one response. */
+    static HttpTestClient.Response fetch(TwoHosts h, String target) {
+        HttpTestClient c = new HttpTestClient(List.of(HttpTestClient.get(target)), List.of(false), true);
+        h.a.connect(B, 80, SocketOptions.defaults(), c);
+        assertTrue(h.runUntil(() -> c.responses.size() == 1 && c.eof, 10_000 * MS), "no response for " + target);
+        return c.responses.getFirst();
+    }
+
+    @Test
+    void aRememberedFileReplacedByASymlinkOutOfTheRootIsRefused() throws IOException {
+        // the real-path check is reused for a second (issue 9: realpath per request was a large share of a short
+        // connection's cost); the file is then opened with O_NOFOLLOW, so a link swapped in meanwhile is refused
+        TwoHosts h = TwoHosts.simulated(SEED, TwoHosts.smallBuffers(), 2 * MS);
+        HttpFileServer server = HttpFileServer.start(h.b, 80, root);
+        assertEquals(200, fetch(h, "/hello.txt").status());
+        assertEquals(200, fetch(h, "/hello.txt").status());
+        assertEquals(1, server.resolveCacheHits(), "the second request reused the first one's check");
+        Files.delete(root.resolve("hello.txt"));
+        Files.createSymbolicLink(root.resolve("hello.txt"), dir.resolve("secret.txt"));
+        HttpTestClient.Response r = fetch(h, "/hello.txt");
+        assertEquals(404, r.status());
+        assertTrue(!r.bodyText().contains("outside"));
+        assertEquals(2, server.resolveCacheHits(), "refused on the remembered path, not by a new check");
+        assertEquals(404, fetch(h, "/hello.txt").status(), "forgotten, then refused by the full check");
+        assertEquals(2, server.resolveCacheHits());
+    }
+
+    @Test
+    void aRememberedCheckExpiresAfterResolveCacheNs() throws IOException {
+        TwoHosts h = TwoHosts.simulated(SEED, TwoHosts.smallBuffers(), 2 * MS);
+        HttpFileServer server = HttpFileServer.start(h.b, null, 80, root, SocketOptions.defaults(),
+                new HttpFileServer.Config(8192, 16, 60_000 * MS, 4096, 500 * MS));
+        assertEquals(200, fetch(h, "/hello.txt").status());
+        h.sim.runFor(600 * MS);
+        assertEquals(200, fetch(h, "/hello.txt").status());
+        assertEquals(0, server.resolveCacheHits(), "checked again after the window");
+        assertEquals(200, fetch(h, "/hello.txt").status());
+        assertEquals(1, server.resolveCacheHits());
+    }
+
     @Test
     void malformedRequestsAre400AndClose() throws IOException {
         for (String bad : List.of("GARBAGE\r\n\r\n", "GET /hello.txt\r\n\r\n", "GET hello.txt HTTP/1.1\r\n\r\n",
