@@ -6,6 +6,7 @@ import dev.chimney.runtime.Timer;
 import dev.chimney.wire.IpAddress;
 import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Objects;
 
@@ -70,7 +71,8 @@ public final class TcpStack {
     private final TcpOutput output;
     private final SeededRandom random;
     private final IsnSource isnSource;
-    private final HashMap<FlowKey, TcpConnection> connections = new HashMap<>();
+    /** Insertion-ordered: tools list connections in the order they entered the table, whatever their hashes. */
+    private final LinkedHashMap<FlowKey, TcpConnection> connections = new LinkedHashMap<>();
     private final HashMap<FlowKey, TcpListener> listeners = new HashMap<>();
     private final FlowKey probe = new FlowKey(null, 0, null, 0);
     private final long[] counters = new long[TcpCounter.values().length];
@@ -261,8 +263,8 @@ public final class TcpStack {
     }
 
     /**
-     * The connections in the demux table now (SYN_RECEIVED through TIME_WAIT, parked ones included), in no
-     * particular order: a copy, for diagnostics and control tools (call on the loop).
+     * The connections in the demux table now (SYN_RECEIVED through TIME_WAIT, parked ones included), in the order
+     * they entered it: a copy, for diagnostics and control tools (call on the loop).
      */
     public List<TcpConnection> connections() {
         return List.copyOf(connections.values());
