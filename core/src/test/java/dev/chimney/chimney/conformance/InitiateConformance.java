@@ -32,6 +32,7 @@ abstract class InitiateConformance extends ConformanceBase {
 
     static final OffloadCapabilities CAPS = ChimneyWorld.CAPS;
 
+    // spec §8: R-INIT-5, R-TERM-1
     @Test
     void rOff1_rInit4_rInit5_rTerm1_rTerm11_offloadTransferTerminateAndUploadBack() {
         ChimneyWorld w = world();
@@ -96,6 +97,7 @@ abstract class InitiateConformance extends ConformanceBase {
         }
     }
 
+    // spec §8: R-INIT-5
     @Test
     void rInit5_everyRequestReturnsBeforeItsCompletion() {
         ChimneyWorld w = world();
@@ -180,6 +182,7 @@ abstract class InitiateConformance extends ConformanceBase {
         }
     }
 
+    // spec §8: R-OFF-4, R-OFF-2, R-OFF-3, R-OFF-6
     @Test
     void rOff4_rOff2_rOff3_rOff6_theFailureCaseTreeOfTheSpec() {
         // N1 → {P1 → {T1, T2}, P2 → {T3}}: room for three objects (T2 fails on resources) and no IPv6 (P2, an IPv6
@@ -283,6 +286,7 @@ abstract class InitiateConformance extends ConformanceBase {
         assertInitiateStatuses(placeholderRoot);
     }
 
+    // spec §8: R-OFF-10
     @Test
     void rOff10_capacityPerLayerGivesItsOwnStatus() {
         OffloadCapabilities small = new OffloadCapabilities(true, true, false, true, 1, 1, 1, 16 << 20, 9000, true,

@@ -218,6 +218,7 @@ abstract class MovesConformance extends SpecialReceiveConformance {
         assertEquals(OffloadStatus.SUCCESS, o.tcpNode.status(), "not queued: it arrived before the PAUSE");
     }
 
+    // spec §8: R-SEND-4
     @Test
     void rUpload5_rSend4_aSendRefusedDuringAnUploadAllBehindOutstandingSendsNeverOvertakesThem() {
         ChimneyWorld w = world();

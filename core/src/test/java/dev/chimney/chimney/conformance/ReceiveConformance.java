@@ -221,6 +221,7 @@ abstract class ReceiveConformance extends SendConformance {
         assertArrayEquals(data, w.delivered(o));
     }
 
+    // spec §8: R-RECV-10
     @Test
     void rRecv10_aPostFromInsideAReceiveCompletionDoesNotReenterIt() {
         ChimneyWorld w = world();
@@ -267,6 +268,7 @@ abstract class ReceiveConformance extends SendConformance {
         assertEquals(off, w.delivered(o).length);
     }
 
+    // spec §8: R-DLV-1
     @ParameterizedTest(name = "seed {0}")
     @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8})
     void rDlv7_rDlv1_randomPostsRefusalsAndSegmentsDeliverTheExactStream(long seed) {

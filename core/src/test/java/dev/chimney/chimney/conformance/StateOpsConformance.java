@@ -36,6 +36,7 @@ abstract class StateOpsConformance extends ReceiveConformance {
         }
     }
 
+    // spec §8: R-QRY-1
     @Test
     void rQry1_rQry3_rState1_rState3_rUpd1_queryReturnsCurrentStateAndUpdatesChangeOnlyCachedValues() {
         ChimneyWorld w = world();
@@ -283,6 +284,7 @@ abstract class StateOpsConformance extends ReceiveConformance {
         assertEquals(OffloadStatus.REQUEST_ABORTED, big.status(), "R-HWF-1 step 4");
     }
 
+    // spec §8: R-OFF-4
     @Test
     void rOff4_rIm3_faultInjectedAllocationFailuresLeaveEveryConnectionWorking() {
         ChimneyWorld w = world();

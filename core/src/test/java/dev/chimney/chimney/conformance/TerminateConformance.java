@@ -149,6 +149,7 @@ abstract class TerminateConformance extends InitiateConformance {
         assertTrue(acked, "R-TERM-6: the owed ACK went out before the completion");
     }
 
+    // spec §8: R-TERM-8
     @Test
     void rTerm7_rTerm8_segmentsDuringAndAfterTheTerminateGoUpRawAndUnacknowledged() {
         ChimneyWorld w = world();
@@ -264,6 +265,7 @@ abstract class TerminateConformance extends InitiateConformance {
         assertArrayEquals(ChimneyWorld.pattern(1000, 2), ChimneyWorld.tcpNode(t).tcpDelegated().receivedData());
     }
 
+    // spec §8: R-EVT-2
     @Test
     void rTerm15_rInv3_rEvt2_eachRetrieveNamesOneTcpConnection() {
         ChimneyWorld w = world();

@@ -194,6 +194,7 @@ abstract class TimersConformance extends StateOpsConformance {
         assertTrue(after.retransmittedSegments() >= 3, "R-STAT-3: " + after);
     }
 
+    // spec §8: R-STAT-7
     @Test
     void rStat6_rStat7_corruptHeadersGoUpUncounted() {
         ChimneyWorld w = world(ChimneyWorld.options().plainTcp());

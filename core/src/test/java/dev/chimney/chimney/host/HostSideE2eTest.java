@@ -196,6 +196,7 @@ class HostSideE2eTest {
         assertEquals(OffloadState.OFFLOADED, h.manager.state(again.connection));
     }
 
+    // spec §8: R-PM-2
     @Test
     void rPm2_terminateAllMidTransferLosesNothing() {
         Peer[] p = new Peer[1];
@@ -225,6 +226,7 @@ class HostSideE2eTest {
         assertEquals(0, h.soft.offloadedConnections());
     }
 
+    // spec §8: R-HOST-15
     @Test
     void rHost15_aStaleNeighborWithoutProgressIsProbedAndInvalidated() {
         Peer[] p = new Peer[1];

@@ -325,6 +325,7 @@ class OffloadControlTest {
 
     // ------------------------------------------------------------------------------------ neighbor reachability
 
+    // spec §8: R-NRQ-7
     @Test
     void rHost15_rNrq7_reachabilityQueryIsAnsweredFromTheNeighborCache() {
         Peer[] p = new Peer[1];
@@ -355,6 +356,7 @@ class OffloadControlTest {
         assertEquals(NeighborState.REACHABLE, arp.lookup(B4).state(), "the target's progress confirms the NCE");
     }
 
+    // spec §8: R-NRQ-7
     @Test
     void rNrq7_reachabilityWithoutProgressProbesAndAFailedNeighborIsInvalidated() {
         Peer[] p = new Peer[1];
@@ -432,6 +434,7 @@ class OffloadControlTest {
         assertTrue(h.manager.offload(h.connect(B4).connection));
     }
 
+    // spec §8: R-HOST-13
     @Test
     void rHost13_mediaDisconnectIsTheHostsDecision() {
         Peer[] p = new Peer[1];

@@ -95,6 +95,7 @@ class OffloadDataPathTest {
         assertEquals(4000, h.manager.counter(OffloadCounter.SEND_BYTES_COMPLETED));
     }
 
+    // spec §8: R-HOST-9
     @Test
     void rHost9_uploadInProgressKeepsTheBytesAndTheHostSendsThemAfterTheTerminate() {
         Peer[] p = new Peer[1];
@@ -143,6 +144,7 @@ class OffloadDataPathTest {
         assertEquals(0, h.manager.counter(OffloadCounter.PROTOCOL_VIOLATIONS));
     }
 
+    // spec §8: R-HOST-9
     @Test
     void rHost9_requestAbortedDataIsDiscarded() {
         Peer[] p = new Peer[1];
@@ -316,6 +318,7 @@ class OffloadDataPathTest {
         assertArrayEquals(want, c.bytes(), "the target never delivered the early bytes: the peer resent them");
     }
 
+    // spec §8: R-HOST-10
     @Test
     void rHost10_theEngineResumesFromTheReturnedStateAndBufferedData() {
         Peer[] p = new Peer[1];
@@ -352,6 +355,7 @@ class OffloadDataPathTest {
         assertEquals(1, h.manager.counter(OffloadCounter.CONNECTIONS_UPLOADED));
     }
 
+    // spec §8: R-HOST-11
     @Test
     void rHost11_urgentDataIsNeverSentThroughTheChimney() {
         Peer[] p = new Peer[1];

@@ -86,6 +86,7 @@ class OffloadObjectTest {
         assertTrue(second.owner() == p);
     }
 
+    // spec §8: R-HOST-3
     @Test
     void rHost3_noSecondOffloadAndNoOperationWhileBeingOffloaded() {
         PathRecord p = path();
@@ -100,6 +101,7 @@ class OffloadObjectTest {
         refused(q, q::beginInitiate, "already offloaded");
     }
 
+    // spec §8: R-HOST-4
     @Test
     void rHost4_noSecondUpdateAndNoUpdateOfAnInvalidatedObject() {
         PathRecord p = offloaded();

@@ -66,6 +66,7 @@ class StatusIndicationTest {
 
     // ------------------------------------------------------------------------------------------------ PAUSE
 
+    // spec §8: R-PAUSE-1
     @Test
     void rPause1_offloadedConnectionsKeepWorkingWhilePaused_dataUpdatesAndQueries() {
         List<Peer> p = new ArrayList<>();
@@ -90,6 +91,7 @@ class StatusIndicationTest {
         assertEquals(Admission.PAUSED, h.manager.admission());
     }
 
+    // spec §8: R-PAUSE-4
     @Test
     void rPause4_afterPauseTheHostStartsNoNewOffload() {
         HostPair h = new HostPair(102, OffloadPolicy.allEstablished());
@@ -107,6 +109,7 @@ class StatusIndicationTest {
         assertEquals(2, h.manager.deferredConnections(), "the policy's choices wait for RESUME");
     }
 
+    // spec §8: R-PAUSE-6
     @Test
     void rPause6_withoutResumeOffloadedConnectionsRunOnIndefinitelyAndNothingNewIsOffloaded() {
         List<Peer> p = new ArrayList<>();
@@ -147,6 +150,7 @@ class StatusIndicationTest {
 
     // ------------------------------------------------------------------------------------------------ RESUME
 
+    // spec §8: R-RESUME-1
     @Test
     void rResume1_offloadingStartsAgainOnlyAfterResume_withTheConnectionsChosenMeanwhile() {
         HostPair h = new HostPair(105, OffloadPolicy.allEstablished());
@@ -165,6 +169,7 @@ class StatusIndicationTest {
         assertEquals(0, h.manager.deferredConnections());
     }
 
+    // spec §8: R-RESUME-2
     @Test
     void rResume2_afterResumeTheHostReadsTheCapabilitiesAgainAndEnablesThem() {
         HostPair h = new HostPair(106, OffloadPolicy.explicit());
@@ -182,6 +187,7 @@ class StatusIndicationTest {
         assertSame(carried, h.target.enabled);
     }
 
+    // spec §8: R-RESUME-3
     @Test
     void rResume3_lowerCapacityAndIpv6DroppedAreHonoured_whatNoLongerFitsIsUploadedFirst() {
         HostPair h = new HostPair(107, OffloadPolicy.explicit());
@@ -249,6 +255,7 @@ class StatusIndicationTest {
 
     // -------------------------------------------------------------------------------------------- UPLOAD_ALL
 
+    // spec §8: R-UPLOAD-2
     @Test
     void rUpload1_rUpload2_everyConnectionIsTerminatedInSeveralCallsOfTheBatchSize_andNothingNewIsOffloaded() {
         HostPair h = new HostPair(110, OffloadPolicy.explicit());
@@ -277,6 +284,7 @@ class StatusIndicationTest {
         assertThrows(IllegalArgumentException.class, () -> h.manager.uploadAllBatchSize(0));
     }
 
+    // spec §8: R-UPLOAD-3
     @Test
     void rUpload3_pathsAndNeighborsAreTerminatedTooAndNeverBeforeTheirDependents() {
         HostPair h = new HostPair(111, OffloadPolicy.explicit());
@@ -313,6 +321,7 @@ class StatusIndicationTest {
         assertEquals(0, h.manager.offloadedPaths() + h.manager.offloadedNeighbors());
     }
 
+    // spec §8: R-UPLOAD-5
     @Test
     void rUpload5_sendsCompletedUploadInProgressAreSentByTheHostAfterTheTerminate() {
         HostPair h = new HostPair(112, OffloadPolicy.explicit());
@@ -339,6 +348,7 @@ class StatusIndicationTest {
         assertEquals(1, h.manager.counter(OffloadCounter.SEND_UPLOAD_IN_PROGRESS));
     }
 
+    // spec §8: R-UPLOAD-6
     @Test
     void rUpload6_whenTheUploadAllFinishesTheTargetHoldsNothing() {
         List<Peer> p = new ArrayList<>();
@@ -355,6 +365,7 @@ class StatusIndicationTest {
         assertTrue(h.manager.counter(OffloadCounter.TERMINATES) >= 3, "in several calls");
     }
 
+    // spec §8: R-UPLOAD-7
     @Test
     void rUpload7_pauseUploadAllResumeUnderTrafficBothWaysKeepsEveryStreamExact() {
         List<Peer> p = new ArrayList<>();
@@ -380,6 +391,7 @@ class StatusIndicationTest {
         }
     }
 
+    // spec §8: R-UPLOAD-8
     @Test
     void rUpload8_wa32_uploadAllWithoutPauseAlsoClosesAdmissionUntilResume() {
         List<Peer> p = new ArrayList<>();
@@ -397,6 +409,7 @@ class StatusIndicationTest {
         assertEquals(OffloadState.OFFLOADED, h.manager.state(fresh.connection), "and the one that waited");
     }
 
+    // spec §8: R-UPLOAD-7
     @Test
     void rUpload7_aConnectionWhoseWindowGrewAtTheUploadIsOffloadedAgainAtResume() {
         List<Peer> p = new ArrayList<>();

@@ -276,6 +276,7 @@ class TeamTargetTest {
         assertEquals(3, t.liveEntries());
     }
 
+    // spec §8: R-IM-3
     @Test
     void rIm3_sendRequestsGoDownAndTheirCompletionsComeUpUnchanged_andIndicationsCarryTheHostsHandle() {
         TeamTarget t = team(true);
@@ -296,6 +297,7 @@ class TeamTargetTest {
         assertSame(c, above.eventHandles.getFirst(), "R-IM-1: the upper handle substituted");
     }
 
+    // spec §8: R-IM-5
     @Test
     void rIm5_aTeamThatAllowsNoChimneyReportsNoneButPassesTheSetDown() {
         TeamTarget t = team(false);
