@@ -94,11 +94,7 @@ class ControlInteropTest {
                      "10.77.9.2/24", "--serve", "http:8080:" + www, "--offload", "all", "--team", "chy1",
                      "--control", PORT)) {
             run.awaitStarted(Duration.ofSeconds(30));
-            ns.execOk("ip", "link", "add", "br0", "type", "bridge", "stp_state", "0", "forward_delay", "0");
-            ns.execOk("ip", "link", "set", "chy0", "master", "br0");
-            ns.execOk("ip", "link", "set", "chy1", "master", "br0");
-            ns.execOk("ip", "link", "set", "br0", "up");
-            ns.execOk("ip", "addr", "add", "10.77.9.1/24", "dev", "br0");
+            TeamBridge.up(ns, "10.77.9.1/24", null, false);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             while (ctl(ns, "status").exitCode() != 0 && System.nanoTime() < deadline) {
                 Thread.sleep(50); // the control line follows the start line

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.chimney.testkit.Interop;
 import dev.chimney.testkit.NetNs;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,28 +31,12 @@ class TeamInteropTest {
     static final long ECHO_BYTES = 16L << 20;
     static final String CONTROL_PORT = "7079";
 
-    private static final Pattern OFFLOAD = Pattern.compile("team: (\\d+) failovers, member (\\d) active; offload "
-            + "all: (\\d+) connections offloaded \\((\\d+) failed, (\\d+) stayed on the host\\), (\\d+) uploaded back, "
-            + "(\\d+) lost, (\\d+) still offloaded");
-
     @BeforeEach
     void requireRoot() {
         Interop.requireRoot();
         Interop.requireTool("curl", "curl");
         Interop.requireTool("socat", "socat");
         Interop.requireTool("tc", "iproute2");
-    }
-
-    private static String ctl(NetNs ns, String command) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        var cli = Main.commandLine();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute("ctl", "--netns", ns.name(), "--control", CONTROL_PORT, command);
-        assertEquals(0, code, "chimney ctl " + command + ": " + out + err);
-        System.out.println("chimney ctl " + command + ": " + out.toString().strip());
-        return out.toString();
     }
 
     @Test
@@ -69,14 +51,7 @@ class TeamInteropTest {
                      "http:8080:" + www, "--serve", "echo:7", "--offload", "all", "--control", CONTROL_PORT)) {
             String started = run.awaitStarted(Duration.ofSeconds(30));
             assertTrue(started.contains(" team chy1 "), started);
-            ns.execOk("ip", "link", "add", "br0", "type", "bridge", "stp_state", "0", "forward_delay", "0");
-            ns.execOk("ip", "link", "set", "chy0", "master", "br0");
-            ns.execOk("ip", "link", "set", "chy1", "master", "br0");
-            ns.execOk("ip", "link", "set", "br0", "up");
-            ns.execOk("ip", "addr", "add", "10.77.30.1/24", "dev", "br0");
-            ns.execOk("ip", "-6", "addr", "add", "fd77:30::1/64", "dev", "br0", "nodad");
-            ns.execOk("tc", "qdisc", "add", "dev", "br0", "root", "tbf", "rate", "40mbit", "burst", "64kb",
-                    "latency", "100ms");
+            TeamBridge.up(ns, "10.77.30.1/24", "fd77:30::1/64", true);
 
             List<Process> transfers = new ArrayList<>();
             Path got = dir.resolve("big.out");
@@ -89,13 +64,13 @@ class TeamInteropTest {
             transfers.add(ns.spawn(Duration.ofSeconds(120), "sh", "-c", "socat -b65536 -t60 TCP6:[fd77:30::2]:7 "
                     + "STDIO < " + echo6 + " > " + out6));
             Thread.sleep(1000);
-            ctl(ns, "pause");
+            TeamBridge.ctl(ns, CONTROL_PORT, "pause");
             Thread.sleep(700);
-            ctl(ns, "upload-all");
+            TeamBridge.ctl(ns, CONTROL_PORT, "upload-all");
             Thread.sleep(700);
-            ctl(ns, "resume");
+            TeamBridge.ctl(ns, CONTROL_PORT, "resume");
             Thread.sleep(700);
-            String moved = ctl(ns, "failover");
+            String moved = TeamBridge.ctl(ns, CONTROL_PORT, "failover");
             assertTrue(moved.startsWith("failed over from team-chy0-chy1/nic-chy0 to team-chy0-chy1/nic-chy1;"),
                     moved);
             for (Process p : transfers) {
@@ -114,7 +89,7 @@ class TeamInteropTest {
 
             assertEquals(0, run.terminate(Duration.ofSeconds(20)), run.stderr());
             String stopped = run.stdout();
-            Matcher m = OFFLOAD.matcher(stopped);
+            Matcher m = TeamBridge.SUMMARY.matcher(stopped);
             assertTrue(m.find(), stopped);
             assertEquals("1", m.group(1), "failovers: " + stopped);
             assertEquals("1", m.group(2), "member 1 active: " + stopped);

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.chimney.testkit.Interop;
 import dev.chimney.testkit.NetNs;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -30,27 +28,11 @@ class TeamIperfInteropTest {
     static final String CONTROL_PORT = "7081";
     static final int SECONDS = 8;
 
-    private static final Pattern OFFLOAD = Pattern.compile("team: (\\d+) failovers, member (\\d) active; offload "
-            + "all: (\\d+) connections offloaded \\((\\d+) failed, (\\d+) stayed on the host\\), (\\d+) uploaded back, "
-            + "(\\d+) lost, (\\d+) still offloaded");
-
     @BeforeEach
     void requireRoot() {
         Interop.requireRoot();
         Interop.requireTool("iperf3", "iperf3");
         Interop.requireTool("tc", "iproute2");
-    }
-
-    private static String ctl(NetNs ns, String command) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        var cli = Main.commandLine();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute("ctl", "--netns", ns.name(), "--control", CONTROL_PORT, command);
-        assertEquals(0, code, "chimney ctl " + command + ": " + out + err);
-        System.out.println("chimney ctl " + command + ": " + out.toString().strip());
-        return out.toString();
     }
 
     @Test
@@ -61,13 +43,7 @@ class TeamIperfInteropTest {
                      "--offload", "all", "--control", CONTROL_PORT)) {
             String started = run.awaitStarted(Duration.ofSeconds(30));
             assertTrue(started.contains(" team chy1 "), started);
-            ns.execOk("ip", "link", "add", "br0", "type", "bridge", "stp_state", "0", "forward_delay", "0");
-            ns.execOk("ip", "link", "set", "chy0", "master", "br0");
-            ns.execOk("ip", "link", "set", "chy1", "master", "br0");
-            ns.execOk("ip", "link", "set", "br0", "up");
-            ns.execOk("ip", "addr", "add", "10.77.31.1/24", "dev", "br0");
-            ns.execOk("tc", "qdisc", "add", "dev", "br0", "root", "tbf", "rate", "40mbit", "burst", "64kb",
-                    "latency", "100ms");
+            TeamBridge.up(ns, "10.77.31.1/24", null, true);
 
             // a thread each: the common pool may have one worker on a 2-core machine, which would run them in turn
             ExecutorService clients = Executors.newThreadPerTaskExecutor(Thread.ofPlatform().daemon().factory());
@@ -77,17 +53,17 @@ class TeamIperfInteropTest {
                     "10.77.31.2", "-p", "5202", "-t", String.valueOf(SECONDS), "-R", "-b", "20M"), clients);
             Thread.sleep(1500);
             // both tests run: their control connections and data streams (2 each) are all on the target
-            String listed = ctl(ns, "connections");
+            String listed = TeamBridge.ctl(ns, CONTROL_PORT, "connections");
             assertEquals(4, listed.lines().filter(l -> l.contains(" ESTABLISHED ") && l.contains(" Offloaded ")
                     && l.contains("team-chy0-chy1/nic-chy0")).count(), listed);
             assertTrue(listed.contains("10.77.31.2:5201 ") && listed.contains("10.77.31.2:5202 "), listed);
-            ctl(ns, "pause");
+            TeamBridge.ctl(ns, CONTROL_PORT, "pause");
             Thread.sleep(700);
-            ctl(ns, "upload-all");
+            TeamBridge.ctl(ns, CONTROL_PORT, "upload-all");
             Thread.sleep(700);
-            ctl(ns, "resume");
+            TeamBridge.ctl(ns, CONTROL_PORT, "resume");
             Thread.sleep(700);
-            String moved = ctl(ns, "failover");
+            String moved = TeamBridge.ctl(ns, CONTROL_PORT, "failover");
             assertTrue(moved.startsWith("failed over from team-chy0-chy1/nic-chy0 to team-chy0-chy1/nic-chy1;"),
                     moved);
             Iperf3Report forward = toStack.get().assertExact(1);
@@ -98,7 +74,7 @@ class TeamIperfInteropTest {
 
             assertEquals(0, run.terminate(Duration.ofSeconds(20)), run.stderr());
             String stopped = run.stdout();
-            Matcher m = OFFLOAD.matcher(stopped);
+            Matcher m = TeamBridge.SUMMARY.matcher(stopped);
             assertTrue(m.find(), stopped);
             assertEquals("1", m.group(1), "failovers: " + stopped);
             assertEquals("1", m.group(2), "member 1 active: " + stopped);

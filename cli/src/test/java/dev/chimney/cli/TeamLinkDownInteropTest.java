@@ -30,10 +30,6 @@ class TeamLinkDownInteropTest {
     static final long DOWNLOAD_BYTES = 16L << 20;
     static final long ECHO_BYTES = 8L << 20;
 
-    private static final Pattern OFFLOAD = Pattern.compile("team: (\\d+) failovers, member (\\d) active; offload "
-            + "all: (\\d+) connections offloaded \\((\\d+) failed, (\\d+) stayed on the host\\), (\\d+) uploaded back, "
-            + "(\\d+) lost, (\\d+) still offloaded");
-
     @BeforeEach
     void requireRoot() {
         Interop.requireRoot();
@@ -52,13 +48,7 @@ class TeamLinkDownInteropTest {
                      "chy1", "--address", "10.77.31.2/24", "--serve", "http:8080:" + www, "--serve", "echo:7",
                      "--offload", "all")) {
             String started = run.awaitStarted(Duration.ofSeconds(30));
-            ns.execOk("ip", "link", "add", "br0", "type", "bridge", "stp_state", "0", "forward_delay", "0");
-            ns.execOk("ip", "link", "set", "chy0", "master", "br0");
-            ns.execOk("ip", "link", "set", "chy1", "master", "br0");
-            ns.execOk("ip", "link", "set", "br0", "up");
-            ns.execOk("ip", "addr", "add", "10.77.31.1/24", "dev", "br0");
-            ns.execOk("tc", "qdisc", "add", "dev", "br0", "root", "tbf", "rate", "40mbit", "burst", "64kb",
-                    "latency", "100ms");
+            TeamBridge.up(ns, "10.77.31.1/24", null, true);
 
             List<Process> transfers = new ArrayList<>();
             Path got = dir.resolve("big.out");
@@ -91,7 +81,7 @@ class TeamLinkDownInteropTest {
 
             assertEquals(0, run.terminate(Duration.ofSeconds(20)), run.stderr());
             String stopped = run.stdout();
-            Matcher m = OFFLOAD.matcher(stopped);
+            Matcher m = TeamBridge.SUMMARY.matcher(stopped);
             assertTrue(m.find(), stopped);
             assertEquals("1", m.group(1), "one failover, by the link watch: " + stopped);
             assertEquals("1", m.group(2), "member 1 active: " + stopped);
