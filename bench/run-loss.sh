@@ -18,7 +18,11 @@
 # puts on the wire. Every row: the stack's figure, Linux's figure, and stack / Linux.
 # Needs root. Creates its own namespaces (chy-loss-PID-*), addresses only there, deletes them on exit; never
 # configures the root namespace. Every peer tool runs under timeout.
-# Sizes (environment): BYTES (a, b; default 32 MiB), LOSSES ("0 1 3 5"), ECHO_CLIENTS (200), ECHO_BYTES (1 MiB),
+# Sizes (environment): BYTES (a, b at 0 and 1 % loss; default 256 MiB, as in issue 9), LOSSY_BYTES (a, b at 2 % loss
+# and more, where a transfer takes seconds; default 32 MiB), REPEAT (timed runs per case and side, after one untimed
+# run of each at that loss; the row shows the medians, the line below it every run; default 3), DOWNLOAD_WARMUP
+# (untimed loss-free downloads from each server before (a) and (b); default 3), LOSSES ("0 1 3 5"),
+# ECHO_CLIENTS (200), ECHO_BYTES (1 MiB),
 # AB_REQUESTS (20000), AB_CONCURRENCY (50), AB_WARMUP (20000 untimed requests to each server first; 0: none),
 # PING_WARMUP (20000 untimed pings 0.2 ms apart to each side before (e): the JIT compiles the stack's ICMP path; 0: none),
 # WRK_SECONDS (10), WRK_CONNECTIONS (100), PINGS (200, 50 ms apart),
@@ -36,7 +40,10 @@ fi
 for tool in curl socat nginx ab wrk nft ping; do
   command -v $tool >/dev/null || { echo "run-loss.sh: installing the peer tools" >&2; bash scripts/setup-machine; break; }
 done
-BYTES=${BYTES:-33554432}
+BYTES=${BYTES:-268435456}
+LOSSY_BYTES=${LOSSY_BYTES:-33554432}
+REPEAT=${REPEAT:-3}
+DOWNLOAD_WARMUP=${DOWNLOAD_WARMUP:-3}
 LOSSES=${LOSSES:-"0 1 3 5"}
 ECHO_CLIENTS=${ECHO_CLIENTS:-200}
 ECHO_BYTES=${ECHO_BYTES:-1048576}
@@ -101,7 +108,7 @@ rss_mb() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 hwm_mb() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 
 echo "# Chimney under load and loss vs Linux, $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# kernel $(uname -r); Linux CUBIC per route; $CHIMNEY_JAR run ${STACK_OPTS:-(defaults)}; echo client ${CLIENT_OPTS:-(defaults)}; BYTES=$BYTES LOSSES=\"$LOSSES\""
+echo "# kernel $(uname -r); Linux CUBIC per route; $CHIMNEY_JAR run ${STACK_OPTS:-(defaults)}; echo client ${CLIENT_OPTS:-(defaults)}; BYTES=$BYTES LOSSY_BYTES=$LOSSY_BYTES REPEAT=$REPEAT LOSSES=\"$LOSSES\""
 echo "# the machine is shared (2 cores, other jobs running): single runs, expect noise of tens of percent"
 
 # ---- topology
@@ -127,6 +134,7 @@ ip -n $NSB link set chy1 master br0 up
 # ---- content and Linux servers
 WWW=$LOG/www; mkdir -p "$WWW" "$LOG/nginx-tmp"
 head -c "$BYTES" /dev/urandom > "$WWW/big.bin"
+head -c "$LOSSY_BYTES" /dev/urandom > "$WWW/lossy.bin"
 head -c 1024 /dev/urandom | base64 -w 100 | head -c 1024 > "$WWW/small.html"
 cat > "$LOG/nginx.conf" <<EOF
 user root;
@@ -176,36 +184,57 @@ printf "%-58s %12s %12s %8s\n" "case" "stack" "linux" "ratio"
 PORT_DISCARD=9
 
 # ---- (a) download and (b) upload under loss
-download() { # url -> MB/s (curl's average), "fail" when short
+download() { # url bytes -> MB/s (curl's average), "fail" when short
   local out
   out=$(nsx $NSP timeout "$T" curl -s -o /dev/null --max-time "$T" -w '%{size_download} %{speed_download}' "$1" \
         || true)
-  awk -v o="$out" -v b="$BYTES" 'BEGIN { split(o, f, " "); if (f[1] != b) print "fail"; else printf "%.1f", f[2] / 1e6 }'
+  awk -v o="$out" -v b="$2" 'BEGIN { split(o, f, " "); if (f[1] != b) print "fail"; else printf "%.1f", f[2] / 1e6 }'
 }
-upload() { # socat address -> MB/s, timed until close returns (SO_LINGER: every byte acknowledged)
+upload() { # socat-address bytes -> MB/s, timed until close returns (SO_LINGER: every byte acknowledged)
   local t0 t1
   t0=$(now_ns)
-  if head -c "$BYTES" /dev/zero | nsx $NSP timeout "$T" socat -u -b 262144 - "$1,linger=$T" 2>/dev/null; then
-    t1=$(now_ns); awk -v b="$BYTES" -v ns=$((t1 - t0)) 'BEGIN { printf "%.1f", b / ns * 1000 }'
+  if head -c "$2" /dev/zero | nsx $NSP timeout "$T" socat -u -b 262144 - "$1,linger=$T" 2>/dev/null; then
+    t1=$(now_ns); awk -v b="$2" -v ns=$((t1 - t0)) 'BEGIN { printf "%.1f", b / ns * 1000 }'
   else
     echo fail
   fi
 }
+median() { # values -> the median ("fail" ranks lowest: "fail" when half or more failed)
+  printf '%s\n' "$@" | sed 's/^fail$/-1/' | sort -g | awk '{ v[NR] = $1 } END { m = v[int((NR + 1) / 2)];
+    if (m < 0) print "fail"; else print m }'
+}
+# Runs a case REPEAT times, alternating stack and Linux, after one untimed run of each at the same loss (the JIT
+# compiles the paths this loss takes, e.g. SACK and retransmission, which a loss-free warm-up never runs; Linux
+# gets the same). Prints the row with the medians, then every run.
+measure() { # label fn stack-arg linux-arg bytes
+  local label=$1 fn=$2 sarg=$3 larg=$4 bytes=$5 sv=() lv=()
+  "$fn" "$sarg" "$bytes" > /dev/null; "$fn" "$larg" "$bytes" > /dev/null
+  for _ in $(seq "$REPEAT"); do
+    sv+=("$("$fn" "$sarg" "$bytes")"); lv+=("$("$fn" "$larg" "$bytes")")
+  done
+  row "$label" "$(median "${sv[@]}")" "$(median "${lv[@]}")"
+  echo "    runs: stack ${sv[*]}; linux ${lv[*]}"
+}
 if [[ " $CASES " == *" a "* || " $CASES " == *" b "* ]]; then
-  # One untimed download from each server first: the stack's JIT compiles its data path, nginx's file is cached.
-  download http://10.77.9.2:8080/big.bin > /dev/null; download http://10.77.9.3:8080/big.bin > /dev/null
+  # Untimed downloads from each server first: the stack's JIT compiles its data path (C2 needs a few hundred MB
+  # here), nginx's file is cached.
+  for _ in $(seq "$DOWNLOAD_WARMUP"); do
+    download http://10.77.9.2:8080/big.bin "$BYTES" > /dev/null
+    download http://10.77.9.3:8080/big.bin "$BYTES" > /dev/null
+  done
   for loss in $LOSSES; do
     set_loss "$loss"
+    if [ "$loss" -ge 2 ]; then bytes=$LOSSY_BYTES; file=lossy.bin; else bytes=$BYTES; file=big.bin; fi
     for fam in 4 6; do
       if [ $fam = 4 ]; then s=10.77.9.2; l=10.77.9.3; su=$s; lu=$l; sk="TCP4:$s"; lk="TCP4:$l"
       else s=fd77:9::2; l=fd77:9::3; su="[$s]"; lu="[$l]"; sk="TCP6:[$s]"; lk="TCP6:[$l]"; fi
       if [[ " $CASES " == *" a "* ]]; then
-        a=$(download "http://$su:8080/big.bin"); b=$(download "http://$lu:8080/big.bin")
-        row "(a) download $((BYTES >> 20)) MiB, loss ${loss}% each way, IPv$fam (MB/s)" "$a" "$b"
+        measure "(a) download $((bytes >> 20)) MiB, loss ${loss}% each way, IPv$fam (MB/s)" download \
+            "http://$su:8080/$file" "http://$lu:8080/$file" "$bytes"
       fi
       if [[ " $CASES " == *" b "* ]]; then
-        a=$(upload "$sk:$PORT_DISCARD"); b=$(upload "$lk:$PORT_DISCARD")
-        row "(b) socat push $((BYTES >> 20)) MiB, loss ${loss}% each way, IPv$fam (MB/s)" "$a" "$b"
+        measure "(b) socat push $((bytes >> 20)) MiB, loss ${loss}% each way, IPv$fam (MB/s)" upload \
+            "$sk:$PORT_DISCARD" "$lk:$PORT_DISCARD" "$bytes"
       fi
     done
   done

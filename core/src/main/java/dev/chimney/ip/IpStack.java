@@ -21,6 +21,7 @@ import dev.chimney.wire.Ipv6Address;
 import dev.chimney.wire.Ipv6View;
 import dev.chimney.wire.MacAddress;
 import dev.chimney.wire.WireFormatException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -128,7 +129,9 @@ public final class IpStack implements Pollable {
         this.reassemblyV4 = new FragmentReassembler(true, config.reassemblyIpv4(), loop.timers(), counters);
         this.reassemblyV6 = new FragmentReassembler(false, config.reassemblyIpv6(), loop.timers(), counters);
         int bufferBytes = MAX_LINK_HEADER + FragmentReassembler.MAX_DATAGRAM_BYTES + Ipv6View.HEADER_LENGTH;
-        this.outbound = new Outbound(MemorySegment.ofArray(new byte[bufferBytes]));
+        // Native, so a port that hands frames to the kernel (a TAP) can pass this buffer as it is (writev(2) with
+        // its own header) instead of copying every frame once more; freed with the stack (automatic arena).
+        this.outbound = new Outbound(Arena.ofAuto().allocate(bufferBytes, 64));
         this.controlBuffer = MemorySegment.ofArray(new byte[bufferBytes]);
         this.fragmentBuffer = MemorySegment.ofArray(new byte[bufferBytes]);
         this.nextIpv4Id = random.nextInt(0x10000);

@@ -388,6 +388,16 @@ public final class TcpConnection {
      * because our SRTT is kept in ticks (spec §2.7) and an RTT shorter than a tick reads as zero or one tick.
      */
     private static final long TLP_MIN_SLACK_NS = 2_000_000L;
+    /**
+     * Fewest TSO super-segments one congestion (or peer) window is cut into while it is small. A window sent as a
+     * single 64 KB super-segment is stop-and-wait: one lost frame loses the whole flight (nothing later is SACKed,
+     * so RACK cannot see it and only the probe timer finds it, and PRR then rebuilds the flight from one SMSS), and
+     * one lost ACK stalls the connection until a timer fires. With four frames a loss leaves three quarters of the
+     * flight to be SACKed in the same round trip and each ACK is covered by the next. Once the window exceeds four
+     * full super-segments this costs nothing. (Linux reaches the same spread another way: its cwnd stays large, and
+     * tcp_tso_autosize sizes frames to about a millisecond of its pacing rate.)
+     */
+    private static final int TSO_FRAMES_PER_WINDOW = 2;
 
     TcpConnection(TcpStack stack, IpAddress localAddress, int localPort, IpAddress remoteAddress, int remotePort,
             int pathMtu, TcpCached cached) {
@@ -1525,7 +1535,7 @@ public final class TcpConnection {
             stack.count(TcpCounter.TLP_LOSS_REPAIRS);
             stack.count(TcpCounter.LOSS_EPISODES);
             cc.onFastRetransmit(flightSize(), nowNs);
-            cc.onRecoveryExit(flightSize(), nowNs);
+            cc.onReductionEnd(nowNs);
         }
         rackDetectLosses(nowNs, delivered, true);
     }
@@ -1590,7 +1600,11 @@ public final class TcpConnection {
         if (undoValid && undoRetrans <= 0) {
             undo(nowNs, ended);
         } else if (ended == LossRecoveryState.Phase.FAST_RECOVERY) {
-            cc.onRecoveryExit(flightSize(), nowNs);
+            if (config.prr) {
+                cc.onReductionEnd(nowNs); // RFC 6937: PRR brought the flight to ssthresh; cwnd = ssthresh
+            } else {
+                cc.onRecoveryExit(flightSize(), nowNs);
+            }
         }
     }
 
@@ -1753,9 +1767,9 @@ public final class TcpConnection {
     }
 
     /**
-     * RFC 8985 §7.3 TLP_send_probe: one segment to provoke an ACK whose SACK lets RACK see the tail — the next new
-     * segment if the peer's window takes it (whatever cwnd says), else the highest-sequence segment sent again —
-     * then the RTO restarts from now.
+     * RFC 8985 §7.3 TLP_send_probe: a probe to provoke an ACK whose SACK lets RACK see the tail — the next new data
+     * (up to two SMSS, see below) if the peer's window takes it (whatever cwnd says), else the highest-sequence
+     * segment sent again — then the RTO restarts from now.
      */
     private void rackSendProbe(long nowNs) {
         if (phase != LossRecoveryState.Phase.OPEN || armedKind != RtxKind.RETRANSMIT || d.sndMax == d.sndUna
@@ -1765,9 +1779,18 @@ public final class TcpConnection {
         int sent = d.sndNxt - d.sndUna;
         int unsent = sendBuffer.length() - sent;
         if (unsent > 0 && d.sndNxt == d.sndMax && d.sndWnd > sent) {
-            int len = (int) Math.min(Math.min(segmentPayloadLimit(), unsent), d.sndWnd - sent);
+            // Two full-sized segments where there are that many: a receiver that got the tail and lost only its ACK
+            // sees the probe in order, and holds the ACK of a lone segment for its delayed-ACK time (40 ms on Linux,
+            // up to 200 ms by RFC 8985 §7.2's WCDelAckT) but must ACK every second full-sized one at once (RFC 5681
+            // §4.2; Linux __tcp_ack_snd_check). Linux's probe is one whole skb, often more than one SMSS, too.
+            int piece = segmentPayloadLimit();
+            int len = (int) Math.min(Math.min(2L * piece, unsent), d.sndWnd - sent);
             int start = d.sndNxt;
-            emit(nowNs, start, TcpFlags.ACK | (len == unsent ? TcpFlags.PSH : 0), sent, len);
+            int chunk = segmentationOffloadBytes >= len ? len : Math.min(piece, len); // one TSO frame, or two
+            for (int off = 0; off < len; off += chunk) {
+                int n = Math.min(chunk, len - off);
+                emit(nowNs, start + off, TcpFlags.ACK | (off + n == unsent ? TcpFlags.PSH : 0), sent + off, n);
+            }
             rack.onTransmit(start, len, nowNs);
             d.sndNxt += len;
             d.sndMax = d.sndNxt;
@@ -2114,6 +2137,10 @@ public final class TcpConnection {
             // With segmentation offload one emitted segment may stand for several full-sized ones (TSO); the
             // offload cuts it back into MSS pieces, so Nagle and SWS below still reason in MSS units.
             int burst = segmentationOffloadBytes > mss ? segmentationOffloadBytes / mss * mss : mss;
+            if (burst > 2 * mss) {
+                long window = Math.min(cc.cwnd(), d.sndWnd) / TSO_FRAMES_PER_WINDOW;
+                burst = (int) Math.max(2L * mss, Math.min(burst, window / mss * mss));
+            }
             if (d.sndMax == d.sndUna && sendBuffer.length() > 0 && nowNs - lastDataSentNs > rtoNs()
                     && lastDataSentNs != 0) {
                 cc.onIdleRestart(nowNs); // RFC 5681 §4.1: idle longer than an RTO → restart window
@@ -2598,7 +2625,11 @@ public final class TcpConnection {
         int inFlight = d.sndMax - d.sndUna;
         int unsent = sendBuffer.length() - sent;
         if (unsent > 0 && d.sndNxt == d.sndMax && d.sndWnd > sent) {
-            int len = (int) Math.min(Math.min(segmentPayloadLimit(), unsent), d.sndWnd - sent);
+            // Two full-sized segments where there are that many: a receiver that got the tail and lost only its ACK
+            // sees the probe in order, and holds the ACK of a lone segment for its delayed-ACK time (40 ms on Linux,
+            // up to 200 ms by RFC 8985 §7.2's WCDelAckT) but must ACK every second full-sized one at once (RFC 5681
+            // §4.2; Linux __tcp_ack_snd_check). Linux's probe is one whole skb, often more than one SMSS, too.
+            int len = (int) Math.min(Math.min(2L * segmentPayloadLimit(), unsent), d.sndWnd - sent);
             emit(nowNs, d.sndNxt, TcpFlags.ACK | (len == unsent ? TcpFlags.PSH : 0), sent, len);
             if (scoreboard != null) {
                 scoreboard.onTransmit(d.sndNxt, len);

@@ -180,6 +180,58 @@ class HttpFileServerEdgeTest {
         assertArrayEquals(small, c.responses.getFirst().body());
     }
 
+    /**
+     * A large file is sent from a mapping ({@link HttpFileServer#MAP_THRESHOLD_BYTES}); truncated by someone else
+     * in the middle of the response, its pages beyond the new end fault when touched. The JVM turns that fault into
+     * an InternalError; the server resets that one connection (the promised Content-Length cannot be met), its loop
+     * carries on, and it serves the next request.
+     */
+    @Test
+    void aMappedFileTruncatedMidResponseResetsThatConnectionOnly() throws IOException {
+        Path big = root.resolve("big.bin");
+        Files.write(big, new byte[16 << 20]);
+        assertTrue(Files.size(big) >= HttpFileServer.MAP_THRESHOLD_BYTES);
+        TwoHosts h = TwoHosts.simulated(SEED, TwoHosts.smallBuffers(), 2 * MS);
+        HttpFileServer s = HttpFileServer.start(h.b, 80, root);
+        long[] received = new long[1];
+        boolean[] truncated = new boolean[1];
+        dev.chimney.socket.TcpChannel ch = h.a.connect(B, 80, SocketOptions.defaults(),
+                new dev.chimney.socket.TcpChannelHandler() {
+                    @Override
+                    public void onConnected(dev.chimney.socket.TcpChannel c) {
+                        byte[] req = HttpTestClient.get("/big.bin").getBytes(StandardCharsets.ISO_8859_1);
+                        c.write(req, 0, req.length);
+                    }
+
+                    @Override
+                    public void onReadable(dev.chimney.socket.TcpChannel c) {
+                        byte[] buf = new byte[16384];
+                        int n;
+                        while (!c.isClosed() && (n = c.read(buf, 0, buf.length)) > 0) {
+                            received[0] += n;
+                            if (received[0] > 1 << 20 && !truncated[0]) {
+                                truncated[0] = true;
+                                try (java.nio.channels.FileChannel f = java.nio.channels.FileChannel.open(big,
+                                        java.nio.file.StandardOpenOption.WRITE)) {
+                                    f.truncate(0);
+                                } catch (IOException e) {
+                                    throw new java.io.UncheckedIOException(e);
+                                }
+                            }
+                        }
+                    }
+                });
+        assertTrue(h.runUntil(() -> ch.isClosed() && s.openConnections() == 0, 60_000 * MS),
+                "the server reset the connection it could not finish; seed " + SEED);
+        assertTrue(truncated[0]);
+        assertTrue(received[0] < 16 << 20, "the body was cut short: " + received[0]);
+        assertEquals(0, h.loopB.errors());
+        HttpTestClient c = new HttpTestClient(List.of(HttpTestClient.get("/hello.txt")), List.of(false), true);
+        h.a.connect(B, 80, SocketOptions.defaults(), c);
+        assertTrue(h.runUntil(() -> c.responses.size() == 1, 60_000 * MS));
+        assertArrayEquals(small, c.responses.getFirst().body());
+    }
+
     /** A request arriving one byte per segment (a blocking client with Nagle off) is parsed like a whole one. */
     @Test
     void aRequestSplitIntoOneByteSegmentsIsAnswered() throws Exception {

@@ -411,6 +411,30 @@ class RackTlpTest {
     }
 
     @Test
+    void aRecoveryThatEndsWithNothingInFlightLeavesCwndAtSsthreshNotOneSegment() {
+        // RFC 6937 §3 (PRR ends the recovery with cwnd at ssthresh) and Linux tcp_end_cwnd_reduction: the whole
+        // flight but its last segment is lost, so little is in flight when the recovery point is acknowledged.
+        // RFC 6582's min(ssthresh, FlightSize + SMSS), meant for NewReno's inflated window, would set cwnd to two
+        // segments here and leave the connection to regrow one segment per round trip after every such loss (the
+        // 1 % loss download of issue 9: one 64 KB TSO frame was the whole flight). NewReno's ssthresh = 14600 / 2.
+        TcpHarness h = new TcpHarness(newReno().build());
+        TcpConnection c = open(h);
+        h.advanceTo(20 * MS);
+        byte[] d = bytes(10 * MSS, 7);
+        c.write(d);
+        assertEquals(10, drain(h).size());
+        h.send(30 * MS, sack(L, L, 9, 10)); // only the last segment arrived
+        h.advanceTo(60 * MS); // the reordering timer marks 0-8 lost; PRR lets some retransmissions out
+        assertEquals(LossRecoveryState.Phase.FAST_RECOVERY, c.recoveryPhase());
+        assertTrue(!drain(h).isEmpty(), "retransmissions");
+        h.send(70 * MS, ack(L + 10 * MSS)); // everything arrived: recovery ends with nothing in flight
+        assertEquals(LossRecoveryState.Phase.OPEN, c.recoveryPhase());
+        assertEquals(7300, c.cwnd(), "cwnd = ssthresh at the end of a PRR recovery");
+        c.write(bytes(10 * MSS, 8));
+        assertEquals(5, drain(h).size(), "the next flight is ssthresh (5 segments), not 2");
+    }
+
+    @Test
     void withoutPrrRecoverySendsNothingNewUntilTheFlightIsBelowSsthresh() {
         // The comparison (prr off), RFC 6675 §5: cwnd = ssthresh = 7300 at once (step 4.2), the first retransmission
         // goes anyway (step 4.3), then step C sends only while cwnd − pipe ≥ SMSS: pipe 8760, 7300 → nothing; from
@@ -511,6 +535,25 @@ class RackTlpTest {
         h.expect(142 * MS, data(base, d, 2, true));
         assertEquals(0, h.stack.counter(TcpCounter.RETRANSMITTED_SEGMENTS));
         assertTrue(c.rackScoreboard().tlpPending() && !c.rackScoreboard().tlpIsRetrans());
+    }
+
+    @Test
+    void theProbeCarriesTwoNewSegmentsSoAReceiverThatLostOnlyTheAckAnswersAtOnce() {
+        // RFC 8985 §7.3 with RFC 5681 §4.2: when only the ACK of the tail was lost, the probe reaches the peer in
+        // order; a lone segment there waits out the peer's delayed ACK (40 ms on Linux), two full-sized ones must be
+        // acknowledged at once. The PTO is 2·SRTT + 2 ms = 42 ms after the last transmission.
+        TcpHarness h = new TcpHarness(sack().congestionControl(() -> new FixedWindowControl(2 * MSS)).build());
+        TcpConnection c = measured(h);
+        int base = L + MSS;
+        h.advanceTo(100 * MS);
+        byte[] d = bytes(5 * MSS, 15);
+        c.write(d);
+        assertEquals(segs(base, 0, 1), drain(h));
+        h.expect(142 * MS, data(base, d, 2, false));
+        h.expect(142 * MS, data(base, d, 3, false));
+        h.expectNothing(150 * MS);
+        assertEquals(1, h.stack.counter(TcpCounter.TAIL_LOSS_PROBES));
+        assertEquals(0, h.stack.counter(TcpCounter.RETRANSMITTED_SEGMENTS));
     }
 
     @Test

@@ -63,10 +63,28 @@ final class TcpHarness {
     }
 
     TcpHarness(TcpConfig config, long clockStartNs) {
+        this(config, clockStartNs, 0);
+    }
+
+    /**
+     * A harness whose output claims segmentation offload of {@code tsoBytes} data bytes per super-segment (0: none):
+     * the script then sees the super-segments themselves.
+     */
+    TcpHarness(TcpConfig config, long clockStartNs, int tsoBytes) {
         clock = new VirtualClock(clockStartNs);
         loop = new EventLoop("test", clock);
-        stack = new TcpStack(loop, config, (src, dst, seg, ip) -> sent.add(new Sent(clock.nanoTime(), seg.copy())),
-                new SeededRandom(42), (l, lp, r, rp, now) -> LOCAL_ISN);
+        TcpOutput output = new TcpOutput() {
+            @Override
+            public void transmit(IpAddress src, IpAddress dst, TcpSegment seg, TcpCached ip) {
+                sent.add(new Sent(clock.nanoTime(), seg.copy()));
+            }
+
+            @Override
+            public int segmentationOffloadBytes(IpAddress source, IpAddress destination) {
+                return tsoBytes;
+            }
+        };
+        stack = new TcpStack(loop, config, output, new SeededRandom(42), (l, lp, r, rp, now) -> LOCAL_ISN);
     }
 
     /** Script defaults: no options beyond MSS, 8 KiB buffers, fixed 64 KiB congestion window. */

@@ -188,6 +188,8 @@ public final class LibC {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle WRITE = errnoHandle("write",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle WRITEV = errnoHandle("writev",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle IOCTL_PTR = errnoHandle("ioctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle IOCTL_LONG = errnoHandle("ioctl",
@@ -255,6 +257,18 @@ public final class LibC {
     public static long write(MemorySegment errnoState, int fd, MemorySegment buf, long count) {
         try {
             return (long) WRITE.invokeExact(errnoState, fd, buf, count);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** struct iovec { void *iov_base; size_t iov_len; } on LP64 Linux. */
+    public static final long IOVEC_BYTES = 16;
+
+    /** writev(2): {@code iov} holds {@code count} struct iovec ({@link #IOVEC_BYTES} each) in native memory. */
+    public static long writev(MemorySegment errnoState, int fd, MemorySegment iov, int count) {
+        try {
+            return (long) WRITEV.invokeExact(errnoState, fd, iov, count);
         } catch (Throwable t) {
             throw rethrow(t);
         }

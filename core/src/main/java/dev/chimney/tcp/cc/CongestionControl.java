@@ -48,6 +48,18 @@ public interface CongestionControl {
     /** Fast recovery ended: the recovery point was acknowledged (RFC 6582 §3.2 step 4 full ACK). */
     void onRecoveryExit(long inFlight, long nowNs);
 
+    /**
+     * A window reduction paced by PRR (RFC 6937), or the one a tail loss probe's repair calls for (RFC 8985 §7.4.2),
+     * ended: cwnd becomes ssthresh, whatever is in flight. PRR already brought the flight down to ssthresh step by
+     * step, so this is no burst; {@link #onRecoveryExit}'s {@code min(ssthresh, FlightSize + SMSS)} (RFC 6582 §3.2
+     * step 3, for NewReno's inflated window) would instead throw away the window whenever a recovery ends with
+     * little in flight — after a whole flight was lost, say — and leave the connection to regrow it one SMSS per
+     * round trip. Linux does the same (tcp_end_cwnd_reduction).
+     */
+    default void onReductionEnd(long nowNs) {
+        onRecoveryExit(ssthresh(), nowNs);
+    }
+
     /** The retransmission timer expired (RFC 5681 §3.1 eq. 4, cwnd = 1 MSS, loss window). */
     void onRetransmitTimeout(long inFlight, long nowNs);
 
