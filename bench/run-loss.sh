@@ -5,7 +5,8 @@
 #       IPv4 and IPv6;
 #   (b) socat pushes the same size to the stack's discard service / to a socat discard on Linux, same losses;
 #   (c) 200 concurrent echo connections x 1 MiB each way against a socat echo server: the stack as the client
-#       (bench EchoClientsBench on its own TAP) / the same client code on Linux sockets; prints the TAP's
+#       (bench EchoClientsBench on its own TAP) / the same client code on Linux sockets, each after one untimed
+#       run of the same workload (the JIT; CLIENT_OPTS="--warmup 0" times a cold JVM); prints the TAP's
 #       kernel-side drops (frames the kernel dropped because the stack did not drain the TAP);
 #   (d) ApacheBench (HTTP/1.0, a new connection per request) and wrk (keep-alive) against the stack's HTTP server /
 #       nginx, with the stack's heap, GC time and resident memory over the run;

@@ -278,6 +278,11 @@ public final class TcpConnection {
      * advanced. Engine-internal and derivable: not exported; after import the RTO alone covers the first tail.
      */
     private long probeDeadlineNs = Long.MAX_VALUE;
+    /**
+     * A recovery probe went out and no ACK has delivered anything since: the next silence is the RTO's. Not part
+     * of the delegated state: a moved connection forgets it, which costs at most one more probe.
+     */
+    private boolean recoveryProbeOut;
     private boolean probeOutstanding;
     private long lastAckAdvanceNs;
     /**
@@ -1560,6 +1565,10 @@ public final class TcpConnection {
         if (phase == LossRecoveryState.Phase.FAST_RECOVERY && config.prr && (onAck || lost > 0)) {
             prrAllowance = prr.onAck(delivered, rk.inFlight(), cc.ssthresh(), sendMss());
         }
+        if (phase == LossRecoveryState.Phase.FAST_RECOVERY && onAck && (delivered > 0 || lost > 0)) {
+            probeArmRequested = true; // the recovery probe's PTO counts from the last ACK that moved anything
+            recoveryProbeOut = false;
+        }
     }
 
     /** RFC 8985 §3.1 / RFC 5681 §3.2: RACK found a loss while open — one window reduction for the episode. */
@@ -1685,6 +1694,9 @@ public final class TcpConnection {
             prr.onSent(length);
             prrAllowance -= length;
         }
+        if (phase == LossRecoveryState.Phase.FAST_RECOVERY) {
+            probeArmRequested = true; // the recovery probe's PTO counts from the last transmission too
+        }
         if (retransmitted > 0 && undoValid && phase != LossRecoveryState.Phase.OPEN) {
             undoRetrans++;
             if (!undoTsValid && constants.timestamps()) {
@@ -1708,9 +1720,16 @@ public final class TcpConnection {
                 break;
             }
             int start = Seq.max(rack.start(k), from);
-            int len = Math.min(rack.end(k) - start, segmentPayloadLimit());
+            // A lost run goes out again as TSO super-segments where the output takes them, as much of it as
+            // congestion control allows in whole segments: one frame (and one ACK back) instead of one per SMSS
+            int mss = segmentPayloadLimit();
+            int len = Math.min(rack.end(k) - start, tsoBurst(mss));
             len = Math.min(len, rightEdge - start);
-            if (len <= 0 || (rackCongestionRoom() < len && !firstRetransmissionDue)) {
+            long room = rackCongestionRoom();
+            if (len > mss && room < len) {
+                len = (int) Math.max(mss, room / mss * mss);
+            }
+            if (len <= 0 || (room < len && !firstRetransmissionDue)) {
                 break;
             }
             firstRetransmissionDue = false;
@@ -1751,6 +1770,16 @@ public final class TcpConnection {
     private void rackRearmProbe(long nowNs) {
         boolean requested = probeArmRequested;
         probeArmRequested = false;
+        if (phase == LossRecoveryState.Phase.FAST_RECOVERY) {
+            // the recovery probe (rackSendRecoveryProbe): a PTO from the last ACK that delivered anything
+            if (!recoveryProbeAllowed()) {
+                probeDeadlineNs = Long.MAX_VALUE;
+            } else if (requested || (probeDeadlineNs == Long.MAX_VALUE && !recoveryProbeOut)) {
+                probeDeadlineNs = Math.min(nowNs + 2 * srttNs() + Math.max(TLP_MIN_SLACK_NS, tickNs),
+                        d.retransmitDeadlineNs);
+            }
+            return;
+        }
         if (!rackProbeAllowed()) {
             probeDeadlineNs = Long.MAX_VALUE;
             return;
@@ -1772,6 +1801,10 @@ public final class TcpConnection {
      * segment sent again — then the RTO restarts from now.
      */
     private void rackSendProbe(long nowNs) {
+        if (phase == LossRecoveryState.Phase.FAST_RECOVERY) {
+            rackSendRecoveryProbe(nowNs);
+            return;
+        }
         if (phase != LossRecoveryState.Phase.OPEN || armedKind != RtxKind.RETRANSMIT || d.sndMax == d.sndUna
                 || !d.state.isSynchronized() || rack.tlpPending() || d.retransmitCount > 0 || finInFlight()) {
             return;
@@ -1802,6 +1835,45 @@ public final class TcpConnection {
             rack.onProbeSent(start, d.sndMax, true);
         }
         stack.count(TcpCounter.TAIL_LOSS_PROBES);
+        d.retransmitDeadlineNs = nowNs + backedOff(d.retransmitCount);
+        armedKind = RtxKind.RETRANSMIT;
+    }
+
+    /**
+     * Whether the recovery probe may be armed: fast recovery with data outstanding under a running, not backed-off
+     * RTO, an RTT measured, and not with our FIN out ({@link #finInFlight()}).
+     */
+    private boolean recoveryProbeAllowed() {
+        return d.sRtt8 != 0 && d.sndMax != d.sndUna && armedKind == RtxKind.RETRANSMIT && d.retransmitCount == 0
+                && d.retransmitDeadlineNs != Long.MAX_VALUE && d.state.isSynchronized() && !finInFlight();
+    }
+
+    /**
+     * Fast recovery went a PTO (2·SRTT + 2 ms) after its last transmission without any ACK that delivered
+     * anything: the ACK clock stopped. RFC 8985 sends no tail loss
+     * probe in recovery and leaves this to the RTO, whose 200 ms floor is hundreds of round trips on a LAN; on a
+     * path that drops whole TSO frames it was the largest cost left of a 1 % loss rate (issue 9: a lost
+     * retransmission or a lost last flight, with nothing sent after it for RACK to compare against, or a PRR
+     * allowance below one segment with every ACK of the flight lost). One segment goes instead: the first one RACK
+     * has marked lost, else the one at SND.UNA (what the RTO would resend) — its ACK restarts the clock, and a
+     * retransmission it shows lost is found by RACK's time order. No window reduction beyond the recovery's own;
+     * the RTO restarts from now, and stays the last resort if the probe's ACK does not come either.
+     */
+    private void rackSendRecoveryProbe(long nowNs) {
+        if (!recoveryProbeAllowed() || armedKind != RtxKind.RETRANSMIT) {
+            return;
+        }
+        int k = rack.firstLost(d.sndUna, d.sndNxt);
+        int start = k >= 0 ? Seq.max(rack.start(k), d.sndUna) : d.sndUna;
+        int end = k >= 0 ? rack.end(k) : rack.nextSackedStart(d.sndUna);
+        int len = Math.min(Math.min(end - start, segmentPayloadLimit()), d.sndMax - start);
+        if (len <= 0) {
+            return;
+        }
+        sendRange(nowNs, start, len, null);
+        probeArmRequested = false; // the probe itself does not re-arm it: the next silence is the RTO's
+        recoveryProbeOut = true;
+        stack.count(TcpCounter.RECOVERY_PROBES);
         d.retransmitDeadlineNs = nowNs + backedOff(d.retransmitCount);
         armedKind = RtxKind.RETRANSMIT;
     }
@@ -2123,6 +2195,20 @@ public final class TcpConnection {
         return Integer.toUnsignedLong(d.sndMax - d.sndUna);
     }
 
+    /**
+     * Most data bytes one emitted segment carries: with segmentation offload (TSO) a whole number of {@code mss}
+     * pieces up to what the offload takes, but at most half of min(cwnd, peer window) and at least two pieces
+     * ({@link #TSO_FRAMES_PER_WINDOW}); without it one {@code mss}.
+     */
+    private int tsoBurst(int mss) {
+        int burst = segmentationOffloadBytes > mss ? segmentationOffloadBytes / mss * mss : mss;
+        if (burst > 2 * mss) {
+            long window = Math.min(cc.cwnd(), d.sndWnd) / TSO_FRAMES_PER_WINDOW;
+            burst = (int) Math.max(2L * mss, Math.min(burst, window / mss * mss));
+        }
+        return burst;
+    }
+
     /** Sends whatever the windows, Nagle and SWS avoidance allow, then a pending ACK if nothing carried it. */
     private void output(long nowNs) {
         if (inInput) {
@@ -2136,11 +2222,7 @@ public final class TcpConnection {
             int mss = segmentPayloadLimit();
             // With segmentation offload one emitted segment may stand for several full-sized ones (TSO); the
             // offload cuts it back into MSS pieces, so Nagle and SWS below still reason in MSS units.
-            int burst = segmentationOffloadBytes > mss ? segmentationOffloadBytes / mss * mss : mss;
-            if (burst > 2 * mss) {
-                long window = Math.min(cc.cwnd(), d.sndWnd) / TSO_FRAMES_PER_WINDOW;
-                burst = (int) Math.max(2L * mss, Math.min(burst, window / mss * mss));
-            }
+            int burst = tsoBurst(mss);
             if (d.sndMax == d.sndUna && sendBuffer.length() > 0 && nowNs - lastDataSentNs > rtoNs()
                     && lastDataSentNs != 0) {
                 cc.onIdleRestart(nowNs); // RFC 5681 §4.1: idle longer than an RTO → restart window
@@ -2262,6 +2344,9 @@ public final class TcpConnection {
         int bufLen = sendBuffer.length();
         int index = start - d.sndUna;
         int limit = segmentPayloadLimit();
+        if (rule == null && rack != null) {
+            limit = tsoBurst(limit); // RACK retransmits lost runs as super-segments of limit-sized pieces
+        }
         if (len > limit) {
             len = limit; // SACK option bytes leave less room than the scoreboard's SMSS
         }

@@ -8,6 +8,7 @@ public enum TcpCounter {
     FAST_RETRANSMITS("fast retransmits (RFC 5681 §3.2)"),
     RTO_EXPIRATIONS("retransmission timeouts (RFC 6298 §5.4)"),
     TAIL_LOSS_PROBES("tail loss probes sent (RFC 8985 §7.3)"),
+    RECOVERY_PROBES("probes sent in fast recovery after a PTO without any ACK, instead of waiting for the RTO"),
     LOST_RETRANSMITS("retransmissions of SND.UNA found lost and sent again (RFC 8985 time ordering)"),
     ACTIVE_OPENS("connect() calls"),
     PASSIVE_OPENS("SYNs accepted by a listener"),

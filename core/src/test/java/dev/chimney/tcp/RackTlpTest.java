@@ -472,11 +472,12 @@ class RackTlpTest {
         h.expectNothing(141_999_999);
         h.expect(142 * MS, data(base, d, 2, false));
         assertEquals(1, h.stack.counter(TcpCounter.TAIL_LOSS_PROBES));
-        // its ACK SACKs the probe: RACK sees segments 0 and 1 lost (sent before it), one recovery, no RTO
+        // its ACK SACKs the probe: RACK sees segments 0 and 1 lost (sent before it), one recovery, no RTO; their
+        // ACK comes one round trip later (before the recovery probe's PTO, 162 + 42 ms)
         h.send(162 * MS, ack(base).addSack(base + 2 * MSS, base + 3 * MSS));
-        h.advanceTo(200 * MS);
+        h.advanceTo(182 * MS);
         assertEquals(segs(base, 0, 1), drain(h));
-        h.send(220 * MS, ack(base + 3 * MSS));
+        h.send(182 * MS, ack(base + 3 * MSS));
         h.expectNothing(5000 * MS);
         assertEquals(0, h.stack.counter(TcpCounter.RTO_EXPIRATIONS));
     }
@@ -554,6 +555,32 @@ class RackTlpTest {
         h.expectNothing(150 * MS);
         assertEquals(1, h.stack.counter(TcpCounter.TAIL_LOSS_PROBES));
         assertEquals(0, h.stack.counter(TcpCounter.RETRANSMITTED_SEGMENTS));
+    }
+
+    @Test
+    void aRecoveryWhoseAckClockStopsIsProbedAfterAPtoNotLeftToTheRto() {
+        // TcpConnection.rackSendRecoveryProbe: segment 0 of ten is lost, 1-9 SACKed at 120 ms; RACK marks 0 lost
+        // (reordering timer) and retransmits it, and that retransmission is lost too, with nothing sent after it.
+        // RFC 8985 would wait for the RTO (200 ms on); a PTO (2·SRTT + 2 ms = 42 ms) after the last ACK that
+        // delivered anything, one segment — SND.UNA's, nothing else being marked lost — goes again.
+        TcpHarness h = new TcpHarness(sack().build());
+        TcpConnection c = measured(h);
+        int base = L + MSS;
+        h.advanceTo(100 * MS);
+        byte[] d = bytes(10 * MSS, 16);
+        c.write(d);
+        assertEquals(10, drain(h).size());
+        h.send(120 * MS, sack(base, base, 1, 10));
+        h.advanceTo(140 * MS);
+        assertEquals(segs(base, 0), drain(h), "RACK's retransmission of segment 0");
+        assertEquals(LossRecoveryState.Phase.FAST_RECOVERY, c.recoveryPhase());
+        h.expectNothing(161_999_999);
+        h.expect(162 * MS, data(base, d, 0, false));
+        assertEquals(1, h.stack.counter(TcpCounter.RECOVERY_PROBES));
+        h.expectNothing(300 * MS); // one probe per silence: the next is the RTO's
+        h.send(300 * MS, ack(base + 10 * MSS));
+        assertEquals(LossRecoveryState.Phase.OPEN, c.recoveryPhase());
+        assertEquals(0, h.stack.counter(TcpCounter.RTO_EXPIRATIONS));
     }
 
     @Test
@@ -638,12 +665,15 @@ class RackTlpTest {
         h.send(120 * MS, sack(base, base, 3, 4));
         h.advanceTo(125 * MS);
         assertEquals(segs(base, 0), drain(h), "PRR-SSRB on the timer: one segment");
-        // nothing more arrives: the RTO (armed at 100 ms) fires at 300 ms
-        h.expect(300 * MS, data(base, d, 0, false));
+        // nothing more arrives: a PTO (42 ms) after that retransmission the recovery probe sends the first segment
+        // still marked lost, and the RTO, restarted by the probe, fires 200 ms after it
+        h.expect(167 * MS, data(base, d, 1, false));
+        assertEquals(1, h.stack.counter(TcpCounter.RECOVERY_PROBES));
+        h.expect(367 * MS, data(base, d, 0, false));
         assertEquals(LossRecoveryState.Phase.RTO_RECOVERY, c.recoveryPhase());
-        h.send(310 * MS, sack(base + MSS, base, 3, 4));
+        h.send(377 * MS, sack(base + MSS, base, 3, 4));
         assertEquals(segs(base, 1, 2), drain(h), "slow start: two, and not segment 3");
-        h.send(320 * MS, ack(base + 4 * MSS));
+        h.send(387 * MS, ack(base + 4 * MSS));
         assertEquals(LossRecoveryState.Phase.OPEN, c.recoveryPhase());
         assertEquals(1, h.stack.counter(TcpCounter.RTO_EXPIRATIONS));
         assertEquals(1, h.stack.counter(TcpCounter.LOSS_EPISODES));

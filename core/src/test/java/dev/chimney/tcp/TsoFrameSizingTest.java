@@ -75,4 +75,22 @@ class TsoFrameSizingTest {
         List<Integer> sent = frames(h);
         assertEquals(List.of(20 * MSS, 20 * MSS), sent);
     }
+
+    @Test
+    void aLostSuperSegmentIsRetransmittedAsOneSuperSegment() {
+        // RFC 8985 marks the whole lost frame lost at once; its ten segments go out again as one frame (one
+        // write, one ACK back), not ten, as far as PRR allows (here all of it: SSRB, delivered 10 + 1 segments)
+        TcpHarness h = harness(20L * MSS, 64_000);
+        TcpConnection c = RackTlpTest.measured(h);
+        int base = RackTlpTest.L + MSS;
+        h.advanceTo(100 * TcpHarness.MS);
+        c.write(bytes(20 * MSS, 5));
+        assertEquals(List.of(10 * MSS, 10 * MSS), frames(h));
+        h.send(120 * TcpHarness.MS, RackTlpTest.sack(base, base, 10, 20)); // the second frame arrived, the first not
+        h.advanceTo(160 * TcpHarness.MS);
+        List<TcpHarness.Sent> sent = new ArrayList<>(h.sent);
+        assertEquals(1, sent.size(), "one retransmission: " + sent);
+        assertEquals(base, sent.getFirst().segment().seq());
+        assertEquals(10 * MSS, sent.getFirst().segment().payloadLength());
+    }
 }

@@ -43,6 +43,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *       exec}): the baseline.</li>
  * </ul>
  * Prints one {@code RESULT} line: seconds, bytes each way, the TAP's drops, heap and GC time of the run.
+ *
+ * <p>{@code --warmup N} (default 1) runs the whole workload N times untimed first, in both modes: the stack's TCP/IP
+ * is Java code that the JIT compiles while it runs (a cold run measures C2 compiling as much as TCP), where the
+ * kernel's is not; the same warm-up is given to the kernel run's client code so both measure warm clients.
  */
 public final class EchoClientsBench {
     private EchoClientsBench() {
@@ -73,10 +77,11 @@ public final class EchoClientsBench {
         IpAddress server = IpAddress.parse(o.getOrDefault("server", "10.77.9.1"));
         int port = Integer.parseInt(o.getOrDefault("port", "7007"));
         Duration timeout = Duration.ofSeconds(Long.parseLong(o.getOrDefault("timeout", "120")));
+        int warmup = Integer.parseInt(o.getOrDefault("warmup", "1"));
         switch (args[0]) {
-            case "stack" -> stack(o, clients, bytes, server, port, timeout);
+            case "stack" -> stack(o, clients, bytes, server, port, timeout, warmup);
             case "kernel" -> {
-                Result r = run(clients, bytes, timeout, () -> {
+                Connector connector = () -> {
                     Socket s = new Socket();
                     s.connect(new InetSocketAddress(server.toString(), port), (int) timeout.toMillis());
                     s.setSoTimeout((int) timeout.toMillis());
@@ -97,7 +102,9 @@ public final class EchoClientsBench {
                             s.close();
                         }
                     };
-                });
+                };
+                warmUp(clients, bytes, timeout, warmup, connector);
+                Result r = run(clients, bytes, timeout, connector);
                 System.out.println(r.line("kernel", KernelCounters.NONE, -1));
             }
             default -> throw new IllegalArgumentException("unknown mode " + args[0] + "; use stack or kernel");
@@ -105,7 +112,7 @@ public final class EchoClientsBench {
     }
 
     private static void stack(Map<String, String> o, int clients, long bytes, IpAddress server, int port,
-            Duration timeout) throws Exception {
+            Duration timeout, int warmup) throws Exception {
         int qlen = Integer.parseInt(o.getOrDefault("qlen", String.valueOf(TapOptions.RECOMMENDED_TX_QUEUE_LENGTH)));
         TapOptions options = TapOptions.named(o.getOrDefault("tap", "chy1"))
                 .withVnetHeader(Boolean.parseBoolean(o.getOrDefault("tso", "true"))).withTxQueueLength(qlen);
@@ -128,8 +135,7 @@ public final class EchoClientsBench {
         // Let the kernel side (bridge port) come up before the clients start.
         Thread.sleep(Long.parseLong(o.getOrDefault("settle-ms", "500")));
         try {
-            KernelCounters before = tap.kernelCounters();
-            Result r = run(clients, bytes, timeout, () -> {
+            Connector connector = () -> {
                 TcpSocket s = sockets.newSocket();
                 s.setSoTimeout(timeout);
                 s.connect(server, port, timeout);
@@ -150,14 +156,23 @@ public final class EchoClientsBench {
                         s.close();
                     }
                 };
-            });
+            };
+            warmUp(clients, bytes, timeout, warmup, connector);
+            KernelCounters before = tap.kernelCounters();
+            long retransmitsBefore = retransmits(loop, host);
+            Result r = run(clients, bytes, timeout, connector);
             KernelCounters during = tap.kernelCounters().minus(before);
-            CompletableFuture<Long> retransmits = new CompletableFuture<>();
-            loop.execute(() -> retransmits.complete(host.tcp().counter(dev.chimney.tcp.TcpCounter.RETRANSMITTED_SEGMENTS)));
-            System.out.println(r.line("stack", during, retransmits.get(10, TimeUnit.SECONDS)));
+            System.out.println(r.line("stack", during, retransmits(loop, host) - retransmitsBefore));
         } finally {
             host.close();
         }
+    }
+
+    /** The stack's retransmitted segments so far, read on its loop. */
+    private static long retransmits(EventLoop loop, NetworkStack host) throws Exception {
+        CompletableFuture<Long> count = new CompletableFuture<>();
+        loop.execute(() -> count.complete(host.tcp().counter(dev.chimney.tcp.TcpCounter.RETRANSMITTED_SEGMENTS)));
+        return count.get(10, TimeUnit.SECONDS);
     }
 
     interface Connector {
@@ -179,6 +194,15 @@ public final class EchoClientsBench {
                     + "gc_ms=%d gc_count=%d finish_first_s=%.3f finish_median_s=%.3f finish_last_s=%.3f", mode,
                     clients, bytes, seconds, failed, tap.txDropped(), tap.rxDropped(), retransmits,
                     heapUsedPeak >> 20, gcMillis, gcCount, first, median, last);
+        }
+    }
+
+    /** {@code warmup} untimed runs of the workload (their times go to stderr). */
+    static void warmUp(int clients, long bytes, Duration timeout, int warmup, Connector connector) throws Exception {
+        for (int i = 0; i < warmup; i++) {
+            Result w = run(clients, bytes, timeout, connector);
+            System.err.printf(Locale.ROOT, "echo-clients warm-up %d: %.3f s, %d failed%n", i + 1, w.seconds(),
+                    w.failed());
         }
     }
 
