@@ -14,9 +14,10 @@
 # Topology: namespace BR holds a bridge with the stack's TAP(s) and two veths; PEER (10.77.9.1, fd77:9::1) has the
 # loss rules (numgen random mod 100 < N, input and output hooks) and runs curl, socat, ab, wrk, ping and the echo
 # server; LNX (10.77.9.3, fd77:9::3) is the Linux server (nginx, socat discard). The stack is 10.77.9.2, fd77:9::2
-# (server) and 10.77.9.4 (echo client). Both Linux namespaces pin CUBIC per route (the stack runs CUBIC too);
-# kernel defaults otherwise (GSO/TSO on), chimney run defaults otherwise (TSO on), so losses hit what each side
-# puts on the wire. Every row: the stack's figure, Linux's figure, and stack / Linux.
+# (server) and 10.77.9.4 (echo client). Both Linux namespaces pin CUBIC per route (chimney run's --congestion and
+# the echo client default to CUBIC too); kernel defaults otherwise (GSO/TSO on), chimney run defaults otherwise
+# (TSO on), so losses hit what each side puts on the wire. Every row: the stack's figure, Linux's figure, and
+# stack / Linux.
 # Needs root. Creates its own namespaces (chy-loss-PID-*), addresses only there, deletes them on exit; never
 # configures the root namespace. Every peer tool runs under timeout.
 # Sizes (environment): BYTES (a, b at 0 and 1 % loss; default 256 MiB, as in issue 9), LOSSY_BYTES (a, b at 2 % loss

@@ -101,6 +101,11 @@ public final class RunCommand implements Callable<Integer> {
                     + "Default ${DEFAULT-VALUE}.")
     String idle = RunSettings.DEFAULT_IDLE;
 
+    @Option(names = "--congestion", paramLabel = "ALGORITHM",
+            description = "The congestion controller of every connection: cubic (RFC 9438, Linux's default) or "
+                    + "newreno (RFC 5681 / RFC 6582). Default ${DEFAULT-VALUE}.")
+    String congestion = "cubic";
+
     @Option(names = "--offload", paramLabel = "MODE",
             description = "The TCP chimney: none (no offload target; the default), all (a soft offload target on "
                     + "its own thread sits between the TAP and the stack, as a NIC, and runs every connection once "
@@ -180,9 +185,16 @@ public final class RunCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "--tap-queue-len must be 0 (keep the device's) or 1.."
                     + dev.chimney.link.tap.TapOptions.MAX_TX_QUEUE_LENGTH + " frames, got " + tapQueueLength);
         }
+        dev.chimney.tcp.cc.CongestionControls.Algorithm algorithm = switch (congestion.trim().toLowerCase(
+                java.util.Locale.ROOT)) {
+            case "cubic" -> dev.chimney.tcp.cc.CongestionControls.Algorithm.CUBIC;
+            case "newreno", "reno" -> dev.chimney.tcp.cc.CongestionControls.Algorithm.NEWRENO;
+            default -> throw new CommandLine.ParameterException(cl, "--congestion must be cubic or newreno, got '"
+                    + congestion + "'");
+        };
         try {
             return new RunSettings(tap, netns, cidrs, gws, mtu, macAddress, specs, pcap, seed,
-                    Duration.ofMillis(shutdownTimeoutMs), tso, tapQueueLength, idle, offload, team);
+                    Duration.ofMillis(shutdownTimeoutMs), tso, tapQueueLength, idle, offload, team, algorithm);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, e.getMessage());
         }

@@ -5,6 +5,7 @@ import dev.chimney.ip.IpCidr;
 import dev.chimney.link.tap.TapOptions;
 import dev.chimney.runtime.IdleStrategy;
 import dev.chimney.runtime.SeededRandom;
+import dev.chimney.tcp.cc.CongestionControls;
 import dev.chimney.wire.IpAddress;
 import dev.chimney.wire.MacAddress;
 import java.nio.file.Path;
@@ -42,15 +43,28 @@ import java.util.Set;
  * @param teamTap          a second TAP for a team (active-backup, {@code --team}): two soft targets, one per TAP,
  *                         bonded by a {@link dev.chimney.chimney.team.TeamTarget} with the one MAC; null for none.
  *                         Needs an offload target ({@code --offload} other than none)
+ * @param congestion       the congestion controller of every connection ({@code --congestion}); default
+ *                         {@link #DEFAULT_CONGESTION}, as Linux's
  */
 public record RunSettings(String tapName, String netns, List<IpCidr> addresses, List<IpAddress> gateways,
                           int mtuBytes, MacAddress mac, List<ServeSpec> serve, Path pcap, long seed,
                           Duration shutdownTimeout, boolean tso, int tapQueueLength, String idle, String offload,
-                          String teamTap) {
+                          String teamTap, CongestionControls.Algorithm congestion) {
     /** The default idle strategy setting of {@code chimney run}. */
     public static final String DEFAULT_IDLE = "backoff";
     /** The default {@code --offload}: no offload target in the path. */
     public static final String DEFAULT_OFFLOAD = "none";
+    /** The default {@code --congestion}: CUBIC (RFC 9438), Linux's default, so a side-by-side compares like. */
+    public static final CongestionControls.Algorithm DEFAULT_CONGESTION = CongestionControls.Algorithm.CUBIC;
+
+    /** Settings with the default congestion controller. */
+    public RunSettings(String tapName, String netns, List<IpCidr> addresses, List<IpAddress> gateways,
+                       int mtuBytes, MacAddress mac, List<ServeSpec> serve, Path pcap, long seed,
+                       Duration shutdownTimeout, boolean tso, int tapQueueLength, String idle, String offload,
+                       String teamTap) {
+        this(tapName, netns, addresses, gateways, mtuBytes, mac, serve, pcap, seed, shutdownTimeout, tso,
+                tapQueueLength, idle, offload, teamTap, DEFAULT_CONGESTION);
+    }
 
     /** Settings without a team. */
     public RunSettings(String tapName, String netns, List<IpCidr> addresses, List<IpAddress> gateways,
@@ -133,6 +147,7 @@ public record RunSettings(String tapName, String netns, List<IpCidr> addresses, 
         if (shutdownTimeout.isNegative()) {
             throw new IllegalArgumentException("shutdown timeout must be >= 0, got " + shutdownTimeout);
         }
+        Objects.requireNonNull(congestion, "congestion (use RunSettings.DEFAULT_CONGESTION)");
     }
 
     /** Whether the TAP is opened with segmentation/checksum offload, TSO (asked for, and no capture file). */
@@ -143,31 +158,37 @@ public record RunSettings(String tapName, String netns, List<IpCidr> addresses, 
     /** The same settings with the TAP opened in named namespace {@code newNetns}. */
     public RunSettings inNetns(String newNetns) {
         return new RunSettings(tapName, newNetns, addresses, gateways, mtuBytes, mac, serve, pcap, seed,
-                shutdownTimeout, tso, tapQueueLength, idle, offload, teamTap);
+                shutdownTimeout, tso, tapQueueLength, idle, offload, teamTap, congestion);
     }
 
     /** The same settings with another TAP queue length (0: keep the device's). */
     public RunSettings withTapQueueLength(int frames) {
         return new RunSettings(tapName, netns, addresses, gateways, mtuBytes, mac, serve, pcap, seed,
-                shutdownTimeout, tso, frames, idle, offload, teamTap);
+                shutdownTimeout, tso, frames, idle, offload, teamTap, congestion);
     }
 
     /** The same settings with another idle strategy setting. */
     public RunSettings withIdle(String newIdle) {
         return new RunSettings(tapName, netns, addresses, gateways, mtuBytes, mac, serve, pcap, seed,
-                shutdownTimeout, tso, tapQueueLength, newIdle, offload, teamTap);
+                shutdownTimeout, tso, tapQueueLength, newIdle, offload, teamTap, congestion);
     }
 
     /** The same settings with another {@code --offload} setting (none, all, after-bytes:N, explicit). */
     public RunSettings withOffload(String newOffload) {
         return new RunSettings(tapName, netns, addresses, gateways, mtuBytes, mac, serve, pcap, seed,
-                shutdownTimeout, tso, tapQueueLength, idle, newOffload, teamTap);
+                shutdownTimeout, tso, tapQueueLength, idle, newOffload, teamTap, congestion);
     }
 
     /** The same settings with a team of two TAPs ({@code --team}), or without one (null). */
     public RunSettings withTeam(String newTeamTap) {
         return new RunSettings(tapName, netns, addresses, gateways, mtuBytes, mac, serve, pcap, seed,
-                shutdownTimeout, tso, tapQueueLength, idle, offload, newTeamTap);
+                shutdownTimeout, tso, tapQueueLength, idle, offload, newTeamTap, congestion);
+    }
+
+    /** The same settings with another congestion controller ({@code --congestion}). */
+    public RunSettings withCongestion(CongestionControls.Algorithm newCongestion) {
+        return new RunSettings(tapName, netns, addresses, gateways, mtuBytes, mac, serve, pcap, seed,
+                shutdownTimeout, tso, tapQueueLength, idle, offload, teamTap, newCongestion);
     }
 
     /** Whether a soft offload target sits between the TAP and the host stack (any --offload but none). */

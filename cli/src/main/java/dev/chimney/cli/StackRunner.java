@@ -135,7 +135,8 @@ public final class StackRunner implements AutoCloseable {
             // that loses the tail of a flight or a retransmission. SACK peers get RACK-TLP (RFC 8985, the default:
             // tail probes and lost retransmissions found anywhere); these opt-ins give peers without SACK the tail
             // probe too (and apply to the RFC 6675 recovery if that is chosen instead).
-            TcpConfig tcpConfig = TcpConfig.builder().tailLossProbe(true).lostRetransmitDetection(true).build();
+            TcpConfig tcpConfig = TcpConfig.builder().tailLossProbe(true).lostRetransmitDetection(true)
+                    .congestionAlgorithm(settings.congestion()).build();
             SoftOffloadTarget target = null;
             NetworkPort linkPort = null;
             TeamTarget team = null;
@@ -289,7 +290,8 @@ public final class StackRunner implements AutoCloseable {
         }
         sb.append(" mac ").append(settings.mac()).append(" mtu ").append(tap.mtu())
                 .append(" qlen ").append(tap.txQueueLength()).append(" idle ").append(loop.idleStrategy())
-                .append(tap.offloads().tso() ? " tso" : "").append(" addresses ")
+                .append(tap.offloads().tso() ? " tso" : "").append(" congestion ")
+                .append(settings.congestion().name().toLowerCase(java.util.Locale.ROOT)).append(" addresses ")
                 .append(settings.addresses());
         if (!settings.gateways().isEmpty()) {
             sb.append(" via ").append(settings.gateways());

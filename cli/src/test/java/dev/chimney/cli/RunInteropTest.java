@@ -93,6 +93,7 @@ class RunInteropTest {
             // kernel's drop counters next to the stack's own (R-TAP fast path: issue 9).
             assertTrue(stopped.contains(" qlen " + dev.chimney.link.tap.TapOptions.RECOMMENDED_TX_QUEUE_LENGTH
                     + " idle backoff:50:200 "), stopped);
+            assertTrue(stopped.contains(" congestion cubic addresses "), "CUBIC by default, as Linux: " + stopped);
             assertTrue(stopped.matches("(?s).*tap chy0: stack read [1-9][0-9]* frames, wrote [1-9][0-9]* \\(0 "
                     + "refused: kernel busy\\); kernel dropped [0-9]+ frames towards the stack \\(queue "
                     + dev.chimney.link.tap.TapOptions.RECOMMENDED_TX_QUEUE_LENGTH + "\\), [0-9]+ from it.*"),

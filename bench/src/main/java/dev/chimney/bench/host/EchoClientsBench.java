@@ -124,8 +124,10 @@ public final class EchoClientsBench {
         loop.idleStrategy(IdleStrategy.parse(o.getOrDefault("idle", "backoff")));
         loop.pollBudget(Integer.parseInt(o.getOrDefault("budget", String.valueOf(TapDevice.RECOMMENDED_POLL_BUDGET))));
         // As chimney run configures it (StackRunner): RACK-TLP for SACK peers (the default), the opt-in tail loss
-        // probe for peers without SACK.
-        TcpConfig tcp = TcpConfig.builder().tailLossProbe(true).lostRetransmitDetection(true).build();
+        // probe for peers without SACK, CUBIC as Linux (--congestion newreno for the other).
+        TcpConfig tcp = TcpConfig.builder().tailLossProbe(true).lostRetransmitDetection(true)
+                .congestionAlgorithm(dev.chimney.tcp.cc.CongestionControls.Algorithm.valueOf(
+                        o.getOrDefault("congestion", "cubic").toUpperCase(Locale.ROOT))).build();
         NetworkStack host = NetworkStack.builder(loop).seed(9).tcpConfig(tcp)
                 .iface(tap, InterfaceConfig.of(tap.name(), MacAddress.parse("02:77:09:00:00:04"))
                         .withIpv4(o.getOrDefault("addr", "10.77.9.4/24")))
