@@ -82,7 +82,7 @@ cleanup() {
 trap cleanup EXIT
 JAVA=(java --enable-native-access=ALL-UNNAMED)
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "") printf "%.2f", a / b; else print "n/a" }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b ~ /^[0-9.]+$/ && b > 0 && a ~ /^[0-9.]+$/) printf "%.2f", a / b; else print "n/a" }'; }
 row() { printf "%-58s %12s %12s %8s\n" "$1" "$2" "$3" "$(ratio "$2" "$3")"; }
 now_ns() { date +%s%N; }
 percentile() { sort -g | awk -v p="$1" '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else { i = int(NR * p / 100 + 0.999); if (i < 1) i = 1; print v[i] } }'; }
@@ -240,6 +240,15 @@ if [[ " $CASES " == *" a "* || " $CASES " == *" b "* ]]; then
       fi
     done
   done
+  if [[ " $CASES " == *" a "* ]]; then
+    # The issue's slow reader: curl --limit-rate 4M (its receive window closes and opens) under 3 % loss; seconds
+    # for LOSSY_BYTES (8 s at exactly 4 MiB/s), lower is better.
+    set_loss 3
+    slow() { nsx $NSP timeout "$T" curl -s -o /dev/null --max-time "$T" --limit-rate 4M -w '%{size_download} %{time_total}' \
+        "$1" | awk -v b="$LOSSY_BYTES" '{ if ($1 != b) print "fail"; else printf "%.2f", $2 }'; }
+    row "(a) curl --limit-rate 4M, $((LOSSY_BYTES >> 20)) MiB, loss 3% each way, IPv4 (s)" \
+        "$(slow http://10.77.9.2:8080/lossy.bin)" "$(slow http://10.77.9.3:8080/lossy.bin)"
+  fi
   set_loss 0
 fi
 
