@@ -141,6 +141,31 @@ class HttpFileServerEdgeTest {
         assertTrue(server.bytesSent() < 4096, "HEAD sent only headers: " + server.bytesSent());
     }
 
+    /**
+     * Connects and asks for /big.bin, reading whatever comes; after each read {@code afterRead} gets the channel and
+     * the bytes received so far ({@code received[0]}).
+     */
+    private static dev.chimney.socket.TcpChannel getBig(TwoHosts h, long[] received,
+            java.util.function.ObjLongConsumer<dev.chimney.socket.TcpChannel> afterRead) {
+        return h.a.connect(B, 80, SocketOptions.defaults(), new dev.chimney.socket.TcpChannelHandler() {
+            @Override
+            public void onConnected(dev.chimney.socket.TcpChannel c) {
+                byte[] req = HttpTestClient.get("/big.bin").getBytes(StandardCharsets.ISO_8859_1);
+                c.write(req, 0, req.length);
+            }
+
+            @Override
+            public void onReadable(dev.chimney.socket.TcpChannel c) {
+                byte[] buf = new byte[16384];
+                int n;
+                while (!c.isClosed() && (n = c.read(buf, 0, buf.length)) > 0) {
+                    received[0] += n;
+                    afterRead.accept(c, received[0]);
+                }
+            }
+        });
+    }
+
     /** A client that resets the connection in the middle of a large body: the server forgets it cleanly. */
     @Test
     void aClientResettingMidResponseIsForgotten() throws IOException {
@@ -148,27 +173,11 @@ class HttpFileServerEdgeTest {
         TwoHosts h = TwoHosts.simulated(SEED, TwoHosts.smallBuffers(), 2 * MS);
         HttpFileServer s = HttpFileServer.start(h.b, 80, root);
         long[] received = new long[1];
-        dev.chimney.socket.TcpChannel ch = h.a.connect(B, 80, SocketOptions.defaults(),
-                new dev.chimney.socket.TcpChannelHandler() {
-                    @Override
-                    public void onConnected(dev.chimney.socket.TcpChannel c) {
-                        byte[] req = HttpTestClient.get("/big.bin").getBytes(StandardCharsets.ISO_8859_1);
-                        c.write(req, 0, req.length);
-                    }
-
-                    @Override
-                    public void onReadable(dev.chimney.socket.TcpChannel c) {
-                        byte[] buf = new byte[16384];
-                        int n;
-                        while (!c.isClosed() && (n = c.read(buf, 0, buf.length)) > 0) {
-                            received[0] += n;
-                            if (received[0] > 1 << 20) {
-                                c.abort();
-                                return;
-                            }
-                        }
-                    }
-                });
+        dev.chimney.socket.TcpChannel ch = getBig(h, received, (c, total) -> {
+            if (total > 1 << 20) {
+                c.abort();
+            }
+        });
         assertTrue(h.runUntil(() -> ch.isClosed() && s.openConnections() == 0, 60_000 * MS),
                 "the server let go of the reset connection; seed " + SEED);
         assertEquals(0, h.loopB.errors());
@@ -195,32 +204,17 @@ class HttpFileServerEdgeTest {
         HttpFileServer s = HttpFileServer.start(h.b, 80, root);
         long[] received = new long[1];
         boolean[] truncated = new boolean[1];
-        dev.chimney.socket.TcpChannel ch = h.a.connect(B, 80, SocketOptions.defaults(),
-                new dev.chimney.socket.TcpChannelHandler() {
-                    @Override
-                    public void onConnected(dev.chimney.socket.TcpChannel c) {
-                        byte[] req = HttpTestClient.get("/big.bin").getBytes(StandardCharsets.ISO_8859_1);
-                        c.write(req, 0, req.length);
-                    }
-
-                    @Override
-                    public void onReadable(dev.chimney.socket.TcpChannel c) {
-                        byte[] buf = new byte[16384];
-                        int n;
-                        while (!c.isClosed() && (n = c.read(buf, 0, buf.length)) > 0) {
-                            received[0] += n;
-                            if (received[0] > 1 << 20 && !truncated[0]) {
-                                truncated[0] = true;
-                                try (java.nio.channels.FileChannel f = java.nio.channels.FileChannel.open(big,
-                                        java.nio.file.StandardOpenOption.WRITE)) {
-                                    f.truncate(0);
-                                } catch (IOException e) {
-                                    throw new java.io.UncheckedIOException(e);
-                                }
-                            }
-                        }
-                    }
-                });
+        dev.chimney.socket.TcpChannel ch = getBig(h, received, (c, total) -> {
+            if (total > 1 << 20 && !truncated[0]) {
+                truncated[0] = true;
+                try (java.nio.channels.FileChannel f = java.nio.channels.FileChannel.open(big,
+                        java.nio.file.StandardOpenOption.WRITE)) {
+                    f.truncate(0);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        });
         assertTrue(h.runUntil(() -> ch.isClosed() && s.openConnections() == 0, 60_000 * MS),
                 "the server reset the connection it could not finish; seed " + SEED);
         assertTrue(truncated[0]);
