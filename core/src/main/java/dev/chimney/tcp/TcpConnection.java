@@ -2710,11 +2710,7 @@ public final class TcpConnection {
         int inFlight = d.sndMax - d.sndUna;
         int unsent = sendBuffer.length() - sent;
         if (unsent > 0 && d.sndNxt == d.sndMax && d.sndWnd > sent) {
-            // Two full-sized segments where there are that many: a receiver that got the tail and lost only its ACK
-            // sees the probe in order, and holds the ACK of a lone segment for its delayed-ACK time (40 ms on Linux,
-            // up to 200 ms by RFC 8985 §7.2's WCDelAckT) but must ACK every second full-sized one at once (RFC 5681
-            // §4.2; Linux __tcp_ack_snd_check). Linux's probe is one whole skb, often more than one SMSS, too.
-            int len = (int) Math.min(Math.min(2L * segmentPayloadLimit(), unsent), d.sndWnd - sent);
+            int len = (int) Math.min(Math.min(segmentPayloadLimit(), unsent), d.sndWnd - sent);
             emit(nowNs, d.sndNxt, TcpFlags.ACK | (len == unsent ? TcpFlags.PSH : 0), sent, len);
             if (scoreboard != null) {
                 scoreboard.onTransmit(d.sndNxt, len);

@@ -100,6 +100,24 @@ class TailLossProbeTest {
     }
 
     @Test
+    void withMoreUnsentDataTheProbeIsStillOneSegmentNoLargerThanTheMss() {
+        // Without segmentation offload a probe of more than one SMSS would exceed the path MTU: the RACK probe sends
+        // two segments as two emits; this (RFC 6675 connections') probe sends one.
+        TcpHarness h = new TcpHarness(TcpHarness.plain().tailLossProbe(true)
+                .congestionControl(() -> new FixedWindowControl(2 * 1460)).build());
+        byte[] first = bytes(1460, 9);
+        TcpConnection c = measured(h, first);
+        int base = L + 1460;
+        byte[] data = bytes(5 * 1460, 6);
+        h.advanceTo(100 * MS);
+        c.write(data);
+        h.expect(100 * MS, ours(ACK, base, R, 8192).payload(slice(data, 0, 1460)));
+        h.expect(100 * MS, ours(ACK, base + 1460, R, 8192).payload(slice(data, 1460, 2 * 1460)));
+        h.expect(140 * MS, ours(ACK, base + 2 * 1460, R, 8192).payload(slice(data, 2 * 1460, 3 * 1460)));
+        h.expectNothing(150 * MS);
+    }
+
+    @Test
     void offByDefaultTheTailWaitsForTheRto() {
         TcpHarness h = new TcpHarness(TcpHarness.plain().build());
         byte[] first = bytes(1460, 9);
