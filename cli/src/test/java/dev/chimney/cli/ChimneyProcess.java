@@ -113,6 +113,28 @@ final class ChimneyProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /**
+     * A thread dump of the stack's JVM (jcmd Thread.print), for a test that finds it stuck; what went wrong if
+     * none could be taken.
+     */
+    String threadDump() {
+        try {
+            var java = process.descendants().filter(h -> h.info().command().map(c -> c.endsWith("/java"))
+                    .orElse(false)).findFirst();
+            long pid = java.map(ProcessHandle::pid).orElse(process.pid());
+            Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                    Long.toString(pid), "Thread.print").redirectErrorStream(true).start();
+            String dump = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            jcmd.waitFor(20, TimeUnit.SECONDS);
+            return dump;
+        } catch (java.io.IOException e) {
+            return "no thread dump: " + e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "no thread dump: interrupted";
+        }
+    }
+
     String stdout() {
         synchronized (stdout) {
             return stdout.toString();

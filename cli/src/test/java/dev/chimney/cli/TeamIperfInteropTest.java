@@ -63,7 +63,15 @@ class TeamIperfInteropTest {
             Thread.sleep(700);
             TeamBridge.ctl(ns, CONTROL_PORT, "resume");
             Thread.sleep(700);
-            String moved = TeamBridge.ctl(ns, CONTROL_PORT, "failover");
+            String moved;
+            try {
+                moved = TeamBridge.ctl(ns, CONTROL_PORT, "failover");
+            } catch (AssertionError e) {
+                // what the stack was doing (this is how the heap exhaustion of 122,864 tiny send requests was found)
+                System.out.println("chimney run stderr:\n" + run.stderr() + "\nstdout:\n" + run.stdout()
+                        + "\nthreads:\n" + run.threadDump());
+                throw e;
+            }
             assertTrue(moved.startsWith("failed over from team-chy0-chy1/nic-chy0 to team-chy0-chy1/nic-chy1;"),
                     moved);
             Iperf3Report forward = toStack.get().assertExact(1);

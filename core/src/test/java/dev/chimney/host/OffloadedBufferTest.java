@@ -58,4 +58,23 @@ class OffloadedBufferTest {
         assertTrue(s.run(300 * TransferScenario.S), s.report());
         assertNull(s.failures(), s.report());
     }
+
+    /**
+     * An application that writes a few bytes at a time into an offloaded connection: each write used to become a
+     * send request of its own, holding a pooled array of at least 4 KiB, and a sender refilling what each
+     * completion freed kept them that small (an iperf3 -R sender ran a team's chimney run out of its 512 MiB heap
+     * with 122,864 requests out). While a request is out, fewer than 4 KiB wait for its completion.
+     */
+    @Test
+    void smallWritesAreCoalescedIntoSendRequestsOfAtLeast4KiB() {
+        TransferScenario s = TransferScenario.params().seed(43).connections(1).maxBytes(2_000_000).maxWrite(7)
+                .tcp(b -> b.sendBufferBytes(256 * 1024).receiveBufferBytes(256 * 1024))
+                .offload(OffloadPolicy.allEstablished()).build();
+        assertTrue(s.run(600 * TransferScenario.S), s.report());
+        assertNull(s.failures(), s.report());
+        long requests = s.a.offload().counter(OffloadCounter.SEND_REQUESTS);
+        long bytes = s.a.offload().counter(OffloadCounter.SEND_BYTES_COMPLETED);
+        assertTrue(bytes > 0 && s.a.offload().counter(OffloadCounter.CONNECTIONS_OFFLOADED) == 1, s.report());
+        assertTrue(requests <= bytes / 4096 + 16, requests + " send requests for " + bytes + " bytes");
+    }
 }

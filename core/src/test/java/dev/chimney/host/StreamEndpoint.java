@@ -32,6 +32,9 @@ final class StreamEndpoint implements TcpConnection.Listener {
     String mismatchDetail = "";
     boolean sawConnected;
 
+    /** Most bytes per write call (an application that writes in small pieces); default: as many as fit. */
+    int maxWrite = Integer.MAX_VALUE;
+
     private StreamEndpoint(boolean client) {
         this.client = client;
     }
@@ -93,7 +96,7 @@ final class StreamEndpoint implements TcpConnection.Listener {
             return;
         }
         while (written < sendBytes) {
-            int n = (int) Math.min(out.length, Math.min(sendBytes - written, c.writableBytes()));
+            int n = (int) Math.min(Math.min(out.length, maxWrite), Math.min(sendBytes - written, c.writableBytes()));
             if (n <= 0) {
                 return;
             }

@@ -112,6 +112,14 @@ final class TransferScenario {
             return this;
         }
 
+        /** Clients write at most this many bytes per write call (StreamEndpoint.maxWrite). */
+        int maxWrite = Integer.MAX_VALUE;
+
+        Params maxWrite(int n) {
+            maxWrite = n;
+            return this;
+        }
+
         Params seed(long s) {
             seed = s;
             return this;
@@ -215,6 +223,7 @@ final class TransferScenario {
             long down = sizes.nextInt(p.maxBytes + 1);
             totalBytes += up + down;
             StreamEndpoint c = StreamEndpoint.client(i, up, down);
+            c.maxWrite = p.maxWrite;
             clients.add(c);
             TcpConnection conn = a.connect(server, PORT, c);
             c.connection = conn;

@@ -2178,6 +2178,14 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
         }
         TcpConnection c = cr.connection;
         int n = c.sendBytes() - cr.postedBytes;
+        if (n < MIN_SEND_REQUEST_BYTES && !cr.outstandingSends.isEmpty() && !cr.finWanted) {
+            // Sender SWS avoidance at the request level (RFC 1122 §4.2.3.4's reasoning, one layer up): while a
+            // request is out, a few bytes wait for its completion, which posts them (completeSend). Posting every
+            // write as it came let a sender that refills what each completion freed turn into a stream of
+            // requests of a few bytes each, each holding a pooled array of at least 4 KiB: an iperf3 -R sender ran
+            // a team's chimney run out of its 512 MiB heap after a failover (122,864 requests outstanding).
+            return;
+        }
         // a quarter of the send buffer at most per request: the target completes a request once all of it is
         // acknowledged (spec §4.1.4), and the host frees buffer space only then — one request as large as the
         // buffer drained the pipe every round and waited for the peer's delayed ACK of its last segment (an
@@ -2385,6 +2393,7 @@ public final class OffloadManager implements OffloadHost, TcpConnection.DataPath
             c.releaseSendData(Math.min(acked, c.sendBytes())); // spec §4.1.3: acknowledged bytes leave the buffer
         }
         if (st == OffloadStatus.SUCCESS) {
+            postSends(cr); // what postSends held back while this request was out
             return;
         }
         if (st == OffloadStatus.REQUEST_ABORTED) {

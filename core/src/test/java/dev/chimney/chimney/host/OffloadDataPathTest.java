@@ -79,20 +79,46 @@ class OffloadDataPathTest {
         HostPair h = offloaded(11, p);
         Peer c = p[0];
         int free = c.connection.writableBytes();
-        byte[] one = HostPair.pattern(3000, 1);
-        byte[] two = HostPair.pattern(1000, 2);
+        byte[] one = HostPair.pattern(6000, 1);
+        byte[] two = HostPair.pattern(5000, 2);
         c.connection.write(one);
         c.connection.write(two);
         assertEquals(2, h.target.sends.size());
         assertArrayEquals(one, bytesOf(h.target.sends.get(0))); // a pooled array: its first length() bytes count
         assertArrayEquals(two, bytesOf(h.target.sends.get(1)));
         assertSame(ctx(h, c), h.target.sends.get(0).targetScratch, "requests name the target's context");
-        assertEquals(free - 4000, c.connection.writableBytes(), "bytes stay until the target completes them");
+        assertEquals(free - 11000, c.connection.writableBytes(), "bytes stay until the target completes them");
         h.target.ackSends(1);
-        assertEquals(free - 1000, c.connection.writableBytes());
+        assertEquals(free - 5000, c.connection.writableBytes());
         h.target.ackSends(1);
         assertEquals(free, c.connection.writableBytes());
+        assertEquals(11000, h.manager.counter(OffloadCounter.SEND_BYTES_COMPLETED));
+    }
+
+    @Test
+    void aSmallWriteWhileARequestIsOutWaitsForItsCompletion() {
+        // OffloadManager.postSends: fewer than 4 KiB wait while a request is out (request-level SWS avoidance;
+        // docs/decisions.md), and go as one request when it completes
+        Peer[] p = new Peer[1];
+        HostPair h = offloaded(15, p);
+        Peer c = p[0];
+        byte[] first = HostPair.pattern(3000, 1);
+        c.connection.write(first);
+        assertEquals(1, h.target.sends.size(), "nothing out: a small write goes at once");
+        byte[] a = HostPair.pattern(700, 2);
+        byte[] b = HostPair.pattern(300, 3);
+        c.connection.write(a);
+        c.connection.write(b);
+        assertEquals(1, h.target.sends.size(), "1,000 bytes wait for the request out");
+        h.target.ackSends(1);
+        assertEquals(1, h.target.sends.size(), "posted at the completion, as one request");
+        byte[] want = new byte[1000];
+        System.arraycopy(a, 0, want, 0, 700);
+        System.arraycopy(b, 0, want, 700, 300);
+        assertArrayEquals(want, bytesOf(h.target.sends.getFirst()));
+        h.target.ackSends(1);
         assertEquals(4000, h.manager.counter(OffloadCounter.SEND_BYTES_COMPLETED));
+        assertEquals(2, h.manager.counter(OffloadCounter.SEND_REQUESTS));
     }
 
     // spec §8: R-HOST-9
@@ -102,8 +128,8 @@ class OffloadDataPathTest {
         HostPair h = offloaded(12, p);
         Peer c = p[0];
         Peer server = h.serverOf(c);
-        byte[] a = HostPair.pattern(2000, 1);
-        byte[] b = HostPair.pattern(3000, 2);
+        byte[] a = HostPair.pattern(5000, 1);
+        byte[] b = HostPair.pattern(6000, 2);
         c.connection.write(a);
         c.connection.write(b);
         SendRequest r1 = h.target.sends.get(0);
@@ -111,17 +137,17 @@ class OffloadDataPathTest {
         r1.complete(OffloadStatus.UPLOAD_IN_PROGRESS, 0);
         r2.complete(OffloadStatus.UPLOAD_IN_PROGRESS, 0);
         h.target.host.sendComplete(r1.append(r2));
-        assertEquals(5000, c.connection.sendBytes(), "nothing acknowledged, nothing released");
+        assertEquals(11000, c.connection.sendBytes(), "nothing acknowledged, nothing released");
         assertEquals(1, h.target.terminates.size(), "the host takes the connection back");
         byte[] late = HostPair.pattern(100, 3);
         c.connection.write(late); // after the upload began: not posted (R-HOST-7)
         assertEquals(2, h.target.sends.size());
         h.target.succeedTerminate(h.target.lastTerminate());
-        h.sim.runUntil(() -> server.received.size() >= 5100, h.sim.nowNs() + 10 * HostPair.S);
-        byte[] want = new byte[5100];
-        System.arraycopy(a, 0, want, 0, 2000);
-        System.arraycopy(b, 0, want, 2000, 3000);
-        System.arraycopy(late, 0, want, 5000, 100);
+        h.sim.runUntil(() -> server.received.size() >= 11100, h.sim.nowNs() + 10 * HostPair.S);
+        byte[] want = new byte[11100];
+        System.arraycopy(a, 0, want, 0, 5000);
+        System.arraycopy(b, 0, want, 5000, 6000);
+        System.arraycopy(late, 0, want, 11000, 100);
         assertArrayEquals(want, server.bytes(), "the host engine re-drove every byte, in order");
     }
 
@@ -130,14 +156,14 @@ class OffloadDataPathTest {
         Peer[] p = new Peer[1];
         HostPair h = offloaded(22, p);
         Peer c = p[0];
-        c.connection.write(HostPair.pattern(2000, 1));
-        c.connection.write(HostPair.pattern(3000, 2));
+        c.connection.write(HostPair.pattern(5000, 1));
+        c.connection.write(HostPair.pattern(6000, 2));
         SendRequest r1 = h.target.sends.get(0);
         SendRequest r2 = h.target.sends.get(1);
         r1.complete(OffloadStatus.UPLOAD_IN_PROGRESS, 500); // at most one partial request (spec §4.1.3)
         r2.complete(OffloadStatus.UPLOAD_IN_PROGRESS, 0);
         h.target.host.sendComplete(r1.append(r2));
-        assertEquals(4500, c.connection.sendBytes());
+        assertEquals(10500, c.connection.sendBytes());
         assertEquals(1, h.manager.counter(OffloadCounter.SEND_UPLOAD_IN_PROGRESS));
         assertEquals(500, h.manager.counter(OffloadCounter.SEND_BYTES_COMPLETED));
         assertEquals(0, h.manager.record(c.connection).postedBytes);
