@@ -1,10 +1,12 @@
 package dev.chimney.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.chimney.testkit.NetNs;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -51,5 +53,33 @@ final class TeamBridge {
         assertEquals(0, code, "chimney ctl " + command + ": " + out + err);
         System.out.println("chimney ctl " + command + ": " + out.toString().strip());
         return out.toString();
+    }
+
+    /**
+     * Asserts that the bridge learned the team's one MAC (from {@code chimney run}'s start line) on chy1: after a
+     * failover, frames to the stack go to the new member's TAP.
+     */
+    static void assertMacOnChy1(NetNs ns, String started) {
+        Matcher mac = Pattern.compile(" mac ([0-9a-f:]{17}) ").matcher(started);
+        assertTrue(mac.find(), started);
+        NetNs.Result fdb = ns.exec("bridge", "fdb", "show", "br", "br0");
+        assertTrue(fdb.stdout().contains(mac.group(1) + " dev chy1 "), "fdb: " + fdb.stdout());
+    }
+
+    /**
+     * Asserts the shutdown line's team summary after one failover: member 1 active, nothing lost, nothing left
+     * offloaded, at least {@code minOffloads} offloads ({@code why} says what makes them); returns the match for
+     * further checks.
+     */
+    static Matcher assertOneCleanFailover(String stopped, int minOffloads, String why) {
+        Matcher m = SUMMARY.matcher(stopped);
+        assertTrue(m.find(), stopped);
+        assertEquals("1", m.group(1), "failovers: " + stopped);
+        assertEquals("1", m.group(2), "member 1 active: " + stopped);
+        assertEquals("0", m.group(7), "lost: " + stopped);
+        assertEquals("0", m.group(8), "still offloaded: " + stopped);
+        assertTrue(Integer.parseInt(m.group(3)) >= minOffloads, why + ": " + stopped);
+        System.out.println("chimney run --team: " + m.group());
+        return m;
     }
 }

@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -82,23 +81,13 @@ class TeamInteropTest {
             assertEquals(InteropFiles.sha256(echo4), InteropFiles.sha256(out4), "the IPv4 echo");
             assertEquals(InteropFiles.sha256(echo6), InteropFiles.sha256(out6), "the IPv6 echo");
             // the bridge learned the team's MAC on the new port (the announcements, then the traffic)
-            Matcher mac = Pattern.compile(" mac ([0-9a-f:]{17}) ").matcher(started);
-            assertTrue(mac.find(), started);
-            NetNs.Result fdb = ns.exec("bridge", "fdb", "show", "br", "br0");
-            assertTrue(fdb.stdout().contains(mac.group(1) + " dev chy1 "), "fdb: " + fdb.stdout());
+            TeamBridge.assertMacOnChy1(ns, started);
 
             assertEquals(0, run.terminate(Duration.ofSeconds(20)), run.stderr());
             String stopped = run.stdout();
-            Matcher m = TeamBridge.SUMMARY.matcher(stopped);
-            assertTrue(m.find(), stopped);
-            assertEquals("1", m.group(1), "failovers: " + stopped);
-            assertEquals("1", m.group(2), "member 1 active: " + stopped);
+            Matcher m = TeamBridge.assertOneCleanFailover(stopped, 9, "3 connections offloaded at least 3 times "
+                    + "each (start, after RESUME, after the failover)");
             assertEquals("0", m.group(4), "failed offloads: " + stopped);
-            assertEquals("0", m.group(7), "lost: " + stopped);
-            assertEquals("0", m.group(8), "still offloaded: " + stopped);
-            assertTrue(Integer.parseInt(m.group(3)) >= 9, "3 connections offloaded at least 3 times each (start, "
-                    + "after RESUME, after the failover): " + stopped);
-            System.out.println("chimney run --team: " + m.group());
         }
     }
 }

@@ -82,16 +82,9 @@ class TeamIperfInteropTest {
 
             assertEquals(0, run.terminate(Duration.ofSeconds(20)), run.stderr());
             String stopped = run.stdout();
-            Matcher m = TeamBridge.SUMMARY.matcher(stopped);
-            assertTrue(m.find(), stopped);
-            assertEquals("1", m.group(1), "failovers: " + stopped);
-            assertEquals("1", m.group(2), "member 1 active: " + stopped);
+            Matcher m = TeamBridge.assertOneCleanFailover(stopped, 12, "4 connections offloaded at least 3 times "
+                    + "each (start, after RESUME, after the failover)");
             assertEquals("0", m.group(4), "failed offloads: " + stopped);
-            assertEquals("0", m.group(7), "lost: " + stopped);
-            assertEquals("0", m.group(8), "still offloaded: " + stopped);
-            assertTrue(Integer.parseInt(m.group(3)) >= 12, "4 connections offloaded at least 3 times each (start, "
-                    + "after RESUME, after the failover): " + stopped);
-            System.out.println("chimney run --team: " + m.group());
             for (String port : new String[] {"5201", "5202"}) {
                 Matcher served = Pattern.compile(Iperf3InteropTest.SERVED.pattern().replace("5201", port))
                         .matcher(stopped);

@@ -11,8 +11,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -74,21 +72,12 @@ class TeamLinkDownInteropTest {
             }
             assertEquals(InteropFiles.sha256(big), InteropFiles.sha256(got), "the download");
             assertEquals(InteropFiles.sha256(echo4), InteropFiles.sha256(out4), "the IPv4 echo");
-            Matcher mac = Pattern.compile(" mac ([0-9a-f:]{17}) ").matcher(started);
-            assertTrue(mac.find(), started);
-            NetNs.Result fdb = ns.exec("bridge", "fdb", "show", "br", "br0");
-            assertTrue(fdb.stdout().contains(mac.group(1) + " dev chy1 "), "fdb: " + fdb.stdout());
+            TeamBridge.assertMacOnChy1(ns, started);
 
             assertEquals(0, run.terminate(Duration.ofSeconds(20)), run.stderr());
             String stopped = run.stdout();
-            Matcher m = TeamBridge.SUMMARY.matcher(stopped);
-            assertTrue(m.find(), stopped);
-            assertEquals("1", m.group(1), "one failover, by the link watch: " + stopped);
-            assertEquals("1", m.group(2), "member 1 active: " + stopped);
-            assertEquals("0", m.group(7), "lost: " + stopped);
-            assertEquals("0", m.group(8), "still offloaded: " + stopped);
-            assertTrue(Integer.parseInt(m.group(3)) >= 4, "2 connections offloaded at least twice each: " + stopped);
-            System.out.println("chimney run --team, link pulled: " + m.group());
+            // one failover, by the link watch
+            TeamBridge.assertOneCleanFailover(stopped, 4, "2 connections offloaded at least twice each");
         }
     }
 }
